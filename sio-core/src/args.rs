@@ -1,0 +1,114 @@
+//! Event and ack arguments, kept as raw JSON slices of the packet.
+
+use std::fmt;
+use std::ops::Range;
+
+use bytestring::ByteString;
+
+use crate::RawJson;
+
+/// The arguments of an EVENT or ACK: each one a [`RawJson`] slice of the packet's text.
+///
+/// Nothing is parsed into a tree: the runtime deserializes each argument straight into the type a
+/// handler declares.
+///
+/// ```
+/// use sio_core::{SocketPacket, PacketDecoder};
+/// let mut decoder = PacketDecoder::default();
+/// let packet = decoder.decode_text(r#"3/admin,13["bar",{"n":1}]"#.into()).unwrap().unwrap();
+/// let SocketPacket::Ack { args, .. } = packet.packet else { unreachable!() };
+/// assert_eq!(args.len(), 2);
+/// assert_eq!(args.get(1).unwrap().as_str(), r#"{"n":1}"#);
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Args {
+    /// The whole JSON array as sent; for an event, the name included.
+    array: ByteString,
+    /// Where each argument stands in `array`.
+    elements: Vec<Range<usize>>,
+}
+
+impl Args {
+    pub(crate) fn new(array: ByteString, elements: Vec<Range<usize>>) -> Self {
+        Args { array, elements }
+    }
+
+    /// How many arguments there are.
+    pub fn len(&self) -> usize {
+        self.elements.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.elements.is_empty()
+    }
+
+    /// Argument `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<RawJson> {
+        let range = self.elements.get(index)?.clone();
+        Some(self.slice(range))
+    }
+
+    /// Every argument in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = RawJson> + '_ {
+        self.elements.iter().map(|range| self.slice(range.clone()))
+    }
+
+    /// The JSON array exactly as it came (for an event, with the name as first element).
+    pub fn array(&self) -> &str {
+        &self.array
+    }
+
+    fn slice(&self, range: Range<usize>) -> RawJson {
+        RawJson::trusted(self.array.slice_ref(&self.array[range]))
+    }
+}
+
+impl fmt::Debug for Args {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// An event as decoded: its name and its arguments.
+///
+/// ```
+/// use sio_core::{SocketPacket, PacketDecoder};
+/// let packet = PacketDecoder::default()
+///     .decode_text(r#"2/chat,17["chat_message",{"text":"hello"}]"#.into())
+///     .unwrap()
+///     .unwrap();
+/// let SocketPacket::Event { event, .. } = packet.packet else { unreachable!() };
+/// assert_eq!(event.name(), "chat_message");
+/// assert_eq!(event.args().get(0).unwrap().as_str(), r#"{"text":"hello"}"#);
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Event {
+    name: ByteString,
+    args: Args,
+}
+
+impl Event {
+    pub(crate) fn new(name: ByteString, args: Args) -> Self {
+        Event { name, args }
+    }
+
+    /// The event name, unescaped.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The arguments after the name.
+    pub fn args(&self) -> &Args {
+        &self.args
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("name", &self.name())
+            .field("args", &self.args)
+            .finish()
+    }
+}

@@ -1,0 +1,546 @@
+//! The Engine.IO session state machine: handshake, heartbeat, polling, upgrade and close.
+//!
+//! Sans-IO: the runtime reports what happened with `handle_*` calls (passing the current time),
+//! asks what to do with `poll_*` calls, and sleeps until [`EngineSession::poll_timeout`].
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use bytestring::ByteString;
+use thiserror::Error;
+
+use crate::{
+    EnginePacket, Frame, Handshake, SessionConfig, Sid, Transport, decode_payload, encode_payload,
+    payload_len,
+};
+
+/// Why a session ended; the names follow the reference server's close reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// The client sent `close`, or its WebSocket closed.
+    TransportClose,
+    /// No pong within `ping_timeout` of a ping being queued.
+    PingTimeout,
+    /// The client sent something that does not decode.
+    ParseError,
+    /// The client broke the transport rules (two GETs or two POSTs at once).
+    TransportError,
+    /// The server closed the session.
+    ServerClose,
+}
+
+impl CloseReason {
+    /// The reason as the reference server names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::TransportClose => "transport close",
+            CloseReason::PingTimeout => "ping timeout",
+            CloseReason::ParseError => "parse error",
+            CloseReason::TransportError => "transport error",
+            CloseReason::ServerClose => "forced close",
+        }
+    }
+}
+
+/// What the session tells the runtime, from [`EngineSession::poll_event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// A text message from the client.
+    Message(ByteString),
+    /// A binary message from the client.
+    Binary(Bytes),
+    /// The session moved to WebSocket; polling requests are refused from now on.
+    Upgraded,
+    /// The session is over; the runtime forgets it. Reported exactly once.
+    Closed(CloseReason),
+}
+
+/// A polling request the session refuses; the runtime answers it with HTTP 400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum PollingError {
+    /// A GET while another GET is pending: the session is closed.
+    #[error("a GET request is already pending for this session")]
+    ConcurrentGet,
+    /// A POST while another POST is in progress: the session is closed.
+    #[error("a POST request is already in progress for this session")]
+    ConcurrentPost,
+    /// The session now uses WebSocket, or never used polling.
+    #[error("this session does not use polling")]
+    NotPolling,
+    /// The session is closed.
+    #[error("this session is closed")]
+    Closed,
+}
+
+/// A WebSocket the session does not take; the runtime accepts it and closes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum UpgradeError {
+    /// The session already has a WebSocket, or one is being probed.
+    #[error("this session already has a WebSocket")]
+    AlreadyHasWebSocket,
+    /// Upgrades are disabled.
+    #[error("upgrades are not allowed")]
+    NotAllowed,
+    /// The session is closed.
+    #[error("this session is closed")]
+    Closed,
+}
+
+/// The outgoing queue is full: the client is not reading fast enough.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("outgoing queue full ({queued} bytes queued, limit {limit})")]
+pub struct QueueFull {
+    /// Bytes already queued.
+    pub queued: usize,
+    /// The configured limit.
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Upgrade {
+    /// No WebSocket besides the transport in use.
+    Idle,
+    /// A WebSocket was opened for this polling session and must finish by `deadline`.
+    Probing { deadline: Instant, probed: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heartbeat {
+    /// The next ping is due at this instant.
+    Waiting(Instant),
+    /// A ping was queued; the pong must arrive before this instant.
+    AwaitingPong(Instant),
+}
+
+/// One Engine.IO session, from handshake to close.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use sio_core::{EngineSession, Frame, SessionConfig, SessionEvent, Sid, Transport};
+///
+/// let start = Instant::now();
+/// let mut session = EngineSession::new(Sid::new("abc"), Transport::Polling, SessionConfig::default(), start);
+/// session.handle_get(start).unwrap();
+/// let body = session.poll_get_response().unwrap();
+/// assert!(body.starts_with(br#"0{"sid":"abc""#));
+///
+/// session.begin_post().unwrap();
+/// session.finish_post("4hello".into(), start);
+/// assert_eq!(session.poll_event(), Some(SessionEvent::Message("hello".into())));
+///
+/// session.send(Frame::Text("4world".into())).unwrap();
+/// session.handle_get(start).unwrap();
+/// assert_eq!(session.poll_get_response().unwrap(), "4world");
+/// ```
+#[derive(Debug)]
+pub struct EngineSession {
+    sid: Sid,
+    config: SessionConfig,
+    transport: Transport,
+    upgrade: Upgrade,
+    heartbeat: Heartbeat,
+    /// Frames for the client on the transport in use.
+    queue: VecDeque<Frame>,
+    /// Bytes of messages in `queue`, bounded by `max_queued_bytes`.
+    queued_bytes: usize,
+    /// Frames for the WebSocket being probed (`3probe`).
+    probe_queue: VecDeque<Frame>,
+    get_pending: bool,
+    post_active: bool,
+    events: VecDeque<SessionEvent>,
+    closed: Option<CloseReason>,
+}
+
+impl EngineSession {
+    /// Starts a session whose handshake arrived at `now` on `transport`; the `open` packet is the
+    /// first frame queued.
+    pub fn new(sid: Sid, transport: Transport, config: SessionConfig, now: Instant) -> Self {
+        let upgrades = match transport {
+            Transport::Polling if config.allow_upgrade => vec![Transport::WebSocket],
+            _ => Vec::new(),
+        };
+        let open = Handshake {
+            sid: sid.clone(),
+            upgrades,
+            ping_interval: config.ping_interval,
+            ping_timeout: config.ping_timeout,
+            max_payload: config.max_payload as u64,
+        }
+        .encode();
+        let heartbeat = Heartbeat::Waiting(now + config.ping_interval);
+        EngineSession {
+            sid,
+            config,
+            transport,
+            upgrade: Upgrade::Idle,
+            heartbeat,
+            queue: VecDeque::from([open]),
+            queued_bytes: 0,
+            probe_queue: VecDeque::new(),
+            get_pending: false,
+            post_active: false,
+            events: VecDeque::new(),
+            closed: None,
+        }
+    }
+
+    /// The session id.
+    pub fn sid(&self) -> &Sid {
+        &self.sid
+    }
+
+    /// The transport in use (WebSocket once an upgrade completed).
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// Whether a WebSocket is being probed for an upgrade.
+    pub fn is_upgrading(&self) -> bool {
+        matches!(self.upgrade, Upgrade::Probing { .. })
+    }
+
+    /// Why the session closed, once it has.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.closed
+    }
+
+    /// Bytes of messages waiting for the client.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
+    }
+
+    // ---- sending ----
+
+    /// Queues a message frame for the client.
+    ///
+    /// Refused when the client has more than `max_queued_bytes` waiting; the runtime then applies
+    /// its slow-client policy. Frames sent after the session closed are dropped.
+    pub fn send(&mut self, frame: Frame) -> Result<(), QueueFull> {
+        if self.closed.is_some() {
+            return Ok(());
+        }
+        if !is_control(&frame) {
+            let len = frame.len();
+            if self.queued_bytes + len > self.config.max_queued_bytes && self.queued_bytes > 0 {
+                return Err(QueueFull {
+                    queued: self.queued_bytes,
+                    limit: self.config.max_queued_bytes,
+                });
+            }
+            self.queued_bytes += len;
+        }
+        self.queue.push_back(frame);
+        Ok(())
+    }
+
+    /// Closes the session from the server side; the client is told with a `close` packet.
+    pub fn close(&mut self) {
+        self.finish(CloseReason::ServerClose);
+    }
+
+    // ---- incoming packets ----
+
+    fn handle_packet(&mut self, packet: EnginePacket, now: Instant) {
+        match packet {
+            EnginePacket::Message(text) => self.events.push_back(SessionEvent::Message(text)),
+            EnginePacket::Binary(bytes) => self.events.push_back(SessionEvent::Binary(bytes)),
+            EnginePacket::Pong(_) => {
+                if let Heartbeat::AwaitingPong(_) = self.heartbeat {
+                    self.heartbeat = Heartbeat::Waiting(now + self.config.ping_interval);
+                }
+            }
+            EnginePacket::Close => self.finish(CloseReason::TransportClose),
+            // v4 clients do not ping, and open, upgrade and noop mean nothing on an established
+            // transport: ignored, as the reference server does.
+            EnginePacket::Open(_)
+            | EnginePacket::Ping(_)
+            | EnginePacket::Upgrade
+            | EnginePacket::Noop => {}
+        }
+    }
+
+    /// Ends the session; unless the client ended it, a `close` packet is queued to tell it.
+    fn finish(&mut self, reason: CloseReason) {
+        if self.closed.is_none() {
+            if reason != CloseReason::TransportClose {
+                self.queue.push_back(EnginePacket::Close.encode());
+            }
+            self.closed = Some(reason);
+            self.upgrade = Upgrade::Idle;
+            self.probe_queue.clear();
+            self.events.push_back(SessionEvent::Closed(reason));
+        }
+    }
+
+    // ---- polling ----
+
+    /// A polling GET arrived; answer it once [`poll_get_response`](Self::poll_get_response) has
+    /// something.
+    ///
+    /// A second GET while one is pending closes the session, as the specification requires.
+    pub fn handle_get(&mut self, _now: Instant) -> Result<(), PollingError> {
+        self.check_polling()?;
+        if self.get_pending {
+            self.finish(CloseReason::TransportError);
+            return Err(PollingError::ConcurrentGet);
+        }
+        self.get_pending = true;
+        Ok(())
+    }
+
+    /// The pending GET went away before it was answered (the client disconnected).
+    pub fn handle_get_cancelled(&mut self) {
+        self.get_pending = false;
+    }
+
+    /// The body for the pending GET, if it should be answered now: the queued frames up to
+    /// `max_payload` (a larger frame goes alone, none is ever dropped), or `6` while an upgrade
+    /// is probing, or `1`/`6` once the session has closed.
+    pub fn poll_get_response(&mut self) -> Option<Bytes> {
+        if !self.get_pending {
+            return None;
+        }
+        if self.closed == Some(CloseReason::TransportClose) {
+            // The client closed: an empty answer lets its pending GET end cleanly.
+            self.get_pending = false;
+            return Some(frame_body(&EnginePacket::Noop.encode()));
+        }
+        if self.is_upgrading() || self.transport == Transport::WebSocket {
+            self.get_pending = false;
+            return Some(frame_body(&EnginePacket::Noop.encode()));
+        }
+        if self.queue.is_empty() {
+            return None;
+        }
+        self.get_pending = false;
+        let batch = self.take_batch();
+        let mut body = BytesMut::with_capacity(batch.iter().map(|f| payload_len(f) + 1).sum());
+        encode_payload(&batch, &mut body);
+        Some(body.freeze())
+    }
+
+    fn take_batch(&mut self) -> Vec<Frame> {
+        let mut batch = Vec::new();
+        let mut size = 0;
+        while let Some(frame) = self.queue.front() {
+            let len = payload_len(frame) + usize::from(!batch.is_empty());
+            if !batch.is_empty() && size + len > self.config.max_payload {
+                break;
+            }
+            size += len;
+            if let Some(frame) = self.queue.pop_front() {
+                self.dequeued(&frame);
+                batch.push(frame);
+            }
+        }
+        batch
+    }
+
+    fn dequeued(&mut self, frame: &Frame) {
+        if !is_control(frame) {
+            self.queued_bytes = self.queued_bytes.saturating_sub(frame.len());
+        }
+    }
+
+    /// A polling POST started; its body follows with [`finish_post`](Self::finish_post).
+    ///
+    /// A second POST while one is in progress closes the session.
+    pub fn begin_post(&mut self) -> Result<(), PollingError> {
+        self.check_polling()?;
+        if self.post_active {
+            self.finish(CloseReason::TransportError);
+            return Err(PollingError::ConcurrentPost);
+        }
+        self.post_active = true;
+        Ok(())
+    }
+
+    /// The body of the POST begun with [`begin_post`](Self::begin_post) arrived; a body that does
+    /// not decode closes the session with [`CloseReason::ParseError`].
+    pub fn finish_post(&mut self, body: Bytes, now: Instant) {
+        self.post_active = false;
+        if self.closed.is_some() {
+            return;
+        }
+        let packets = match decode_payload(body) {
+            Ok(packets) => packets,
+            Err(_) => return self.fail_parse(),
+        };
+        for packet in packets {
+            match packet {
+                Ok(packet) => self.handle_packet(packet, now),
+                Err(_) => return self.fail_parse(),
+            }
+            if self.closed.is_some() {
+                return;
+            }
+        }
+    }
+
+    /// The POST ended without a body (the client went away).
+    pub fn abort_post(&mut self) {
+        self.post_active = false;
+    }
+
+    fn fail_parse(&mut self) {
+        self.finish(CloseReason::ParseError);
+    }
+
+    fn check_polling(&self) -> Result<(), PollingError> {
+        if self.closed.is_some() {
+            return Err(PollingError::Closed);
+        }
+        if self.transport != Transport::Polling {
+            return Err(PollingError::NotPolling);
+        }
+        Ok(())
+    }
+
+    // ---- WebSocket ----
+
+    /// A WebSocket opened with this polling session's sid: the upgrade probe begins.
+    pub fn handle_ws_open(&mut self, now: Instant) -> Result<(), UpgradeError> {
+        if self.closed.is_some() {
+            return Err(UpgradeError::Closed);
+        }
+        if self.transport == Transport::WebSocket || self.is_upgrading() {
+            return Err(UpgradeError::AlreadyHasWebSocket);
+        }
+        if !self.config.allow_upgrade {
+            return Err(UpgradeError::NotAllowed);
+        }
+        self.upgrade = Upgrade::Probing {
+            deadline: now + self.config.upgrade_timeout,
+            probed: false,
+        };
+        Ok(())
+    }
+
+    /// A frame arrived on the session's WebSocket (the one being probed, or the one in use).
+    pub fn handle_ws_frame(&mut self, frame: Frame, now: Instant) {
+        if self.closed.is_some() {
+            return;
+        }
+        let packet = match EnginePacket::decode(frame) {
+            Ok(packet) => packet,
+            Err(_) => return self.fail_parse(),
+        };
+        let Upgrade::Probing { deadline, probed } = self.upgrade else {
+            return self.handle_packet(packet, now);
+        };
+        match packet {
+            EnginePacket::Ping(data) if &*data == "probe" => {
+                self.probe_queue
+                    .push_back(EnginePacket::Pong(data).encode());
+                self.upgrade = Upgrade::Probing {
+                    deadline,
+                    probed: true,
+                };
+            }
+            EnginePacket::Upgrade if probed => {
+                self.upgrade = Upgrade::Idle;
+                self.transport = Transport::WebSocket;
+                self.events.push_back(SessionEvent::Upgraded);
+            }
+            // Anything else on a probing WebSocket abandons the upgrade; polling goes on.
+            _ => self.abandon_upgrade(),
+        }
+    }
+
+    fn abandon_upgrade(&mut self) {
+        self.upgrade = Upgrade::Idle;
+        self.probe_queue.clear();
+    }
+
+    /// The session's WebSocket closed. While probing, only the upgrade ends; otherwise the session
+    /// does.
+    pub fn handle_ws_closed(&mut self) {
+        if self.is_upgrading() {
+            self.abandon_upgrade();
+        } else if self.transport == Transport::WebSocket {
+            self.finish(CloseReason::TransportClose);
+        }
+    }
+
+    /// Moves the frames due on the WebSocket into `out`: the probe answer while probing, the
+    /// queue once the WebSocket is the transport in use (with a `close` packet last if the server
+    /// closed the session).
+    pub fn drain_ws(&mut self, out: &mut Vec<Frame>) {
+        if self.is_upgrading() {
+            out.extend(self.probe_queue.drain(..));
+            return;
+        }
+        if self.transport == Transport::WebSocket {
+            out.extend(self.queue.drain(..));
+            self.queued_bytes = 0;
+        }
+    }
+
+    // ---- time ----
+
+    /// When the session next needs [`handle_timeout`](Self::handle_timeout): a ping due, a pong
+    /// deadline, or an upgrade deadline. `None` once closed.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed.is_some() {
+            return None;
+        }
+        let heartbeat = match self.heartbeat {
+            Heartbeat::Waiting(at) | Heartbeat::AwaitingPong(at) => at,
+        };
+        match self.upgrade {
+            Upgrade::Probing { deadline, .. } => Some(heartbeat.min(deadline)),
+            Upgrade::Idle => Some(heartbeat),
+        }
+    }
+
+    /// Time has reached `now`: queues a ping if one is due, closes the session if a pong is
+    /// overdue, abandons an upgrade that took too long.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.closed.is_some() {
+            return;
+        }
+        if let Upgrade::Probing { deadline, .. } = self.upgrade
+            && now >= deadline
+        {
+            self.abandon_upgrade();
+        }
+        match self.heartbeat {
+            Heartbeat::Waiting(at) if now >= at => {
+                self.queue
+                    .push_back(EnginePacket::Ping(ByteString::new()).encode());
+                self.heartbeat = Heartbeat::AwaitingPong(now + self.config.ping_timeout);
+            }
+            Heartbeat::AwaitingPong(deadline) if now >= deadline => {
+                self.finish(CloseReason::PingTimeout);
+            }
+            _ => {}
+        }
+    }
+
+    // ---- events ----
+
+    /// The next thing to tell the application, in order.
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        self.events.pop_front()
+    }
+}
+
+fn frame_body(frame: &Frame) -> Bytes {
+    let mut body = BytesMut::with_capacity(payload_len(frame));
+    encode_payload([frame], &mut body);
+    body.freeze()
+}
+
+/// Control packets (ping, close, ...) are not counted against the queue limit.
+fn is_control(frame: &Frame) -> bool {
+    match frame {
+        Frame::Text(text) => !text.starts_with('4'),
+        Frame::Binary(_) => false,
+    }
+}

@@ -1,0 +1,177 @@
+//! Encoding events and acks from typed arguments, writing the JSON once.
+
+use std::cell::RefCell;
+
+use bytes::Bytes;
+use bytestring::ByteString;
+use serde::Serialize;
+
+use crate::binary_split::serialize_splitting;
+use crate::socket_packet::write_header;
+use crate::{AckId, EncodeError, Frame, Namespace, RawJson, SocketPacketType};
+
+/// A packet ready to send: its text frame, then one binary frame per attachment.
+///
+/// Cloning shares the bytes, so one encoding serves every recipient of a broadcast.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedPacket {
+    /// The Engine.IO message frame holding the Socket.IO packet.
+    pub text: Frame,
+    /// Binary frames to send right after `text`, in placeholder order.
+    pub attachments: Vec<Bytes>,
+}
+
+impl EncodedPacket {
+    /// Every frame of the packet in sending order.
+    pub fn frames(&self) -> impl Iterator<Item = Frame> + '_ {
+        std::iter::once(self.text.clone())
+            .chain(self.attachments.iter().cloned().map(Frame::Binary))
+    }
+}
+
+/// Builds an EVENT or ACK from typed arguments.
+///
+/// Arguments are serialized with serde straight into the packet's text; any byte buffer among
+/// them (`bytes::Bytes`, or a field with `#[serde(with = "serde_bytes")]`) becomes a binary
+/// attachment and the packet becomes BINARY_EVENT or BINARY_ACK. A `Vec<u8>` serializes as an
+/// array of numbers, as serde makes it.
+///
+/// ```
+/// use bytes::Bytes;
+/// use sio_core::{AckId, Frame, Namespace, PacketEncoder};
+///
+/// let chat = Namespace::new("/chat").unwrap();
+/// let mut event = PacketEncoder::event(&chat, Some(AckId(17)), "chat_message");
+/// event.arg(&serde_json::json!({"text": "hello"})).unwrap();
+/// let packet = event.finish();
+/// assert_eq!(packet.text, Frame::Text(r#"42/chat,17["chat_message",{"text":"hello"}]"#.into()));
+///
+/// let mut event = PacketEncoder::event(&Namespace::root(), None, "file");
+/// event.arg(&Bytes::from_static(&[1, 2])).unwrap();
+/// let packet = event.finish();
+/// assert_eq!(packet.text, Frame::Text(r#"451-["file",{"_placeholder":true,"num":0}]"#.into()));
+/// assert_eq!(packet.attachments, [Bytes::from_static(&[1, 2])]);
+/// ```
+#[derive(Debug)]
+pub struct PacketEncoder {
+    /// The header as for a non-binary packet, then `[` and the arguments so far.
+    buf: Vec<u8>,
+    header_len: usize,
+    binary_type: SocketPacketType,
+    namespace: Namespace,
+    ack_id: Option<AckId>,
+    /// Whether an element was written after `[`.
+    has_elements: bool,
+    attachments: RefCell<Vec<Bytes>>,
+}
+
+impl PacketEncoder {
+    /// Starts an EVENT named `name`; with `ack_id`, the receiver is asked to answer.
+    pub fn event(namespace: &Namespace, ack_id: Option<AckId>, name: &str) -> Self {
+        let mut encoder = Self::start(
+            SocketPacketType::Event,
+            SocketPacketType::BinaryEvent,
+            namespace,
+            ack_id,
+            name.len(),
+        );
+        // A `str` always serializes.
+        let _ = serde_json::to_writer(&mut encoder.buf, name);
+        encoder.has_elements = true;
+        encoder
+    }
+
+    /// Starts an ACK answering the event `ack_id`.
+    pub fn ack(namespace: &Namespace, ack_id: AckId) -> Self {
+        Self::start(
+            SocketPacketType::Ack,
+            SocketPacketType::BinaryAck,
+            namespace,
+            Some(ack_id),
+            0,
+        )
+    }
+
+    fn start(
+        text_type: SocketPacketType,
+        binary_type: SocketPacketType,
+        namespace: &Namespace,
+        ack_id: Option<AckId>,
+        hint: usize,
+    ) -> Self {
+        let mut header = String::with_capacity(64 + namespace.as_str().len() + hint);
+        write_header(&mut header, text_type, 0, namespace, ack_id);
+        let header_len = header.len();
+        let mut buf = header.into_bytes();
+        buf.push(b'[');
+        PacketEncoder {
+            buf,
+            header_len,
+            binary_type,
+            namespace: namespace.clone(),
+            ack_id,
+            has_elements: false,
+            attachments: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Appends one argument.
+    ///
+    /// On error the packet is left as it was before the call.
+    pub fn arg<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<&mut Self, EncodeError> {
+        let rollback = self.buf.len();
+        let attachments_before = self.attachments.borrow().len();
+        self.separate();
+        let mut serializer = serde_json::Serializer::new(&mut self.buf);
+        if let Err(err) = serialize_splitting(value, &mut serializer, &self.attachments) {
+            self.buf.truncate(rollback);
+            self.attachments.borrow_mut().truncate(attachments_before);
+            self.has_elements = rollback > self.header_len + 1;
+            return Err(EncodeError(err.to_string()));
+        }
+        Ok(self)
+    }
+
+    /// Appends one argument that is already JSON, such as an argument received from a client.
+    pub fn raw_arg(&mut self, json: &RawJson) -> &mut Self {
+        self.separate();
+        self.buf.extend_from_slice(json.as_str().as_bytes());
+        self
+    }
+
+    fn separate(&mut self) {
+        if self.has_elements {
+            self.buf.push(b',');
+        }
+        self.has_elements = true;
+    }
+
+    /// Closes the packet.
+    pub fn finish(self) -> EncodedPacket {
+        let mut buf = self.buf;
+        buf.push(b']');
+        let attachments = self.attachments.into_inner();
+        if !attachments.is_empty() {
+            // Rare: rewrite the header for the binary form, now that the count is known.
+            let mut header = String::with_capacity(self.header_len + 8);
+            write_header(
+                &mut header,
+                self.binary_type,
+                attachments.len(),
+                &self.namespace,
+                self.ack_id,
+            );
+            let mut binary = header.into_bytes();
+            binary.extend_from_slice(&buf[self.header_len..]);
+            buf = binary;
+        }
+        // The header is ASCII and serde_json writes UTF-8; a failure here is a bug, reported as
+        // replacement characters rather than a panic.
+        let text = String::from_utf8(buf)
+            .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
+        EncodedPacket {
+            text: Frame::Text(ByteString::from(text)),
+            attachments,
+        }
+    }
+}

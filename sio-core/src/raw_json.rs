@@ -1,0 +1,102 @@
+//! JSON kept as the text a peer sent, sharing the packet's bytes.
+
+use std::fmt;
+use std::ops::Range;
+
+use bytestring::ByteString;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::PacketError;
+
+/// One JSON value kept as text: checked to be valid JSON, never parsed into a tree.
+///
+/// The runtime deserializes it straight into the user's type, and can echo it back byte for byte.
+///
+/// ```
+/// use sio_core::RawJson;
+/// let json = RawJson::new(r#"{"text":"hello"}"#).unwrap();
+/// let value: serde_json::Value = json.deserialize().unwrap();
+/// assert_eq!(value["text"], "hello");
+/// assert!(RawJson::new("{oops").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RawJson(ByteString);
+
+impl RawJson {
+    /// Checks `text` is one JSON value and keeps it.
+    pub fn new(text: impl Into<ByteString>) -> Result<Self, PacketError> {
+        let text = text.into();
+        check_json(&text)?;
+        Ok(RawJson(text))
+    }
+
+    /// Keeps text known to be valid JSON (already checked by the decoder or written by serde).
+    pub(crate) fn trusted(text: ByteString) -> Self {
+        RawJson(text)
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The JSON text, sharing its bytes.
+    pub fn as_byte_string(&self) -> &ByteString {
+        &self.0
+    }
+
+    /// Deserializes the value into `T`.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.0)
+    }
+
+    /// The first byte that is not JSON whitespace, which tells the value's kind.
+    pub(crate) fn first_byte(&self) -> Option<u8> {
+        self.0
+            .bytes()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn check_json(text: &str) -> Result<(), PacketError> {
+    serde_json::from_str::<&RawValue>(text)
+        .map(drop)
+        .map_err(|err| PacketError::InvalidJson(err.to_string()))
+}
+
+/// Splits a JSON array into the byte ranges of its elements, checking the whole array on the way.
+///
+/// Returns `Ok(None)` when `text` is valid JSON but not an array.
+pub(crate) fn array_elements(text: &str) -> Result<Option<Vec<Range<usize>>>, PacketError> {
+    let trimmed = text.trim_start_matches([' ', '\t', '\n', '\r']);
+    if !trimmed.starts_with('[') {
+        check_json(text)?;
+        return Ok(None);
+    }
+    let elements: Vec<&RawValue> =
+        serde_json::from_str(text).map_err(|err| PacketError::InvalidJson(err.to_string()))?;
+    let base = text.as_ptr() as usize;
+    Ok(Some(
+        elements
+            .iter()
+            .map(|element| {
+                // Each borrowed element is a sub-slice of `text`.
+                let start = element.get().as_ptr() as usize - base;
+                start..start + element.get().len()
+            })
+            .collect(),
+    ))
+}
