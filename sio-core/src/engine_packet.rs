@@ -100,6 +100,20 @@ impl Frame {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The text of a text frame.
+    ///
+    /// ```
+    /// use sio_core::Frame;
+    /// assert_eq!(Frame::Text("4hi".into()).as_text(), Some("4hi"));
+    /// assert_eq!(Frame::Binary(vec![1].into()).as_text(), None);
+    /// ```
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Frame::Text(text) => Some(text),
+            Frame::Binary(_) => None,
+        }
+    }
 }
 
 /// The type digit of an Engine.IO packet.

@@ -33,7 +33,7 @@
 //! // ...and the server answers its ack.
 //! let mut ack = PacketEncoder::ack(&namespace, AckId(17));
 //! ack.arg(&serde_json::json!({"status": "ok"})).unwrap();
-//! assert_eq!(ack.finish().text.to_string(), r#"43/chat,17[{"status":"ok"}]"#);
+//! assert_eq!(ack.finish().text.as_text(), Some(r#"43/chat,17[{"status":"ok"}]"#));
 //! ```
 
 mod args;

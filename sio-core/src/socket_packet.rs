@@ -61,7 +61,7 @@ impl SocketPacketType {
 /// ```
 /// use sio_core::{Namespace, SocketPacket};
 /// let packet = SocketPacket::Disconnect { namespace: Namespace::new("/admin").unwrap() };
-/// assert_eq!(packet.encode().to_string(), "41/admin,");
+/// assert_eq!(packet.encode().as_text(), Some("41/admin,"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SocketPacket {

@@ -1,5 +1,7 @@
 //! The Engine.IO session state machine, driven with explicit instants: deterministic, no sleeping.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;

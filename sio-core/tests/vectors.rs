@@ -1,6 +1,8 @@
 //! Checks every vector in `tests/vectors/` both ways: decoding the bytes gives the expected
 //! structure, and encoding the structure gives the bytes (unless the vector is `decode_only`).
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 use serde::Deserialize;

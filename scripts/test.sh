@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test of the project. Idempotent: installs what the tests need (npm packages, a Python
+# venv) into ignored folders of the repository, then runs the whole suite. A missing system
+# package is named, never skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System commands the test suite needs, as "command:debian-package".
+required=(cargo:cargo)
+[ -f tests/clients/js/package-lock.json ] && required+=(node:nodejs npm:npm)
+[ -f tests/clients/py/requirements.txt ] && required+=(python3:python3)
+
+missing=()
+for entry in "${required[@]}"; do
+  command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "error: the tests need these system packages: ${missing[*]}" >&2
+  echo "       install them with: apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+# npm clients, reinstalled only when the lockfile changed.
+if [ -f tests/clients/js/package-lock.json ]; then
+  stamp=tests/clients/js/node_modules/.installed-lock
+  if ! cmp -s tests/clients/js/package-lock.json "$stamp" 2>/dev/null; then
+    (cd tests/clients/js && npm ci --no-audit --no-fund)
+    cp tests/clients/js/package-lock.json "$stamp"
+  fi
+fi
+
+# Python clients in a venv, rebuilt only when the requirements changed.
+if [ -f tests/clients/py/requirements.txt ]; then
+  venv=tests/clients/py/.venv
+  stamp=$venv/.installed-requirements
+  if ! cmp -s tests/clients/py/requirements.txt "$stamp" 2>/dev/null; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/clients/py/requirements.txt
+    cp tests/clients/py/requirements.txt "$stamp"
+  fi
+fi
+
+cargo test --workspace --all-targets
+cargo test --workspace --doc
