@@ -2,3 +2,11 @@
 
 /// The protocol core, sans-IO: Engine.IO v4 and Socket.IO v5 codecs and the session state machine.
 pub use sio_core as protocol;
+
+/// The Engine.IO server: one service for polling and WebSocket, sessions, heartbeats, upgrades.
+pub mod engine {
+    pub use sio_server::{
+        BoxError, CloseReason, Connection, Cors, Engine, EngineBuilder, EngineHandler, EngineStats,
+        Frame, HandshakeInfo, Message, RemoteAddr, ResponseBody, SendError, Sid, Transport, serve,
+    };
+}

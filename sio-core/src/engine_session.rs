@@ -215,6 +215,17 @@ impl EngineSession {
         self.queued_bytes
     }
 
+    /// Whether the pending GET or the WebSocket has something to take: the runtime wakes its
+    /// writers only then.
+    pub fn has_output(&self) -> bool {
+        !self.queue.is_empty() || !self.probe_queue.is_empty()
+    }
+
+    /// Whether a polling GET is waiting for an answer.
+    pub fn has_pending_get(&self) -> bool {
+        self.get_pending
+    }
+
     // ---- sending ----
 
     /// Queues a message frame for the client.

@@ -1,0 +1,112 @@
+//! Cross-origin rules for browsers that reach the server from another origin.
+
+use http::header::{
+    ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ORIGIN,
+    VARY,
+};
+use http::{HeaderMap, HeaderValue};
+
+/// Which origins may call the server from a browser, and whether with credentials (cookies).
+///
+/// Without a `Cors`, the server sends no CORS headers, so browsers only reach it from its own
+/// origin.
+///
+/// ```
+/// use sio_server::Cors;
+/// let any = Cors::any();
+/// let listed = Cors::origins(["https://chat.example"]).credentials(true);
+/// # let _ = (any, listed);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Cors {
+    origins: Origins,
+    credentials: bool,
+    max_age_secs: u32,
+}
+
+#[derive(Debug, Clone)]
+enum Origins {
+    Any,
+    List(Vec<HeaderValue>),
+}
+
+impl Cors {
+    /// Every origin (`Access-Control-Allow-Origin: *`, or the caller's origin with credentials).
+    pub fn any() -> Self {
+        Cors {
+            origins: Origins::Any,
+            credentials: false,
+            max_age_secs: 86_400,
+        }
+    }
+
+    /// Only these origins, such as `https://chat.example`; origins that are not valid header
+    /// values are ignored.
+    pub fn origins<I, S>(origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let list = origins
+            .into_iter()
+            .filter_map(|origin| HeaderValue::from_str(origin.as_ref()).ok())
+            .collect();
+        Cors {
+            origins: Origins::List(list),
+            ..Cors::any()
+        }
+    }
+
+    /// Whether browsers may send cookies and HTTP authentication along.
+    pub fn credentials(mut self, allow: bool) -> Self {
+        self.credentials = allow;
+        self
+    }
+
+    /// How long browsers may cache a preflight answer.
+    pub fn max_age_secs(mut self, seconds: u32) -> Self {
+        self.max_age_secs = seconds;
+        self
+    }
+
+    /// The origin to echo for a request, if it is allowed.
+    fn allowed_origin(&self, request: &HeaderMap) -> Option<HeaderValue> {
+        let origin = request.get(ORIGIN);
+        match &self.origins {
+            Origins::Any if self.credentials => origin.cloned(),
+            Origins::Any => Some(HeaderValue::from_static("*")),
+            Origins::List(list) => origin.filter(|o| list.contains(o)).cloned(),
+        }
+    }
+
+    /// Adds the CORS headers of an ordinary response.
+    pub(crate) fn apply(&self, request: &HeaderMap, response: &mut HeaderMap) {
+        if let Some(origin) = self.allowed_origin(request) {
+            response.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            response.insert(VARY, HeaderValue::from_static("Origin"));
+            if self.credentials {
+                response.insert(
+                    ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                    HeaderValue::from_static("true"),
+                );
+            }
+        }
+    }
+
+    /// Adds the headers of a preflight (`OPTIONS`) answer.
+    pub(crate) fn apply_preflight(&self, request: &HeaderMap, response: &mut HeaderMap) {
+        if self.allowed_origin(request).is_none() {
+            return;
+        }
+        self.apply(request, response);
+        response.insert(
+            ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST"),
+        );
+        if let Some(headers) = request.get(ACCESS_CONTROL_REQUEST_HEADERS) {
+            response.insert(ACCESS_CONTROL_ALLOW_HEADERS, headers.clone());
+        }
+        response.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from(self.max_age_secs));
+    }
+}

@@ -1,0 +1,130 @@
+//! HTTP long-polling: a GET waits for what is queued, a POST delivers a payload.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use sio_core::{CloseReason, PollingError};
+
+use crate::engine::{BoxError, ResponseBody};
+use crate::responses::{bad_request, plain};
+use crate::session_shared::SessionShared;
+
+fn refused(error: PollingError) -> Response<ResponseBody> {
+    bad_request(match error {
+        PollingError::ConcurrentGet => "a GET request is already pending; the session is closed",
+        PollingError::ConcurrentPost => "a POST request is in progress; the session is closed",
+        PollingError::NotPolling => "this session does not use polling",
+        PollingError::Closed => "this session is closed",
+    })
+}
+
+/// Answers a GET with everything queued (cut to `max_payload`), waiting until there is something.
+pub(crate) async fn get(session: Arc<SessionShared>) -> Response<ResponseBody> {
+    let now = Instant::now();
+    // Timers run first, so a session whose deadline passed is gone even if its timer task has
+    // not woken yet.
+    let accepted = session.process(|state| {
+        state.session.handle_timeout(now);
+        state.session.handle_get(now)
+    });
+    if let Err(error) = accepted {
+        return refused(error);
+    }
+    let mut pending = PendingGet {
+        session: &session,
+        answered: false,
+    };
+    loop {
+        let notified = session.output.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let (body, closed) = session.process(|state| {
+            let body = state.session.poll_get_response();
+            (body, state.session.close_reason().is_some())
+        });
+        if let Some(body) = body {
+            pending.answered = true;
+            return plain(StatusCode::OK, body);
+        }
+        if closed {
+            pending.answered = true;
+            return bad_request("this session is closed");
+        }
+        notified.await;
+    }
+}
+
+/// Tells the session when a GET goes away unanswered (the client disconnected).
+struct PendingGet<'a> {
+    session: &'a SessionShared,
+    answered: bool,
+}
+
+impl Drop for PendingGet<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.session.lock().session.handle_get_cancelled();
+        }
+    }
+}
+
+/// Takes a POST body of packets; `ok` when accepted, 400 when it does not decode (which closes
+/// the session), 413 when it exceeds `max_payload`.
+pub(crate) async fn post<B>(session: Arc<SessionShared>, body: B) -> Response<ResponseBody>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let now = Instant::now();
+    let begun = session.process(|state| {
+        state.session.handle_timeout(now);
+        state.session.begin_post()
+    });
+    if let Err(error) = begun {
+        return refused(error);
+    }
+    let mut active = ActivePost {
+        session: &session,
+        finished: false,
+    };
+    let max_payload = session.lock().session.config().max_payload;
+    let collected = Limited::new(body, max_payload).collect().await;
+    active.finished = true;
+    let body = match collected {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => {
+            session.lock().session.abort_post();
+            if error.downcast_ref::<LengthLimitError>().is_some() {
+                tracing::debug!(parent: &session.span, max_payload, "POST body too large");
+                return plain(StatusCode::PAYLOAD_TOO_LARGE, "payload too large");
+            }
+            return bad_request("the request body could not be read");
+        }
+    };
+    let reason = session.process(|state| {
+        state.session.finish_post(body, Instant::now());
+        state.session.close_reason()
+    });
+    if reason == Some(CloseReason::ParseError) {
+        tracing::warn!(parent: &session.span, "undecodable polling payload; session closed");
+        return bad_request("the payload does not decode; the session is closed");
+    }
+    plain(StatusCode::OK, "ok")
+}
+
+/// Ends the session's POST if the request goes away before its body arrived.
+struct ActivePost<'a> {
+    session: &'a SessionShared,
+    finished: bool,
+}
+
+impl Drop for ActivePost<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.session.lock().session.abort_post();
+        }
+    }
+}
