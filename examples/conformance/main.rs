@@ -1,31 +1,77 @@
-//! The server the official conformance suites run against.
+//! The server the official conformance suites and the end-to-end tests run against.
 //!
 //! ```text
 //! cargo run --example conformance                     # 127.0.0.1:3000
-//! cargo run --example conformance -- --addr 127.0.0.1:0
+//! cargo run --example conformance -- --addr 127.0.0.1:0 --ping-interval 1000 --ping-timeout 500
 //! ```
 //!
 //! `/engine.io/` is an Engine.IO echo server configured as the "Test suite" section of the
 //! Engine.IO protocol README describes: ping every 300 ms, 200 ms for the pong, 1,000,000-byte
-//! payloads, CORS for any origin. It prints the address it bound, so port 0 works.
+//! payloads, CORS for any origin. `GET /stats` answers the engine's session counts as JSON.
+//! The engine is mounted in an axum router, as an application would mount it. The program
+//! prints the address it bound, so port 0 works.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program reports
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sio::engine::{Connection, Cors, Engine, Message};
+use axum::Router;
+use axum::routing::get;
+use sio::engine::{CloseReason, Connection, Cors, Engine, EngineHandler, Message};
 
-fn parse_addr() -> Result<SocketAddr, String> {
+struct Options {
+    addr: SocketAddr,
+    ping_interval: Duration,
+    ping_timeout: Duration,
+    upgrade_timeout: Duration,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut options = Options {
+        addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+        ping_interval: Duration::from_millis(300),
+        ping_timeout: Duration::from_millis(200),
+        upgrade_timeout: Duration::from_millis(10_000),
+    };
     let mut args = std::env::args().skip(1);
-    let mut addr = "127.0.0.1:3000".to_owned();
     while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        let millis = |text: String| {
+            text.parse()
+                .map(Duration::from_millis)
+                .map_err(|err| format!("{arg}: {err}"))
+        };
         match arg.as_str() {
-            "--addr" => addr = args.next().ok_or("--addr needs a value")?,
+            "--addr" => {
+                let text = value()?;
+                options.addr = text
+                    .parse()
+                    .map_err(|err| format!("invalid address `{text}`: {err}"))?;
+            }
+            "--ping-interval" => options.ping_interval = millis(value()?)?,
+            "--ping-timeout" => options.ping_timeout = millis(value()?)?,
+            "--upgrade-timeout" => options.upgrade_timeout = millis(value()?)?,
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    addr.parse()
-        .map_err(|err| format!("invalid address `{addr}`: {err}"))
+    Ok(options)
+}
+
+/// Echoes every message, and counts close callbacks so tests can check each runs once.
+struct Echo {
+    closes: Arc<AtomicU64>,
+}
+
+impl EngineHandler for Echo {
+    fn on_message(&self, connection: &Connection, message: Message) {
+        let _ = connection.send(message);
+    }
+
+    fn on_close(&self, _connection: &Connection, _reason: CloseReason) {
+        self.closes.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -34,22 +80,46 @@ async fn main() -> std::io::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let addr = parse_addr().unwrap_or_else(|err| {
-        eprintln!("error: {err}\nusage: conformance [--addr HOST:PORT]");
+    let options = parse_options().unwrap_or_else(|err| {
+        eprintln!(
+            "error: {err}\nusage: conformance [--addr HOST:PORT] [--ping-interval MS] [--ping-timeout MS] [--upgrade-timeout MS]"
+        );
         std::process::exit(2);
     });
 
+    let closes = Arc::new(AtomicU64::new(0));
     let engine = Engine::builder()
         .path("/engine.io/")
-        .ping_interval(Duration::from_millis(300))
-        .ping_timeout(Duration::from_millis(200))
+        .ping_interval(options.ping_interval)
+        .ping_timeout(options.ping_timeout)
+        .upgrade_timeout(options.upgrade_timeout)
         .max_payload(1_000_000)
         .cors(Cors::any())
-        .build(|connection: &Connection, message: Message| {
-            let _ = connection.send(message);
+        .build(Echo {
+            closes: Arc::clone(&closes),
         });
 
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let stats_engine = engine.clone();
+    let stats = move || {
+        let stats = stats_engine.stats();
+        let closes = closes.load(Ordering::Relaxed);
+        async move {
+            serde_json::json!({
+                "open": stats.open,
+                "polling": stats.polling,
+                "websocket": stats.websocket,
+                "opened": stats.opened_total,
+                "closed": stats.closed_total,
+                "closeCallbacks": closes,
+            })
+            .to_string()
+        }
+    };
+    let app = Router::new()
+        .route_service("/engine.io/", engine)
+        .route("/stats", get(stats));
+
+    let listener = tokio::net::TcpListener::bind(options.addr).await?;
     println!("listening on {}", listener.local_addr()?);
-    sio::engine::serve(listener, engine).await
+    axum::serve(listener, app).await
 }

@@ -399,6 +399,13 @@ impl EngineSession {
         self.post_active = false;
     }
 
+    /// The transport failed in a way the client must be told about (a POST body above
+    /// `max_payload`, say): the session closes with [`CloseReason::TransportError`].
+    pub fn handle_transport_error(&mut self) {
+        self.post_active = false;
+        self.finish(CloseReason::TransportError);
+    }
+
     fn fail_parse(&mut self) {
         self.finish(CloseReason::ParseError);
     }

@@ -483,3 +483,17 @@ fn undecodable_websocket_frame_closes_the_session() {
         [SessionEvent::Closed(CloseReason::ParseError)]
     );
 }
+
+#[test]
+fn transport_error_closes_and_answers_the_pending_get() {
+    let start = Instant::now();
+    let mut session = polling(start);
+    session.handle_get(start).unwrap();
+    session.begin_post().unwrap();
+    session.handle_transport_error();
+    assert_eq!(session.poll_get_response().unwrap(), "1");
+    assert_eq!(
+        events(&mut session),
+        [SessionEvent::Closed(CloseReason::TransportError)]
+    );
+}

@@ -71,8 +71,8 @@ impl Drop for PendingGet<'_> {
     }
 }
 
-/// Takes a POST body of packets; `ok` when accepted, 400 when it does not decode (which closes
-/// the session), 413 when it exceeds `max_payload`.
+/// Takes a POST body of packets; `ok` when accepted, 400 when it does not decode, 413 when it
+/// exceeds `max_payload` (both close the session).
 pub(crate) async fn post<B>(session: Arc<SessionShared>, body: B) -> Response<ResponseBody>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -95,12 +95,14 @@ where
     active.finished = true;
     let body = match collected {
         Ok(collected) => collected.to_bytes(),
-        Err(error) => {
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            // As the reference server does, a body above the limit ends the session.
+            tracing::warn!(parent: &session.span, max_payload, "POST body too large; session closed");
+            session.process(|state| state.session.handle_transport_error());
+            return plain(StatusCode::PAYLOAD_TOO_LARGE, "payload too large");
+        }
+        Err(_) => {
             session.lock().session.abort_post();
-            if error.downcast_ref::<LengthLimitError>().is_some() {
-                tracing::debug!(parent: &session.span, max_payload, "POST body too large");
-                return plain(StatusCode::PAYLOAD_TOO_LARGE, "payload too large");
-            }
             return bad_request("the request body could not be read");
         }
     };

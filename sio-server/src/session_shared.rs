@@ -98,9 +98,18 @@ impl SessionShared {
     /// Runs `change` on the state, then wakes whoever has work and tells the application what
     /// happened, in order.
     pub(crate) fn process<R>(self: &Arc<Self>, change: impl FnOnce(&mut State) -> R) -> R {
-        let (result, events, has_output) = {
+        let (result, events, wake) = {
             let mut state = self.lock();
+            let websocket_before = state.websocket;
+            let deadline_before = state.session.poll_timeout();
             let result = change(&mut state);
+            // The timer task sleeps until the old deadline; wake it if the next one is sooner
+            // (a pong schedules the next ping before the pong deadline it was waiting for).
+            if let (Some(before), Some(after)) = (deadline_before, state.session.poll_timeout())
+                && after < before
+            {
+                self.timer.notify_one();
+            }
             let session = &state.session;
             // An upgrade that was abandoned leaves its WebSocket stale.
             if session.transport() == Transport::Polling && !session.is_upgrading() {
@@ -108,9 +117,11 @@ impl SessionShared {
             }
             let events: Vec<SessionEvent> =
                 std::iter::from_fn(|| state.session.poll_event()).collect();
-            (result, events, state.session.has_output())
+            // Writers wake for output, and a stale socket's writer to close it.
+            let wake = state.session.has_output() || state.websocket != websocket_before;
+            (result, events, wake)
         };
-        if has_output {
+        if wake {
             self.output.notify_waiters();
         }
         if !events.is_empty() {

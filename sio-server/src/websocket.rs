@@ -86,11 +86,7 @@ pub(crate) fn upgrade<B>(
                 opened
             });
             match opened {
-                Ok(()) => {
-                    // The upgrade deadline may come before the next ping.
-                    session.timer.notify_one();
-                    Target::Upgrade(session, id)
-                }
+                Ok(()) => Target::Upgrade(session, id),
                 Err(error) => {
                     debug!(parent: &session.span, %error, "extra WebSocket refused");
                     Target::Refuse

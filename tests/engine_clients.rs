@@ -1,0 +1,167 @@
+//! The official `engine.io-client` (npm) against the Engine.IO server, over polling only,
+//! WebSocket only, and polling upgraded to WebSocket.
+
+#![allow(clippy::print_stderr)] // tests report measured timings
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::{Server, node, spawn_node};
+
+/// A heartbeat slow enough that a loaded test machine never misses a pong: the tests that are
+/// not about the heartbeat use it.
+const RELAXED: [&str; 4] = ["--ping-interval", "5000", "--ping-timeout", "5000"];
+
+const MODES: [(&str, &str); 3] = [
+    ("polling", "polling"),
+    ("websocket", "websocket"),
+    ("upgrade", "websocket"),
+];
+
+#[test]
+fn text_and_binary_both_ways() {
+    let server = Server::start("conformance", &RELAXED);
+    for (mode, transport) in MODES {
+        let result = node("engine_client.mjs", &["echo", &server.url(), mode]);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                "messages": [{"text": "hello €😀"}, {"binary": [1, 2, 3, 4]}],
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn max_payload_is_the_limit() {
+    let server = Server::start("conformance", &RELAXED);
+    for mode in ["polling", "websocket"] {
+        // The packet type adds one byte: 999,999 characters make a payload of exactly 1,000,000.
+        let under = node(
+            "engine_client.mjs",
+            &["payload", &server.url(), mode, "999999"],
+        );
+        assert_eq!(under["echoed"], 999_999, "mode {mode}: {under}");
+
+        let over = node(
+            "engine_client.mjs",
+            &["payload", &server.url(), mode, "1000000"],
+        );
+        assert!(over.get("echoed").is_none(), "mode {mode}: {over}");
+        assert!(over["closed"]["reason"].is_string(), "mode {mode}: {over}");
+    }
+    assert!(
+        server.wait_for_stats(Duration::from_secs(5), |s| s["open"] == 0)["open"] == 0,
+        "refused sessions are gone"
+    );
+}
+
+#[test]
+fn a_thousand_messages_arrive_in_order() {
+    let server = Server::start("conformance", &RELAXED);
+    for (mode, transport) in MODES {
+        let result = node(
+            "engine_client.mjs",
+            &["ordered", &server.url(), mode, "1000"],
+        );
+        assert_eq!(
+            result,
+            json!({"transport": transport, "received": 1000, "inOrder": true}),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn idle_connection_stays_up_for_five_ping_intervals() {
+    // Ping every 300 ms: 1,600 ms idle is more than five intervals. The pong timeout is wide so
+    // that a loaded machine does not fail the test for the wrong reason.
+    let server = Server::start(
+        "conformance",
+        &["--ping-interval", "300", "--ping-timeout", "2000"],
+    );
+    for (mode, transport) in MODES {
+        let result = node("engine_client.mjs", &["idle", &server.url(), mode, "1600"]);
+        assert_eq!(result["transport"], transport, "mode {mode}");
+        assert_eq!(
+            result["closed"],
+            serde_json::Value::Null,
+            "mode {mode}: {result}"
+        );
+        assert!(
+            result["pings"].as_u64().unwrap_or(0) >= 4,
+            "mode {mode}: {result}"
+        );
+    }
+}
+
+#[test]
+fn frozen_client_is_reaped_within_ping_interval_plus_timeout() {
+    const INTERVAL_MS: u128 = 1000;
+    const TIMEOUT_MS: u128 = 500;
+    let server = Server::start(
+        "conformance",
+        &["--ping-interval", "1000", "--ping-timeout", "500"],
+    );
+    for mode in ["polling", "websocket"] {
+        let (mut client, hello) = spawn_node("engine_client.mjs", &["frozen", &server.url(), mode]);
+        assert!(hello["sid"].is_string(), "{hello}");
+        assert_eq!(server.stats()["open"], 1);
+
+        // SIGSTOP: the process stops answering, but its TCP connections stay open.
+        let pid = client.id().to_string();
+        let stopped = Instant::now();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-STOP", &pid])
+                .status()
+                .expect("kill")
+                .success()
+        );
+        let stats = server.wait_for_stats(Duration::from_secs(10), |s| s["open"] == 0);
+        let reaped_after = stopped.elapsed().as_millis();
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &pid])
+            .status();
+        let _ = client.kill();
+        let _ = client.wait();
+
+        assert_eq!(stats["open"], 0, "mode {mode}: never reaped");
+        eprintln!("frozen {mode} client reaped {reaped_after} ms after SIGSTOP");
+        // The reap comes at the first ping after the freeze plus the pong timeout: between
+        // pingTimeout and pingInterval + pingTimeout, with room for a loaded machine.
+        let window = (TIMEOUT_MS - 100)..=(INTERVAL_MS + TIMEOUT_MS + 750);
+        assert!(
+            window.contains(&reaped_after),
+            "mode {mode}: reaped after {reaped_after} ms, expected within {window:?}"
+        );
+        assert_eq!(
+            stats["closed"], stats["closeCallbacks"],
+            "close path ran once"
+        );
+    }
+}
+
+#[test]
+fn two_hundred_clients_at_once_leave_the_registry_empty() {
+    let server = Server::start("conformance", &RELAXED);
+    let result = node(
+        "engine_client.mjs",
+        &["crowd", &server.url(), "upgrade", "200"],
+    );
+    assert_eq!(result, json!({"ok": 200, "failures": []}));
+    let stats = server.wait_for_stats(Duration::from_secs(5), |s| s["open"] == 0);
+    assert_eq!(stats["open"], 0, "{stats}");
+    assert_eq!(stats["polling"], 0, "{stats}");
+    assert_eq!(stats["websocket"], 0, "{stats}");
+    assert_eq!(stats["opened"], 200, "{stats}");
+    assert_eq!(stats["closed"], 200, "{stats}");
+    assert_eq!(
+        stats["closeCallbacks"], 200,
+        "each close callback ran exactly once: {stats}"
+    );
+}

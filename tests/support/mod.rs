@@ -1,0 +1,237 @@
+//! What the end-to-end tests share: starting a server from its built binary, raw HTTP, and the
+//! official clients under `tests/clients/`.
+#![allow(dead_code, unreachable_pub)] // each test file uses its own part of this module
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A built example, next to the test binary (`cargo test` builds the examples first).
+pub fn example(name: &str) -> PathBuf {
+    let test_binary = std::env::current_exe().expect("test binary path");
+    let profile_dir = test_binary
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is not built; run the tests with scripts/test.sh (or cargo test --all-targets)",
+        path.display()
+    );
+    path
+}
+
+/// A server process started from an example binary on a free port; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts `example` with `--addr 127.0.0.1:0` and `args`, and waits for the address it bound.
+    pub fn start(example_name: &str, args: &[&str]) -> Server {
+        let mut child = Command::new(example(example_name))
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the server's address");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"));
+        Server { child, addr }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The engine's counters, from `GET /stats`.
+    pub fn stats(&self) -> serde_json::Value {
+        let response = http(self.addr, "GET", "/stats", &[], b"");
+        assert_eq!(response.status, 200, "GET /stats");
+        serde_json::from_slice(&response.body).expect("stats JSON")
+    }
+
+    /// Waits until `GET /stats` satisfies `done`, for at most `limit`.
+    pub fn wait_for_stats(
+        &self,
+        limit: Duration,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let start = Instant::now();
+        loop {
+            let stats = self.stats();
+            if done(&stats) || start.elapsed() > limit {
+                return stats;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP response as raw tests see it.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Sends one HTTP/1.1 request on a fresh connection and reads the whole response.
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let mut stream = send_request(addr, method, path, headers, body);
+    read_response(&mut stream)
+}
+
+/// Sends a request and returns the connection, for tests that read the answer later.
+pub fn send_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("write head");
+    stream.write_all(body).expect("write body");
+    stream
+}
+
+/// Reads a response written with `Connection: close`.
+pub fn read_response(stream: &mut TcpStream) -> Response {
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read response");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .expect("status line");
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Response {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+/// Opens an Engine.IO polling session and returns its sid.
+pub fn open_polling(addr: SocketAddr) -> String {
+    let response = http(addr, "GET", "/engine.io/?EIO=4&transport=polling", &[], b"");
+    assert_eq!(response.status, 200);
+    let text = response.text();
+    let handshake: serde_json::Value =
+        serde_json::from_str(text.strip_prefix('0').expect("open packet")).expect("handshake");
+    handshake["sid"].as_str().expect("sid").to_owned()
+}
+
+/// The folder of the npm clients, checked to be installed.
+pub fn js_clients() -> PathBuf {
+    let dir = root().join("tests/clients/js");
+    assert!(
+        dir.join("node_modules").exists(),
+        "the npm clients are not installed; run scripts/test.sh"
+    );
+    dir
+}
+
+/// Runs a client script to completion and parses the JSON line it prints last.
+pub fn node(script: &str, args: &[&str]) -> serde_json::Value {
+    let output = Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(js_clients())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run node (is nodejs installed?)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last)
+        .unwrap_or_else(|err| panic!("{script} {args:?} printed {stdout:?}: {err}"))
+}
+
+/// Starts a client script and returns the process and its first JSON line.
+pub fn spawn_node(script: &str, args: &[&str]) -> (Child, serde_json::Value) {
+    let mut child = Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(js_clients())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("run node");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read the client's first line");
+    let value = serde_json::from_str(line.trim())
+        .unwrap_or_else(|err| panic!("{script} printed {line:?}: {err}"));
+    (child, value)
+}
