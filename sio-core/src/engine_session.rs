@@ -221,6 +221,11 @@ impl EngineSession {
         !self.queue.is_empty() || !self.probe_queue.is_empty()
     }
 
+    /// Whether [`poll_event`](Self::poll_event) has something.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// Whether a polling GET is waiting for an answer.
     pub fn has_pending_get(&self) -> bool {
         self.get_pending

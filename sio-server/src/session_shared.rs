@@ -18,6 +18,9 @@ pub(crate) struct State {
     /// The WebSocket the session reads and writes (being probed, or in use), by id; a socket
     /// whose id is not here is stale and closes itself.
     pub(crate) websocket: Option<u64>,
+    /// Whether some task is handing events to the application; others leave new events to it,
+    /// which keeps them in order and lets callbacks feed the session again without deadlock.
+    dispatching: bool,
 }
 
 #[derive(Debug)]
@@ -32,8 +35,6 @@ pub(crate) struct SessionShared {
     pub(crate) timer: Notify,
     /// Becomes `true` once the session closed.
     closed: watch::Sender<bool>,
-    /// Keeps events in order when several tasks feed the same session.
-    dispatch: Mutex<()>,
     engine: Arc<EngineInner>,
 }
 
@@ -52,11 +53,11 @@ impl SessionShared {
             state: Mutex::new(State {
                 session,
                 websocket: None,
+                dispatching: false,
             }),
             output: Notify::new(),
             timer: Notify::new(),
             closed: watch::Sender::new(false),
-            dispatch: Mutex::new(()),
             engine,
         })
     }
@@ -98,7 +99,7 @@ impl SessionShared {
     /// Runs `change` on the state, then wakes whoever has work and tells the application what
     /// happened, in order.
     pub(crate) fn process<R>(self: &Arc<Self>, change: impl FnOnce(&mut State) -> R) -> R {
-        let (result, events, wake) = {
+        let (result, wake, dispatch) = {
             let mut state = self.lock();
             let websocket_before = state.websocket;
             let deadline_before = state.session.poll_timeout();
@@ -115,17 +116,19 @@ impl SessionShared {
             if session.transport() == Transport::Polling && !session.is_upgrading() {
                 state.websocket = None;
             }
-            let events: Vec<SessionEvent> =
-                std::iter::from_fn(|| state.session.poll_event()).collect();
             // Writers wake for output, and a stale socket's writer to close it.
             let wake = state.session.has_output() || state.websocket != websocket_before;
-            (result, events, wake)
+            let dispatch = !state.dispatching && state.session.has_events();
+            if dispatch {
+                state.dispatching = true;
+            }
+            (result, wake, dispatch)
         };
         if wake {
             self.output.notify_waiters();
         }
-        if !events.is_empty() {
-            self.dispatch(events);
+        if dispatch {
+            self.dispatch();
         }
         result
     }
@@ -135,43 +138,73 @@ impl SessionShared {
         self.process(|state| state.session.handle_timeout(Instant::now()));
     }
 
-    fn dispatch(self: &Arc<Self>, events: Vec<SessionEvent>) {
-        let _ordered = self
-            .dispatch
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+    /// Hands events to the application until none is left; only one task does so at a time.
+    fn dispatch(self: &Arc<Self>) {
         let _span = self.span.enter();
         let connection = self.connection();
-        for event in events {
-            match event {
-                SessionEvent::Message(text) => {
-                    self.engine
-                        .handler
-                        .on_message(&connection, Message::Text(text));
+        let unwinding = Dispatching { session: self };
+        loop {
+            let events: Vec<SessionEvent> = {
+                let mut state = self.lock();
+                let events: Vec<_> = std::iter::from_fn(|| state.session.poll_event()).collect();
+                if events.is_empty() {
+                    state.dispatching = false;
                 }
-                SessionEvent::Binary(bytes) => {
-                    self.engine
-                        .handler
-                        .on_message(&connection, Message::Binary(bytes));
-                }
-                SessionEvent::Upgraded => {
-                    debug!("upgraded to websocket");
-                    self.span
-                        .record("transport", tracing::field::debug(Transport::WebSocket));
-                    self.engine.registry.upgraded();
-                }
-                SessionEvent::Closed(reason) => self.on_closed(&connection, reason),
+                events
+            };
+            if events.is_empty() {
+                // Released above; the guard must not release it again for a newer dispatcher.
+                std::mem::forget(unwinding);
+                return;
             }
+            for event in events {
+                self.deliver(&connection, event);
+            }
+        }
+    }
+
+    fn deliver(&self, connection: &Connection, event: SessionEvent) {
+        match event {
+            SessionEvent::Message(text) => {
+                self.engine
+                    .handler
+                    .on_message(connection, Message::Text(text));
+            }
+            SessionEvent::Binary(bytes) => {
+                self.engine
+                    .handler
+                    .on_message(connection, Message::Binary(bytes));
+            }
+            SessionEvent::Upgraded => {
+                debug!("upgraded to websocket");
+                self.span
+                    .record("transport", tracing::field::debug(Transport::WebSocket));
+                self.engine.registry.upgraded();
+            }
+            SessionEvent::Closed(reason) => self.on_closed(connection, reason),
         }
     }
 
     fn on_closed(&self, connection: &Connection, reason: CloseReason) {
         debug!(reason = reason.as_str(), "session closed");
+        // The application hears of it first, so that once the stats show a session gone, its
+        // close callback has run.
+        self.engine.handler.on_close(connection, reason);
         let transport = self.lock().session.transport();
         self.engine.registry.remove(&self.sid, transport);
         self.closed.send_replace(true);
         self.output.notify_waiters();
         self.timer.notify_one();
-        self.engine.handler.on_close(connection, reason);
+    }
+}
+
+/// Lets another task take over dispatching if a callback panics mid-way.
+struct Dispatching<'a> {
+    session: &'a SessionShared,
+}
+
+impl Drop for Dispatching<'_> {
+    fn drop(&mut self) {
+        self.session.lock().dispatching = false;
     }
 }

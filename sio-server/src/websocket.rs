@@ -153,10 +153,10 @@ async fn run(engine: Arc<EngineInner>, target: Target, mut socket: Socket) {
 
 /// The session stops using socket `id` (it closed, or its upgrade failed).
 fn detach(session: &Arc<SessionShared>, id: u64) {
+    // A closed session keeps its socket id, so the writer still sends the last frames.
     session.process(|state| {
         if state.websocket == Some(id) {
             state.session.handle_ws_closed();
-            state.websocket = None;
         }
     });
     // Let the writer see it is no longer wanted.
@@ -235,24 +235,28 @@ async fn write(
         };
         if !frames.is_empty() {
             // Everything queued goes out in one flush.
-            let batch = async {
-                for frame in frames.drain(..) {
-                    if let Some(message) = to_ws_message(frame) {
-                        sink.feed(message).await?;
+            let written = {
+                let batch = async {
+                    for frame in frames.drain(..) {
+                        if let Some(message) = to_ws_message(frame) {
+                            sink.feed(message).await?;
+                        }
                     }
-                }
-                sink.flush().await
-            };
-            let written = if closed {
-                tokio::time::timeout(CLOSING_WRITE_TIMEOUT, batch)
-                    .await
-                    .is_ok_and(|result| result.is_ok())
-            } else {
-                // A client that stops reading blocks the write; the session's ping timeout then
-                // ends it, and this write with it.
+                    sink.flush().await
+                };
+                tokio::pin!(batch);
+                let closing = async {
+                    if !closed {
+                        let _ = closed_signal.wait_for(|closed| *closed).await;
+                    }
+                };
+                // A client that stops reading blocks the write until the session ends (its pings go
+                // unanswered too); then the last frames get a short grace period.
                 tokio::select! {
-                    result = batch => result.is_ok(),
-                    _ = closed_signal.wait_for(|closed| *closed) => false,
+                    result = &mut batch => result.is_ok(),
+                    () = closing => tokio::time::timeout(CLOSING_WRITE_TIMEOUT, &mut batch)
+                        .await
+                        .is_ok_and(|result| result.is_ok()),
                 }
             };
             frames.clear();
