@@ -10,3 +10,13 @@ pub mod engine {
         Frame, HandshakeInfo, Message, RemoteAddr, ResponseBody, SendError, Sid, Transport, serve,
     };
 }
+
+/// The Socket.IO server: namespaces served by consumers, sockets, rooms, acks and broadcasts.
+pub mod socket {
+    pub use sio_server::{
+        Ack, AckError, AckResponse, ArgError, Args, Broadcast, BroadcastOperator, ChannelLayer,
+        ConnectError, Consumer, DisconnectReason, EmitArgs, EmitError, HandlerError, InMemoryLayer,
+        IncomingEvent, LocalSockets, RawJson, Received, Room, Server, ServerBuilder, ServerStats,
+        Socket, SocketId, Target,
+    };
+}

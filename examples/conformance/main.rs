@@ -7,7 +7,11 @@
 //!
 //! `/engine.io/` is an Engine.IO echo server configured as the "Test suite" section of the
 //! Engine.IO protocol README describes: ping every 300 ms, 200 ms for the pong, 1,000,000-byte
-//! payloads, CORS for any origin. `GET /stats` answers the engine's session counts as JSON.
+//! payloads, CORS for any origin. `/socket.io/` is the Socket.IO test server of the Socket.IO
+//! protocol README: namespaces `/` and `/custom` emit `auth` with the client's auth payload on
+//! connect; on `/`, `message` comes back as `message-back` and `message-with-ack` is acked with
+//! its arguments; a connection that joins no namespace within a second is closed.
+//! `GET /stats` answers the session counts as JSON.
 //! The engine is mounted in an axum router, as an application would mount it. The program
 //! prints the address it bound, so port 0 works.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program reports
@@ -20,6 +24,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use sio::engine::{CloseReason, Connection, Cors, Engine, EngineHandler, Message};
+use sio::socket::{ConnectError, Consumer, HandlerError, IncomingEvent, RawJson, Server, Socket};
 
 struct Options {
     addr: SocketAddr,
@@ -74,6 +79,70 @@ impl EngineHandler for Echo {
     }
 }
 
+/// Emits `auth` with the client's auth payload (`{}` when it sent none).
+fn emit_auth(socket: &Socket, auth: Option<RawJson>) -> Result<(), ConnectError> {
+    let auth = auth.unwrap_or_else(|| RawJson::new("{}").unwrap_or_else(|_| RawJson::null()));
+    socket
+        .emit("auth", &auth)
+        .map_err(|err| ConnectError::new(err.to_string()))
+}
+
+/// The main namespace of the Socket.IO test server.
+#[derive(Default)]
+struct Main;
+
+impl Consumer for Main {
+    const NAMESPACE: &'static str = "/";
+
+    async fn connect(
+        &mut self,
+        socket: &Socket,
+        auth: Option<RawJson>,
+    ) -> Result<(), ConnectError> {
+        emit_auth(socket, auth)
+    }
+
+    async fn on_event(
+        &mut self,
+        socket: &Socket,
+        mut event: IncomingEvent,
+    ) -> Result<(), HandlerError> {
+        match event.name() {
+            "message" => socket.emit("message-back", event.received())?,
+            "message-with-ack" => {
+                let received = event.received();
+                event.ack().send(received)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The custom namespace of the Socket.IO test server.
+#[derive(Default)]
+struct Custom;
+
+impl Consumer for Custom {
+    const NAMESPACE: &'static str = "/custom";
+
+    async fn connect(
+        &mut self,
+        socket: &Socket,
+        auth: Option<RawJson>,
+    ) -> Result<(), ConnectError> {
+        emit_auth(socket, auth)
+    }
+
+    async fn on_event(
+        &mut self,
+        _socket: &Socket,
+        _event: IncomingEvent,
+    ) -> Result<(), HandlerError> {
+        Ok(())
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
@@ -99,9 +168,21 @@ async fn main() -> std::io::Result<()> {
             closes: Arc::clone(&closes),
         });
 
+    let server = Server::builder()
+        .ping_interval(options.ping_interval)
+        .ping_timeout(options.ping_timeout)
+        .max_payload(1_000_000)
+        .connect_timeout(Duration::from_millis(1000))
+        .cors(Cors::any())
+        .consumer::<Main>()
+        .consumer::<Custom>()
+        .build();
+
     let stats_engine = engine.clone();
+    let stats_server = server.clone();
     let stats = move || {
         let stats = stats_engine.stats();
+        let sio = stats_server.stats();
         let closes = closes.load(Ordering::Relaxed);
         async move {
             serde_json::json!({
@@ -111,12 +192,18 @@ async fn main() -> std::io::Result<()> {
                 "opened": stats.opened_total,
                 "closed": stats.closed_total,
                 "closeCallbacks": closes,
+                "socketio": {
+                    "open": sio.engine.open,
+                    "sockets": sio.sockets,
+                    "packetsEncoded": sio.packets_encoded,
+                },
             })
             .to_string()
         }
     };
     let app = Router::new()
         .route_service("/engine.io/", engine)
+        .route_service("/socket.io/", server.service())
         .route("/stats", get(stats));
 
     let listener = tokio::net::TcpListener::bind(options.addr).await?;

@@ -139,6 +139,13 @@ impl PacketEncoder {
         self
     }
 
+    /// Adds a binary attachment for a placeholder already written with [`raw_arg`](Self::raw_arg),
+    /// such as when passing a received binary event on: its `num` is the attachment's position.
+    pub fn attach(&mut self, buffer: Bytes) -> &mut Self {
+        self.attachments.get_mut().push(buffer);
+        self
+    }
+
     fn separate(&mut self) {
         if self.has_elements {
             self.buf.push(b',');

@@ -31,6 +31,23 @@ impl RawJson {
         Ok(RawJson(text))
     }
 
+    /// Serializes `value` to JSON.
+    ///
+    /// ```
+    /// use sio_core::RawJson;
+    /// assert_eq!(RawJson::from_value(&("a", 1)).unwrap().as_str(), r#"["a",1]"#);
+    /// ```
+    pub fn from_value<T: serde::Serialize + ?Sized>(value: &T) -> Result<Self, crate::EncodeError> {
+        serde_json::to_string(value)
+            .map(|json| RawJson(ByteString::from(json)))
+            .map_err(|err| crate::EncodeError(err.to_string()))
+    }
+
+    /// JSON `null`.
+    pub fn null() -> Self {
+        RawJson(ByteString::from_static("null"))
+    }
+
     /// Keeps text known to be valid JSON (already checked by the decoder or written by serde).
     pub(crate) fn trusted(text: ByteString) -> Self {
         RawJson(text)
@@ -56,6 +73,14 @@ impl RawJson {
         self.0
             .bytes()
             .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    }
+}
+
+/// Serializes as the JSON it holds, verbatim (with serde_json, and through the packet encoder).
+impl serde::Serialize for RawJson {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw: &RawValue = serde_json::from_str(&self.0).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
     }
 }
 

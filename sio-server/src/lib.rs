@@ -1,10 +1,13 @@
 //! The runtime of the `sio` framework on tokio, hyper and tungstenite.
 //!
-//! This layer speaks Engine.IO: an [`Engine`] is one hyper/tower service that answers HTTP
-//! long-polling and WebSocket requests on one path, keeps every session alive with heartbeats,
-//! upgrades polling sessions to WebSocket, and hands the application a [`Connection`] per
-//! session that sends and receives text and binary messages. The protocol rules live in
-//! `sio-core`'s sans-IO state machine; this crate moves bytes and time to and from it.
+//! Two layers. The Socket.IO layer is what applications program against: a [`Server`] of
+//! namespaces, each served by a [`Consumer`] with one instance per connected client, [`Socket`]s
+//! that emit, join rooms and await acks, and broadcasts through a [`ChannelLayer`]. Below it,
+//! the Engine.IO layer: an [`Engine`] is one hyper/tower service that answers HTTP long-polling
+//! and WebSocket requests on one path, keeps sessions alive with heartbeats and upgrades polling
+//! to WebSocket; it can also be used on its own, with a [`Connection`] per session. The protocol
+//! rules live in `sio-core`'s sans-IO state machine; this crate moves bytes and time to and
+//! from it.
 //!
 //! ```no_run
 //! use sio_server::{Connection, Engine, Message};
@@ -12,7 +15,7 @@
 //! #[tokio::main(flavor = "current_thread")]
 //! async fn main() -> std::io::Result<()> {
 //!     let engine = Engine::builder().build(|connection: &Connection, message: Message| {
-//!         let _ = connection.send(message); // an echo server
+//!         let _ = connection.send(message); // an Engine.IO echo server
 //!     });
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //!     sio_server::serve(listener, engine).await
@@ -22,33 +25,59 @@
 //! # Tasks and memory
 //!
 //! A session costs one timer task, plus a reader and a writer task while it has a WebSocket;
-//! polling requests run on the HTTP connection's task. Handlers are called synchronously from the
-//! reading task and never awaited. What waits for a client is bounded by `max_queued_bytes`.
+//! polling requests run on the HTTP connection's task. Engine callbacks are synchronous and never
+//! awaited: the Socket.IO layer decodes packets there and hands events to each socket's bounded
+//! mailbox, which its consumer task drains one event at a time. What waits for a client is
+//! bounded by `max_queued_bytes`, what waits for a handler by the mailbox capacity.
 //!
 //! # Mounting in axum
 //!
 //! The engine is a tower service; mount it on its path without stripping the prefix:
-//! `Router::new().route_service("/engine.io/", engine)`. (`nest_service` strips the prefix, so
-//! the engine would then need `path("/")`.) Plain hyper servers must enable upgrades
+//! `Router::new().route_service("/socket.io/", server.service())`. (`nest_service` strips the
+//! prefix, so the engine would then need `path("/")`.) Plain hyper servers must enable upgrades
 //! (`serve_connection(..).with_upgrades()`) for WebSocket to work.
 
+mod ack;
+mod channel_layer;
 mod connection;
+mod consumer;
+mod consumer_task;
 mod cors;
+mod disconnect_reason;
+mod emit_args;
 mod engine;
 mod engine_builder;
 mod handler;
+mod incoming;
+mod namespace;
+mod operator;
 mod polling;
 mod registry;
 mod responses;
 mod serve;
+mod server;
+mod server_builder;
 mod session_shared;
+mod sio_connection;
+mod socket;
 mod websocket;
 
+pub use ack::{Ack, AckError, AckResponse};
+pub use channel_layer::{Broadcast, ChannelLayer, InMemoryLayer, LocalSockets};
 pub use connection::{Connection, HandshakeInfo, Message, RemoteAddr, SendError};
+pub use consumer::{ConnectError, Consumer, HandlerError};
 pub use cors::Cors;
+pub use disconnect_reason::DisconnectReason;
+pub use emit_args::{Args, EmitArgs};
 pub use engine::{BoxError, Engine, ResponseBody};
 pub use engine_builder::EngineBuilder;
 pub use handler::EngineHandler;
+pub use incoming::{ArgError, IncomingEvent, Received};
+pub use namespace::{Room, Target};
+pub use operator::BroadcastOperator;
 pub use registry::EngineStats;
 pub use serve::serve;
-pub use sio_core::{CloseReason, Frame, Sid, Transport};
+pub use server::{Server, ServerStats};
+pub use server_builder::ServerBuilder;
+pub use sio_core::{CloseReason, Frame, RawJson, Sid, Transport};
+pub use socket::{EmitError, Socket, SocketId};

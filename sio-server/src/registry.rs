@@ -27,6 +27,13 @@ pub struct EngineStats {
     pub closed_total: u64,
 }
 
+/// 144 random bits, URL-safe: session ids and socket ids.
+pub(crate) fn random_id() -> String {
+    let mut bytes = [0u8; 18];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     sessions: Mutex<HashMap<Sid, Arc<SessionShared>>>,
@@ -47,9 +54,7 @@ impl Registry {
     /// reseeded from the operating system), never one in use.
     pub(crate) fn new_sid(&self) -> Sid {
         loop {
-            let mut bytes = [0u8; 18];
-            rand::rng().fill_bytes(&mut bytes);
-            let sid = Sid::new(URL_SAFE_NO_PAD.encode(bytes));
+            let sid = Sid::new(random_id());
             if !self.sessions().contains_key(&sid) {
                 return sid;
             }

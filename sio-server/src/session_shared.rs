@@ -36,6 +36,8 @@ pub(crate) struct SessionShared {
     /// Becomes `true` once the session closed.
     closed: watch::Sender<bool>,
     engine: Arc<EngineInner>,
+    /// What the layer above keeps per connection (the Socket.IO state).
+    pub(crate) upper: std::sync::OnceLock<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl SessionShared {
@@ -59,6 +61,7 @@ impl SessionShared {
             timer: Notify::new(),
             closed: watch::Sender::new(false),
             engine,
+            upper: std::sync::OnceLock::new(),
         })
     }
 

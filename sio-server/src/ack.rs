@@ -1,0 +1,122 @@
+//! Acks: the answer a handler owes a client, and the answers the server waits for.
+
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use sio_core::{AckId, Args as RawArgs, RawJson};
+use thiserror::Error;
+
+use crate::incoming::replace_placeholders;
+use crate::{EmitArgs, Socket};
+
+/// The ack a client asked for with an event, answered with a `T` (see [`EmitArgs`] for how a
+/// value becomes arguments).
+///
+/// [`send`](Ack::send) consumes it, so an ack cannot be answered twice. Sending when the client
+/// asked for no ack does nothing. An ack dropped unanswered is answered with no arguments, so a
+/// client never waits forever for a handler that forgot it.
+///
+/// ```compile_fail
+/// # fn handler(ack: sio_server::Ack<u32>) {
+/// ack.send(1);
+/// ack.send(2); // error: `ack` was moved by the first `send`
+/// # }
+/// ```
+#[must_use = "the client waits for this ack; answer it with `send`"]
+#[derive(Debug)]
+pub struct Ack<T> {
+    target: Option<(Socket, AckId)>,
+    reply: PhantomData<fn(T)>,
+}
+
+impl<T> Ack<T> {
+    pub(crate) fn new(socket: Socket, id: Option<AckId>) -> Self {
+        Ack {
+            target: id.map(|id| (socket, id)),
+            reply: PhantomData,
+        }
+    }
+
+    /// Whether the client waits for this ack.
+    pub fn is_wanted(&self) -> bool {
+        self.target.is_some()
+    }
+}
+
+impl<T: EmitArgs> Ack<T> {
+    /// Answers the client.
+    pub fn send(mut self, reply: T) -> Result<(), crate::EmitError> {
+        match self.target.take() {
+            Some((socket, id)) => socket.send_ack(id, &reply),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<T> Drop for Ack<T> {
+    fn drop(&mut self) {
+        if let Some((socket, id)) = self.target.take() {
+            let _ = socket.send_ack(id, &crate::Args(()));
+        }
+    }
+}
+
+/// Why an awaited ack did not come.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AckError {
+    /// No answer within the timeout.
+    #[error("no ack within the timeout")]
+    Timeout,
+    /// The socket disconnected before answering.
+    #[error("the socket disconnected before acknowledging")]
+    Disconnected,
+    /// The event could not be sent.
+    #[error(transparent)]
+    Emit(#[from] crate::EmitError),
+    /// The answer does not deserialize into the expected type.
+    #[error("the ack does not deserialize: {0}")]
+    Decode(String),
+}
+
+/// The arguments of an ack the server received.
+#[derive(Debug, Clone)]
+pub struct AckResponse {
+    args: RawArgs,
+    attachments: Vec<Bytes>,
+}
+
+impl AckResponse {
+    pub(crate) fn new(args: RawArgs, attachments: Vec<Bytes>) -> Self {
+        AckResponse { args, attachments }
+    }
+
+    /// How many arguments the client answered with.
+    pub fn len(&self) -> usize {
+        self.args.len()
+    }
+
+    /// Whether the client answered with none.
+    pub fn is_empty(&self) -> bool {
+        self.args.is_empty()
+    }
+
+    /// Argument `index` as received.
+    pub fn raw(&self, index: usize) -> Option<RawJson> {
+        self.args.get(index)
+    }
+
+    /// Argument `index` deserialized into `T` (a missing argument reads as `null`).
+    pub fn get<T: DeserializeOwned>(&self, index: usize) -> Result<T, AckError> {
+        let decode = |e: serde_json::Error| AckError::Decode(e.to_string());
+        let Some(raw) = self.args.get(index) else {
+            return serde_json::from_str("null").map_err(decode);
+        };
+        if self.attachments.is_empty() {
+            return raw.deserialize().map_err(decode);
+        }
+        let mut value: serde_json::Value = raw.deserialize().map_err(decode)?;
+        replace_placeholders(&mut value, &self.attachments);
+        serde_json::from_value(value).map_err(decode)
+    }
+}

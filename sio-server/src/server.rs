@@ -1,0 +1,230 @@
+//! The Socket.IO server: namespaces of consumers over one Engine.IO engine.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use sio_core::{AckId, EncodedPacket, Namespace, PacketEncoder};
+use tokio::net::TcpListener;
+
+use crate::channel_layer::ChannelLayer;
+use crate::namespace::{NamespaceInner, Target};
+use crate::{
+    BroadcastOperator, DisconnectReason, EmitArgs, EmitError, Engine, EngineStats, ServerBuilder,
+    Socket, SocketId,
+};
+
+/// Settings of the Socket.IO layer.
+#[derive(Debug, Clone)]
+pub(crate) struct SocketConfig {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) mailbox_capacity: usize,
+    pub(crate) max_attachments: usize,
+}
+
+pub(crate) struct ServerInner {
+    pub(crate) namespaces: HashMap<String, Arc<NamespaceInner>>,
+    pub(crate) layer: Box<dyn ChannelLayer>,
+    pub(crate) config: SocketConfig,
+    pub(crate) engine: OnceLock<Engine>,
+    /// Sockets by id, across namespaces, for server-wide lookups.
+    sockets: Mutex<HashMap<SocketId, Socket>>,
+    packets_encoded: AtomicU64,
+}
+
+impl fmt::Debug for ServerInner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("namespaces", &self.namespaces.keys().collect::<Vec<_>>())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counts of a server, from [`Server::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ServerStats {
+    /// The Engine.IO sessions.
+    pub engine: EngineStats,
+    /// Sockets connected now, over all namespaces.
+    pub sockets: usize,
+    /// Event packets encoded since the start: a broadcast counts once, whatever its recipients.
+    pub packets_encoded: u64,
+}
+
+/// A Socket.IO server: namespaces of [`Consumer`](crate::Consumer)s over Engine.IO. Cheap to
+/// clone; reachable from every socket with [`Socket::server`], and usable from any task.
+///
+/// ```no_run
+/// use sio_server::{Consumer, HandlerError, IncomingEvent, Server, Socket};
+///
+/// #[derive(Default)]
+/// struct Chat;
+///
+/// impl Consumer for Chat {
+///     const NAMESPACE: &'static str = "/chat";
+///     async fn on_event(&mut self, socket: &Socket, event: IncomingEvent) -> Result<(), HandlerError> {
+///         let text: String = event.arg(0)?;
+///         socket.server().of("/chat").emit("chat_message", &text)?;
+///         Ok(())
+///     }
+/// }
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let server = Server::builder().consumer::<Chat>().build();
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// server.serve(listener).await
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Server {
+    pub(crate) inner: Arc<ServerInner>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+impl ServerInner {
+    pub(crate) fn new(
+        namespaces: HashMap<String, Arc<NamespaceInner>>,
+        layer: Box<dyn ChannelLayer>,
+        config: SocketConfig,
+    ) -> Self {
+        ServerInner {
+            namespaces,
+            layer,
+            config,
+            engine: OnceLock::new(),
+            sockets: Mutex::new(HashMap::new()),
+            packets_encoded: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn namespace(&self, name: &str) -> Option<&Arc<NamespaceInner>> {
+        self.namespaces.get(name)
+    }
+
+    pub(crate) fn encode_event(
+        &self,
+        namespace: &Namespace,
+        ack: Option<AckId>,
+        event: &str,
+        data: &dyn crate::socket::EmitArgsDyn,
+    ) -> Result<EncodedPacket, EmitError> {
+        let mut packet = PacketEncoder::event(namespace, ack, event);
+        data.write_args_dyn(&mut packet)?;
+        self.packets_encoded.fetch_add(1, Ordering::Relaxed);
+        Ok(packet.finish())
+    }
+
+    pub(crate) fn remember_socket(&self, socket: &Socket) {
+        self.sockets_map()
+            .insert(socket.id().clone(), socket.clone());
+    }
+
+    pub(crate) fn forget_socket(&self, socket: &Socket) {
+        self.sockets_map().remove(socket.id());
+    }
+
+    fn sockets_map(&self) -> std::sync::MutexGuard<'_, HashMap<SocketId, Socket>> {
+        self.sockets
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+impl Server {
+    /// Starts configuring a server.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    /// The HTTP service to mount (at `/socket.io/` unless configured otherwise).
+    pub fn service(&self) -> Engine {
+        self.engine().clone()
+    }
+
+    fn engine(&self) -> &Engine {
+        // Set by the builder before the server is handed out.
+        self.inner
+            .engine
+            .get()
+            .unwrap_or_else(|| unreachable!("the builder sets the engine"))
+    }
+
+    /// Serves the server on every connection `listener` accepts.
+    pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
+        crate::serve(listener, self.service()).await
+    }
+
+    /// The sockets of `namespace`, to broadcast to or act on. An unknown namespace selects
+    /// nothing.
+    pub fn of(&self, namespace: &str) -> BroadcastOperator {
+        let namespace_name = Namespace::new(namespace.to_owned()).unwrap_or_default();
+        BroadcastOperator {
+            server: Arc::clone(&self.inner),
+            namespace: self.inner.namespace(namespace).cloned(),
+            namespace_name,
+            target: Target::default(),
+            except_socket: None,
+        }
+    }
+
+    pub(crate) fn of_namespace(&self, namespace: Arc<NamespaceInner>) -> BroadcastOperator {
+        BroadcastOperator {
+            server: Arc::clone(&self.inner),
+            namespace_name: namespace.name.clone(),
+            namespace: Some(namespace),
+            target: Target::default(),
+            except_socket: None,
+        }
+    }
+
+    /// The sockets of the main namespace `/` in `room`.
+    pub fn to(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
+        self.of("/").to(room)
+    }
+
+    /// Sends an event to every socket of the main namespace `/`.
+    pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
+        self.of("/").emit(event, data)
+    }
+
+    /// A socket of this process by id.
+    pub fn socket(&self, id: &str) -> Option<Socket> {
+        self.inner
+            .sockets_map()
+            .get(&SocketId(Arc::from(id)))
+            .cloned()
+    }
+
+    /// Counts of sessions, sockets and encoded packets.
+    pub fn stats(&self) -> ServerStats {
+        ServerStats {
+            engine: self.engine().stats(),
+            sockets: self
+                .inner
+                .namespaces
+                .values()
+                .map(|n| n.socket_count())
+                .sum(),
+            packets_encoded: self.inner.packets_encoded.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Disconnects every socket with [`DisconnectReason::ServerShuttingDown`] and closes every
+    /// connection. The server still accepts new ones until the listener is dropped.
+    pub fn shutdown(&self) {
+        let sockets: Vec<Socket> = self.inner.sockets_map().values().cloned().collect();
+        for socket in sockets {
+            socket.close(DisconnectReason::ServerShuttingDown, true);
+        }
+        self.engine().close_all();
+    }
+}
