@@ -235,3 +235,74 @@ pub fn spawn_node(script: &str, args: &[&str]) -> (Child, serde_json::Value) {
         .unwrap_or_else(|err| panic!("{script} printed {line:?}: {err}"));
     (child, value)
 }
+
+/// Runs the Python client in the venv the test command builds, and parses its JSON line.
+pub fn python(args: &[&str]) -> serde_json::Value {
+    let dir = root().join("tests/clients/py");
+    let interpreter = dir.join(".venv/bin/python");
+    assert!(
+        interpreter.exists(),
+        "the Python clients are not installed; run scripts/test.sh"
+    );
+    let output = Command::new(interpreter)
+        .arg("client.py")
+        .args(args)
+        .current_dir(&dir)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last)
+        .unwrap_or_else(|err| panic!("client.py {args:?} printed {stdout:?}: {err}"))
+}
+
+/// A client process that reports ready, waits for a line on its stdin, then reports again.
+pub struct Waiting {
+    child: Child,
+    stdout: BufReader<std::process::ChildStdout>,
+    /// The first JSON line it printed.
+    pub ready: serde_json::Value,
+}
+
+impl Waiting {
+    pub fn start(script: &str, args: &[&str]) -> Waiting {
+        let mut child = Command::new("node")
+            .arg(script)
+            .args(args)
+            .current_dir(js_clients())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("run node");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("read ready line");
+        let ready = serde_json::from_str(line.trim())
+            .unwrap_or_else(|err| panic!("{script} printed {line:?}: {err}"));
+        Waiting {
+            child,
+            stdout,
+            ready,
+        }
+    }
+
+    /// Lets it finish and returns its last JSON line.
+    pub fn finish(mut self) -> serde_json::Value {
+        if let Some(stdin) = self.child.stdin.as_mut() {
+            let _ = stdin.write_all(b"go\n");
+        }
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("read result line");
+        let _ = self.child.wait();
+        serde_json::from_str(line.trim()).unwrap_or_else(|err| panic!("printed {line:?}: {err}"))
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,129 @@
+"""Drives the official python-socketio client against tests/servers/socketio_testbed.rs.
+
+    python client.py <scenario> <http://host:port> <polling|websocket|upgrade>
+
+Prints one JSON line with what it saw, including the transport it ended on.
+"""
+
+import json
+import sys
+import threading
+import time
+
+import socketio
+
+TRANSPORTS = {
+    "polling": ["polling"],
+    "websocket": ["websocket"],
+    "upgrade": ["polling", "websocket"],
+}
+
+
+def connect(url, mode, namespaces=("/",), auth=None):
+    client = socketio.Client(reconnection=False)
+    events = {}
+    arrived = threading.Condition()
+
+    def record(event):
+        def handler(*args):
+            with arrived:
+                events.setdefault(event, []).append(list(args))
+                arrived.notify_all()
+
+        return handler
+
+    for event in ("welcome", "echo", "binary", "system_message", "room_message", "left"):
+        client.on(event, record(event), namespace="/")
+    client.on("system_message", record("system_message"), namespace="/chat")
+    client.on("question", lambda question: f"python says: {question}", namespace="/")
+    client.connect(
+        url,
+        namespaces=list(namespaces),
+        transports=TRANSPORTS[mode],
+        auth=auth,
+        wait_timeout=5,
+    )
+    if mode == "upgrade":
+        deadline = time.time() + 5
+        while client.transport() != "websocket" and time.time() < deadline:
+            time.sleep(0.02)
+
+    def wait_for(event, count=1, timeout=3.0):
+        with arrived:
+            arrived.wait_for(lambda: len(events.get(event, [])) >= count, timeout)
+            return events.get(event, [])
+
+    return client, wait_for
+
+
+def scenario_connect(url, mode):
+    client, wait_for = connect(url, mode, namespaces=("/", "/chat"), auth={"token": "good"})
+    welcome = wait_for("welcome")
+    system = wait_for("system_message")
+    refused = []
+    other = socketio.Client(reconnection=False)
+    other.on("connect_error", lambda data: refused.append(data), namespace="/")
+    try:
+        other.connect(url, transports=TRANSPORTS[mode], auth={"token": "bad"}, wait_timeout=5)
+    except socketio.exceptions.ConnectionError:
+        pass
+    result = {
+        "transport": client.transport(),
+        "welcomeIdMatches": welcome[0][0]["id"] == client.get_sid("/"),
+        "system": system[0][0],
+        "refused": refused,
+    }
+    client.disconnect()
+    return result
+
+
+def scenario_events(url, mode):
+    client, wait_for = connect(url, mode)
+    client.emit("echo", (1, "two", {"three": [3]}))
+    echo = wait_for("echo")[0]
+    acked = client.call("ack", ("a", 2, [True]), timeout=3)
+    typed = client.call("typed", {"x": 1, "y": 2}, timeout=3)
+    array = client.call("array", ([5, 6, 7],), timeout=3)
+    binary_ack = client.call("binary", bytes([9, 8, 7, 6]), timeout=3)
+    blob, extra = wait_for("binary")[0]
+    asked = client.call("ask_me", 2000, timeout=5)
+    result = {
+        "transport": client.transport(),
+        "echo": echo,
+        "acked": acked,
+        "typed": typed,
+        "array": array,
+        "binaryAck": binary_ack,
+        "blob": {"name": blob["name"], "data": list(blob["data"])},
+        "extra": list(extra),
+        "asked": asked,
+    }
+    client.disconnect()
+    return result
+
+
+def scenario_disconnect(url, mode):
+    client, _ = connect(url, mode)
+    reasons = []
+    client.on("disconnect", lambda *reason: reasons.append(list(reason)), namespace="/")
+    client.emit("disconnect_me")
+    deadline = time.time() + 3
+    while not reasons and time.time() < deadline:
+        time.sleep(0.02)
+    transport = client.transport()
+    return {"transport": transport, "reasons": reasons}
+
+
+SCENARIOS = {
+    "connect": scenario_connect,
+    "events": scenario_events,
+    "disconnect": scenario_disconnect,
+}
+
+if __name__ == "__main__":
+    scenario, url, mode = sys.argv[1:4]
+    try:
+        print(json.dumps(SCENARIOS[scenario](url, mode)), flush=True)
+    except Exception as error:  # report, so the Rust test shows what went wrong
+        print(json.dumps({"error": f"{type(error).__name__}: {error}"}), flush=True)
+        sys.exit(1)

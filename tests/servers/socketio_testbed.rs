@@ -1,0 +1,286 @@
+//! The Socket.IO server the end-to-end tests drive with the official clients (npm and PyPI).
+//! Not an example to learn from: each event exercises one rule of the framework.
+//!
+//! `--addr HOST:PORT` (port 0 picks one; the address is printed). HTTP side doors for the
+//! tests: `GET /stats`, `POST /announce?room=R` (a server broadcast to a room), and
+//! `GET /ask?room=R&timeout=MS` (a server `emit_with_ack` to a room, answering the replies).
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Query;
+use axum::routing::{get, post};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use sio::socket::{
+    Args, ConnectError, Consumer, DisconnectReason, HandlerError, IncomingEvent, RawJson, Server,
+    Socket,
+};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Point {
+    x: i64,
+    y: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Auth {
+    token: Option<String>,
+    room: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Blob {
+    name: &'static str,
+    data: Bytes,
+}
+
+/// The main namespace: one event per rule under test.
+#[derive(Default)]
+struct Main;
+
+impl Consumer for Main {
+    const NAMESPACE: &'static str = "/";
+
+    async fn connect(
+        &mut self,
+        socket: &Socket,
+        auth: Option<RawJson>,
+    ) -> Result<(), ConnectError> {
+        let auth: Option<Auth> = auth.and_then(|raw| raw.deserialize().ok());
+        if let Some(Auth {
+            token: Some(token), ..
+        }) = &auth
+            && token == "bad"
+        {
+            return Err(ConnectError::new("not authorized")
+                .with_data(serde_json::json!({ "reason": "bad token" })));
+        }
+        if let Some(room) = auth.as_ref().and_then(|a| a.room.clone()) {
+            socket.join(room).await;
+        }
+        socket
+            .emit("welcome", serde_json::json!({ "id": socket.id().as_str() }))
+            .map_err(|err| ConnectError::new(err.to_string()))
+    }
+
+    async fn on_event(
+        &mut self,
+        socket: &Socket,
+        mut event: IncomingEvent,
+    ) -> Result<(), HandlerError> {
+        let server = socket.server();
+        match event.name() {
+            "echo" => socket.emit("echo", event.received())?,
+            "ack" => {
+                let received = event.received();
+                event.ack().send(received)?;
+            }
+            "typed" => {
+                let point: Point = event.arg(0)?;
+                event.ack().send(Point {
+                    x: point.x + 1,
+                    y: point.y + 1,
+                })?;
+            }
+            "array" => {
+                // One argument that is an array stays one argument.
+                let items: Vec<i64> = event.arg(0)?;
+                event.ack().send(Args((items.len(), items)))?;
+            }
+            "binary" => {
+                let blob = Blob {
+                    name: "three bytes",
+                    data: Bytes::from_static(&[1, 2, 3]),
+                };
+                socket.emit("binary", Args((&blob, Bytes::from_static(&[4, 5]))))?;
+                let received: Bytes = event.arg(0)?;
+                event.ack().send(received.len())?;
+            }
+            "join" => {
+                let room: String = event.arg(0)?;
+                socket.join(room).await;
+                let rooms: Vec<String> = socket.rooms().iter().map(|r| r.to_string()).collect();
+                event.ack().send(rooms)?;
+            }
+            "leave" => {
+                let room: String = event.arg(0)?;
+                socket.leave(room).await;
+                event.ack().send(Args(()))?;
+            }
+            "to_room" => {
+                let room: String = event.arg(0)?;
+                socket.to(room).emit("room_message", event.raw(1))?;
+                event.ack().send(Args(()))?;
+            }
+            "to_room_except" => {
+                let room: String = event.arg(0)?;
+                let except: String = event.arg(1)?;
+                server
+                    .of("/")
+                    .to(room)
+                    .except(except)
+                    .emit("room_message", event.raw(2))?;
+                event.ack().send(Args(()))?;
+            }
+            "to_room_all" => {
+                let room: String = event.arg(0)?;
+                server.of("/").to(room).emit("room_message", event.raw(1))?;
+                event.ack().send(Args(()))?;
+            }
+            "broadcast" => {
+                socket.broadcast().emit("broadcast_message", event.raw(0))?;
+                event.ack().send(Args(()))?;
+            }
+            "ask_me" => {
+                // Awaits the client's ack from inside a handler of the same socket.
+                let timeout = Duration::from_millis(event.arg::<Option<u64>>(0)?.unwrap_or(2000));
+                let answer = socket
+                    .emit_with_ack::<serde_json::Value>("question", "what is your name?", timeout)
+                    .await;
+                let reply = match answer {
+                    Ok(value) => serde_json::json!({ "answer": value }),
+                    Err(error) => serde_json::json!({ "error": error.to_string() }),
+                };
+                event.ack().send(reply)?;
+            }
+            "disconnect_me" => socket.disconnect(),
+            "panic" => panic!("this handler panics on purpose"),
+            "fail" => return Err("this handler fails on purpose".into()),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn disconnect(&mut self, socket: &Socket, reason: DisconnectReason) {
+        let _ = socket
+            .server()
+            .of("/")
+            .emit("left", Args((socket.id().as_str(), reason.as_str())));
+    }
+}
+
+/// The chat of the Python original.
+#[derive(Default)]
+struct Chat;
+
+impl Consumer for Chat {
+    const NAMESPACE: &'static str = "/chat";
+
+    async fn connect(
+        &mut self,
+        socket: &Socket,
+        _auth: Option<RawJson>,
+    ) -> Result<(), ConnectError> {
+        socket.join("lobby").await;
+        socket
+            .emit("system_message", serde_json::json!({ "text": "Welcome!" }))
+            .map_err(|err| ConnectError::new(err.to_string()))
+    }
+
+    async fn on_event(
+        &mut self,
+        socket: &Socket,
+        mut event: IncomingEvent,
+    ) -> Result<(), HandlerError> {
+        if event.name() == "chat_message" {
+            let message: serde_json::Value = event.arg(0)?;
+            socket
+                .server()
+                .of("/chat")
+                .to("lobby")
+                .emit("chat_message", &message)?;
+            event.ack().send(serde_json::json!({ "status": "ok" }))?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_addr() -> SocketAddr {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [flag, addr] if flag == "--addr" => addr.parse().unwrap_or_else(|err| {
+            eprintln!("invalid address `{addr}`: {err}");
+            std::process::exit(2);
+        }),
+        [] => SocketAddr::from(([127, 0, 0, 1], 3001)),
+        _ => {
+            eprintln!("usage: socketio_testbed [--addr HOST:PORT]");
+            std::process::exit(2);
+        }
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let server = Server::builder()
+        .ping_interval(Duration::from_millis(2000))
+        .ping_timeout(Duration::from_millis(5000))
+        .consumer::<Main>()
+        .consumer::<Chat>()
+        .build();
+
+    let stats_server = server.clone();
+    let stats = move || {
+        let stats = stats_server.stats();
+        async move {
+            serde_json::json!({
+                "sessions": stats.engine.open,
+                "sockets": stats.sockets,
+                "packetsEncoded": stats.packets_encoded,
+            })
+            .to_string()
+        }
+    };
+    let announce_server = server.clone();
+    let announce = move |Query(query): Query<HashMap<String, String>>| {
+        let room = query.get("room").cloned().unwrap_or_default();
+        let result = announce_server
+            .of("/")
+            .to(room)
+            .emit("announcement", "hello room");
+        async move { format!("{}", result.is_ok()) }
+    };
+    let ask_server = server.clone();
+    let ask = move |Query(query): Query<HashMap<String, String>>| {
+        let server = ask_server.clone();
+        async move {
+            let room = query.get("room").cloned().unwrap_or_default();
+            let timeout = query
+                .get("timeout")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(1000);
+            let replies = server
+                .of("/")
+                .to(room)
+                .emit_with_ack(
+                    "question",
+                    "what is your name?",
+                    Duration::from_millis(timeout),
+                )
+                .await
+                .unwrap_or_default();
+            let answers: Vec<serde_json::Value> = replies
+                .iter()
+                .filter_map(|reply| reply.get(0).ok())
+                .collect();
+            serde_json::json!({ "answers": answers }).to_string()
+        }
+    };
+    let app = Router::new()
+        .route_service("/socket.io/", server.service())
+        .route("/stats", get(stats))
+        .route("/announce", post(announce))
+        .route("/ask", get(ask));
+
+    let listener = tokio::net::TcpListener::bind(parse_addr()).await?;
+    println!("listening on {}", listener.local_addr()?);
+    axum::serve(listener, app).await
+}

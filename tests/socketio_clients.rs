@@ -1,0 +1,265 @@
+//! The official `socket.io-client` (npm) and `python-socketio` (PyPI) against the Socket.IO
+//! server, over polling only, WebSocket only and polling upgraded to WebSocket.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Server, Waiting, http, node, python};
+
+const MODES: [(&str, &str); 3] = [
+    ("polling", "polling"),
+    ("websocket", "websocket"),
+    ("upgrade", "websocket"),
+];
+
+fn js(scenario: &str, server: &Server, mode: &str) -> Value {
+    node("socketio_client.mjs", &[scenario, &server.url(), mode])
+}
+
+#[test]
+fn connect_with_auth_to_two_namespaces_and_a_refusal() {
+    let server = Server::start("socketio_testbed", &[]);
+    for (mode, transport) in MODES {
+        let result = js("connect", &server, mode);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                "welcomeIdMatches": true,
+                "idIsNotEngineSid": true,
+                "system": {"text": "Welcome!"},
+                "refused": {"message": "not authorized", "data": {"reason": "bad token"}},
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn typed_events_acks_several_arguments_and_binary() {
+    let server = Server::start("socketio_testbed", &[]);
+    for (mode, transport) in MODES {
+        let result = js("events", &server, mode);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                "echo": [1, "two", {"three": [3]}, null],
+                "acked": ["a", 2, [true]],
+                "typed": [{"x": 2, "y": 3}],
+                "array": [3, [5, 6, 7]],
+                "binaryAck": [4],
+                "blob": {"name": "three bytes", "data": [1, 2, 3]},
+                "extra": [4, 5],
+                "binaryEcho": [{"nested": [1, 2]}, [3]],
+                "stillUp": ["after a failing handler"],
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn rooms_join_leave_broadcast_and_except() {
+    let server = Server::start("socketio_testbed", &[]);
+    for (mode, transport) in MODES {
+        let result = js("rooms", &server, mode);
+        assert_eq!(result["transport"], transport, "mode {mode}: {result}");
+        assert_eq!(
+            result["ownRoom"], true,
+            "every socket is in its own room: {result}"
+        );
+        assert_eq!(
+            result["joinedA"].as_array().map(Vec::len),
+            Some(2),
+            "{result}"
+        );
+        // a, b in red; c in blue; b also in muted.
+        assert_eq!(
+            result["toRoom"],
+            json!([0, 1, 0]),
+            "socket.to(room) leaves the sender out"
+        );
+        assert_eq!(
+            result["toRoomAll"],
+            json!([1, 1, 0]),
+            "server.to(room) reaches all in it"
+        );
+        assert_eq!(
+            result["except"],
+            json!([1, 0, 0]),
+            "except(room) leaves its members out"
+        );
+        assert_eq!(
+            result["broadcast"],
+            json!([0, 1, 1]),
+            "broadcast() leaves the sender out"
+        );
+        assert_eq!(
+            result["afterLeave"],
+            json!([1, 0, 0]),
+            "a socket that left gets nothing"
+        );
+    }
+}
+
+#[test]
+fn server_awaits_client_acks_from_inside_a_handler() {
+    let server = Server::start("socketio_testbed", &[]);
+    for (mode, transport) in MODES {
+        let result = js("serverAck", &server, mode);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                "answered": [{"answer": "name for: what is your name?"}],
+                "timedOut": [{"error": "no ack within the timeout"}],
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn server_emit_with_ack_to_a_room_gathers_replies_within_the_timeout() {
+    let server = Server::start("socketio_testbed", &[]);
+    let first = Waiting::start(
+        "socketio_client.mjs",
+        &["stay", &server.url(), "websocket", "askers"],
+    );
+    let second = Waiting::start(
+        "socketio_client.mjs",
+        &["stay", &server.url(), "polling", "askers"],
+    );
+    let started = std::time::Instant::now();
+    let response = http(
+        server.addr,
+        "GET",
+        "/ask?room=askers&timeout=1000",
+        &[],
+        b"",
+    );
+    let answers: Value = serde_json::from_slice(&response.body).expect("JSON");
+    let mut answers: Vec<String> = answers["answers"]
+        .as_array()
+        .expect("answers")
+        .iter()
+        .map(|a| a.as_str().unwrap_or_default().to_owned())
+        .collect();
+    answers.sort();
+    let mut ids = vec![
+        first.ready["id"].as_str().unwrap_or_default().to_owned(),
+        second.ready["id"].as_str().unwrap_or_default().to_owned(),
+    ];
+    ids.sort();
+    assert_eq!(answers, ids, "each socket of the room answered once");
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(900),
+        "answered before the timeout"
+    );
+
+    // Nobody in the room: the gathering ends empty when the timeout passes.
+    let started = std::time::Instant::now();
+    let response = http(server.addr, "GET", "/ask?room=nobody&timeout=300", &[], b"");
+    assert_eq!(response.text(), r#"{"answers":[]}"#);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    drop((first, second));
+}
+
+#[test]
+fn disconnect_from_each_side_with_its_reason() {
+    let server = Server::start("socketio_testbed", &[]);
+    for (mode, transport) in MODES {
+        let result = js("disconnects", &server, mode);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                "serverReason": "io server disconnect",
+                "clientSideSeenByServer": "client namespace disconnect",
+                "serverSideSeenByServer": true,
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn a_panicking_handler_disconnects_only_its_namespace_socket() {
+    let server = Server::start("socketio_testbed", &[]);
+    for (mode, transport) in MODES {
+        let result = js("panic", &server, mode);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                "sameConnection": true,
+                "reason": "io server disconnect",
+                "chatStillWorks": {"status": "ok"},
+                "otherStillWorks": ["other connection"],
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn a_thousand_sockets_in_a_room_get_one_broadcast_encoded_once() {
+    let server = Server::start("socketio_testbed", &[]);
+    let crowd = Waiting::start(
+        "socketio_client.mjs",
+        &["crowd", &server.url(), "websocket", "1000"],
+    );
+    assert_eq!(crowd.ready["sockets"], 1000);
+    let before = server.stats();
+    assert_eq!(before["sockets"], 1000, "{before}");
+    let response = http(server.addr, "POST", "/announce?room=crowd", &[], b"");
+    assert_eq!(response.text(), "true");
+    let after = server.stats();
+    let encoded = after["packetsEncoded"].as_u64().unwrap_or(0)
+        - before["packetsEncoded"].as_u64().unwrap_or(0);
+    assert_eq!(encoded, 1, "one encoding for a thousand recipients");
+    let result = crowd.finish();
+    assert_eq!(result, json!({"exactlyOnce": 1000, "total": 1000}));
+}
+
+#[test]
+fn python_socketio_client() {
+    let server = Server::start("socketio_testbed", &[]);
+    for (mode, transport) in MODES {
+        let url = server.url();
+        let connect = python(&["connect", &url, mode]);
+        assert_eq!(
+            connect,
+            json!({
+                "transport": transport,
+                "welcomeIdMatches": true,
+                "system": {"text": "Welcome!"},
+                "refused": [{"message": "not authorized", "data": {"reason": "bad token"}}],
+            }),
+            "mode {mode}"
+        );
+        let events = python(&["events", &url, mode]);
+        assert_eq!(
+            events,
+            json!({
+                "transport": transport,
+                "echo": [1, "two", {"three": [3]}],
+                "acked": ["a", 2, [true]],
+                "typed": {"x": 2, "y": 3},
+                "array": [3, [5, 6, 7]],
+                "binaryAck": 4,
+                "blob": {"name": "three bytes", "data": [1, 2, 3]},
+                "extra": [4, 5],
+                "asked": {"answer": "python says: what is your name?"},
+            }),
+            "mode {mode}"
+        );
+        let disconnect = python(&["disconnect", &url, mode]);
+        assert_eq!(
+            disconnect,
+            json!({"transport": transport, "reasons": [["server disconnect"]]}),
+            "mode {mode}"
+        );
+    }
+}
