@@ -1,0 +1,118 @@
+//! Raw WebSocket against the Socket.IO layer: the connect timeout, unknown namespaces, and bad
+//! input that closes only the offending connection.
+
+mod support;
+
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use support::Server;
+use tungstenite::{Message, WebSocket};
+
+type Ws = WebSocket<TcpStream>;
+
+/// A slow heartbeat: these raw clients never answer pings, and only the rule under test may
+/// close their connections.
+const RELAXED: [&str; 4] = ["--ping-interval", "5000", "--ping-timeout", "5000"];
+
+fn open(addr: SocketAddr) -> Ws {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    let (mut socket, _) = tungstenite::client(url.as_str(), stream).expect("handshake");
+    assert!(text(&mut socket).expect("open packet").starts_with("0{"));
+    socket
+}
+
+/// The next text frame, skipping pings; `None` once the server closed (its Engine.IO `close`
+/// packet, or the end of the WebSocket).
+fn text(socket: &mut Ws) -> Option<String> {
+    loop {
+        match socket.read() {
+            Ok(Message::Text(text)) if text.as_str() == "2" => {}
+            Ok(Message::Text(text)) if text.as_str() == "1" => return None,
+            Ok(Message::Text(text)) => return Some(text.to_string()),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn joined(addr: SocketAddr) -> Ws {
+    let mut socket = open(addr);
+    socket.send(Message::text("40")).expect("send");
+    assert!(
+        text(&mut socket)
+            .expect("connect reply")
+            .starts_with("40{\"sid\":")
+    );
+    assert!(
+        text(&mut socket)
+            .expect("auth event")
+            .starts_with("42[\"auth\"")
+    );
+    socket
+}
+
+#[test]
+fn a_connection_that_joins_no_namespace_is_closed_after_the_connect_timeout() {
+    let server = Server::start("conformance", &RELAXED);
+    let started = Instant::now();
+    let mut socket = open(server.addr);
+    assert_eq!(text(&mut socket), None, "closed");
+    let elapsed = started.elapsed().as_millis();
+    // connectTimeout is 1,000 ms in the conformance server.
+    assert!((900..=2500).contains(&elapsed), "closed after {elapsed} ms");
+}
+
+#[test]
+fn an_unknown_namespace_is_refused_and_the_connection_stays() {
+    let server = Server::start("conformance", &RELAXED);
+    let mut socket = joined(server.addr);
+    socket.send(Message::text("40/nowhere,")).expect("send");
+    assert_eq!(
+        text(&mut socket).as_deref(),
+        Some(r#"44/nowhere,{"message":"Invalid namespace"}"#)
+    );
+    socket
+        .send(Message::text(r#"42["message","still here"]"#))
+        .expect("send");
+    assert_eq!(
+        text(&mut socket).as_deref(),
+        Some(r#"42["message-back","still here"]"#)
+    );
+}
+
+#[test]
+fn bad_input_closes_only_the_offending_connection() {
+    let server = Server::start("conformance", &RELAXED);
+    let mut good = joined(server.addr);
+    for bad in [
+        "4abc",
+        "42{}",
+        r#"42["connect"]"#,
+        "45-[\"x\"]",
+        r#"46-1[]"#,
+    ] {
+        let mut offender = joined(server.addr);
+        offender.send(Message::text(bad)).expect("send");
+        assert_eq!(text(&mut offender), None, "{bad:?} closes the connection");
+        good.send(Message::text(r#"42["message",1]"#))
+            .expect("send");
+        assert_eq!(
+            text(&mut good).as_deref(),
+            Some(r#"42["message-back",1]"#),
+            "after {bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_binary_frame_without_a_binary_packet_closes_the_connection() {
+    let server = Server::start("conformance", &RELAXED);
+    let mut offender = joined(server.addr);
+    offender.send(Message::binary(vec![1, 2, 3])).expect("send");
+    assert_eq!(text(&mut offender), None);
+}
