@@ -255,6 +255,42 @@ fn python_socketio_client() {
             }),
             "mode {mode}"
         );
+        let rooms = python(&["rooms", &url, mode]);
+        assert_eq!(rooms["transport"], transport, "mode {mode}: {rooms}");
+        assert_eq!(
+            (&rooms["ownRoom"], &rooms["joined"]),
+            (&json!(true), &json!(true)),
+            "{rooms}"
+        );
+        // a, b in green: to(room) leaves the sender out, server.to(room) does not, leave stops it.
+        assert_eq!(
+            rooms["messagesAfterToRoom"],
+            json!([0, 1]),
+            "mode {mode}: {rooms}"
+        );
+        assert_eq!(
+            rooms["messagesAfterToAll"],
+            json!([1, 2]),
+            "mode {mode}: {rooms}"
+        );
+        assert_eq!(
+            rooms["messagesAfterLeave"],
+            json!([2, 2]),
+            "mode {mode}: {rooms}"
+        );
+        // python-socketio sends its namespace DISCONNECT and closes the transport right after;
+        // which the server sees first depends on the transport.
+        let reasons = rooms["clientDisconnectSeenByServer"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(reasons.len(), 1, "the disconnect hook ran once: {rooms}");
+        assert!(
+            ["client namespace disconnect", "transport close"]
+                .contains(&reasons[0].as_str().unwrap_or_default()),
+            "mode {mode}: {rooms}"
+        );
+
         let disconnect = python(&["disconnect", &url, mode]);
         assert_eq!(
             disconnect,

@@ -114,7 +114,44 @@ def scenario_disconnect(url, mode):
     return {"transport": transport, "reasons": reasons}
 
 
+def scenario_rooms(url, mode):
+    (a, wait_a), (b, wait_b) = connect(url, mode), connect(url, mode)
+    rooms = a.call("join", "green", timeout=3)
+    b.call("join", "green", timeout=3)
+
+    def counts():
+        time.sleep(0.3)
+        return [len(wait_a("room_message", count=0)), len(wait_b("room_message", count=0))]
+
+    a.call("to_room", ("green", "from a"), timeout=3)
+    after_to_room = counts()
+    b.call("to_room_all", ("green", "to all of green"), timeout=3)
+    after_to_all = counts()
+    b.call("leave", "green", timeout=3)
+    a.call("to_room_all", ("green", "after b left"), timeout=3)
+    after_leave = counts()
+    result = {
+        "transport": a.transport(),
+        "ownRoom": a.get_sid("/") in rooms,
+        "joined": "green" in rooms,
+        "messagesAfterToRoom": after_to_room,
+        "messagesAfterToAll": after_to_all,
+        "messagesAfterLeave": after_leave,
+    }
+    left = []
+    a.on("left", lambda *args: left.append(list(args)), namespace="/")
+    b_sid = b.get_sid("/")
+    b.disconnect()
+    deadline = time.time() + 3
+    while not left and time.time() < deadline:
+        time.sleep(0.02)
+    result["clientDisconnectSeenByServer"] = [reason for sid, reason in left if sid == b_sid]
+    a.disconnect()
+    return result
+
+
 SCENARIOS = {
+    "rooms": scenario_rooms,
     "connect": scenario_connect,
     "events": scenario_events,
     "disconnect": scenario_disconnect,
