@@ -41,5 +41,8 @@ if [ -f tests/clients/py/requirements.txt ]; then
   fi
 fi
 
+# The end-to-end tests start servers from the examples' binaries, which only `cargo build`
+# produces (`cargo test` builds examples as test harnesses).
+cargo build --examples
 cargo test --workspace --all-targets
 cargo test --workspace --doc

@@ -316,8 +316,9 @@ impl EngineSession {
     }
 
     /// The body for the pending GET, if it should be answered now: the queued frames up to
-    /// `max_payload` (a larger frame goes alone, none is ever dropped), or `6` while an upgrade
-    /// is probing, or `1`/`6` once the session has closed.
+    /// `max_payload` (a larger frame goes alone, none is ever dropped), or `6` once an upgrade
+    /// probe succeeded, or what is left (ending with `1`) once the server closed the session, or
+    /// `6` once the client did.
     pub fn poll_get_response(&mut self) -> Option<Bytes> {
         if !self.get_pending {
             return None;
@@ -327,7 +328,10 @@ impl EngineSession {
             self.get_pending = false;
             return Some(frame_body(&EnginePacket::Noop.encode()));
         }
-        if self.is_upgrading() || self.transport == Transport::WebSocket {
+        // Once the probe succeeded, polling only ends its pending GETs with noop; until then it
+        // carries the queue as usual (a probe may never get through).
+        let probed = matches!(self.upgrade, Upgrade::Probing { probed: true, .. });
+        if probed || self.transport == Transport::WebSocket {
             self.get_pending = false;
             return Some(frame_body(&EnginePacket::Noop.encode()));
         }
@@ -416,7 +420,10 @@ impl EngineSession {
     }
 
     fn check_polling(&self) -> Result<(), PollingError> {
-        if self.closed.is_some() {
+        // A session the server closed keeps serving what it queued (its `close` packet last), so
+        // the client learns of the close instead of meeting a 400.
+        let draining = self.closed == Some(CloseReason::ServerClose) && !self.queue.is_empty();
+        if self.closed.is_some() && !draining {
             return Err(PollingError::Closed);
         }
         if self.transport != Transport::Polling {

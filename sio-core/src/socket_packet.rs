@@ -258,7 +258,7 @@ fn count_digits(bytes: &[u8]) -> usize {
     bytes.iter().take_while(|b| b.is_ascii_digit()).count()
 }
 
-const EVENT_SHAPE: &str = "a non-empty array starting with the event name";
+const EVENT_SHAPE: &str = "a non-empty array starting with the event name (a string or a number)";
 const ACK_SHAPE: &str = "an array of arguments";
 
 fn build_packet(
@@ -324,7 +324,11 @@ fn build_packet(
 }
 
 /// The unescaped event name from its JSON string, sharing `array`'s bytes when it has no escapes.
+/// A number is a name too, as the reference parser accepts it: its text.
 fn event_name(array: &ByteString, json: &str) -> Option<ByteString> {
+    if json.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return Some(array.slice_ref(json));
+    }
     if let Ok(borrowed) = serde_json::from_str::<&str>(json) {
         return Some(array.slice_ref(borrowed));
     }

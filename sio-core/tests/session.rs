@@ -331,13 +331,25 @@ fn upgrade_probe_noop_and_flush() {
     session.handle_ws_open(start).unwrap();
     assert!(session.is_upgrading());
     assert_eq!(
+        session.poll_get_response(),
+        None,
+        "no noop before the probe"
+    );
+    session.send(text("4before the probe")).unwrap();
+    assert_eq!(
+        session.poll_get_response().unwrap(),
+        "4before the probe",
+        "polling carries the queue until the probe succeeds"
+    );
+
+    session.handle_get(start).unwrap();
+    session.handle_ws_frame(text("2probe"), start);
+    assert_eq!(drain(&mut session), [text("3probe")]);
+    assert_eq!(
         session.poll_get_response().unwrap(),
         "6",
         "pending GET closed with noop"
     );
-
-    session.handle_ws_frame(text("2probe"), start);
-    assert_eq!(drain(&mut session), [text("3probe")]);
     session.send(text("4queued during probe")).unwrap();
     assert_eq!(get(&mut session, start).unwrap(), "6", "new GETs get noop");
     assert!(
@@ -496,4 +508,14 @@ fn transport_error_closes_and_answers_the_pending_get() {
         events(&mut session),
         [SessionEvent::Closed(CloseReason::TransportError)]
     );
+}
+
+#[test]
+fn a_server_closed_polling_session_serves_what_it_queued_then_refuses() {
+    let start = Instant::now();
+    let mut session = polling(start);
+    session.send(text("4bye")).unwrap();
+    session.close();
+    assert_eq!(get(&mut session, start).unwrap(), "4bye\x1e1");
+    assert_eq!(session.handle_get(start), Err(PollingError::Closed));
 }

@@ -212,7 +212,10 @@ fn expected_fields(vector: &SocketPacketVector) -> Fields {
             SocketTypeVector::Event | SocketTypeVector::BinaryEvent,
             Some(serde_json::Value::Array(items)),
         ) => {
-            let name = items[0].as_str().expect("event name").to_owned();
+            let name = match &items[0] {
+                serde_json::Value::String(name) => name.clone(),
+                number => number.to_string(),
+            };
             Some((name, items[1..].to_vec()))
         }
         _ => None,

@@ -137,7 +137,10 @@ impl BroadcastOperator {
     pub fn disconnect_sockets(&self, close: bool) {
         for socket in self.local() {
             if close {
-                socket.connection().close();
+                crate::sio_connection::close_connection(
+                    socket.connection(),
+                    DisconnectReason::ServerNamespaceDisconnect,
+                );
             } else {
                 socket.close(DisconnectReason::ServerNamespaceDisconnect, true);
             }

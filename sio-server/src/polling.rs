@@ -41,12 +41,17 @@ pub(crate) async fn get(session: Arc<SessionShared>) -> Response<ResponseBody> {
         let notified = session.output.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let (body, closed) = session.process(|state| {
+        let (body, closed, drained) = session.process(|state| {
             let body = state.session.poll_get_response();
-            (body, state.session.close_reason().is_some())
+            let closed = state.session.close_reason().is_some();
+            (body, closed, !state.session.has_output())
         });
         if let Some(body) = body {
             pending.answered = true;
+            if closed && drained {
+                // The last of a closed session's output is out.
+                session.forget();
+            }
             return plain(StatusCode::OK, body);
         }
         if closed {

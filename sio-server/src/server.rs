@@ -191,6 +191,11 @@ impl Server {
         self.of("/").to(room)
     }
 
+    /// The sockets of the main namespace `/` not in `room`.
+    pub fn except(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
+        self.of("/").except(room)
+    }
+
     /// Sends an event to every socket of the main namespace `/`.
     pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
         self.of("/").emit(event, data)

@@ -161,7 +161,14 @@ impl SessionShared {
                 return;
             }
             for event in events {
-                self.deliver(&connection, event);
+                // A callback that panics must not take the events after it along (the close
+                // above all, or the session would never leave the registry).
+                let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.deliver(&connection, event);
+                }));
+                if delivered.is_err() {
+                    tracing::error!("an engine callback panicked; the session goes on");
+                }
             }
         }
     }
@@ -188,13 +195,37 @@ impl SessionShared {
         }
     }
 
+    /// Removes a closed session from the registry (idempotent).
+    pub(crate) fn forget(&self) {
+        let transport = self.lock().session.transport();
+        self.engine.registry.remove(&self.sid, transport);
+    }
+
     fn on_closed(&self, connection: &Connection, reason: CloseReason) {
         debug!(reason = reason.as_str(), "session closed");
         // The application hears of it first, so that once the stats show a session gone, its
         // close callback has run.
         self.engine.handler.on_close(connection, reason);
-        let transport = self.lock().session.transport();
-        self.engine.registry.remove(&self.sid, transport);
+        let (transport, draining) = {
+            let state = self.lock();
+            let transport = state.session.transport();
+            let draining = transport == Transport::Polling
+                && reason == CloseReason::ServerClose
+                && state.session.has_output();
+            (transport, draining)
+        };
+        if draining {
+            // What the server queued before closing (its `close` packet last) waits for the
+            // client's next GET, for at most a ping timeout.
+            let session = connection.shared.clone();
+            let grace = session.lock().session.config().ping_timeout;
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                session.forget();
+            });
+        } else {
+            self.engine.registry.remove(&self.sid, transport);
+        }
         self.closed.send_replace(true);
         self.output.notify_waiters();
         self.timer.notify_one();

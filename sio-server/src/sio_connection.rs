@@ -132,6 +132,7 @@ impl SioHandler {
             connection.clone(),
             Arc::clone(&self.0),
             mailbox,
+            auth.clone(),
         );
         sockets.insert(namespace, socket.clone());
         drop(sockets);
@@ -204,4 +205,16 @@ pub(crate) fn forget(socket: &Socket) {
     {
         sockets.remove(socket.namespace());
     }
+}
+
+/// Closes `connection` the way the reference server does: each of its namespace sockets is told
+/// with a DISCONNECT first, so clients see a server disconnect rather than a lost transport.
+pub(crate) fn close_connection(connection: &Connection, reason: DisconnectReason) {
+    if let Some(state) = SioHandler::state(connection) {
+        let sockets: Vec<Socket> = lock(&state.sockets).drain().map(|(_, s)| s).collect();
+        for socket in sockets {
+            socket.close(reason, true);
+        }
+    }
+    connection.close();
 }

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -74,7 +73,7 @@ pub(crate) struct SocketInner {
     state: Mutex<http::Extensions>,
     pub(crate) mailbox: mpsc::Sender<IncomingEvent>,
     disconnect: watch::Sender<Option<DisconnectReason>>,
-    refused: AtomicBool,
+    auth: Option<RawJson>,
 }
 
 /// A client's connection to one namespace. Cheap to clone.
@@ -103,6 +102,7 @@ impl Socket {
         connection: Connection,
         server: Arc<ServerInner>,
         mailbox: mpsc::Sender<IncomingEvent>,
+        auth: Option<RawJson>,
     ) -> (Socket, watch::Receiver<Option<DisconnectReason>>) {
         let (disconnect, disconnected) = watch::channel(None);
         let socket = Socket {
@@ -119,7 +119,7 @@ impl Socket {
                 state: Mutex::new(http::Extensions::new()),
                 mailbox,
                 disconnect,
-                refused: AtomicBool::new(false),
+                auth,
             }),
         };
         (socket, disconnected)
@@ -138,6 +138,11 @@ impl Socket {
     /// The HTTP request that opened the connection (headers, query, remote address).
     pub fn handshake(&self) -> &HandshakeInfo {
         self.inner.connection.handshake()
+    }
+
+    /// The auth payload the client sent with its CONNECT, if any.
+    pub fn auth(&self) -> Option<&RawJson> {
+        self.inner.auth.as_ref()
     }
 
     /// The server, for broadcasts and server-wide operations.
@@ -358,7 +363,6 @@ impl Socket {
     /// Refuses the socket: CONNECT_ERROR, and no trace left.
     pub(crate) fn refuse(&self, error: &crate::ConnectError) {
         *lock(&self.inner.phase) = Phase::Disconnected;
-        self.inner.refused.store(true, Ordering::Relaxed);
         let packet = SocketPacket::ConnectError {
             namespace: self.namespace().clone(),
             data: error.payload(),

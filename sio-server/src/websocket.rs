@@ -147,8 +147,10 @@ async fn run(engine: Arc<EngineInner>, target: Target, mut socket: Socket) {
     };
     let span = session.span.clone();
     let (sink, stream) = socket.split();
-    tokio::spawn(write(Arc::clone(&session), id, sink).instrument(span.clone()));
-    read(session, id, stream).instrument(span).await;
+    // The writer tells the reader when the socket is done (stale, failed, or closed).
+    let done = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(write(Arc::clone(&session), id, sink, Arc::clone(&done)).instrument(span.clone()));
+    read(session, id, stream, done).instrument(span).await;
 }
 
 /// The session stops using socket `id` (it closed, or its upgrade failed).
@@ -167,12 +169,14 @@ async fn read(
     session: Arc<SessionShared>,
     id: u64,
     mut stream: futures_util::stream::SplitStream<Socket>,
+    done: Arc<tokio::sync::Notify>,
 ) {
     let mut closed = session.closed();
     loop {
         let message = tokio::select! {
             message = stream.next() => message,
             _ = closed.wait_for(|closed| *closed) => break,
+            () = done.notified() => break,
         };
         let frame = match message {
             Some(Ok(WsMessage::Text(text))) => match ByteString::try_from(Bytes::from(text)) {
@@ -218,6 +222,7 @@ async fn write(
     session: Arc<SessionShared>,
     id: u64,
     mut sink: futures_util::stream::SplitSink<Socket, WsMessage>,
+    done: Arc<tokio::sync::Notify>,
 ) {
     let mut closed_signal = session.closed();
     let mut frames = Vec::new();
@@ -261,6 +266,8 @@ async fn write(
             };
             frames.clear();
             if !written {
+                // The socket failed: the session must not keep queueing for it.
+                detach(&session, id);
                 break;
             }
             continue;
@@ -271,5 +278,6 @@ async fn write(
         notified.await;
     }
     let _ = tokio::time::timeout(CLOSING_WRITE_TIMEOUT, sink.close()).await;
+    done.notify_one();
     debug!(websocket = id, "WebSocket writer done");
 }

@@ -13,7 +13,7 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A built example, next to the test binary (`cargo test` builds the examples first).
+/// A built example, next to the test binary (`scripts/test.sh` builds them before the tests).
 pub fn example(name: &str) -> PathBuf {
     let test_binary = std::env::current_exe().expect("test binary path");
     let profile_dir = test_binary
@@ -23,7 +23,7 @@ pub fn example(name: &str) -> PathBuf {
     let path = profile_dir.join("examples").join(name);
     assert!(
         path.exists(),
-        "{} is not built; run the tests with scripts/test.sh (or cargo test --all-targets)",
+        "{} is not built; run the tests with scripts/test.sh (or `cargo build --examples` first)",
         path.display()
     );
     path
