@@ -15,8 +15,20 @@ pub mod engine {
 pub mod socket {
     pub use sio_server::{
         Ack, AckError, AckResponse, ArgError, Args, Broadcast, BroadcastOperator, ChannelLayer,
-        ConnectError, Consumer, DisconnectReason, EmitArgs, EmitError, HandlerError, InMemoryLayer,
-        IncomingEvent, LocalSockets, RawJson, Received, Room, Server, ServerBuilder, ServerStats,
-        Socket, SocketId, Target,
+        ConnectError, Consumer, DisconnectReason, EmitArgs, EmitError, Error, HandlerError,
+        InMemoryLayer, IncomingEvent, LocalSockets, RawJson, Received, Room, Server, ServerBuilder,
+        ServerStats, Socket, SocketId, Target,
     };
+}
+
+pub use sio_macros::{consumer, event, fallback};
+pub use sio_server::{
+    Ack, Args, ConnectError, Cors, DisconnectReason, EmitError, Error, IncomingEvent, RawJson,
+    Result, Room, Server, Socket,
+};
+
+/// What `#[consumer]` expansions name. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use sio_server::macro_support::*;
 }

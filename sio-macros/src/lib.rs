@@ -1,5 +1,46 @@
-//! Procedural macros of the `sio` framework.
+//! Procedural macros of the `sio` framework: `#[consumer]` and its `#[event]` and `#[fallback]`
+//! markers. Users depend on the `sio` facade, which re-exports them; see its documentation.
 //!
-//! `#[consumer(namespace = "/chat")]` and `#[event("chat_message")]` land here with the macro
-//! work; until then this crate only reserves its place in the workspace. Users depend on the `sio`
-//! facade, which will re-export the attributes.
+//! The expansion is small on purpose: the user's impl block as written (markers removed), and one
+//! impl of the runtime `Consumer` trait whose `on_event` matches event names to methods. Decoding,
+//! acks and errors are ordinary generic code in `sio-server`, reached through
+//! `::sio::__private`.
+
+use proc_macro::TokenStream;
+
+mod ast;
+mod check;
+mod expand;
+
+/// Turns an impl block into the consumer of a namespace.
+///
+/// See the `sio` crate for the full description and examples.
+#[proc_macro_attribute]
+pub fn consumer(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::consumer(args.into(), input.into()).into()
+}
+
+/// Marks a method of a `#[consumer]` impl as the handler of an event (`#[event("name")]`, or
+/// `#[event]` for the method's name). Only meaningful inside `#[consumer]`.
+#[proc_macro_attribute]
+pub fn event(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("event", input)
+}
+
+/// Marks a method of a `#[consumer]` impl as the handler of events no other method names. Only
+/// meaningful inside `#[consumer]`.
+#[proc_macro_attribute]
+pub fn fallback(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("fallback", input)
+}
+
+/// `#[event]` or `#[fallback]` reached on its own: the `#[consumer]` around it is missing.
+fn misplaced(name: &str, input: TokenStream) -> TokenStream {
+    let input = proc_macro2::TokenStream::from(input);
+    let message = format!("`#[{name}]` only works on a method of a `#[consumer]` impl block");
+    quote::quote! {
+        ::core::compile_error!(#message);
+        #input
+    }
+    .into()
+}

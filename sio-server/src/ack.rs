@@ -46,9 +46,9 @@ impl<T> Ack<T> {
 
 impl<T: EmitArgs> Ack<T> {
     /// Answers the client.
-    pub fn send(mut self, reply: T) -> Result<(), crate::EmitError> {
+    pub fn send(mut self, reply: T) -> crate::Result<()> {
         match self.target.take() {
-            Some((socket, id)) => socket.send_ack(id, &reply),
+            Some((socket, id)) => Ok(socket.send_ack(id, &reply)?),
             None => Ok(()),
         }
     }

@@ -9,7 +9,7 @@ use sio_core::RawJson;
 use crate::{DisconnectReason, IncomingEvent, Socket};
 
 /// What a handler may fail with; it is logged and the connection stays up.
-pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
+pub type HandlerError = crate::Error;
 
 /// A refused connection: the client receives `CONNECT_ERROR` with this message and data.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +57,13 @@ impl std::fmt::Display for ConnectError {
 }
 
 impl std::error::Error for ConnectError {}
+
+/// `?` on an emit inside `connect` refuses the client with the emit's error.
+impl From<crate::EmitError> for ConnectError {
+    fn from(error: crate::EmitError) -> Self {
+        ConnectError::new(error.to_string())
+    }
+}
 
 /// One namespace of the application. An instance is made for every client that connects to the
 /// namespace and lives as long as that connection: its fields are per-client state.

@@ -149,7 +149,7 @@ impl Consumer for Main {
             }
             "disconnect_me" => socket.disconnect(),
             "panic" => panic!("this handler panics on purpose"),
-            "fail" => return Err("this handler fails on purpose".into()),
+            "fail" => return Err(sio::socket::Error::msg("this handler fails on purpose")),
             _ => {}
         }
         Ok(())

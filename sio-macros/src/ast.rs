@@ -1,0 +1,228 @@
+//! Parsing: the `#[consumer]` arguments and the impl block, into a model that keeps the user's
+//! tokens for spans.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::Parser;
+use syn::spanned::Spanned;
+use syn::{
+    Attribute, Expr, FnArg, ImplItem, ImplItemFn, ItemImpl, Lit, LitStr, Meta, Type, TypePath,
+    TypeReference,
+};
+
+/// What `#[consumer(...)]` says.
+pub(crate) struct Args {
+    pub(crate) namespace: Option<LitStr>,
+}
+
+impl Args {
+    pub(crate) fn parse(tokens: TokenStream, errors: &mut Vec<syn::Error>) -> Args {
+        let mut namespace = None;
+        let parser = syn::punctuated::Punctuated::<Meta, syn::Token![,]>::parse_terminated;
+        match parser.parse2(tokens) {
+            Ok(metas) => {
+                for meta in metas {
+                    match &meta {
+                        Meta::NameValue(pair) if pair.path.is_ident("namespace") => {
+                            match &pair.value {
+                                Expr::Lit(lit) => match &lit.lit {
+                                    Lit::Str(value) => namespace = Some(value.clone()),
+                                    other => errors.push(syn::Error::new_spanned(
+                                        other,
+                                        "the namespace must be a string literal, such as `\"/chat\"`",
+                                    )),
+                                },
+                                other => errors.push(syn::Error::new_spanned(
+                                    other,
+                                    "the namespace must be a string literal, such as `\"/chat\"`",
+                                )),
+                            }
+                        }
+                        other => errors.push(syn::Error::new_spanned(
+                            other,
+                            "unknown `#[consumer]` argument; expected `namespace = \"/...\"`",
+                        )),
+                    }
+                }
+            }
+            Err(error) => errors.push(error),
+        }
+        Args { namespace }
+    }
+}
+
+/// The kind of one parameter after the receiver.
+pub(crate) enum Param {
+    /// `&Socket`.
+    Socket,
+    /// `Ack<T>`, holding `T`.
+    Ack(Type),
+    /// Anything else: an event argument, or `connect`'s auth, or `disconnect`'s reason.
+    Value(Type),
+}
+
+pub(crate) struct Parameter {
+    pub(crate) kind: Param,
+    pub(crate) span: Span,
+}
+
+/// One method of the impl block and what the markers make of it.
+pub(crate) struct Method {
+    pub(crate) ident: syn::Ident,
+    pub(crate) role: Role,
+    pub(crate) is_async: bool,
+    pub(crate) has_generics: Option<Span>,
+    /// `Some(mutable)` for `&self` / `&mut self`; `None` without a reference receiver.
+    pub(crate) receiver: Option<bool>,
+    pub(crate) params: Vec<Parameter>,
+    pub(crate) output: syn::ReturnType,
+}
+
+pub(crate) enum Role {
+    Connect,
+    Disconnect,
+    /// `#[event]` or `#[event("name")]`: the event name and the token it came from.
+    Event(String, Span),
+    Fallback,
+}
+
+pub(crate) struct Model {
+    pub(crate) args: Args,
+    pub(crate) item: ItemImpl,
+    pub(crate) methods: Vec<Method>,
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(TypePath { qself: None, path }) => path.segments.last(),
+        _ => None,
+    }
+}
+
+fn classify(ty: &Type) -> Param {
+    if let Type::Reference(TypeReference { elem, .. }) = ty
+        && last_segment(elem).is_some_and(|s| s.ident == "Socket")
+    {
+        return Param::Socket;
+    }
+    if let Some(segment) = last_segment(ty)
+        && segment.ident == "Ack"
+        && let syn::PathArguments::AngleBracketed(args) = &segment.arguments
+        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
+    {
+        return Param::Ack(inner.clone());
+    }
+    Param::Value(ty.clone())
+}
+
+/// Takes `#[event]`, `#[event("name")]` and `#[fallback]` off a method, returning its role.
+fn take_role(method: &mut ImplItemFn, errors: &mut Vec<syn::Error>) -> Option<Role> {
+    let mut role = None;
+    let mut kept: Vec<Attribute> = Vec::new();
+    for attr in method.attrs.drain(..) {
+        // `#[event]` or `#[sio::event]`, whatever the path to it.
+        let marker = attr.path().segments.last().map(|s| s.ident.to_string());
+        if marker.as_deref() == Some("event") {
+            let name = match &attr.meta {
+                Meta::Path(_) => Some((method.sig.ident.to_string(), method.sig.ident.span())),
+                Meta::List(_) => match attr.parse_args::<LitStr>() {
+                    Ok(lit) => Some((lit.value(), lit.span())),
+                    Err(_) => {
+                        errors.push(syn::Error::new_spanned(
+                            &attr,
+                            "expected `#[event]` or `#[event(\"event_name\")]`",
+                        ));
+                        None
+                    }
+                },
+                Meta::NameValue(_) => {
+                    errors.push(syn::Error::new_spanned(
+                        &attr,
+                        "expected `#[event]` or `#[event(\"event_name\")]`",
+                    ));
+                    None
+                }
+            };
+            if let Some((name, span)) = name {
+                if role.is_some() {
+                    errors.push(syn::Error::new_spanned(&attr, "a method has one role only"));
+                }
+                role = Some(Role::Event(name, span));
+            }
+        } else if marker.as_deref() == Some("fallback") {
+            if role.is_some() {
+                errors.push(syn::Error::new_spanned(&attr, "a method has one role only"));
+            }
+            role = Some(Role::Fallback);
+        } else {
+            kept.push(attr);
+        }
+    }
+    method.attrs = kept;
+    if role.is_none() {
+        if method.sig.ident == "connect" {
+            role = Some(Role::Connect);
+        } else if method.sig.ident == "disconnect" {
+            role = Some(Role::Disconnect);
+        }
+    }
+    role
+}
+
+impl Model {
+    pub(crate) fn parse(
+        args: TokenStream,
+        input: TokenStream,
+        errors: &mut Vec<syn::Error>,
+    ) -> Option<Model> {
+        let args = Args::parse(args, errors);
+        let mut item: ItemImpl = match syn::parse2(input.clone()) {
+            Ok(item) => item,
+            Err(_) => {
+                errors.push(syn::Error::new_spanned(
+                    input,
+                    "`#[consumer]` goes on an impl block: `#[consumer(namespace = \"/chat\")] impl Chat { ... }`",
+                ));
+                return None;
+            }
+        };
+        let mut methods = Vec::new();
+        for impl_item in &mut item.items {
+            let ImplItem::Fn(method) = impl_item else {
+                continue;
+            };
+            let Some(role) = take_role(method, errors) else {
+                continue;
+            };
+            let sig = &method.sig;
+            let mut receiver = None;
+            let mut params = Vec::new();
+            for input in &sig.inputs {
+                match input {
+                    FnArg::Receiver(r) => {
+                        receiver = r.reference.as_ref().map(|_| r.mutability.is_some());
+                    }
+                    FnArg::Typed(typed) => {
+                        params.push(Parameter {
+                            kind: classify(&typed.ty),
+                            span: typed.span(),
+                        });
+                    }
+                }
+            }
+            methods.push(Method {
+                ident: sig.ident.clone(),
+                role,
+                is_async: sig.asyncness.is_some(),
+                has_generics: (!sig.generics.params.is_empty()).then(|| sig.generics.span()),
+                receiver,
+                params,
+                output: sig.output.clone(),
+            });
+        }
+        Some(Model {
+            args,
+            item,
+            methods,
+        })
+    }
+}

@@ -1,0 +1,175 @@
+//! Checks: every mistake is reported at once, each on the user's own token, saying the fix.
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+
+use crate::ast::{Method, Model, Param, Role};
+
+fn error(span: Span, message: impl std::fmt::Display) -> syn::Error {
+    syn::Error::new(span, message)
+}
+
+pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
+    match &model.args.namespace {
+        None => errors.push(error(
+            Span::call_site(),
+            "missing namespace: write `#[consumer(namespace = \"/chat\")]`",
+        )),
+        Some(namespace) => {
+            if let Err(problem) = sio_core::validate_namespace(&namespace.value()) {
+                errors.push(syn::Error::new_spanned(namespace, format!("{problem}")));
+            }
+        }
+    }
+
+    let mut names: HashMap<String, Span> = HashMap::new();
+    let mut fallback: Option<Span> = None;
+    for method in &model.methods {
+        common(method, errors);
+        match &method.role {
+            Role::Event(name, span) => {
+                if let Err(problem) = sio_core::validate_event_name(name) {
+                    errors.push(error(*span, problem));
+                }
+                if names.insert(name.clone(), *span).is_some() {
+                    errors.push(error(
+                        *span,
+                        format!("duplicate event name `{name}`; each event has one handler"),
+                    ));
+                }
+                event_params(method, errors);
+            }
+            Role::Fallback => {
+                if fallback.replace(method.ident.span()).is_some() {
+                    errors.push(error(
+                        method.ident.span(),
+                        "a consumer has one `#[fallback]` at most",
+                    ));
+                }
+                expect_params(
+                    method,
+                    &[Shape::Socket, Shape::Value],
+                    "a fallback takes `(&mut self, socket: &Socket, event: IncomingEvent)`",
+                    errors,
+                );
+            }
+            Role::Connect => expect_connect(method, errors),
+            Role::Disconnect => expect_params(
+                method,
+                &[Shape::Socket, Shape::Value],
+                "`disconnect` takes `(&mut self, socket: &Socket, reason: DisconnectReason)`",
+                errors,
+            ),
+        }
+    }
+}
+
+fn common(method: &Method, errors: &mut Vec<syn::Error>) {
+    if !method.is_async {
+        errors.push(error(
+            method.ident.span(),
+            format!("`{}` must be `async fn`", method.ident),
+        ));
+    }
+    if let Some(span) = method.has_generics {
+        errors.push(error(
+            span,
+            "a handler cannot be generic; use concrete argument types",
+        ));
+    }
+    if method.receiver.is_none() {
+        errors.push(error(
+            method.ident.span(),
+            format!("`{}` must take `&self` or `&mut self` first", method.ident),
+        ));
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Shape {
+    Socket,
+    Value,
+}
+
+fn expect_params(method: &Method, shapes: &[Shape], usage: &str, errors: &mut Vec<syn::Error>) {
+    let fits = method.params.len() == shapes.len()
+        && method.params.iter().zip(shapes).all(|(param, shape)| {
+            matches!(
+                (&param.kind, shape),
+                (Param::Socket, Shape::Socket) | (Param::Value(_), Shape::Value)
+            )
+        });
+    if !fits {
+        errors.push(error(
+            method.ident.span(),
+            format!("wrong signature: {usage}"),
+        ));
+    }
+}
+
+fn expect_connect(method: &Method, errors: &mut Vec<syn::Error>) {
+    let usage = "`connect` takes `(&mut self, socket: &Socket, auth: A)` (or no `auth`) and returns `Result<(), ConnectError>`";
+    let params_fit = matches!(
+        method.params.as_slice(),
+        [p] if matches!(p.kind, Param::Socket)
+    ) || matches!(
+        method.params.as_slice(),
+        [p, q] if matches!(p.kind, Param::Socket) && matches!(q.kind, Param::Value(_))
+    );
+    let returns_result = match &method.output {
+        syn::ReturnType::Type(_, ty) => quote::quote!(#ty).to_string().contains("Result"),
+        syn::ReturnType::Default => false,
+    };
+    if !params_fit || !returns_result {
+        errors.push(error(
+            method.ident.span(),
+            format!("wrong signature: {usage}"),
+        ));
+    }
+}
+
+fn event_params(method: &Method, errors: &mut Vec<syn::Error>) {
+    let socket_at = method
+        .params
+        .iter()
+        .position(|p| matches!(p.kind, Param::Socket));
+    match (socket_at, method.params.first()) {
+        (Some(0), _) => {}
+        (Some(index), _) => errors.push(error(
+            method.params[index].span,
+            "`&Socket` comes first, right after `self`",
+        )),
+        (None, Some(first)) => errors.push(error(
+            first.span,
+            "missing `socket: &Socket`: it comes first, right after `self`",
+        )),
+        (None, None) => errors.push(error(
+            method.ident.span(),
+            "missing `socket: &Socket` after `self`",
+        )),
+    }
+    let acks: Vec<usize> = method
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| matches!(p.kind, Param::Ack(_)))
+        .map(|(index, _)| index)
+        .collect();
+    match acks.as_slice() {
+        [] => {}
+        [only] if *only + 1 == method.params.len() => {}
+        [only] => errors.push(error(
+            method.params[*only].span,
+            "the `Ack` parameter must come last",
+        )),
+        [_, extra @ ..] => {
+            for index in extra {
+                errors.push(error(
+                    method.params[*index].span,
+                    "a handler takes one `Ack` at most",
+                ));
+            }
+        }
+    }
+}

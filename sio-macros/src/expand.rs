@@ -1,0 +1,199 @@
+//! Expansion: the user's impl block as written (markers removed), plus one impl of the runtime
+//! `Consumer` trait. Everything else is generic code in `sio-server`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::{Method, Model, Param, Role};
+use crate::check::check;
+
+pub(crate) fn consumer(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut errors = Vec::new();
+    let Some(model) = Model::parse(args, input.clone(), &mut errors) else {
+        return with_errors(input, errors);
+    };
+    check(&model, &mut errors);
+    if !errors.is_empty() {
+        // The impl block still compiles on its own, so the IDE keeps working and one mistake
+        // does not cascade into others.
+        let item = &model.item;
+        return with_errors(quote!(#item), errors);
+    }
+    generate(&model)
+}
+
+fn with_errors(item: TokenStream, errors: Vec<syn::Error>) -> TokenStream {
+    let errors = errors.into_iter().map(|error| error.to_compile_error());
+    quote! {
+        #item
+        #(#errors)*
+    }
+}
+
+fn generate(model: &Model) -> TokenStream {
+    let item = &model.item;
+    let self_ty = &item.self_ty;
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let namespace = model
+        .args
+        .namespace
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
+
+    let connect = model
+        .methods
+        .iter()
+        .find(|m| matches!(m.role, Role::Connect))
+        .map(connect_fn);
+    let disconnect = model
+        .methods
+        .iter()
+        .find(|m| matches!(m.role, Role::Disconnect))
+        .map(disconnect_fn);
+
+    let mut names = Vec::new();
+    let mut arms = Vec::new();
+    for (index, method) in model.methods.iter().enumerate() {
+        if let Role::Event(name, _) = &method.role {
+            names.push(quote!(#name => #index,));
+            let call = event_call(method);
+            arms.push(quote!(#index => #call,));
+        }
+    }
+    let fallback = match model
+        .methods
+        .iter()
+        .find(|m| matches!(m.role, Role::Fallback))
+    {
+        Some(method) => {
+            let ident = &method.ident;
+            let call = quote_spanned!(ident.span()=>
+                ::sio::__private::assert_send(Self::#ident(self, socket, event))
+            );
+            quote!(::sio::__private::HandlerOutput::into_handler_result(#call.await))
+        }
+        None => quote!(::core::result::Result::Ok(())),
+    };
+
+    quote! {
+        #item
+
+        #[automatically_derived]
+        impl #impl_generics ::sio::__private::Consumer for #self_ty #where_clause {
+            const NAMESPACE: &'static str = #namespace;
+
+            #connect
+            #disconnect
+
+            #[allow(unused_mut, clippy::match_single_binding)]
+            fn on_event(
+                &mut self,
+                socket: &::sio::__private::Socket,
+                event: ::sio::__private::IncomingEvent,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<(), ::sio::__private::HandlerError>,
+            > + ::core::marker::Send {
+                async move {
+                    let mut event = event;
+                    let handler: usize = match event.name() {
+                        #(#names)*
+                        _ => usize::MAX,
+                    };
+                    match handler {
+                        #(#arms)*
+                        _ => #fallback,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The call of one event handler: its arguments decoded, its ack taken, its result converted.
+fn event_call(method: &Method) -> TokenStream {
+    let ident = &method.ident;
+    let mut decodes = Vec::new();
+    let mut values = Vec::new();
+    let mut arg_index = 0usize;
+    for (position, param) in method.params.iter().enumerate().skip(1) {
+        let var = format_ident!("__sio_arg{}", position);
+        match &param.kind {
+            Param::Value(ty) => {
+                decodes.push(quote_spanned!(ty.span()=>
+                    let #var = ::sio::__private::event_arg::<#ty>(&event, #arg_index)?;
+                ));
+                arg_index += 1;
+            }
+            Param::Ack(reply) => {
+                decodes.push(quote_spanned!(reply.span()=>
+                    let #var = ::sio::__private::take_ack::<#reply>(&mut event);
+                ));
+            }
+            Param::Socket => {}
+        }
+        values.push(var);
+    }
+    let call = quote_spanned!(ident.span()=>
+        ::sio::__private::assert_send(Self::#ident(self, socket, #(#values),*))
+    );
+    quote!({
+        #(#decodes)*
+        ::sio::__private::HandlerOutput::into_handler_result(#call.await)
+    })
+}
+
+fn connect_fn(method: &Method) -> TokenStream {
+    let ident = &method.ident;
+    let body = match method.params.get(1).map(|p| &p.kind) {
+        Some(Param::Value(auth_ty)) => {
+            let decode = quote_spanned!(auth_ty.span()=>
+                ::sio::__private::decode_auth::<#auth_ty>(auth)?
+            );
+            let call = quote_spanned!(ident.span()=>
+                ::sio::__private::assert_send(Self::#ident(self, socket, __sio_auth))
+            );
+            quote!(
+                let __sio_auth = #decode;
+                #call.await
+            )
+        }
+        _ => {
+            let call = quote_spanned!(ident.span()=>
+                ::sio::__private::assert_send(Self::#ident(self, socket))
+            );
+            quote!(
+                let _ = auth;
+                #call.await
+            )
+        }
+    };
+    quote! {
+        fn connect(
+            &mut self,
+            socket: &::sio::__private::Socket,
+            auth: ::core::option::Option<::sio::__private::RawJson>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<(), ::sio::__private::ConnectError>,
+        > + ::core::marker::Send {
+            async move { #body }
+        }
+    }
+}
+
+fn disconnect_fn(method: &Method) -> TokenStream {
+    let ident = &method.ident;
+    let call = quote_spanned!(ident.span()=>
+        ::sio::__private::assert_send(Self::#ident(self, socket, reason))
+    );
+    quote! {
+        fn disconnect(
+            &mut self,
+            socket: &::sio::__private::Socket,
+            reason: ::sio::__private::DisconnectReason,
+        ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
+            async move { #call.await }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! What `#[consumer]` expansions call, through `::sio::__private`. Not a public API: the names
+//! may change with the macro.
+//!
+//! Each bound carries a diagnostic that names the fix, so a mistake in a handler's signature is
+//! reported on the user's own token.
+
+use std::future::Future;
+
+use serde::de::DeserializeOwned;
+
+pub use crate::{
+    Ack, ConnectError, Consumer, DisconnectReason, EmitArgs, HandlerError, IncomingEvent, RawJson,
+    Socket,
+};
+use crate::{ArgError, Error};
+
+/// A type a handler can take as an event argument.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an event argument: it is not `Deserialize`",
+    label = "this type must implement `serde::Deserialize`",
+    note = "derive it: `#[derive(serde::Deserialize)]`"
+)]
+pub trait EventArg: DeserializeOwned {}
+
+impl<T: DeserializeOwned> EventArg for T {}
+
+/// Argument `index` of `event` as a `T`.
+pub fn event_arg<T: EventArg>(event: &IncomingEvent, index: usize) -> Result<T, ArgError> {
+    event.arg(index)
+}
+
+/// A type a handler can answer an ack with.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an ack reply: it is not `Serialize`",
+    label = "this type must implement `serde::Serialize` (or be `Args((..))`)",
+    note = "derive it: `#[derive(serde::Serialize)]`"
+)]
+pub trait AckReply: EmitArgs {}
+
+impl<T: EmitArgs> AckReply for T {}
+
+/// The ack of `event`, answered with a `T`.
+pub fn take_ack<T: AckReply>(event: &mut IncomingEvent) -> Ack<T> {
+    event.ack()
+}
+
+/// The CONNECT payload as an `A` (absent reads as `null`, so `Option<A>` accepts it); a payload
+/// that does not fit refuses the client.
+pub fn decode_auth<A: EventArg>(auth: Option<RawJson>) -> Result<A, ConnectError> {
+    let auth = auth.unwrap_or_else(RawJson::null);
+    auth.deserialize()
+        .map_err(|error| ConnectError::new(format!("invalid auth payload: {error}")))
+}
+
+/// What a handler may return: `()` or `Result<(), E>` with an error `?` can convert.
+#[diagnostic::on_unimplemented(
+    message = "a handler must return `()` or `Result<(), E>` with `E` convertible into `sio::Error`",
+    label = "this return type is not supported"
+)]
+pub trait HandlerOutput {
+    /// The outcome as the runtime logs it.
+    fn into_handler_result(self) -> Result<(), HandlerError>;
+}
+
+impl HandlerOutput for () {
+    fn into_handler_result(self) -> Result<(), HandlerError> {
+        Ok(())
+    }
+}
+
+impl<E: Into<Error>> HandlerOutput for Result<(), E> {
+    fn into_handler_result(self) -> Result<(), HandlerError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Requires a handler's future to be `Send`: handlers run on a multi-threaded runtime, so a
+/// value that is not `Send` (an `Rc`, a `RefCell` borrow, a `MutexGuard`) must not live across
+/// an `.await` in a handler.
+pub fn assert_send<F: Future + Send>(future: F) -> F {
+    future
+}

@@ -1,0 +1,13 @@
+#![allow(unused)]
+use sio::{consumer, Ack, ConnectError, DisconnectReason, Socket};
+
+#[derive(Default)]
+struct Chat;
+
+#[consumer(namespace = "/chat")]
+impl Chat {
+    #[event("disconnecting")]
+    async fn leaving(&mut self, socket: &Socket) {}
+}
+
+fn main() {}

@@ -1,0 +1,109 @@
+//! Every supported handler shape compiles.
+
+use serde::{Deserialize, Serialize};
+use sio::{Ack, Args, ConnectError, DisconnectReason, IncomingEvent, Socket, consumer};
+
+#[derive(Deserialize)]
+struct Token {
+    #[allow(dead_code)]
+    token: String,
+}
+
+#[derive(Deserialize, Serialize)]
+struct ChatMessage {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Status {
+    status: &'static str,
+}
+
+#[derive(Debug)]
+struct Oops;
+
+impl std::fmt::Display for Oops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("oops")
+    }
+}
+
+impl std::error::Error for Oops {}
+
+#[derive(Default)]
+struct Chat {
+    messages: usize,
+}
+
+#[consumer(namespace = "/chat")]
+impl Chat {
+    async fn connect(&mut self, socket: &Socket, auth: Option<Token>) -> Result<(), ConnectError> {
+        let _ = auth;
+        socket.join("lobby").await;
+        socket.emit("system_message", &ChatMessage { text: "Welcome!".into() })?;
+        Ok(())
+    }
+
+    #[event("chat_message")]
+    async fn chat_message(&mut self, socket: &Socket, msg: ChatMessage, ack: Ack<Status>) -> sio::Result<()> {
+        self.messages += 1;
+        socket.server().of(socket.namespace().as_str()).to("lobby").emit("chat_message", &msg)?;
+        ack.send(Status { status: "ok" })
+    }
+
+    /// `#[event]` alone takes the method's name; `&self` is enough; no return value.
+    #[event]
+    async fn ping(&self, _socket: &Socket) {}
+
+    /// Several arguments, and an ack with several values.
+    #[event("pair")]
+    async fn pair(&mut self, _socket: &Socket, left: i32, right: Option<String>, ack: Ack<Args<(i32, String)>>) -> sio::Result<()> {
+        ack.send(Args((left, right.unwrap_or_default())))
+    }
+
+    /// An ack with no values, and an error type of its own.
+    #[event("empty")]
+    async fn empty(&mut self, _socket: &Socket, ack: Ack<Args<()>>) -> Result<(), Oops> {
+        let _ = ack.send(Args(()));
+        Err(Oops)
+    }
+
+    /// Binary arguments.
+    #[event("upload")]
+    async fn upload(&mut self, _socket: &Socket, file: bytes::Bytes, ack: Ack<usize>) -> sio::Result<()> {
+        ack.send(file.len())
+    }
+
+    #[sio::fallback]
+    async fn other(&mut self, _socket: &Socket, event: IncomingEvent) {
+        let _ = event.name();
+    }
+
+    async fn disconnect(&mut self, _socket: &Socket, reason: DisconnectReason) {
+        let _ = reason;
+    }
+
+    /// A plain helper method is left alone.
+    fn count(&self) -> usize {
+        self.messages
+    }
+}
+
+/// The smallest consumer: no hooks, no connect auth.
+#[derive(Default)]
+struct Minimal;
+
+#[consumer(namespace = "/")]
+impl Minimal {
+    async fn connect(&mut self, _socket: &Socket) -> Result<(), ConnectError> {
+        Ok(())
+    }
+}
+
+fn main() {
+    let _ = Chat::default().count();
+    let _server = sio::Server::builder()
+        .consumer::<Chat>()
+        .consumer::<Minimal>()
+        .build();
+}
