@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 required=(cargo:cargo)
 [ -f tests/clients/js/package-lock.json ] && required+=(node:nodejs npm:npm)
 [ -f tests/clients/py/requirements.txt ] && required+=(python3:python3)
+[ -f tests/browser_chat.rs ] && required+=(chromium:chromium)
 
 missing=()
 for entry in "${required[@]}"; do

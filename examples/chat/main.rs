@@ -1,0 +1,107 @@
+//! The chat of the Python original, written with `#[consumer]`: open http://127.0.0.1:8000 in
+//! two browser windows.
+//!
+//! ```text
+//! cargo run --example chat                       # 127.0.0.1:8000
+//! cargo run --example chat -- --addr 127.0.0.1:0 # any free port; the address is printed
+//! ```
+//!
+//! Namespace `/chat`: a client joins room `lobby` and is greeted with `system_message`;
+//! `chat_message` goes to everyone in the lobby (sender included) and is acked
+//! `{"status":"ok"}`. The page at `/` loads the official Socket.IO browser client from its CDN.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program reports
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use sio::{Ack, ConnectError, Server, Socket, consumer};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ChatMessage {
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Status {
+    status: &'static str,
+}
+
+impl Status {
+    fn ok() -> Self {
+        Status { status: "ok" }
+    }
+}
+
+#[derive(Default)]
+struct Chat;
+
+#[consumer(namespace = "/chat")]
+impl Chat {
+    async fn connect(&mut self, socket: &Socket) -> Result<(), ConnectError> {
+        socket.join("lobby").await;
+        socket.emit(
+            "system_message",
+            &ChatMessage {
+                text: "Welcome!".into(),
+            },
+        )?;
+        Ok(())
+    }
+
+    #[event("chat_message")]
+    async fn chat_message(
+        &mut self,
+        socket: &Socket,
+        msg: ChatMessage,
+        ack: Ack<Status>,
+    ) -> sio::Result<()> {
+        socket
+            .server()
+            .of("/chat")
+            .to("lobby")
+            .emit("chat_message", &msg)?;
+        ack.send(Status::ok())
+    }
+}
+
+fn parse_addr() -> Result<SocketAddr, String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => Ok(SocketAddr::from(([127, 0, 0, 1], 8000))),
+        [flag, addr] if flag == "--addr" => addr
+            .parse()
+            .map_err(|err| format!("invalid address `{addr}`: {err}")),
+        _ => Err("usage: chat [--addr HOST:PORT]".to_owned()),
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let addr = parse_addr().unwrap_or_else(|err| {
+        eprintln!("error: {err}");
+        std::process::exit(2);
+    });
+
+    let server = Server::builder().consumer::<Chat>().build();
+    let app = Router::new()
+        .route("/", get(|| async { Html(include_str!("index.html")) }))
+        .route_service("/socket.io/", server.service());
+
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on {}", listener.local_addr()?);
+    println!(
+        "open http://{} in two browser windows",
+        listener.local_addr()?
+    );
+    axum::serve(listener, app).await
+}

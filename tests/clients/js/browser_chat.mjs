@@ -1,0 +1,52 @@
+// Two headless Chromium pages open the chat example; one sends a message; both must show it and
+// the sender must show the ack. The Socket.IO browser client the page loads from its CDN is
+// served from the npm-installed socket.io-client, so the test runs offline.
+//
+//   node browser_chat.mjs <http://host:port> <screenshot.png>
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const [url, screenshot] = process.argv.slice(2);
+const here = dirname(fileURLToPath(import.meta.url));
+const clientScript = readFileSync(join(here, "node_modules/socket.io-client/dist/socket.io.min.js"));
+const profile = mkdtempSync(join(tmpdir(), "sio-chromium-"));
+
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+  ],
+});
+try {
+  await context.route("https://cdn.socket.io/**", (route) =>
+    route.fulfill({ status: 200, contentType: "application/javascript", body: clientScript }),
+  );
+  const [alice, bob] = [await context.newPage(), await context.newPage()];
+  for (const page of [alice, bob]) {
+    await page.goto(url);
+    await page.locator("#messages li.system", { hasText: "Welcome!" }).waitFor({ timeout: 10000 });
+  }
+  await alice.fill("#text", "hello from alice");
+  await alice.click("button");
+  const seen = async (page) => {
+    await page.locator("#messages li:not(.system)", { hasText: "hello from alice" }).waitFor({ timeout: 10000 });
+    return page.locator("#messages li:not(.system)").allTextContents();
+  };
+  const [aliceSaw, bobSaw] = [await seen(alice), await seen(bob)];
+  await alice.locator("#status", { hasText: "delivered: ok" }).waitFor({ timeout: 10000 });
+  const status = await alice.locator("#status").textContent();
+  await alice.screenshot({ path: screenshot, fullPage: true });
+  console.log(JSON.stringify({ aliceSaw, bobSaw, status }));
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
