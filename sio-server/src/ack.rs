@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use sio_core::{AckId, Args as RawArgs, RawJson};
 use thiserror::Error;
 
-use crate::incoming::replace_placeholders;
+use crate::incoming::decode_arg;
 use crate::{EmitArgs, Socket};
 
 /// The ack a client asked for with an event, answered with a `T` (see [`EmitArgs`] for how a
@@ -108,15 +108,6 @@ impl AckResponse {
 
     /// Argument `index` deserialized into `T` (a missing argument reads as `null`).
     pub fn get<T: DeserializeOwned>(&self, index: usize) -> Result<T, AckError> {
-        let decode = |e: serde_json::Error| AckError::Decode(e.to_string());
-        let Some(raw) = self.args.get(index) else {
-            return serde_json::from_str("null").map_err(decode);
-        };
-        if self.attachments.is_empty() {
-            return raw.deserialize().map_err(decode);
-        }
-        let mut value: serde_json::Value = raw.deserialize().map_err(decode)?;
-        replace_placeholders(&mut value, &self.attachments);
-        serde_json::from_value(value).map_err(decode)
+        decode_arg(&self.args, &self.attachments, index).map_err(AckError::Decode)
     }
 }

@@ -97,20 +97,11 @@ impl IncomingEvent {
     /// `Option` parameter accepts it. Binary attachments deserialize into `bytes::Bytes` or
     /// `Vec<u8>` where their placeholder stands.
     pub fn arg<T: DeserializeOwned>(&self, index: usize) -> Result<T, ArgError> {
-        let error = |message: String| ArgError {
+        decode_arg(&self.args, &self.attachments, index).map_err(|message| ArgError {
             event: self.name.clone(),
             index,
             message,
-        };
-        let Some(raw) = self.args.get(index) else {
-            return serde_json::from_str("null").map_err(|_| error("argument missing".into()));
-        };
-        if self.attachments.is_empty() {
-            return raw.deserialize().map_err(|e| error(e.to_string()));
-        }
-        let mut value: serde_json::Value = raw.deserialize().map_err(|e| error(e.to_string()))?;
-        replace_placeholders(&mut value, &self.attachments);
-        serde_json::from_value(value).map_err(|e| error(e.to_string()))
+        })
     }
 
     /// Takes the ack the client waits for; sending to it when the client asked for none does
@@ -135,9 +126,25 @@ impl IncomingEvent {
     }
 }
 
+/// Argument `index` of `args` as a `T`: missing reads as `null`, and each binary placeholder
+/// becomes its attachment.
+pub(crate) fn decode_arg<T: DeserializeOwned>(
+    args: &RawArgs,
+    attachments: &[Bytes],
+    index: usize,
+) -> Result<T, String> {
+    let raw = args.get(index).unwrap_or_else(RawJson::null);
+    if attachments.is_empty() {
+        return raw.deserialize().map_err(|e| e.to_string());
+    }
+    let mut value: serde_json::Value = raw.deserialize().map_err(|e| e.to_string())?;
+    replace_placeholders(&mut value, attachments);
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
 /// Puts each attachment where its `{"_placeholder":true,"num":N}` stands, as an array of bytes
 /// (which `bytes::Bytes`, `Vec<u8>` and `serde_bytes` types all deserialize from).
-pub(crate) fn replace_placeholders(value: &mut serde_json::Value, attachments: &[Bytes]) {
+fn replace_placeholders(value: &mut serde_json::Value, attachments: &[Bytes]) {
     match value {
         serde_json::Value::Object(map) => {
             let is_placeholder =
