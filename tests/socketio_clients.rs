@@ -299,3 +299,67 @@ fn python_socketio_client() {
         );
     }
 }
+
+#[test]
+fn a_client_that_floods_its_mailbox_is_disconnected_and_others_go_on() {
+    let server = Server::start("socketio_testbed", &[]);
+    for (mode, transport) in MODES {
+        let result = js("flood", &server, mode);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                "clientReason": "io server disconnect",
+                "serverReason": "mailbox full",
+                "watcherStillWorks": ["still here"],
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn a_pending_server_ack_fails_when_its_socket_disconnects() {
+    let server = Server::start("socketio_testbed", &[]);
+    for (mode, transport) in MODES {
+        let result = js("ackOnDisconnect", &server, mode);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                "outcome": {"error": "the socket disconnected before acknowledging"},
+                "beforeTimeout": true,
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn shutdown_disconnects_every_socket() {
+    let server = Server::start("socketio_testbed", &[]);
+    let clients: Vec<Waiting> = MODES
+        .iter()
+        .map(|(mode, _)| {
+            Waiting::start(
+                "socketio_client.mjs",
+                &["untilShutdown", &server.url(), mode],
+            )
+        })
+        .collect();
+    assert_eq!(server.stats()["sockets"], 6);
+    let response = http(server.addr, "POST", "/shutdown", &[], b"");
+    assert_eq!(response.text(), "true");
+    for client in clients {
+        assert_eq!(
+            client.finish(),
+            json!({"main": "io server disconnect", "chat": "io server disconnect"})
+        );
+    }
+    let stats = server.stats();
+    assert_eq!(
+        (stats["sockets"].clone(), stats["sessions"].clone()),
+        (json!(0), json!(0)),
+        "{stats}"
+    );
+}

@@ -150,6 +150,9 @@ pub struct EngineSession {
     post_active: bool,
     events: VecDeque<SessionEvent>,
     closed: Option<CloseReason>,
+    /// A server close on polling with messages queued: the `close` packet follows them in a
+    /// response of its own.
+    close_after_queue: bool,
 }
 
 impl EngineSession {
@@ -182,6 +185,7 @@ impl EngineSession {
             post_active: false,
             events: VecDeque::new(),
             closed: None,
+            close_after_queue: false,
         }
     }
 
@@ -218,7 +222,7 @@ impl EngineSession {
     /// Whether the pending GET or the WebSocket has something to take: the runtime wakes its
     /// writers only then.
     pub fn has_output(&self) -> bool {
-        !self.queue.is_empty() || !self.probe_queue.is_empty()
+        !self.queue.is_empty() || !self.probe_queue.is_empty() || self.close_after_queue
     }
 
     /// Whether [`poll_event`](Self::poll_event) has something.
@@ -284,7 +288,13 @@ impl EngineSession {
     /// Ends the session; unless the client ended it, a `close` packet is queued to tell it.
     fn finish(&mut self, reason: CloseReason) {
         if self.closed.is_none() {
-            if reason != CloseReason::TransportClose {
+            let polling = self.transport == Transport::Polling;
+            if reason == CloseReason::ServerClose && polling && !self.queue.is_empty() {
+                // As the reference server does, what was queued goes out first and the `close`
+                // packet in a later response: clients handle a close found in the same payload
+                // before the messages ahead of it.
+                self.close_after_queue = true;
+            } else if reason != CloseReason::TransportClose {
                 self.queue.push_back(EnginePacket::Close.encode());
             }
             self.closed = Some(reason);
@@ -336,7 +346,12 @@ impl EngineSession {
             return Some(frame_body(&EnginePacket::Noop.encode()));
         }
         if self.queue.is_empty() {
-            return None;
+            if !self.close_after_queue {
+                return None;
+            }
+            self.close_after_queue = false;
+            self.get_pending = false;
+            return Some(frame_body(&EnginePacket::Close.encode()));
         }
         self.get_pending = false;
         let batch = self.take_batch();
@@ -422,7 +437,7 @@ impl EngineSession {
     fn check_polling(&self) -> Result<(), PollingError> {
         // A session the server closed keeps serving what it queued (its `close` packet last), so
         // the client learns of the close instead of meeting a 400.
-        let draining = self.closed == Some(CloseReason::ServerClose) && !self.queue.is_empty();
+        let draining = self.closed == Some(CloseReason::ServerClose) && self.has_output();
         if self.closed.is_some() && !draining {
             return Err(PollingError::Closed);
         }

@@ -516,6 +516,15 @@ fn a_server_closed_polling_session_serves_what_it_queued_then_refuses() {
     let mut session = polling(start);
     session.send(text("4bye")).unwrap();
     session.close();
-    assert_eq!(get(&mut session, start).unwrap(), "4bye\x1e1");
+    assert_eq!(
+        get(&mut session, start).unwrap(),
+        "4bye",
+        "the messages first"
+    );
+    assert_eq!(
+        get(&mut session, start).unwrap(),
+        "1",
+        "then the close, on its own"
+    );
     assert_eq!(session.handle_get(start), Err(PollingError::Closed));
 }

@@ -2,8 +2,9 @@
 //! Not an example to learn from: each event exercises one rule of the framework.
 //!
 //! `--addr HOST:PORT` (port 0 picks one; the address is printed). HTTP side doors for the
-//! tests: `GET /stats`, `POST /announce?room=R` (a server broadcast to a room), and
-//! `GET /ask?room=R&timeout=MS` (a server `emit_with_ack` to a room, answering the replies).
+//! tests: `GET /stats`, `POST /announce?room=R` (a server broadcast to a room),
+//! `GET /ask?room=R&timeout=MS` (a server `emit_with_ack` to a room, answering the replies), and
+//! `POST /shutdown`.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
 
 use std::collections::HashMap;
@@ -147,6 +148,22 @@ impl Consumer for Main {
                 };
                 event.ack().send(reply)?;
             }
+            "ask_then_report" => {
+                // The outcome goes to everyone: the asker may be gone by then.
+                let answer = socket
+                    .emit_with_ack::<serde_json::Value>(
+                        "question",
+                        "still there?",
+                        Duration::from_secs(5),
+                    )
+                    .await;
+                let outcome = match answer {
+                    Ok(value) => serde_json::json!({ "answer": value }),
+                    Err(error) => serde_json::json!({ "error": error.to_string() }),
+                };
+                server.of("/").emit("ask_outcome", outcome)?;
+            }
+            "slow" => tokio::time::sleep(Duration::from_millis(100)).await,
             "disconnect_me" => socket.disconnect(),
             "panic" => panic!("this handler panics on purpose"),
             "fail" => return Err(sio::socket::Error::msg("this handler fails on purpose")),
@@ -223,6 +240,7 @@ async fn main() -> std::io::Result<()> {
     let server = Server::builder()
         .ping_interval(Duration::from_millis(2000))
         .ping_timeout(Duration::from_millis(5000))
+        .mailbox_capacity(16)
         .consumer::<Main>()
         .consumer::<Chat>()
         .build();
@@ -274,8 +292,14 @@ async fn main() -> std::io::Result<()> {
             serde_json::json!({ "answers": answers }).to_string()
         }
     };
+    let shutdown_server = server.clone();
+    let shutdown = move || {
+        shutdown_server.shutdown();
+        async { "true" }
+    };
     let app = Router::new()
         .route_service("/socket.io/", server.service())
+        .route("/shutdown", post(shutdown))
         .route("/stats", get(stats))
         .route("/announce", post(announce))
         .route("/ask", get(ask));

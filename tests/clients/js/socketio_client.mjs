@@ -238,6 +238,55 @@ const scenarios = {
     return result;
   },
 
+  // A client that floods its mailbox is disconnected; its watcher sees why; the heartbeat and
+  // other sockets go on.
+  async flood() {
+    const { socket: watcher } = await connect();
+    const left = collect(watcher, "left", 3000);
+    const { socket: flooder } = await connect();
+    const flooderId = flooder.id;
+    const disconnected = next(flooder, "disconnect", 5000);
+    for (let i = 0; i < 100; i++) flooder.emit("slow");
+    const [clientReason] = await disconnected;
+    const reasons = Object.fromEntries((await left).map(([id, reason]) => [id, reason]));
+    const watcherStillWorks = await ack(watcher, "ack", "still here");
+    const result = {
+      transport: transport(watcher),
+      clientReason,
+      serverReason: reasons[flooderId],
+      watcherStillWorks,
+    };
+    watcher.disconnect();
+    return result;
+  },
+
+  // A server emit_with_ack fails as soon as its socket disconnects, not at its timeout.
+  async ackOnDisconnect() {
+    const { socket: watcher } = await connect();
+    const outcome = next(watcher, "ask_outcome", 4000);
+    const { socket: asker } = await connect();
+    const asked = new Promise((resolve) => asker.once("question", () => resolve())); // never answers
+    asker.emit("ask_then_report");
+    await asked;
+    const started = Date.now();
+    asker.disconnect();
+    const [result] = await outcome;
+    const elapsed = Date.now() - started;
+    watcher.disconnect();
+    return { transport: transport(watcher), outcome: result, beforeTimeout: elapsed < 4000 };
+  },
+
+  // Stays connected until the server shuts down, reporting the reason the client saw.
+  async untilShutdown() {
+    const { socket } = await connect();
+    const chat = io(url + "/chat", { transports: TRANSPORTS[mode], reconnection: false, forceNew: true });
+    await next(chat, "system_message");
+    const reasons = Promise.all([next(socket, "disconnect", 10000), next(chat, "disconnect", 10000)]);
+    console.log(JSON.stringify({ ready: true }));
+    const [[main], [chatReason]] = await reasons;
+    return { main, chat: chatReason };
+  },
+
   // A panicking handler disconnects only its own namespace socket.
   async panic() {
     // "/" and "/chat" multiplexed on one Engine.IO connection.
