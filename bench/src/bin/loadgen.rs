@@ -1,0 +1,319 @@
+//! The load generator: drives a Socket.IO server (or the bare WebSocket echo) over WebSocket and
+//! prints one JSON line of figures. The server's CPU time comes from `/proc/<pid>/stat`, its
+//! memory from `/proc/<pid>/status`.
+//!
+//! ```text
+//! loadgen idle      <ws://host:port> <server pid> <clients>
+//! loadgen echo      <ws://host:port> <server pid> <clients> <seconds> [bare]
+//! loadgen broadcast <ws://host:port> <server pid> <clients> <seconds>
+//! ```
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Resident memory of a process in KiB, from `/proc/<pid>/status`.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn own_cpu_seconds() -> f64 {
+    cpu_seconds(std::process::id())
+}
+
+/// A Socket.IO client on WebSocket, joined to the main namespace.
+struct Client {
+    sink: SplitSink<Ws, Message>,
+    stream: SplitStream<Ws>,
+    next_ack: u64,
+}
+
+impl Client {
+    async fn connect(url: &str, bare: bool) -> Client {
+        let target = if bare {
+            url.to_owned()
+        } else {
+            format!("{url}/socket.io/?EIO=4&transport=websocket")
+        };
+        let (socket, _) = tokio_tungstenite::connect_async(target)
+            .await
+            .expect("connect");
+        let (sink, stream) = socket.split();
+        let mut client = Client {
+            sink,
+            stream,
+            next_ack: 0,
+        };
+        if !bare {
+            client.next_text().await; // Engine.IO open
+            client.send("40").await;
+            client.next_text().await; // Socket.IO connect
+        }
+        client
+    }
+
+    async fn send(&mut self, text: &str) {
+        self.sink
+            .send(Message::text(text.to_owned()))
+            .await
+            .expect("send");
+    }
+
+    /// The next text frame that is not a ping; pings are answered on the way.
+    async fn next_text(&mut self) -> String {
+        loop {
+            match self.stream.next().await {
+                Some(Ok(Message::Text(text))) if text.as_str() == "2" => self.send("3").await,
+                Some(Ok(Message::Text(text))) => return text.to_string(),
+                Some(Ok(_)) => {}
+                other => panic!("connection ended: {other:?}"),
+            }
+        }
+    }
+
+    /// Emits `event` with `args` and waits for its ack.
+    async fn call(&mut self, event: &str, args: &str) {
+        let id = self.next_ack;
+        self.next_ack += 1;
+        self.send(&format!("42{id}[\"{event}\",{args}]")).await;
+        let prefix = format!("43{id}[");
+        while !self.next_text().await.starts_with(&prefix) {}
+    }
+
+    /// Answers pings until the connection ends or `stop` is notified.
+    async fn idle(mut self, stop: Arc<Notify>) {
+        let stopped = stop.notified();
+        tokio::pin!(stopped);
+        loop {
+            tokio::select! {
+                () = &mut stopped => return,
+                message = self.stream.next() => match message {
+                    Some(Ok(Message::Text(text))) if text.as_str() == "2" => self.send("3").await,
+                    Some(Ok(_)) => {}
+                    _ => return,
+                },
+            }
+        }
+    }
+}
+
+async fn connect_many(url: &str, count: usize, bare: bool) -> Vec<Client> {
+    let mut clients = Vec::with_capacity(count);
+    for start in (0..count).step_by(200) {
+        let batch = (start..count.min(start + 200)).map(|_| Client::connect(url, bare));
+        clients.extend(futures_util::future::join_all(batch).await);
+    }
+    clients
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1e6
+}
+
+async fn idle(url: &str, pid: u32, count: usize) -> serde_json::Value {
+    let baseline = rss_kib(pid);
+    let clients = connect_many(url, count, false).await;
+    let stop = Arc::new(Notify::new());
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|client| tokio::spawn(client.idle(Arc::clone(&stop))))
+        .collect();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let loaded = rss_kib(pid);
+    stop.notify_waiters();
+    for task in tasks {
+        let _ = task.await;
+    }
+    serde_json::json!({
+        "scenario": "idle",
+        "clients": count,
+        "baselineKiB": baseline,
+        "loadedKiB": loaded,
+        "bytesPerConnection": (loaded.saturating_sub(baseline) * 1024) as f64 / count as f64,
+    })
+}
+
+async fn echo(url: &str, pid: u32, count: usize, seconds: u64, bare: bool) -> serde_json::Value {
+    let clients = connect_many(url, count, bare).await;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let (cpu_before, own_before, started) = (cpu_seconds(pid), own_cpu_seconds(), Instant::now());
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|mut client| {
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    if bare {
+                        client.send(r#"420["echo",{"n":1}]"#).await;
+                        client.next_text().await;
+                    } else {
+                        client.call("echo", r#"{"n":1}"#).await;
+                    }
+                    latencies.push(sent.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap_or_default());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let (cpu, own) = (
+        cpu_seconds(pid) - cpu_before,
+        own_cpu_seconds() - own_before,
+    );
+    latencies.sort();
+    let round_trips = latencies.len() as f64;
+    serde_json::json!({
+        "scenario": "echo",
+        "clients": count,
+        "roundTripsPerSecond": round_trips / elapsed,
+        "p50us": percentile(&latencies, 0.5),
+        "p99us": percentile(&latencies, 0.99),
+        "serverCpuUsPerRoundTrip": cpu * 1e6 / round_trips,
+        "generatorCpuShare": own / elapsed,
+    })
+}
+
+async fn broadcast(url: &str, pid: u32, count: usize, seconds: u64) -> serde_json::Value {
+    let mut receivers = connect_many(url, count, false).await;
+    for client in &mut receivers {
+        client.call("join", r#""bench""#).await;
+    }
+    let clock = Instant::now();
+    let delivered = Arc::new(AtomicU64::new(0));
+    let all_in = Arc::new(Notify::new());
+    let stop = Arc::new(Notify::new());
+    let tasks: Vec<_> = receivers
+        .into_iter()
+        .map(|mut client| {
+            let (delivered, all_in, stop) = (
+                Arc::clone(&delivered),
+                Arc::clone(&all_in),
+                Arc::clone(&stop),
+            );
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let stopped = stop.notified();
+                tokio::pin!(stopped);
+                loop {
+                    let text = tokio::select! {
+                        () = &mut stopped => return latencies,
+                        text = client.next_text() => text,
+                    };
+                    // 42["bcast",{"t":<microseconds since the generator's clock started>}]
+                    if let Some(sent) = text
+                        .strip_prefix(r#"42["bcast",{"t":"#)
+                        .and_then(|rest| rest.trim_end_matches("}]").parse::<u64>().ok())
+                    {
+                        let now = clock.elapsed().as_micros() as u64;
+                        latencies.push(Duration::from_micros(now.saturating_sub(sent)));
+                        if delivered.fetch_add(1, Ordering::AcqRel) + 1 == count as u64 {
+                            all_in.notify_one();
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut emitter = Client::connect(url, false).await;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let (cpu_before, own_before, started) = (cpu_seconds(pid), own_cpu_seconds(), Instant::now());
+    let mut broadcasts = 0u64;
+    while Instant::now() < deadline {
+        delivered.store(0, Ordering::Release);
+        let t = clock.elapsed().as_micros();
+        emitter
+            .send(&format!(r#"42["broadcast","bench",{{"t":{t}}}]"#))
+            .await;
+        if tokio::time::timeout(Duration::from_secs(10), all_in.notified())
+            .await
+            .is_err()
+        {
+            break;
+        }
+        broadcasts += 1;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let (cpu, own) = (
+        cpu_seconds(pid) - cpu_before,
+        own_cpu_seconds() - own_before,
+    );
+    stop.notify_waiters();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap_or_default());
+    }
+    latencies.sort();
+    let deliveries = (broadcasts * count as u64) as f64;
+    serde_json::json!({
+        "scenario": "broadcast",
+        "clients": count,
+        "deliveriesPerSecond": deliveries / elapsed,
+        "p99us": percentile(&latencies, 0.99),
+        "serverCpuNsPerDelivery": cpu * 1e9 / deliveries,
+        "generatorCpuShare": own / elapsed,
+    })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |i: usize| -> u64 { args.get(i).and_then(|a| a.parse().ok()).unwrap_or(0) };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (url, pid) = (args.get(1).cloned().unwrap_or_default(), number(2) as u32);
+    let result = runtime.block_on(async {
+        match args.first().map(String::as_str) {
+            Some("idle") => idle(&url, pid, number(3) as usize).await,
+            Some("echo") => {
+                let bare = args.get(5).is_some_and(|a| a == "bare");
+                echo(&url, pid, number(3) as usize, number(4), bare).await
+            }
+            Some("broadcast") => broadcast(&url, pid, number(3) as usize, number(4)).await,
+            _ => {
+                eprintln!("usage: loadgen idle|echo|broadcast <ws://host:port> <pid> <clients> [seconds] [bare]");
+                std::process::exit(2);
+            }
+        }
+    });
+    println!("{result}");
+}

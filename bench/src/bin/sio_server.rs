@@ -1,0 +1,56 @@
+//! The benchmark server on sio: the same events, acks and rooms as every peer's.
+//!
+//! `echo` acks its arguments back; `join` joins a room and acks; `broadcast` sends its second
+//! argument as `bcast` to the room named by its first.
+
+use std::net::SocketAddr;
+
+use sio::socket::{Consumer, HandlerError, IncomingEvent, Server, Socket};
+
+#[derive(Default)]
+struct Bench;
+
+impl Consumer for Bench {
+    const NAMESPACE: &'static str = "/";
+
+    async fn on_event(
+        &mut self,
+        socket: &Socket,
+        mut event: IncomingEvent,
+    ) -> Result<(), HandlerError> {
+        match event.name() {
+            "echo" => {
+                let received = event.received();
+                event.ack().send(received)?;
+            }
+            "join" => {
+                let room: String = event.arg(0)?;
+                socket.join(room).await;
+                event.ack().send(sio::Args(()))?;
+            }
+            "broadcast" => {
+                let room: String = event.arg(0)?;
+                socket
+                    .server()
+                    .of("/")
+                    .to(room)
+                    .emit("bcast", event.raw(1))?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let addr: SocketAddr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:4000".into())
+        .parse()
+        .expect("address");
+    let server = Server::builder().consumer::<Bench>().build();
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on {}", listener.local_addr()?);
+    server.serve(listener).await
+}

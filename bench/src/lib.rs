@@ -1,0 +1,1 @@
+//! The benchmark crate: `loadgen` and the peer servers live in `src/bin/`.
