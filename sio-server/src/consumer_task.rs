@@ -22,7 +22,7 @@ pub(crate) async fn run<C: Consumer>(
     mut consumer: C,
     socket: Socket,
     auth: Option<RawJson>,
-    mut mailbox: mpsc::Receiver<IncomingEvent>,
+    mut mailbox: mpsc::Receiver<Box<IncomingEvent>>,
     mut disconnected: watch::Receiver<Option<DisconnectReason>>,
 ) {
     let connected = AssertUnwindSafe(consumer.connect(&socket, auth))
@@ -51,7 +51,7 @@ pub(crate) async fn run<C: Consumer>(
             },
         };
         let name = event.name().to_owned();
-        match AssertUnwindSafe(consumer.on_event(&socket, event))
+        match AssertUnwindSafe(consumer.on_event(&socket, *event))
             .catch_unwind()
             .await
         {

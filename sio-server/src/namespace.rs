@@ -62,7 +62,7 @@ pub(crate) type Spawner = Box<
     dyn Fn(
             Socket,
             Option<RawJson>,
-            mpsc::Receiver<IncomingEvent>,
+            mpsc::Receiver<Box<IncomingEvent>>,
             watch::Receiver<Option<DisconnectReason>>,
         ) + Send
         + Sync,

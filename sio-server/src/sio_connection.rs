@@ -23,6 +23,8 @@ struct SioConnection {
     sockets: Mutex<HashMap<Namespace, Socket>>,
     /// Whether a namespace was ever joined (the connect timeout then no longer applies).
     joined: AtomicBool,
+    /// The connect-timeout task, ended at the first join so an idle connection keeps no timer.
+    connect_timer: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -73,7 +75,9 @@ impl SioHandler {
                     ack_id,
                     socket.clone(),
                 );
-                match socket.inner.mailbox.try_send(incoming) {
+                // Boxed: the channel reserves its slots up front, and a pointer per slot keeps an
+                // idle socket's mailbox small.
+                match socket.inner.mailbox.try_send(Box::new(incoming)) {
                     Ok(()) => {}
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         warn!(
@@ -125,6 +129,9 @@ impl SioHandler {
             return;
         }
         state.joined.store(true, Ordering::Relaxed);
+        if let Some(timer) = lock(&state.connect_timer).take() {
+            timer.abort();
+        }
         let (mailbox, events) = mpsc::channel(self.0.config.mailbox_capacity);
         let (socket, disconnected) = Socket::new(
             SocketId(Arc::from(random_id())),
@@ -147,18 +154,21 @@ impl EngineHandler for SioHandler {
             decoder: Mutex::new(PacketDecoder::new(self.0.config.max_attachments)),
             sockets: Mutex::new(HashMap::new()),
             joined: AtomicBool::new(false),
+            connect_timer: Mutex::new(None),
         });
         let _ = connection.shared.upper.set(Arc::clone(&state) as _);
         // A connection that joins no namespace in time is closed.
         let timeout = self.0.config.connect_timeout;
-        let connection = connection.clone();
-        tokio::spawn(async move {
+        let watched = connection.clone();
+        let joined = Arc::clone(&state);
+        let timer = tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
-            if !state.joined.load(Ordering::Relaxed) && !connection.is_closed() {
-                debug!(sid = %connection.sid(), "no namespace joined in time; closing");
-                connection.close();
+            if !joined.joined.load(Ordering::Relaxed) && !watched.is_closed() {
+                debug!(sid = %watched.sid(), "no namespace joined in time; closing");
+                watched.close();
             }
         });
+        *lock(&state.connect_timer) = Some(timer.abort_handle());
     }
 
     fn on_message(&self, connection: &Connection, message: Message) {

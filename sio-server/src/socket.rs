@@ -71,7 +71,7 @@ pub(crate) struct SocketInner {
     phase: Mutex<Phase>,
     acks: Mutex<HashMap<u64, oneshot::Sender<AckResponse>>>,
     state: Mutex<http::Extensions>,
-    pub(crate) mailbox: mpsc::Sender<IncomingEvent>,
+    pub(crate) mailbox: mpsc::Sender<Box<IncomingEvent>>,
     disconnect: watch::Sender<Option<DisconnectReason>>,
     auth: Option<RawJson>,
 }
@@ -101,7 +101,7 @@ impl Socket {
         namespace: Arc<NamespaceInner>,
         connection: Connection,
         server: Arc<ServerInner>,
-        mailbox: mpsc::Sender<IncomingEvent>,
+        mailbox: mpsc::Sender<Box<IncomingEvent>>,
         auth: Option<RawJson>,
     ) -> (Socket, watch::Receiver<Option<DisconnectReason>>) {
         let (disconnect, disconnected) = watch::channel(None);
