@@ -259,7 +259,8 @@ impl EngineSession {
         Ok(())
     }
 
-    /// Closes the session from the server side; the client is told with a `close` packet.
+    /// Closes the session from the server side: a polling client is told with a `close` packet,
+    /// a WebSocket is closed after its last frames.
     pub fn close(&mut self) {
         self.finish(CloseReason::ServerClose);
     }
@@ -285,16 +286,17 @@ impl EngineSession {
         }
     }
 
-    /// Ends the session; unless the client ended it, a `close` packet is queued to tell it.
+    /// Ends the session; a polling client that did not end it is told with a `close` packet.
     fn finish(&mut self, reason: CloseReason) {
         if self.closed.is_none() {
+            // As the reference server does: a WebSocket is simply closed after its last frames;
+            // polling answers `close`, and after messages still queued it does so in a later
+            // response, since clients handle a close found in a payload before the messages
+            // ahead of it.
             let polling = self.transport == Transport::Polling;
-            if reason == CloseReason::ServerClose && polling && !self.queue.is_empty() {
-                // As the reference server does, what was queued goes out first and the `close`
-                // packet in a later response: clients handle a close found in the same payload
-                // before the messages ahead of it.
+            if polling && reason == CloseReason::ServerClose && !self.queue.is_empty() {
                 self.close_after_queue = true;
-            } else if reason != CloseReason::TransportClose {
+            } else if polling && reason != CloseReason::TransportClose {
                 self.queue.push_back(EnginePacket::Close.encode());
             }
             self.closed = Some(reason);

@@ -46,10 +46,13 @@ impl Server {
             .spawn()
             .expect("start the server");
         let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
+        reader
             .read_line(&mut line)
             .expect("read the server's address");
+        // Keep reading what the server prints after, so it never writes to a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let addr = line
             .trim()
             .strip_prefix("listening on ")

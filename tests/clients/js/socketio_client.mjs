@@ -278,9 +278,10 @@ const scenarios = {
 
   // Stays connected until the server shuts down, reporting the reason the client saw.
   async untilShutdown() {
+    // Both connections settled on their final transport first: this is about shutdown, not
+    // about an upgrade cut short.
     const { socket } = await connect();
-    const chat = io(url + "/chat", { transports: TRANSPORTS[mode], reconnection: false, forceNew: true });
-    await next(chat, "system_message");
+    const { socket: chat } = await connect("/chat");
     const reasons = Promise.all([next(socket, "disconnect", 10000), next(chat, "disconnect", 10000)]);
     console.log(JSON.stringify({ ready: true }));
     const [[main], [chatReason]] = await reasons;
