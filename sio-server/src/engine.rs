@@ -235,10 +235,25 @@ impl EngineInner {
     }
 }
 
+/// What a session keeps of the request that opened it.
+///
+/// Copied, not cloned: hyper's header values and URI share its whole read buffer (8 KiB or more),
+/// which a clone would keep alive for as long as the session lives.
 pub(crate) fn handshake_info<B>(request: &Request<B>) -> HandshakeInfo {
+    let mut headers = http::HeaderMap::with_capacity(request.headers().len());
+    for (name, value) in request.headers() {
+        if let Ok(value) = http::HeaderValue::from_bytes(value.as_bytes()) {
+            headers.append(name.clone(), value);
+        }
+    }
+    let uri = request
+        .uri()
+        .to_string()
+        .parse()
+        .unwrap_or_else(|_| request.uri().clone());
     HandshakeInfo {
-        uri: request.uri().clone(),
-        headers: request.headers().clone(),
+        uri,
+        headers,
         remote_addr: request.extensions().get::<RemoteAddr>().map(|addr| addr.0),
     }
 }

@@ -150,7 +150,9 @@ async fn run(engine: Arc<EngineInner>, target: Target, mut socket: Socket) {
     // The writer tells the reader when the socket is done (stale, failed, or closed).
     let done = Arc::new(tokio::sync::Notify::new());
     tokio::spawn(write(Arc::clone(&session), id, sink, Arc::clone(&done)).instrument(span.clone()));
-    read(session, id, stream, done).instrument(span).await;
+    // The reader gets a task of its own, sized for reading only: the upgrade's larger future
+    // ends here instead of living as long as the connection.
+    tokio::spawn(read(session, id, stream, done).instrument(span));
 }
 
 /// The session stops using socket `id` (it closed, or its upgrade failed).
