@@ -70,9 +70,8 @@ impl Cors {
         self
     }
 
-    /// The origin to echo for a request, if it is allowed.
-    fn allowed_origin(&self, request: &HeaderMap) -> Option<HeaderValue> {
-        let origin = request.get(ORIGIN);
+    /// The origin to echo for a request's `Origin` header, if it is allowed.
+    fn allowed_origin(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
         match &self.origins {
             Origins::Any if self.credentials => origin.cloned(),
             Origins::Any => Some(HeaderValue::from_static("*")),
@@ -80,9 +79,9 @@ impl Cors {
         }
     }
 
-    /// Adds the CORS headers of an ordinary response.
-    pub(crate) fn apply(&self, request: &HeaderMap, response: &mut HeaderMap) {
-        if let Some(origin) = self.allowed_origin(request) {
+    /// Adds the CORS headers of an ordinary response to a request with this `Origin`.
+    pub(crate) fn apply(&self, origin: Option<&HeaderValue>, response: &mut HeaderMap) {
+        if let Some(origin) = self.allowed_origin(origin) {
             response.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
             response.insert(VARY, HeaderValue::from_static("Origin"));
             if self.credentials {
@@ -96,10 +95,11 @@ impl Cors {
 
     /// Adds the headers of a preflight (`OPTIONS`) answer.
     pub(crate) fn apply_preflight(&self, request: &HeaderMap, response: &mut HeaderMap) {
-        if self.allowed_origin(request).is_none() {
+        let origin = request.get(ORIGIN);
+        if self.allowed_origin(origin).is_none() {
             return;
         }
-        self.apply(request, response);
+        self.apply(origin, response);
         response.insert(
             ACCESS_CONTROL_ALLOW_METHODS,
             HeaderValue::from_static("GET, POST"),

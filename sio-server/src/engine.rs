@@ -102,14 +102,15 @@ impl Engine {
     {
         let inner = Arc::clone(&self.inner);
         async move {
-            let cors_request = inner
+            // Only the `Origin` header matters to CORS: keep that, not a copy of every header.
+            let origin = inner
                 .config
                 .cors
                 .as_ref()
-                .map(|_| request.headers().clone());
+                .and(request.headers().get(http::header::ORIGIN).cloned());
             let mut response = Arc::clone(&inner).route(request).await;
-            if let (Some(cors), Some(headers)) = (&inner.config.cors, cors_request) {
-                cors.apply(&headers, response.headers_mut());
+            if let Some(cors) = &inner.config.cors {
+                cors.apply(origin.as_ref(), response.headers_mut());
             }
             response
         }

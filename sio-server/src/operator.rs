@@ -25,7 +25,8 @@ use crate::{DisconnectReason, EmitArgs, EmitError, Room, Socket, SocketId};
 pub struct BroadcastOperator {
     pub(crate) server: Arc<ServerInner>,
     pub(crate) namespace: Option<Arc<NamespaceInner>>,
-    pub(crate) namespace_name: sio_core::Namespace,
+    /// `None` for a name that is not a valid namespace: nothing, anywhere, can match it.
+    pub(crate) namespace_name: Option<sio_core::Namespace>,
     pub(crate) target: Target,
     pub(crate) except_socket: Option<SocketId>,
 }
@@ -67,11 +68,12 @@ impl BroadcastOperator {
 
     /// Sends an event to every selected socket, encoded once; nothing waits on a recipient.
     pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
-        let packet = self
-            .server
-            .encode_event(&self.namespace_name, None, event, &data)?;
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(());
+        };
+        let packet = self.server.encode_event(namespace, None, event, &data)?;
         let broadcast = Broadcast {
-            namespace: self.namespace_name.clone(),
+            namespace: namespace.clone(),
             target: self.target.clone(),
             except_socket: self.except_socket.clone(),
             packet,
@@ -99,7 +101,7 @@ impl BroadcastOperator {
         let id = namespace.next_ack_id();
         let packet = self
             .server
-            .encode_event(&self.namespace_name, Some(id), event, &data)?;
+            .encode_event(&namespace.name, Some(id), event, &data)?;
         let waits = self.local().into_iter().map(|socket| {
             let reply = socket.expect_ack(id);
             let sent = socket.send_packet(&packet);

@@ -163,10 +163,10 @@ impl Server {
         crate::serve(listener, self.service()).await
     }
 
-    /// The sockets of `namespace`, to broadcast to or act on. An unknown namespace selects
-    /// nothing.
+    /// The sockets of `namespace`, to broadcast to or act on. An unknown or invalid namespace
+    /// selects nothing.
     pub fn of(&self, namespace: &str) -> BroadcastOperator {
-        let namespace_name = Namespace::new(namespace.to_owned()).unwrap_or_default();
+        let namespace_name = Namespace::new(namespace.to_owned()).ok();
         BroadcastOperator {
             server: Arc::clone(&self.inner),
             namespace: self.inner.namespace(namespace).cloned(),
@@ -179,7 +179,7 @@ impl Server {
     pub(crate) fn of_namespace(&self, namespace: Arc<NamespaceInner>) -> BroadcastOperator {
         BroadcastOperator {
             server: Arc::clone(&self.inner),
-            namespace_name: namespace.name.clone(),
+            namespace_name: Some(namespace.name.clone()),
             namespace: Some(namespace),
             target: Target::default(),
             except_socket: None,
