@@ -5,7 +5,8 @@ use std::ops::Range;
 
 use bytestring::ByteString;
 
-use crate::RawJson;
+use crate::raw_json::array_elements;
+use crate::{PacketError, RawJson};
 
 /// The arguments of an EVENT or ACK: each one a [`RawJson`] slice of the packet's text.
 ///
@@ -31,6 +32,21 @@ pub struct Args {
 impl Args {
     pub(crate) fn new(array: ByteString, elements: Vec<Range<usize>>) -> Self {
         Args { array, elements }
+    }
+
+    /// Arguments from a JSON array, such as an ack relayed by another process.
+    ///
+    /// ```
+    /// let args = sio_core::Args::from_array(r#"["ok",{"n":1}]"#).unwrap();
+    /// assert_eq!(args.get(1).unwrap().as_str(), r#"{"n":1}"#);
+    /// assert!(sio_core::Args::from_array("{}").is_err());
+    /// ```
+    pub fn from_array(array: impl Into<ByteString>) -> Result<Self, PacketError> {
+        let array = array.into();
+        match array_elements(&array)? {
+            Some(elements) => Ok(Args::new(array, elements)),
+            None => Err(PacketError::InvalidJson("expected a JSON array".into())),
+        }
     }
 
     /// How many arguments there are.

@@ -87,8 +87,15 @@ pub struct AckResponse {
 }
 
 impl AckResponse {
-    pub(crate) fn new(args: RawArgs, attachments: Vec<Bytes>) -> Self {
+    /// An answer as received: its arguments, and the binary attachments their placeholders
+    /// stand for (such as an answer relayed by another process).
+    pub fn new(args: RawArgs, attachments: Vec<Bytes>) -> Self {
         AckResponse { args, attachments }
+    }
+
+    /// The binary attachments, in placeholder order.
+    pub fn attachments(&self) -> &[Bytes] {
+        &self.attachments
     }
 
     /// How many arguments the client answered with.

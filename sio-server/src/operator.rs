@@ -1,19 +1,23 @@
-//! Broadcasts and server-side operations on a selection of sockets.
+//! Broadcasts and server-side operations on a selection of sockets, in every process the
+//! channel layer reaches.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::join_all;
+use futures_util::StreamExt;
 
 use crate::ack::AckResponse;
-use crate::channel_layer::{Broadcast, LocalSockets};
-use crate::namespace::{NamespaceInner, Target};
+use crate::channel_layer::{Broadcast, LayerError, Operation};
+use crate::namespace::Target;
 use crate::server::ServerInner;
-use crate::{DisconnectReason, EmitArgs, EmitError, Room, Socket, SocketId};
+use crate::{EmitArgs, EmitError, RemoteSocket, Room};
 
 /// A selection of sockets of one namespace: all of them, narrowed with [`to`](Self::to) and
 /// [`except`](Self::except). Get one from [`Server::of`](crate::Server::of),
-/// [`Socket::broadcast`] or [`Socket::to`].
+/// [`Socket::broadcast`](crate::Socket::broadcast) or [`Socket::to`](crate::Socket::to).
+///
+/// Everything it does goes through the server's [`ChannelLayer`](crate::ChannelLayer), so with
+/// a layer that spans processes it reaches the sockets of every process.
 ///
 /// ```no_run
 /// # async fn run(server: sio_server::Server) -> Result<(), sio_server::EmitError> {
@@ -24,11 +28,9 @@ use crate::{DisconnectReason, EmitArgs, EmitError, Room, Socket, SocketId};
 #[must_use]
 pub struct BroadcastOperator {
     pub(crate) server: Arc<ServerInner>,
-    pub(crate) namespace: Option<Arc<NamespaceInner>>,
     /// `None` for a name that is not a valid namespace: nothing, anywhere, can match it.
     pub(crate) namespace_name: Option<sio_core::Namespace>,
     pub(crate) target: Target,
-    pub(crate) except_socket: Option<SocketId>,
 }
 
 impl std::fmt::Debug for BroadcastOperator {
@@ -36,7 +38,6 @@ impl std::fmt::Debug for BroadcastOperator {
         f.debug_struct("BroadcastOperator")
             .field("namespace", &self.namespace_name)
             .field("target", &self.target)
-            .field("except_socket", &self.except_socket)
             .finish()
     }
 }
@@ -54,18 +55,6 @@ impl BroadcastOperator {
         self
     }
 
-    pub(crate) fn except_socket(mut self, id: SocketId) -> Self {
-        self.except_socket = Some(id);
-        self
-    }
-
-    fn local(&self) -> Vec<Socket> {
-        match &self.namespace {
-            Some(namespace) => namespace.matching(&self.target, self.except_socket.as_ref()),
-            None => Vec::new(),
-        }
-    }
-
     /// Sends an event to every selected socket, encoded once; nothing waits on a recipient.
     pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
         let Some(namespace) = &self.namespace_name else {
@@ -75,15 +64,9 @@ impl BroadcastOperator {
         let broadcast = Broadcast {
             namespace: namespace.clone(),
             target: self.target.clone(),
-            except_socket: self.except_socket.clone(),
             packet,
         };
-        self.server.layer.broadcast(
-            &broadcast,
-            &LocalSockets {
-                server: &self.server,
-            },
-        );
+        self.server.layer.broadcast(&broadcast, &self.server.local);
         Ok(())
     }
 
@@ -95,65 +78,78 @@ impl BroadcastOperator {
         data: impl EmitArgs,
         timeout: Duration,
     ) -> Result<Vec<AckResponse>, EmitError> {
-        let Some(namespace) = &self.namespace else {
+        let Some(namespace) = &self.namespace_name else {
             return Ok(Vec::new());
         };
-        let id = namespace.next_ack_id();
+        let Some(id) = self.server.local.next_ack_id(namespace) else {
+            return Ok(Vec::new());
+        };
         let packet = self
             .server
-            .encode_event(&namespace.name, Some(id), event, &data)?;
-        let waits = self.local().into_iter().map(|socket| {
-            let reply = socket.expect_ack(id);
-            let sent = socket.send_packet(&packet);
-            async move {
-                sent.ok()?;
-                socket.await_ack(id, reply, timeout).await.ok()
-            }
-        });
-        Ok(join_all(waits).await.into_iter().flatten().collect())
+            .encode_event(namespace, Some(id), event, &data)?;
+        let broadcast = Broadcast {
+            namespace: namespace.clone(),
+            target: self.target.clone(),
+            packet,
+        };
+        let replies =
+            self.server
+                .layer
+                .broadcast_with_ack(&broadcast, id, timeout, &self.server.local);
+        // The layer ends the stream at `timeout`; the bound here guards against one that does not.
+        let mut gathered = Vec::new();
+        let _ = tokio::time::timeout(
+            timeout + Duration::from_millis(100),
+            replies.for_each(|reply| {
+                gathered.push(reply);
+                std::future::ready(())
+            }),
+        )
+        .await;
+        Ok(gathered)
     }
 
-    /// The selected sockets.
-    pub fn fetch_sockets(&self) -> Vec<Socket> {
-        self.local()
+    /// The selected sockets, from every process.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, LayerError> {
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(Vec::new());
+        };
+        self.server
+            .layer
+            .fetch_sockets(namespace, &self.target, &self.server.local)
+            .await
+    }
+
+    fn apply(&self, operation: Operation) {
+        if let Some(namespace) = &self.namespace_name {
+            self.server
+                .layer
+                .apply(namespace, &self.target, &operation, &self.server.local);
+        }
     }
 
     /// Makes the selected sockets join `room`.
     pub fn sockets_join(&self, room: impl Into<Room>) {
-        let room = room.into();
-        for socket in self.local() {
-            socket.join_now(room.clone());
-        }
+        self.apply(Operation::Join(vec![room.into()]));
     }
 
     /// Makes the selected sockets leave `room`.
     pub fn sockets_leave(&self, room: impl Into<Room>) {
-        let room = room.into();
-        for socket in self.local() {
-            socket.leave_now(&room);
-        }
+        self.apply(Operation::Leave(vec![room.into()]));
     }
 
     /// Disconnects the selected sockets from the namespace; with `close`, their whole
     /// connections are closed.
     pub fn disconnect_sockets(&self, close: bool) {
-        for socket in self.local() {
-            if close {
-                crate::sio_connection::close_connection(
-                    socket.connection(),
-                    DisconnectReason::ServerNamespaceDisconnect,
-                );
-            } else {
-                socket.close(DisconnectReason::ServerNamespaceDisconnect, true);
-            }
-        }
+        self.apply(Operation::Disconnect { close });
     }
 
-    /// Every room of the namespace with at least one socket (socket-id rooms included).
-    pub fn rooms(&self) -> Vec<Room> {
-        self.namespace
-            .as_ref()
-            .map(|namespace| namespace.all_rooms())
-            .unwrap_or_default()
+    /// Every room of the namespace with at least one socket, in any process (socket-id rooms
+    /// included).
+    pub async fn rooms(&self) -> Result<Vec<Room>, LayerError> {
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(Vec::new());
+        };
+        self.server.layer.rooms(namespace, &self.server.local).await
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use sio_core::{AckId, EncodedPacket, Namespace, PacketEncoder};
 use tokio::net::TcpListener;
 
+use crate::LocalSockets;
 use crate::channel_layer::ChannelLayer;
 use crate::namespace::{NamespaceInner, Target};
 use crate::{
@@ -27,6 +28,8 @@ pub(crate) struct SocketConfig {
 pub(crate) struct ServerInner {
     pub(crate) namespaces: HashMap<String, Arc<NamespaceInner>>,
     pub(crate) layer: Box<dyn ChannelLayer>,
+    /// This server's sockets as its channel layer sees them.
+    pub(crate) local: LocalSockets,
     pub(crate) config: SocketConfig,
     pub(crate) engine: OnceLock<Engine>,
     /// Sockets by id, across namespaces, for server-wide lookups.
@@ -95,10 +98,12 @@ impl ServerInner {
         namespaces: HashMap<String, Arc<NamespaceInner>>,
         layer: Box<dyn ChannelLayer>,
         config: SocketConfig,
+        local: LocalSockets,
     ) -> Self {
         ServerInner {
             namespaces,
             layer,
+            local,
             config,
             engine: OnceLock::new(),
             sockets: Mutex::new(HashMap::new()),
@@ -166,13 +171,10 @@ impl Server {
     /// The sockets of `namespace`, to broadcast to or act on. An unknown or invalid namespace
     /// selects nothing.
     pub fn of(&self, namespace: &str) -> BroadcastOperator {
-        let namespace_name = Namespace::new(namespace.to_owned()).ok();
         BroadcastOperator {
             server: Arc::clone(&self.inner),
-            namespace: self.inner.namespace(namespace).cloned(),
-            namespace_name,
+            namespace_name: Namespace::new(namespace.to_owned()).ok(),
             target: Target::default(),
-            except_socket: None,
         }
     }
 
@@ -180,9 +182,7 @@ impl Server {
         BroadcastOperator {
             server: Arc::clone(&self.inner),
             namespace_name: Some(namespace.name.clone()),
-            namespace: Some(namespace),
             target: Target::default(),
-            except_socket: None,
         }
     }
 
@@ -231,5 +231,6 @@ impl Server {
             socket.close(DisconnectReason::ServerShuttingDown, true);
         }
         self.engine().close_all();
+        self.inner.layer.shutdown();
     }
 }

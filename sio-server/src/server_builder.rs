@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sio_core::{DEFAULT_MAX_ATTACHMENTS, Namespace, Transport};
 
+use crate::LocalSockets;
 use crate::channel_layer::{ChannelLayer, InMemoryLayer};
 use crate::namespace::{NamespaceInner, Spawner};
 use crate::server::{ServerInner, SocketConfig};
@@ -164,7 +165,13 @@ impl ServerBuilder {
                 Some((name, Arc::new(NamespaceInner::new(namespace, spawner))))
             })
             .collect();
-        let inner = Arc::new(ServerInner::new(namespaces, self.layer, self.config));
+        let inner = Arc::new_cyclic(|weak| {
+            let local = LocalSockets {
+                server: weak.clone(),
+            };
+            ServerInner::new(namespaces, self.layer, self.config, local)
+        });
+        inner.layer.start(&inner.local);
         let engine = self.engine.build(SioHandler(Arc::clone(&inner)));
         let _ = inner.engine.set(engine);
         Server { inner }

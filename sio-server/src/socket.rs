@@ -45,6 +45,19 @@ impl SocketId {
     }
 }
 
+impl From<&str> for SocketId {
+    /// An id as another process reports it.
+    fn from(id: &str) -> Self {
+        SocketId(Arc::from(id))
+    }
+}
+
+impl From<String> for SocketId {
+    fn from(id: String) -> Self {
+        SocketId(Arc::from(id))
+    }
+}
+
 impl fmt::Display for SocketId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -322,7 +335,7 @@ impl Socket {
     pub fn broadcast(&self) -> BroadcastOperator {
         self.server()
             .of_namespace(Arc::clone(&self.inner.namespace))
-            .except_socket(self.inner.id.clone())
+            .except(&self.inner.id)
     }
 
     /// Broadcasts to the sockets in `room`, this one left out.
