@@ -10,6 +10,7 @@ required=(cargo:cargo)
 [ -f tests/clients/js/package-lock.json ] && required+=(node:nodejs npm:npm)
 [ -f tests/clients/py/requirements.txt ] && required+=(python3:python3)
 [ -f tests/browser_chat.rs ] && required+=(chromium:chromium)
+[ -f tests/redis_cluster.rs ] && required+=(redis-server:redis-server)
 
 missing=()
 for entry in "${required[@]}"; do
@@ -43,7 +44,8 @@ if [ -f tests/clients/py/requirements.txt ]; then
 fi
 
 # The end-to-end tests start servers from the examples' binaries, which only `cargo build`
-# produces (`cargo test` builds examples as test harnesses).
-cargo build --examples
-cargo test --workspace --all-targets
-cargo test --workspace --doc
+# produces (`cargo test` builds examples as test harnesses). Every feature is on, so the Redis
+# layer and its cluster tests are built and run too.
+cargo build --examples --all-features
+cargo test --workspace --all-targets --all-features
+cargo test --workspace --doc --all-features

@@ -16,8 +16,8 @@ pub mod socket {
     pub use sio_server::{
         Ack, AckError, AckResponse, ArgError, Args, Broadcast, BroadcastOperator, ChannelLayer,
         ConnectError, Consumer, DisconnectReason, EmitArgs, EmitError, Error, HandlerError,
-        InMemoryLayer, IncomingEvent, LocalSockets, RawJson, Received, Room, Server, ServerBuilder,
-        ServerStats, Socket, SocketId, Target,
+        InMemoryLayer, IncomingEvent, LayerError, LocalSockets, Operation, RawJson, Received,
+        RemoteSocket, Room, Server, ServerBuilder, ServerStats, Socket, SocketId, Target,
     };
 }
 
@@ -28,6 +28,14 @@ pub use sio_server::{
 };
 
 /// What `#[consumer]` expansions name. Not a public API.
+/// The Redis channel layer (feature `redis`): broadcasts and server-side operations across
+/// processes, wire-compatible with Node's `@socket.io/redis-adapter` and
+/// `@socket.io/redis-emitter`. See the README's "Deployment and scaling".
+#[cfg(feature = "redis")]
+pub mod redis {
+    pub use sio_redis::{RedisError, RedisLayer};
+}
+
 #[doc(hidden)]
 pub mod __private {
     pub use sio_server::macro_support::*;

@@ -4,7 +4,11 @@
 //! ```text
 //! cargo run --example chat                       # 127.0.0.1:8000
 //! cargo run --example chat -- --addr 127.0.0.1:0 # any free port; the address is printed
+//! cargo run --example chat --features redis -- --addr 127.0.0.1:8001 --redis redis://127.0.0.1:6379/
 //! ```
+//!
+//! With `--redis`, several chat processes share their lobby through Redis (see the README's
+//! "Deployment and scaling").
 //!
 //! Namespace `/chat`: a client joins room `lobby` and is greeted with `system_message`;
 //! `chat_message` goes to everyone in the lobby (sender included) and is acked
@@ -67,15 +71,48 @@ impl Chat {
     }
 }
 
-fn parse_addr() -> Result<SocketAddr, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => Ok(SocketAddr::from(([127, 0, 0, 1], 8000))),
-        [flag, addr] if flag == "--addr" => addr
-            .parse()
-            .map_err(|err| format!("invalid address `{addr}`: {err}")),
-        _ => Err("usage: chat [--addr HOST:PORT]".to_owned()),
+struct Options {
+    addr: SocketAddr,
+    redis: Option<String>,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut options = Options {
+        addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+        redis: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next();
+        match (flag.as_str(), value) {
+            ("--addr", Some(addr)) => {
+                options.addr = addr
+                    .parse()
+                    .map_err(|err| format!("invalid address `{addr}`: {err}"))?;
+            }
+            ("--redis", Some(url)) => options.redis = Some(url),
+            _ => return Err("usage: chat [--addr HOST:PORT] [--redis URL]".to_owned()),
+        }
     }
+    Ok(options)
+}
+
+#[cfg(feature = "redis")]
+fn with_redis(
+    builder: sio::socket::ServerBuilder,
+    url: &str,
+) -> Result<sio::socket::ServerBuilder, String> {
+    let layer =
+        sio::redis::RedisLayer::new(url).map_err(|err| format!("invalid Redis URL: {err}"))?;
+    Ok(builder.channel_layer(layer))
+}
+
+#[cfg(not(feature = "redis"))]
+fn with_redis(
+    _: sio::socket::ServerBuilder,
+    _: &str,
+) -> Result<sio::socket::ServerBuilder, String> {
+    Err("--redis needs the `redis` feature: cargo run --example chat --features redis -- --redis URL".to_owned())
 }
 
 #[tokio::main]
@@ -87,17 +124,21 @@ async fn main() -> std::io::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let addr = parse_addr().unwrap_or_else(|err| {
+    let fail = |err: String| -> ! {
         eprintln!("error: {err}");
         std::process::exit(2);
-    });
-
-    let server = Server::builder().consumer::<Chat>().build();
+    };
+    let options = parse_options().unwrap_or_else(|err| fail(err));
+    let mut builder = Server::builder().consumer::<Chat>();
+    if let Some(url) = &options.redis {
+        builder = with_redis(builder, url).unwrap_or_else(|err| fail(err));
+    }
+    let server = builder.build();
     let app = Router::new()
         .route("/", get(|| async { Html(include_str!("index.html")) }))
         .route_service("/socket.io/", server.service());
 
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = tokio::net::TcpListener::bind(options.addr).await?;
     println!("listening on {}", listener.local_addr()?);
     println!(
         "open http://{} in two browser windows",

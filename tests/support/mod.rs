@@ -38,7 +38,18 @@ pub struct Server {
 impl Server {
     /// Starts `example` with `--addr 127.0.0.1:0` and `args`, and waits for the address it bound.
     pub fn start(example_name: &str, args: &[&str]) -> Server {
-        let mut child = Command::new(example(example_name))
+        Self::spawn(Command::new(example(example_name)), args)
+    }
+
+    /// Starts a Node server script of `tests/clients/js` the same way.
+    pub fn start_node(script: &str, args: &[&str]) -> Server {
+        let mut command = Command::new("node");
+        command.arg(script).current_dir(js_clients());
+        Self::spawn(command, args)
+    }
+
+    fn spawn(mut command: Command, args: &[&str]) -> Server {
+        let mut child = command
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
@@ -307,5 +318,111 @@ impl Drop for Waiting {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A `redis-server` of the test's own on a free loopback port, with nothing saved to disk;
+/// killed when dropped.
+pub struct Redis {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut redis = Redis { child: None, port };
+        redis.restart();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Starts it (again, on the same port) and waits until it answers.
+    pub fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("run redis-server (scripts/test.sh checks it is installed)");
+        self.child = Some(child);
+        let start = Instant::now();
+        while self.command(&["PING"]).as_deref() != Some("+PONG") {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills it abruptly, as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends one command and returns the first line of the reply, or `None` if Redis is down.
+    fn command(&self, args: &[&str]) -> Option<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        let mut request = format!("*{}\r\n", args.len());
+        for arg in args {
+            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut reply = Vec::new();
+        let mut buf = [0; 512];
+        // PING answers one line; PUBSUB NUMSUB ends with the count line `:N`.
+        loop {
+            let n = stream.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            reply.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&reply);
+            if text.starts_with('+')
+                || text.starts_with('-')
+                || text.lines().any(|l| l.starts_with(':'))
+            {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&reply).into_owned();
+        match args[0] {
+            "PING" => text.lines().next().map(str::to_owned),
+            _ => text.lines().find(|l| l.starts_with(':')).map(str::to_owned),
+        }
+    }
+
+    /// Waits until `count` processes are subscribed to `channel` (as Node's adapter counts them).
+    pub fn wait_for_subscribers(&self, channel: &str, count: usize) {
+        let start = Instant::now();
+        let expected = format!(":{count}");
+        loop {
+            let answer = self.command(&["PUBSUB", "NUMSUB", channel]);
+            if answer.as_deref() == Some(expected.as_str()) {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{count} subscribers to {channel} expected; Redis says {answer:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

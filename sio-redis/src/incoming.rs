@@ -1,0 +1,234 @@
+//! What other processes send: broadcasts to deliver here, requests to answer, and responses to
+//! this process's requests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rmpv::Value;
+use serde_json::json;
+use sio_core::Namespace;
+use sio_server::{Broadcast, LocalSockets, Operation, Room, Target};
+use tracing::{debug, warn};
+
+use crate::channels::Channels;
+use crate::shared::{Outgoing, Shared, request_type};
+use crate::wire::{self, field, room_names};
+
+pub(crate) fn handle(shared: &Arc<Shared>, message: &redis::Msg) {
+    let Some(local) = shared.local.get() else {
+        return;
+    };
+    let payload = message.get_payload_bytes();
+    let value = match wire::decode_message(payload) {
+        Ok(value) => value,
+        Err(err) => {
+            warn!(channel = message.get_channel_name(), error = %err, "redis layer: ignoring a malformed message");
+            return;
+        }
+    };
+    if message.from_pattern() {
+        return on_broadcast(shared, local, &value);
+    }
+    let channel = message.get_channel_name();
+    let Some(channels) = shared.channels.get().and_then(|all| {
+        all.values().find(|c| {
+            c.request == channel || c.response == channel || c.specific_response == channel
+        })
+    }) else {
+        return;
+    };
+    if channel == channels.request {
+        on_request(shared, local, channels, &value);
+    } else if let Some(id) = field(&value, "requestId").and_then(Value::as_str)
+        && let Some(waiting) = shared.pending().get(id)
+    {
+        let _ = waiting.send(value.clone());
+    }
+}
+
+/// The selection a request's `opts` (`{rooms, except}`) makes.
+fn target_of(opts: Option<&Value>) -> Target {
+    let names = |key| room_names(opts.and_then(|opts| field(opts, key)));
+    Target {
+        rooms: names("rooms").into_iter().map(Room::from).collect(),
+        except: names("except").into_iter().map(Room::from).collect(),
+    }
+}
+
+fn on_broadcast(shared: &Shared, local: &LocalSockets, message: &Value) {
+    let Some([uid, packet, opts]) = message.as_array().map(Vec::as_slice) else {
+        warn!("redis layer: ignoring a broadcast that is not [uid, packet, opts]");
+        return;
+    };
+    if uid.as_str() == Some(shared.uid.as_str()) {
+        return;
+    }
+    match wire::encode_event(packet, None) {
+        Ok((namespace, packet)) => {
+            local.deliver(&Broadcast {
+                namespace,
+                target: target_of(Some(opts)),
+                packet,
+            });
+        }
+        Err(err) => warn!(error = %err, "redis layer: ignoring a broadcast"),
+    }
+}
+
+fn on_request(shared: &Arc<Shared>, local: &LocalSockets, channels: &Channels, request: &Value) {
+    if field(request, "uid").and_then(Value::as_str) == Some(shared.uid.as_str()) {
+        return;
+    }
+    let namespace = &channels.namespace;
+    let request_id = field(request, "requestId").and_then(Value::as_str);
+    let respond = |body: serde_json::Value| {
+        if request_id.is_some() {
+            shared.publish_json(&channels.response, &body);
+        }
+    };
+    let opts = field(request, "opts");
+    let kind = field(request, "type").and_then(Value::as_u64);
+    match kind {
+        Some(request_type::SOCKETS) => {
+            let target = Target {
+                rooms: room_names(field(request, "rooms"))
+                    .into_iter()
+                    .map(Room::from)
+                    .collect(),
+                except: Vec::new(),
+            };
+            let ids: Vec<String> = local
+                .fetch_sockets(namespace, &target)
+                .iter()
+                .map(|socket| socket.id().to_string())
+                .collect();
+            respond(json!({ "requestId": request_id, "sockets": ids }));
+        }
+        Some(request_type::ALL_ROOMS) => {
+            let rooms: Vec<String> = local.rooms(namespace).iter().map(Room::to_string).collect();
+            respond(json!({ "requestId": request_id, "rooms": rooms }));
+        }
+        Some(
+            kind @ (request_type::REMOTE_JOIN
+            | request_type::REMOTE_LEAVE
+            | request_type::REMOTE_DISCONNECT),
+        ) => {
+            // The current form selects with `opts`; the older one names one socket (`sid`).
+            let (target, rooms) = match opts {
+                Some(opts) => (target_of(Some(opts)), room_names(field(request, "rooms"))),
+                None => {
+                    let Some(sid) = field(request, "sid").and_then(Value::as_str) else {
+                        return;
+                    };
+                    let room = field(request, "room")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    let target = Target {
+                        rooms: vec![Room::from(sid)],
+                        except: Vec::new(),
+                    };
+                    (target, room.into_iter().collect())
+                }
+            };
+            let rooms = rooms.into_iter().map(Room::from).collect();
+            let operation = match kind {
+                request_type::REMOTE_JOIN => Operation::Join(rooms),
+                request_type::REMOTE_LEAVE => Operation::Leave(rooms),
+                _ => Operation::Disconnect {
+                    close: field(request, "close").and_then(Value::as_bool) == Some(true),
+                },
+            };
+            local.apply(namespace, &target, &operation);
+            if opts.is_none() {
+                respond(json!({ "requestId": request_id }));
+            }
+        }
+        Some(request_type::REMOTE_FETCH) => {
+            let sockets: Vec<serde_json::Value> = local
+                .fetch_sockets(namespace, &target_of(opts))
+                .iter()
+                .map(|socket| {
+                    json!({
+                        "id": socket.id().as_str(),
+                        "handshake": socket.handshake(),
+                        "rooms": socket.rooms().iter().map(Room::as_str).collect::<Vec<_>>(),
+                        "data": null,
+                    })
+                })
+                .collect();
+            respond(json!({ "requestId": request_id, "sockets": sockets }));
+        }
+        Some(request_type::BROADCAST) => on_broadcast_with_ack(shared, local, channels, request),
+        Some(request_type::SERVER_SIDE_EMIT) => {
+            debug!("redis layer: server-side emits between servers are not supported; ignored");
+        }
+        other => debug!(kind = ?other, "redis layer: ignoring an unknown request type"),
+    }
+}
+
+/// Another process's `emit_with_ack` to many: deliver here, tell it how many sockets got it,
+/// then forward each socket's answer.
+fn on_broadcast_with_ack(
+    shared: &Arc<Shared>,
+    local: &LocalSockets,
+    channels: &Channels,
+    request: &Value,
+) {
+    let Some(request_id) = field(request, "requestId").and_then(Value::as_str) else {
+        return;
+    };
+    let namespace: &Namespace = &channels.namespace;
+    let Some(packet) = field(request, "packet") else {
+        return;
+    };
+    let opts = field(request, "opts");
+    let timeout = opts
+        .and_then(|opts| field(opts, "flags"))
+        .and_then(|flags| field(flags, "timeout"))
+        .and_then(Value::as_u64)
+        .map_or(shared.requests_timeout, Duration::from_millis);
+    let count_reply = |count: usize| json!({ "type": request_type::BROADCAST_CLIENT_COUNT, "requestId": request_id, "clientCount": count });
+    let Some(ack_id) = local.next_ack_id(namespace) else {
+        shared.publish_json(&channels.response, &count_reply(0));
+        return;
+    };
+    let packet = match wire::encode_event(packet, Some(ack_id)) {
+        Ok((_, packet)) => packet,
+        Err(err) => {
+            warn!(error = %err, "redis layer: ignoring a broadcast with ack");
+            return;
+        }
+    };
+    let broadcast = Broadcast {
+        namespace: namespace.clone(),
+        target: target_of(opts),
+        packet,
+    };
+    let (count, mut replies) = local.deliver_with_ack(&broadcast, ack_id, timeout);
+    shared.publish_json(&channels.response, &count_reply(count));
+    if count == 0 {
+        return;
+    }
+    let channel = channels.response.clone();
+    let request_id = request_id.to_owned();
+    let forward = move |value: Value| Outgoing::Message {
+        channel: channel.clone(),
+        payload: wire::encode_message(&wire::object(vec![
+            ("type", Value::from(request_type::BROADCAST_ACK)),
+            ("requestId", Value::from(request_id.as_str())),
+            ("packet", value),
+        ])),
+    };
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        while let Some(reply) = replies.next().await {
+            // Node's adapter relays an ack's first argument.
+            let value = reply
+                .raw(0)
+                .and_then(|first| wire::json_to_value(first.as_str(), reply.attachments()).ok())
+                .unwrap_or(Value::Nil);
+            shared.publish(forward(value));
+        }
+    });
+}

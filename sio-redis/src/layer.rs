@@ -1,0 +1,361 @@
+//! `RedisLayer`: the channel layer that spans processes through Redis.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream};
+use futures_util::{FutureExt, StreamExt};
+use rmpv::Value;
+use serde_json::json;
+use sio_core::{AckId, Args, Namespace, RawJson};
+use sio_server::{
+    AckResponse, Broadcast, ChannelLayer, LayerError, LocalSockets, Operation, RemoteSocket, Room,
+    SocketId, Target,
+};
+use tokio::sync::{mpsc, watch};
+use tracing::error;
+
+use crate::channels::Channels;
+use crate::requests::Request;
+use crate::shared::{Outgoing, Shared, random_id, request_type};
+use crate::wire::{self, field, room_names};
+
+/// A channel layer through Redis: broadcasts and server-side operations reach the sockets of
+/// every process subscribed to the same Redis, whether sio or Node's socket.io with
+/// `@socket.io/redis-adapter` (default options), and `@socket.io/redis-emitter` reaches sio's
+/// sockets.
+///
+/// Publishing never waits: a background task publishes what a bounded queue holds, in batches.
+/// While Redis is unreachable, delivery to this process's own sockets goes on; what this
+/// process publishes meanwhile (broadcasts, server-side operations) and what the others publish
+/// are lost, not replayed, and requests that wait for the others (`fetch_sockets`, `rooms`)
+/// fail with [`LayerError::Unavailable`]. Both connections come back with a backoff of
+/// 100 ms doubling up to 2 s, and everything is logged with `tracing`.
+///
+/// Build the server inside the tokio runtime: the layer starts its tasks when it is built.
+///
+/// ```no_run
+/// use sio_redis::RedisLayer;
+/// use sio_server::Server;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let layer = RedisLayer::new("redis://127.0.0.1:6379/")?;
+/// let server = Server::builder().channel_layer(layer).build();
+/// # Ok(()) }
+/// ```
+pub struct RedisLayer {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for RedisLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisLayer")
+            .field("uid", &self.shared.uid)
+            .field("key", &self.shared.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisLayer {
+    /// A layer on the Redis server at `url` (`redis://[user:password@]host:port[/db]`). Nothing
+    /// connects until the server is built.
+    pub fn new(url: &str) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        Ok(RedisLayer {
+            shared: Arc::new(Shared {
+                client,
+                uid: random_id(),
+                key: "socket.io".to_owned(),
+                requests_timeout: Duration::from_secs(5),
+                queue_capacity: 8192,
+                local: OnceLock::new(),
+                channels: OnceLock::new(),
+                outgoing: OnceLock::new(),
+                connection: watch::Sender::new(None),
+                subscribed: AtomicBool::new(false),
+                pending: Mutex::new(HashMap::new()),
+                dropped: AtomicU64::new(0),
+                stop: watch::Sender::new(false),
+            }),
+        })
+    }
+
+    fn configure(mut self, change: impl FnOnce(&mut Shared)) -> Self {
+        // Only before the layer is handed to the builder: nothing else holds it yet.
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            change(shared);
+        }
+        self
+    }
+
+    /// The prefix of the channel names (default `socket.io`, as the Node adapter's `key`).
+    pub fn key(self, key: impl Into<String>) -> Self {
+        let key = key.into();
+        self.configure(|shared| shared.key = key)
+    }
+
+    /// How long `fetch_sockets` and `rooms` wait for the other processes (default 5 s, as the
+    /// Node adapter's `requestsTimeout`).
+    pub fn requests_timeout(self, timeout: Duration) -> Self {
+        self.configure(|shared| shared.requests_timeout = timeout)
+    }
+
+    /// How many messages may wait for the publisher (default 8192); beyond, they are dropped
+    /// and counted in the log.
+    pub fn queue_capacity(self, capacity: usize) -> Self {
+        self.configure(|shared| shared.queue_capacity = capacity.max(1))
+    }
+
+    /// Whether the layer can publish to Redis now.
+    pub fn is_connected(&self) -> bool {
+        self.shared.is_connected()
+    }
+
+    fn channels(&self, namespace: &Namespace) -> Option<&Channels> {
+        self.shared.channels(namespace)
+    }
+}
+
+impl Drop for RedisLayer {
+    fn drop(&mut self) {
+        self.shared.stop.send_replace(true);
+    }
+}
+
+fn names(rooms: &[Room]) -> Vec<String> {
+    rooms.iter().map(Room::to_string).collect()
+}
+
+fn opts_json(target: &Target) -> serde_json::Value {
+    json!({ "rooms": names(&target.rooms), "except": names(&target.except) })
+}
+
+impl ChannelLayer for RedisLayer {
+    fn start(&self, local: &LocalSockets) {
+        let shared = &self.shared;
+        let _ = shared.local.set(local.clone());
+        let channels = local
+            .namespaces()
+            .into_iter()
+            .map(|namespace| {
+                let channels = Channels::new(&shared.key, &namespace, &shared.uid);
+                (namespace, channels)
+            })
+            .collect();
+        let _ = shared.channels.set(channels);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            error!(
+                "redis layer: the server was built outside a tokio runtime; this process stays alone"
+            );
+            return;
+        };
+        let (queue, receiver) = mpsc::channel(shared.queue_capacity);
+        if shared.outgoing.set(queue).is_err() {
+            return;
+        }
+        runtime.spawn(crate::publisher::run(Arc::clone(shared), receiver));
+        runtime.spawn(crate::subscriber::run(Arc::clone(shared)));
+    }
+
+    fn broadcast(&self, broadcast: &Broadcast, local: &LocalSockets) {
+        local.deliver(broadcast);
+        self.shared.publish(Outgoing::Broadcast(broadcast.clone()));
+    }
+
+    fn apply(
+        &self,
+        namespace: &Namespace,
+        target: &Target,
+        operation: &Operation,
+        local: &LocalSockets,
+    ) {
+        local.apply(namespace, target, operation);
+        let Some(channels) = self.channels(namespace) else {
+            return;
+        };
+        let uid = &self.shared.uid;
+        let request = match operation {
+            Operation::Join(rooms) => json!({
+                "uid": uid, "type": request_type::REMOTE_JOIN, "opts": opts_json(target), "rooms": names(rooms),
+            }),
+            Operation::Leave(rooms) => json!({
+                "uid": uid, "type": request_type::REMOTE_LEAVE, "opts": opts_json(target), "rooms": names(rooms),
+            }),
+            Operation::Disconnect { close } => json!({
+                "uid": uid, "type": request_type::REMOTE_DISCONNECT, "opts": opts_json(target), "close": close,
+            }),
+            _ => return,
+        };
+        self.shared.publish_json(&channels.request, &request);
+    }
+
+    fn fetch_sockets(
+        &self,
+        namespace: &Namespace,
+        target: &Target,
+        local: &LocalSockets,
+    ) -> BoxFuture<'static, Result<Vec<RemoteSocket>, LayerError>> {
+        let mut sockets = local.fetch_sockets(namespace, target);
+        let shared = Arc::clone(&self.shared);
+        let (namespace, local) = (namespace.clone(), local.clone());
+        let opts = opts_json(target);
+        async move {
+            let request = Request::send(&shared, &namespace, shared.requests_timeout, |id| {
+                json!({ "uid": shared.uid, "requestId": id, "type": request_type::REMOTE_FETCH, "opts": opts })
+                    .to_string()
+                    .into_bytes()
+            })
+            .await?;
+            let remote = request
+                .gather(|response| {
+                    field(response, "sockets")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|socket| remote_socket(&local, &namespace, socket))
+                        .collect()
+                })
+                .await?;
+            sockets.extend(remote);
+            Ok(sockets)
+        }
+        .boxed()
+    }
+
+    fn rooms(
+        &self,
+        namespace: &Namespace,
+        local: &LocalSockets,
+    ) -> BoxFuture<'static, Result<Vec<Room>, LayerError>> {
+        let mut rooms = local.rooms(namespace);
+        let shared = Arc::clone(&self.shared);
+        let namespace = namespace.clone();
+        async move {
+            let request = Request::send(&shared, &namespace, shared.requests_timeout, |id| {
+                json!({ "uid": shared.uid, "requestId": id, "type": request_type::ALL_ROOMS })
+                    .to_string()
+                    .into_bytes()
+            })
+            .await?;
+            let remote = request
+                .gather(|response| {
+                    room_names(field(response, "rooms"))
+                        .into_iter()
+                        .map(Room::from)
+                        .collect()
+                })
+                .await?;
+            rooms.extend(remote);
+            rooms.sort();
+            rooms.dedup();
+            Ok(rooms)
+        }
+        .boxed()
+    }
+
+    fn broadcast_with_ack(
+        &self,
+        broadcast: &Broadcast,
+        ack_id: AckId,
+        timeout: Duration,
+        local: &LocalSockets,
+    ) -> BoxStream<'static, AckResponse> {
+        let (_, here) = local.deliver_with_ack(broadcast, ack_id, timeout);
+        let Ok(data) = wire::event_data(&broadcast.packet) else {
+            return here;
+        };
+        let shared = Arc::clone(&self.shared);
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let packet = wire::packet_object(&broadcast.namespace, data);
+        let (namespace, target) = (broadcast.namespace.clone(), broadcast.target.clone());
+        tokio::spawn(async move {
+            let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+            let request = Request::send(&shared, &namespace, timeout, |id| {
+                let opts =
+                    wire::broadcast_opts(&target, vec![("timeout", Value::from(timeout_ms))]);
+                wire::encode_message(&wire::object(vec![
+                    ("uid", Value::from(shared.uid.as_str())),
+                    ("requestId", Value::from(id)),
+                    ("type", Value::from(request_type::BROADCAST)),
+                    ("packet", packet),
+                    ("opts", opts),
+                ]))
+            })
+            .await;
+            let Ok(mut request) = request else {
+                return;
+            };
+            // Each process first says how many sockets it reached, then relays their answers.
+            let (mut counted, mut clients, mut acks) = (0, 0, 0);
+            while counted < request.expected || acks < clients {
+                let Some(response) = request.next().await else {
+                    return;
+                };
+                match field(&response, "type").and_then(Value::as_u64) {
+                    Some(request_type::BROADCAST_CLIENT_COUNT) => {
+                        counted += 1;
+                        clients += field(&response, "clientCount")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(0);
+                    }
+                    Some(request_type::BROADCAST_ACK) => {
+                        acks += 1;
+                        if let Some(reply) = field(&response, "packet").and_then(ack_response) {
+                            let _ = sender.send(reply);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        });
+        let there = stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|reply| (reply, receiver))
+        });
+        stream::select(here, there).boxed()
+    }
+
+    fn shutdown(&self) {
+        self.shared.stop.send_replace(true);
+    }
+}
+
+/// A socket as another process describes it in a `fetchSockets` response.
+fn remote_socket(
+    local: &LocalSockets,
+    namespace: &Namespace,
+    socket: &Value,
+) -> Option<RemoteSocket> {
+    let id = field(socket, "id")?.as_str()?;
+    let rooms = room_names(field(socket, "rooms"))
+        .into_iter()
+        .map(Room::from)
+        .collect();
+    let mut handshake = String::new();
+    wire::write_json(
+        field(socket, "handshake").unwrap_or(&Value::Nil),
+        &mut handshake,
+        &mut Vec::new(),
+    );
+    let handshake = RawJson::new(handshake).ok()?;
+    Some(RemoteSocket::new(
+        local,
+        namespace.clone(),
+        SocketId::from(id),
+        rooms,
+        handshake,
+    ))
+}
+
+/// A relayed ack: Node's adapter carries the answer's first argument.
+fn ack_response(argument: &Value) -> Option<AckResponse> {
+    let mut json = String::from("[");
+    let mut attachments = Vec::new();
+    wire::write_json(argument, &mut json, &mut attachments);
+    json.push(']');
+    let args = Args::from_array(json).ok()?;
+    Some(AckResponse::new(args, attachments))
+}

@@ -1,0 +1,117 @@
+//! The publisher task: the only writer to Redis, so a handler never waits on it.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use redis::AsyncConnectionConfig;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::shared::{Backoff, Outgoing, Shared};
+use crate::wire;
+
+/// Messages sent to Redis in one round trip at most.
+const BATCH: usize = 256;
+
+fn connection_config() -> AsyncConnectionConfig {
+    AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+}
+
+/// Connects, publishes what the queue holds in batches, and on any error reconnects with
+/// backoff. Ends when the layer is dropped or shut down.
+pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>) {
+    let mut stop = shared.stop.subscribe();
+    let mut backoff = Backoff::new();
+    let mut reported_down = false;
+    let config = connection_config();
+    loop {
+        let connected = tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => return,
+            connected = shared.client.get_multiplexed_async_connection_with_config(&config) => connected,
+        };
+        let mut connection = match connected {
+            Ok(connection) => connection,
+            Err(err) => {
+                if !reported_down {
+                    warn!(error = %err, "redis layer: cannot reach Redis to publish; broadcasts reach this process only until it is back");
+                    reported_down = true;
+                }
+                tokio::select! {
+                    _ = stop.wait_for(|stopped| *stopped) => return,
+                    () = tokio::time::sleep(backoff.next()) => continue,
+                }
+            }
+        };
+        let dropped = shared.dropped.swap(0, Ordering::Relaxed);
+        info!(dropped, "redis layer: publishing to Redis");
+        reported_down = false;
+        backoff.reset();
+        shared.connection.send_replace(Some(connection.clone()));
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            let received = tokio::select! {
+                _ = stop.wait_for(|stopped| *stopped) => return,
+                received = queue.recv_many(&mut batch, BATCH) => received,
+            };
+            if received == 0 {
+                return;
+            }
+            let mut pipe = redis::pipe();
+            let mut commands = 0;
+            for outgoing in batch.drain(..) {
+                if let Some((channel, payload)) = shared.message(outgoing) {
+                    pipe.publish(channel, payload).ignore();
+                    commands += 1;
+                }
+            }
+            if commands == 0 {
+                continue;
+            }
+            if let Err(err) = pipe.query_async::<()>(&mut connection).await {
+                shared.connection.send_replace(None);
+                // What waited behind the failed batch would arrive late, out of its moment: drop it.
+                let mut lost = received;
+                while queue.try_recv().is_ok() {
+                    lost += 1;
+                }
+                warn!(error = %err, lost, "redis layer: publishing failed; reconnecting");
+                break;
+            }
+        }
+    }
+}
+
+impl Shared {
+    /// The channel and bytes of a queued message.
+    fn message(&self, outgoing: Outgoing) -> Option<(String, Vec<u8>)> {
+        match outgoing {
+            Outgoing::Message { channel, payload } => Some((channel, payload)),
+            Outgoing::Broadcast(broadcast) => {
+                let channels = self.channels(&broadcast.namespace)?;
+                let data = match wire::event_data(&broadcast.packet) {
+                    Ok(data) => data,
+                    Err(err) => {
+                        warn!(error = %err, "redis layer: a broadcast does not convert; not published");
+                        return None;
+                    }
+                };
+                let rooms: Vec<String> = broadcast
+                    .target
+                    .rooms
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect();
+                let channel = channels.broadcast_to(&rooms);
+                let message = rmpv::Value::Array(vec![
+                    self.uid.as_str().into(),
+                    wire::packet_object(&broadcast.namespace, data),
+                    wire::broadcast_opts(&broadcast.target, Vec::new()),
+                ]);
+                Some((channel, wire::encode_message(&message)))
+            }
+        }
+    }
+}

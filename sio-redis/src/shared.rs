@@ -1,0 +1,126 @@
+//! What the layer's handle and its two background tasks share.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use rmpv::Value;
+use sio_core::Namespace;
+use sio_server::{Broadcast, LocalSockets};
+use tokio::sync::{mpsc, watch};
+
+use crate::channels::Channels;
+
+/// The request types of the adapter protocol (`RequestType` in `lib/index.ts`).
+pub(crate) mod request_type {
+    pub(crate) const SOCKETS: u64 = 0;
+    pub(crate) const ALL_ROOMS: u64 = 1;
+    pub(crate) const REMOTE_JOIN: u64 = 2;
+    pub(crate) const REMOTE_LEAVE: u64 = 3;
+    pub(crate) const REMOTE_DISCONNECT: u64 = 4;
+    pub(crate) const REMOTE_FETCH: u64 = 5;
+    pub(crate) const SERVER_SIDE_EMIT: u64 = 6;
+    pub(crate) const BROADCAST: u64 = 7;
+    pub(crate) const BROADCAST_CLIENT_COUNT: u64 = 8;
+    pub(crate) const BROADCAST_ACK: u64 = 9;
+}
+
+/// Something for the publisher task to send.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    /// A broadcast, converted to the adapter's form by the publisher, off the handler's path.
+    Broadcast(Broadcast),
+    /// A message ready to publish.
+    Message { channel: String, payload: Vec<u8> },
+}
+
+pub(crate) struct Shared {
+    pub(crate) client: redis::Client,
+    /// This process's id among the adapter's peers (6 characters, as Node's `uid2(6)`).
+    pub(crate) uid: String,
+    pub(crate) key: String,
+    pub(crate) requests_timeout: Duration,
+    pub(crate) queue_capacity: usize,
+    /// Set by `start`.
+    pub(crate) local: OnceLock<LocalSockets>,
+    pub(crate) channels: OnceLock<HashMap<Namespace, Channels>>,
+    pub(crate) outgoing: OnceLock<mpsc::Sender<Outgoing>>,
+    /// The publishing connection while Redis is reachable, for requests that await a reply.
+    pub(crate) connection: watch::Sender<Option<MultiplexedConnection>>,
+    /// Whether this process is subscribed, and so hears responses and broadcasts.
+    pub(crate) subscribed: AtomicBool,
+    /// Requests waiting for other processes' responses, by request id.
+    pub(crate) pending: Mutex<HashMap<String, mpsc::UnboundedSender<Value>>>,
+    /// Messages not published since the last report: Redis unreachable or the queue full.
+    pub(crate) dropped: AtomicU64,
+    pub(crate) stop: watch::Sender<bool>,
+}
+
+impl Shared {
+    pub(crate) fn channels(&self, namespace: &Namespace) -> Option<&Channels> {
+        self.channels.get()?.get(namespace)
+    }
+
+    pub(crate) fn pending(&self) -> MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Value>>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    pub(crate) fn is_connected(&self) -> bool {
+        self.connection.borrow().is_some()
+    }
+
+    /// Queues a message for the publisher; never waits. While Redis is unreachable, or when
+    /// the queue is full, the message is dropped and counted.
+    pub(crate) fn publish(&self, outgoing: Outgoing) {
+        let Some(queue) = self.outgoing.get() else {
+            return;
+        };
+        if !self.is_connected() || queue.try_send(outgoing).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn publish_json(&self, channel: &str, value: &serde_json::Value) {
+        self.publish(Outgoing::Message {
+            channel: channel.to_owned(),
+            payload: value.to_string().into_bytes(),
+        });
+    }
+}
+
+/// A fresh id, as Node's `uid2(6)` makes them.
+pub(crate) fn random_id() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..6)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// Waits growing delays between reconnection attempts: 100 ms doubling up to 2 s.
+#[derive(Debug)]
+pub(crate) struct Backoff(Duration);
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(2);
+
+    pub(crate) fn new() -> Self {
+        Backoff(Self::FIRST)
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.0 = Self::FIRST;
+    }
+
+    pub(crate) fn next(&mut self) -> Duration {
+        let delay = self.0;
+        self.0 = (self.0 * 2).min(Self::MAX);
+        delay
+    }
+}

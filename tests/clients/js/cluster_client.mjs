@@ -1,0 +1,174 @@
+// Drives a cluster of servers sharing one Redis (tests/servers/cluster_node.rs and its Node twin
+// node_cluster_server.mjs) with official socket.io-client clients, and prints one JSON line with
+// what each client saw.
+//
+//   node cluster_client.mjs cluster <url,url,...>      broadcasts and server-side operations
+//   node cluster_client.mjs emitter <url,url> <redis>  @socket.io/redis-emitter to sio's sockets
+//   node cluster_client.mjs restart <url,url>          broadcasts every 100 ms until stdin says go
+import { io } from "socket.io-client";
+import { Emitter } from "@socket.io/redis-emitter";
+import { createClient } from "redis";
+
+const [scenario, urls, redisUrl] = process.argv.slice(2);
+const servers = urls.split(",");
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const settle = () => sleep(500);
+const started = Date.now();
+
+/** A client in `rooms`, answering `question` with its name and recording `news`. */
+function connect(url, rooms, name, transports) {
+  const socket = io(url, { auth: { rooms }, transports, reconnection: false, forceNew: true });
+  const client = { socket, name, got: [], disconnected: null };
+  socket.on("news", (data) => client.got.push(data));
+  socket.on("question", (_question, ack) => ack(name));
+  socket.on("disconnect", (reason) => (client.disconnected = reason));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: no welcome`)), 10000);
+    socket.once("connect_error", reject);
+    socket.once("welcome", ({ id }) => {
+      clearTimeout(timer);
+      client.id = id;
+      resolve(client);
+    });
+  });
+}
+
+const call = (client, event, argument = {}) =>
+  client.socket.timeout(10000).emitWithAck(event, argument);
+
+/** Two clients per server: `lobby<i>` (polling upgraded to WebSocket) and `other<i>` (WebSocket). */
+async function twoPerServer() {
+  const clients = [];
+  for (const [i, url] of servers.entries()) {
+    clients.push(await connect(url, ["lobby"], `lobby${i}`, ["polling", "websocket"]));
+    clients.push(await connect(url, ["other"], `other${i}`, ["websocket"]));
+  }
+  return clients;
+}
+
+const received = (clients) =>
+  Object.fromEntries(clients.map((c) => [c.name, c.got.map((d) => `${d.kind}${d.from}`).sort()]));
+const reached = (clients) => clients.filter((c) => c.got.length > 0).map((c) => c.name).sort();
+const clear = (clients) => clients.forEach((c) => (c.got = []));
+
+async function cluster() {
+  const clients = await twoPerServer();
+  const lobby = clients.filter((c) => c.name.startsWith("lobby"));
+  const nameOf = Object.fromEntries(clients.map((c) => [c.id, c.name]));
+  const result = {};
+
+  for (const [i, sender] of lobby.entries()) {
+    await call(sender, "broadcast", { event: "news", data: { kind: "all", from: i } });
+    await call(sender, "broadcast", { to: ["lobby"], event: "news", data: { kind: "room", from: i } });
+    await call(sender, "broadcast", { except: ["lobby"], event: "news", data: { kind: "except", from: i } });
+    await call(sender, "broadcast", { to: ["lobby"], exceptSelf: true, event: "news", data: { kind: "notSelf", from: i } });
+  }
+  await settle();
+  result.received = received(clients);
+
+  result.fetched = [];
+  for (const sender of lobby) {
+    const sockets = await call(sender, "fetch", { to: ["lobby"] });
+    result.fetched.push(
+      sockets
+        .map((s) => ({ name: nameOf[s.id], rooms: s.rooms.filter((r) => r !== s.id).sort() }))
+        .sort((a, b) => (a.name < b.name ? -1 : 1)),
+    );
+  }
+
+  clear(clients);
+  await call(lobby[1 % lobby.length], "join", { to: ["other"], room: "joined" });
+  await settle();
+  await call(lobby[2 % lobby.length], "broadcast", { to: ["joined"], event: "news", data: { kind: "joined", from: 2 } });
+  await settle();
+  result.afterJoin = reached(clients);
+
+  const rooms = await call(lobby[0], "rooms");
+  result.rooms = rooms.filter((r) => !(r in nameOf)).sort();
+  result.roomsHaveEveryId = clients.every((c) => rooms.includes(c.id));
+
+  clear(clients);
+  await call(lobby[0], "leave", { to: ["other"], room: "joined" });
+  await settle();
+  await call(lobby[1 % lobby.length], "broadcast", { to: ["joined"], event: "news", data: { kind: "joined", from: 1 } });
+  await settle();
+  result.afterLeave = reached(clients);
+
+  result.asked = [];
+  for (const sender of lobby) result.asked.push(await call(sender, "ask", { to: ["lobby"], timeout: 3000 }));
+
+  await call(lobby[0], "disconnect_sockets", { to: ["other"] });
+  await settle();
+  result.disconnected = Object.fromEntries(clients.map((c) => [c.name, c.disconnected]));
+  clients.forEach((c) => c.socket.close());
+  return result;
+}
+
+async function emitter() {
+  const clients = await twoPerServer();
+  const redis = createClient({ url: redisUrl });
+  await redis.connect();
+  const emitter = new Emitter(redis);
+  const result = {};
+
+  emitter.to("lobby").emit("news", { kind: "room", from: "E" });
+  await settle();
+  result.toRoom = reached(clients);
+
+  clear(clients);
+  emitter.except("lobby").emit("news", { kind: "except", from: "E" });
+  await settle();
+  result.exceptRoom = reached(clients);
+
+  clear(clients);
+  emitter.to("lobby").emit("news", { kind: "binary", from: "E", bytes: Buffer.from([1, 2, 3]) });
+  await settle();
+  result.binary = Object.fromEntries(
+    clients.filter((c) => c.got.length > 0).map((c) => [c.name, [...new Uint8Array(c.got[0].bytes)]]),
+  );
+
+  clear(clients);
+  emitter.in("other").socketsJoin("joined");
+  await settle();
+  emitter.to("joined").emit("news", { kind: "joined", from: "E" });
+  await settle();
+  result.afterJoin = reached(clients);
+
+  emitter.in("lobby").disconnectSockets();
+  await settle();
+  result.disconnected = Object.fromEntries(clients.map((c) => [c.name, c.disconnected]));
+  clients.forEach((c) => c.socket.close());
+  await redis.quit();
+  return result;
+}
+
+async function restart() {
+  // The sender and a peer on the first server, a listener on the second.
+  const sender = await connect(servers[0], ["lobby"], "sender", ["websocket"]);
+  const peer = await connect(servers[0], ["lobby"], "peer", ["websocket"]);
+  const remote = await connect(servers[1], ["lobby"], "remote", ["websocket"]);
+  const clients = [peer, remote];
+  const sent = [];
+  let go = false;
+  process.stdin.once("data", () => (go = true));
+  console.log(JSON.stringify({ ready: true, t: Date.now() - started }));
+  for (let seq = 0; !go; seq++) {
+    sent.push([seq, Date.now() - started]);
+    await call(sender, "broadcast", { to: ["lobby"], exceptSelf: true, event: "news", data: { kind: "tick", from: seq } });
+    await sleep(100);
+  }
+  await settle();
+  const seqs = (client) => client.got.map((d) => d.from);
+  const result = { sent, peer: seqs(peer), remote: seqs(remote), connected: clients.map((c) => c.socket.connected) };
+  [sender, ...clients].forEach((c) => c.socket.close());
+  return result;
+}
+
+const scenarios = { cluster, emitter, restart };
+try {
+  console.log(JSON.stringify(await scenarios[scenario]()));
+  process.exit(0);
+} catch (error) {
+  console.log(JSON.stringify({ error: String(error) }));
+  process.exit(1);
+}

@@ -1,0 +1,70 @@
+// The Node twin of tests/servers/cluster_node.rs: socket.io with the official Redis adapter
+// (default options), answering the same events, so a cluster can mix it with sio processes.
+//
+//   node node_cluster_server.mjs --addr 127.0.0.1:0 --redis redis://127.0.0.1:PORT [--name NAME]
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { createClient } from "redis";
+
+const args = process.argv.slice(2);
+const value = (flag) => args[args.indexOf(flag) + 1];
+const [host, port] = value("--addr").split(":");
+const name = args.includes("--name") ? value("--name") : "node";
+
+const pubClient = createClient({ url: value("--redis") });
+const subClient = pubClient.duplicate();
+pubClient.on("error", () => {});
+subClient.on("error", () => {});
+await Promise.all([pubClient.connect(), subClient.connect()]);
+
+const httpServer = createServer();
+const io = new Server(httpServer, { adapter: createAdapter(pubClient, subClient) });
+
+io.on("connection", (socket) => {
+  for (const room of socket.handshake.auth?.rooms ?? []) socket.join(room);
+  socket.emit("welcome", { id: socket.id, server: name });
+
+  const operator = ({ to = [], except = [], exceptSelf = false }) => {
+    let op = exceptSelf ? socket.broadcast : io.of("/");
+    for (const room of to) op = op.to(room);
+    for (const room of except) op = op.except(room);
+    return op;
+  };
+  const byJson = (a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
+
+  socket.on("broadcast", (s, ack) => {
+    operator(s).emit(s.event, s.data);
+    ack("ok");
+  });
+  socket.on("fetch", async (s, ack) => {
+    const sockets = await operator(s).fetchSockets();
+    ack(sockets.map((r) => ({ id: r.id, rooms: [...r.rooms] })).sort((a, b) => byJson(a.id, b.id)));
+  });
+  socket.on("rooms", async (_s, ack) => ack([...(await io.of("/").adapter.allRooms())]));
+  socket.on("join", (s, ack) => {
+    operator(s).socketsJoin(s.room);
+    ack("ok");
+  });
+  socket.on("leave", (s, ack) => {
+    operator(s).socketsLeave(s.room);
+    ack("ok");
+  });
+  socket.on("disconnect_sockets", (s, ack) => {
+    operator(s).disconnectSockets();
+    ack("ok");
+  });
+  socket.on("ask", async (s, ack) => {
+    try {
+      const names = await operator(s).timeout(s.timeout).emitWithAck("question", "who are you?");
+      ack(names.sort(byJson));
+    } catch (error) {
+      ack({ error: String(error) });
+    }
+  });
+});
+
+httpServer.listen(Number(port), host, () => {
+  const address = httpServer.address();
+  console.log(`listening on ${address.address}:${address.port}`);
+});

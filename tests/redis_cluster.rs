@@ -1,0 +1,206 @@
+//! The Redis channel layer end to end: sio processes (and Node's socket.io with the official
+//! Redis adapter, and the official Redis emitter) sharing one `redis-server` of the test's own,
+//! with official `socket.io-client` clients connected to each process.
+#![allow(clippy::print_stderr)] // the restart test reports the measured resume time
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Redis, Server, Waiting, node};
+
+const REQUESTS: &str = "socket.io-request#/#";
+
+fn sio(redis: &Redis, name: &str) -> Server {
+    Server::start("cluster_node", &["--redis", &redis.url(), "--name", name])
+}
+
+fn urls(servers: &[&Server]) -> String {
+    servers
+        .iter()
+        .map(|s| s.url())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// What `cluster_client.mjs cluster` must see with `n` processes: every broadcast from every
+/// process reaching exactly the right clients exactly once, and each server-side operation
+/// acting on every process.
+fn expected_cluster(n: usize) -> Value {
+    let mut received = serde_json::Map::new();
+    for i in 0..n {
+        for (name, in_lobby) in [(format!("lobby{i}"), true), (format!("other{i}"), false)] {
+            let mut got: Vec<String> = Vec::new();
+            for from in 0..n {
+                got.push(format!("all{from}"));
+                if in_lobby {
+                    got.push(format!("room{from}"));
+                    if from != i {
+                        got.push(format!("notSelf{from}"));
+                    }
+                } else {
+                    got.push(format!("except{from}"));
+                }
+            }
+            got.sort();
+            received.insert(name, json!(got));
+        }
+    }
+    let lobby: Vec<Value> = (0..n)
+        .map(|i| json!({"name": format!("lobby{i}"), "rooms": ["lobby"]}))
+        .collect();
+    let lobby_names: Vec<String> = (0..n).map(|i| format!("lobby{i}")).collect();
+    let other_names: Vec<String> = (0..n).map(|i| format!("other{i}")).collect();
+    let mut disconnected = serde_json::Map::new();
+    for i in 0..n {
+        disconnected.insert(format!("lobby{i}"), Value::Null);
+        disconnected.insert(format!("other{i}"), json!("io server disconnect"));
+    }
+    json!({
+        "received": received,
+        "fetched": vec![lobby; n],
+        "afterJoin": other_names,
+        "rooms": ["joined", "lobby", "other"],
+        "roomsHaveEveryId": true,
+        "afterLeave": [],
+        "asked": vec![lobby_names; n],
+        "disconnected": disconnected,
+    })
+}
+
+#[test]
+fn three_sio_processes_share_broadcasts_and_server_operations() {
+    let redis = Redis::start();
+    let servers: Vec<Server> = (0..3).map(|i| sio(&redis, &format!("sio{i}"))).collect();
+    redis.wait_for_subscribers(REQUESTS, 3);
+    let all: Vec<&Server> = servers.iter().collect();
+    let result = node("cluster_client.mjs", &["cluster", &urls(&all)]);
+    assert_eq!(result, expected_cluster(3));
+}
+
+#[test]
+fn a_node_socket_io_process_with_the_redis_adapter_joins_two_sio_processes() {
+    let redis = Redis::start();
+    let first = sio(&redis, "sio0");
+    let second = sio(&redis, "sio1");
+    let nodejs = Server::start_node("node_cluster_server.mjs", &["--redis", &redis.url()]);
+    redis.wait_for_subscribers(REQUESTS, 3);
+    // The Node process is the third: its clients are lobby2 and other2, and every broadcast,
+    // fetch, join, leave, ack gathering and disconnect is sent from each process in turn.
+    let result = node(
+        "cluster_client.mjs",
+        &["cluster", &urls(&[&first, &second, &nodejs])],
+    );
+    assert_eq!(result, expected_cluster(3));
+}
+
+#[test]
+fn the_node_redis_emitter_reaches_sio_sockets() {
+    let redis = Redis::start();
+    let first = sio(&redis, "sio0");
+    let second = sio(&redis, "sio1");
+    redis.wait_for_subscribers(REQUESTS, 2);
+    let result = node(
+        "cluster_client.mjs",
+        &["emitter", &urls(&[&first, &second]), &redis.url()],
+    );
+    assert_eq!(
+        result,
+        json!({
+            "toRoom": ["lobby0", "lobby1"],
+            "exceptRoom": ["other0", "other1"],
+            "binary": {"lobby0": [1, 2, 3], "lobby1": [1, 2, 3]},
+            "afterJoin": ["other0", "other1"],
+            "disconnected": {
+                "lobby0": "io server disconnect", "lobby1": "io server disconnect",
+                "other0": null, "other1": null,
+            },
+        })
+    );
+}
+
+#[test]
+fn local_delivery_goes_on_while_redis_restarts_and_cross_process_delivery_resumes() {
+    let mut redis = Redis::start();
+    let mut first = sio(&redis, "sio0");
+    let mut second = sio(&redis, "sio1");
+    redis.wait_for_subscribers(REQUESTS, 2);
+    // A client of the first process broadcasts to the lobby every 100 ms: its peer on the same
+    // process and a client of the second process listen.
+    let client = Waiting::start(
+        "cluster_client.mjs",
+        &["restart", &urls(&[&first, &second])],
+    );
+    let ready = Instant::now();
+    let client_ms = |at: Instant| {
+        client.ready["t"].as_u64().unwrap_or(0) + at.duration_since(ready).as_millis() as u64
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let killed = client_ms(Instant::now());
+    redis.kill();
+    std::thread::sleep(Duration::from_millis(2000));
+    let restarted = client_ms(Instant::now());
+    redis.restart();
+    std::thread::sleep(Duration::from_millis(6000));
+    let result = client.finish();
+
+    let sent: Vec<(u64, u64)> = result["sent"]
+        .as_array()
+        .expect("sent")
+        .iter()
+        .map(|pair| (pair[0].as_u64().unwrap_or(0), pair[1].as_u64().unwrap_or(0)))
+        .collect();
+    let seqs = |name: &str| -> Vec<u64> {
+        result[name]
+            .as_array()
+            .expect(name)
+            .iter()
+            .filter_map(Value::as_u64)
+            .collect()
+    };
+    let all: Vec<u64> = sent.iter().map(|(seq, _)| *seq).collect();
+    assert!(
+        all.len() > 60,
+        "the sender kept going: {} broadcasts",
+        all.len()
+    );
+    assert_eq!(seqs("peer"), all, "local delivery never stops");
+
+    let remote = seqs("remote");
+    let before_kill: Vec<u64> = sent
+        .iter()
+        .filter(|(_, t)| *t + 300 < killed)
+        .map(|(s, _)| *s)
+        .collect();
+    assert!(
+        before_kill.iter().all(|seq| remote.contains(seq)),
+        "before the kill, every broadcast crossed: {remote:?}"
+    );
+    let resumed_at = sent
+        .iter()
+        .filter(|(seq, t)| *t > restarted && remote.contains(seq))
+        .map(|(_, t)| *t)
+        .next()
+        .expect("cross-process delivery resumed after the restart");
+    let resumed_after = resumed_at - restarted;
+    eprintln!("cross-process delivery resumed {resumed_after} ms after redis-server restarted");
+    assert!(
+        resumed_after < 5000,
+        "resumed {resumed_after} ms after the restart"
+    );
+    let after_resume: Vec<u64> = sent
+        .iter()
+        .filter(|(_, t)| *t > resumed_at)
+        .map(|(s, _)| *s)
+        .collect();
+    assert!(
+        after_resume.iter().all(|seq| remote.contains(seq)),
+        "once resumed, every broadcast crossed"
+    );
+    assert_eq!(result["connected"], json!([true, true]));
+    assert!(
+        first.is_running() && second.is_running(),
+        "both processes survived"
+    );
+}

@@ -1,0 +1,192 @@
+//! One process of the cluster the Redis tests build: a Socket.IO server on the Redis channel
+//! layer whose events ask it for each cross-process operation, so a test client can trigger
+//! any of them from any process. `tests/clients/js/node_cluster_server.mjs` is its Node twin.
+//!
+//! `--addr HOST:PORT --redis URL --name NAME`. On namespace `/`, a client's auth may carry
+//! `rooms` to join; it is welcomed with `welcome` `{id, server}`. Events, each acked:
+//! `broadcast {to, except, exceptSelf, event, data}`, `fetch {to}` (ids and rooms),
+//! `rooms`, `join {to, room}`, `leave {to, room}`, `disconnect_sockets {to}`, and `ask {to, timeout}`
+//! (emits `question` with an ack to the selection and acks the answers).
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
+
+use std::time::Duration;
+
+use axum::Router;
+use serde::Deserialize;
+use sio::redis::RedisLayer;
+use sio::socket::{
+    BroadcastOperator, ConnectError, Consumer, HandlerError, IncomingEvent, RawJson, Server, Socket,
+};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Selection {
+    to: Vec<String>,
+    except: Vec<String>,
+    #[serde(rename = "exceptSelf")]
+    except_self: bool,
+    event: String,
+    data: serde_json::Value,
+    room: String,
+    timeout: u64,
+}
+
+impl Selection {
+    fn operator(&self, socket: &Socket) -> BroadcastOperator {
+        let mut operator = if self.except_self {
+            socket.broadcast()
+        } else {
+            socket.server().of("/")
+        };
+        for room in &self.to {
+            operator = operator.to(room);
+        }
+        for room in &self.except {
+            operator = operator.except(room);
+        }
+        operator
+    }
+}
+
+struct Node {
+    name: String,
+}
+
+impl Consumer for Node {
+    const NAMESPACE: &'static str = "/";
+
+    async fn connect(
+        &mut self,
+        socket: &Socket,
+        auth: Option<RawJson>,
+    ) -> Result<(), ConnectError> {
+        #[derive(Default, Deserialize)]
+        #[serde(default)]
+        struct Auth {
+            rooms: Vec<String>,
+        }
+        let auth: Auth = auth
+            .and_then(|raw| raw.deserialize().ok())
+            .unwrap_or_default();
+        for room in auth.rooms {
+            socket.join(room).await;
+        }
+        socket
+            .emit(
+                "welcome",
+                serde_json::json!({ "id": socket.id().as_str(), "server": self.name }),
+            )
+            .map_err(|err| ConnectError::new(err.to_string()))
+    }
+
+    async fn on_event(
+        &mut self,
+        socket: &Socket,
+        mut event: IncomingEvent,
+    ) -> Result<(), HandlerError> {
+        let selection: Selection = event.arg(0).unwrap_or_default();
+        let operator = selection.operator(socket);
+        let reply = match event.name() {
+            "broadcast" => {
+                operator.emit(&selection.event, &selection.data)?;
+                serde_json::json!("ok")
+            }
+            "fetch" => {
+                let mut sockets: Vec<serde_json::Value> = operator
+                    .fetch_sockets()
+                    .await?
+                    .iter()
+                    .map(|s| {
+                        let rooms: Vec<&str> = s.rooms().iter().map(|r| r.as_str()).collect();
+                        serde_json::json!({ "id": s.id().as_str(), "rooms": rooms })
+                    })
+                    .collect();
+                sockets.sort_by_key(|s| s["id"].to_string());
+                serde_json::json!(sockets)
+            }
+            "rooms" => {
+                let rooms: Vec<String> = operator
+                    .rooms()
+                    .await?
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect();
+                serde_json::json!(rooms)
+            }
+            "join" => {
+                operator.sockets_join(selection.room.as_str());
+                serde_json::json!("ok")
+            }
+            "leave" => {
+                operator.sockets_leave(selection.room.as_str());
+                serde_json::json!("ok")
+            }
+            "disconnect_sockets" => {
+                operator.disconnect_sockets(false);
+                serde_json::json!("ok")
+            }
+            "ask" => {
+                let timeout = Duration::from_millis(selection.timeout);
+                let replies = operator
+                    .emit_with_ack("question", "who are you?", timeout)
+                    .await?;
+                let mut names: Vec<serde_json::Value> = replies
+                    .iter()
+                    .filter_map(|reply| reply.get(0).ok())
+                    .collect();
+                names.sort_by_key(|name: &serde_json::Value| name.to_string());
+                serde_json::json!(names)
+            }
+            other => serde_json::json!(format!("unknown event {other}")),
+        };
+        event.ack::<serde_json::Value>().send(reply)
+    }
+}
+
+struct Options {
+    addr: String,
+    redis: String,
+    name: String,
+}
+
+fn options() -> Option<Options> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|arg| arg == flag)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    Some(Options {
+        addr: value("--addr")?,
+        redis: value("--redis")?,
+        name: value("--name").unwrap_or_else(|| "sio".to_owned()),
+    })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let Some(options) = options() else {
+        eprintln!("usage: cluster_node --addr HOST:PORT --redis URL [--name NAME]");
+        std::process::exit(2);
+    };
+    let layer = RedisLayer::new(&options.redis).unwrap_or_else(|err| {
+        eprintln!("error: invalid Redis URL: {err}");
+        std::process::exit(2);
+    });
+    let name = options.name.clone();
+    let server = Server::builder()
+        .consumer_with(move || Node { name: name.clone() })
+        .channel_layer(layer)
+        .build();
+    let app = Router::new().route_service("/socket.io/", server.service());
+    let listener = tokio::net::TcpListener::bind(&options.addr).await?;
+    println!("listening on {}", listener.local_addr()?);
+    axum::serve(listener, app).await
+}
