@@ -6,16 +6,21 @@ use socketioxide::extract::{AckSender, Data, SocketRef};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:4002".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:4002".into());
     let (layer, io) = SocketIo::new_layer();
     io.ns("/", async |socket: SocketRef| {
         socket.on("echo", async |Data::<Value>(data), ack: AckSender| {
             ack.send(&data).ok();
         });
-        socket.on("join", async |socket: SocketRef, Data::<String>(room), ack: AckSender| {
-            socket.join(room);
-            ack.send(&()).ok();
-        });
+        socket.on(
+            "join",
+            async |socket: SocketRef, Data::<String>(room), ack: AckSender| {
+                socket.join(room);
+                ack.send(&()).ok();
+            },
+        );
         socket.on(
             "broadcast",
             async |io: SocketIo, Data::<(String, Value)>((room, data))| {

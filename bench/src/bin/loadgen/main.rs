@@ -1,11 +1,12 @@
-//! The load generator: drives a Socket.IO server (or the bare WebSocket echo) over WebSocket and
-//! prints one JSON line of figures. The server's CPU time comes from `/proc/<pid>/stat`, its
-//! memory from `/proc/<pid>/status`.
+//! The load generator: drives a Socket.IO server (or the bare WebSocket echo) over WebSocket, or
+//! over HTTP long-polling for `polling-echo`, and prints one JSON line of figures. The server's CPU
+//! time comes from `/proc/<pid>/stat`, its memory from `/proc/<pid>/status`.
 //!
 //! ```text
-//! loadgen idle      <ws://host:port> <server pid> <clients>
-//! loadgen echo      <ws://host:port> <server pid> <clients> <seconds> [bare]
-//! loadgen broadcast <ws://host:port> <server pid> <clients> <seconds>
+//! loadgen idle         <ws://host:port>   <server pid> <clients>
+//! loadgen echo         <ws://host:port>   <server pid> <clients> <seconds> [bare]
+//! loadgen polling-echo <http://host:port> <server pid> <clients> <seconds>
+//! loadgen broadcast    <ws://host:port>   <server pid> <clients> <seconds>
 //! ```
 
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+mod polling;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -146,12 +149,16 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 async fn idle(url: &str, pid: u32, count: usize) -> serde_json::Value {
     let baseline = rss_kib(pid);
-    let clients = connect_many(url, count, false).await;
     let stop = Arc::new(Notify::new());
-    let tasks: Vec<_> = clients
-        .into_iter()
-        .map(|client| tokio::spawn(client.idle(Arc::clone(&stop))))
-        .collect();
+    let mut tasks = Vec::with_capacity(count);
+    // Each batch answers pings while the next connects: a server that takes longer than its ping
+    // timeout to accept them all (django-sio) would otherwise drop the first ones.
+    for start in (0..count).step_by(200) {
+        let batch = (start..count.min(start + 200)).map(|_| Client::connect(url, false));
+        for client in futures_util::future::join_all(batch).await {
+            tasks.push(tokio::spawn(client.idle(Arc::clone(&stop))));
+        }
+    }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let loaded = rss_kib(pid);
     stop.notify_waiters();
@@ -167,8 +174,33 @@ async fn idle(url: &str, pid: u32, count: usize) -> serde_json::Value {
     })
 }
 
-async fn echo(url: &str, pid: u32, count: usize, seconds: u64, bare: bool) -> serde_json::Value {
-    let clients = connect_many(url, count, bare).await;
+/// A client of an echo scenario, on one of its transports.
+enum Echoer {
+    /// Socket.IO on WebSocket.
+    WebSocket(Client),
+    /// The bare WebSocket echo, which sends every frame back as it came.
+    Bare(Client),
+    /// Socket.IO on HTTP long-polling.
+    Polling(polling::Client),
+}
+
+impl Echoer {
+    /// One `echo` event and its ack (on the bare echo, one frame there and back).
+    async fn round_trip(&mut self) {
+        match self {
+            Echoer::WebSocket(client) => client.call("echo", r#"{"n":1}"#).await,
+            Echoer::Bare(client) => {
+                client.send(r#"420["echo",{"n":1}]"#).await;
+                client.next_text().await;
+            }
+            Echoer::Polling(client) => client.call("echo", &serde_json::json!({"n": 1})).await,
+        }
+    }
+}
+
+/// Every client runs round trips in a closed loop, one in flight, for `seconds`.
+async fn echo(scenario: &str, pid: u32, clients: Vec<Echoer>, seconds: u64) -> serde_json::Value {
+    let count = clients.len();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let (cpu_before, own_before, started) = (cpu_seconds(pid), own_cpu_seconds(), Instant::now());
     let tasks: Vec<_> = clients
@@ -178,12 +210,7 @@ async fn echo(url: &str, pid: u32, count: usize, seconds: u64, bare: bool) -> se
                 let mut latencies = Vec::new();
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    if bare {
-                        client.send(r#"420["echo",{"n":1}]"#).await;
-                        client.next_text().await;
-                    } else {
-                        client.call("echo", r#"{"n":1}"#).await;
-                    }
+                    client.round_trip().await;
                     latencies.push(sent.elapsed());
                 }
                 latencies
@@ -202,7 +229,7 @@ async fn echo(url: &str, pid: u32, count: usize, seconds: u64, bare: bool) -> se
     latencies.sort();
     let round_trips = latencies.len() as f64;
     serde_json::json!({
-        "scenario": "echo",
+        "scenario": scenario,
         "clients": count,
         "roundTripsPerSecond": round_trips / elapsed,
         "p50us": percentile(&latencies, 0.5),
@@ -306,11 +333,23 @@ fn main() {
             Some("idle") => idle(&url, pid, number(3) as usize).await,
             Some("echo") => {
                 let bare = args.get(5).is_some_and(|a| a == "bare");
-                echo(&url, pid, number(3) as usize, number(4), bare).await
+                let clients = connect_many(&url, number(3) as usize, bare).await;
+                let wrap = if bare { Echoer::Bare } else { Echoer::WebSocket };
+                let clients = clients.into_iter().map(wrap).collect();
+                echo("echo", pid, clients, number(4)).await
+            }
+            Some("polling-echo") => {
+                let host = url.trim_start_matches("http://");
+                let connects = (0..number(3)).map(|_| polling::Client::connect(host));
+                let clients = futures_util::future::join_all(connects).await;
+                let clients = clients.into_iter().map(Echoer::Polling).collect();
+                echo("polling-echo", pid, clients, number(4)).await
             }
             Some("broadcast") => broadcast(&url, pid, number(3) as usize, number(4)).await,
             _ => {
-                eprintln!("usage: loadgen idle|echo|broadcast <ws://host:port> <pid> <clients> [seconds] [bare]");
+                eprintln!(
+                    "usage: loadgen idle|echo|polling-echo|broadcast <ws://host:port | http://host:port> <pid> <clients> [seconds] [bare]"
+                );
                 std::process::exit(2);
             }
         }
