@@ -198,6 +198,10 @@ fn local_delivery_goes_on_while_redis_restarts_and_cross_process_delivery_resume
         after_resume.iter().all(|seq| remote.contains(seq)),
         "once resumed, every broadcast crossed"
     );
+    assert_eq!(
+        result["fetchedAfterRestart"], 3,
+        "fetch_sockets reaches the other process again"
+    );
     assert_eq!(result["connected"], json!([true, true]));
     assert!(
         first.is_running() && second.is_running(),

@@ -15,6 +15,9 @@ use crate::channels::Channels;
 use crate::shared::{Outgoing, Shared, request_type};
 use crate::wire::{self, field, room_names};
 
+/// The longest another process may make this one wait for its sockets' acks.
+const MAX_ACK_TIMEOUT: Duration = Duration::from_secs(60);
+
 pub(crate) fn handle(shared: &Arc<Shared>, message: &redis::Msg) {
     let Some(local) = shared.local.get() else {
         return;
@@ -27,10 +30,15 @@ pub(crate) fn handle(shared: &Arc<Shared>, message: &redis::Msg) {
             return;
         }
     };
-    if message.from_pattern() {
-        return on_broadcast(shared, local, &value);
-    }
     let channel = message.get_channel_name();
+    if message.from_pattern() {
+        let namespace = shared
+            .channels
+            .get()
+            .and_then(|all| all.values().find(|c| channel.starts_with(&c.broadcast)))
+            .map(|c| &c.namespace);
+        return on_broadcast(shared, local, namespace, &value);
+    }
     let Some(channels) = shared.channels.get().and_then(|all| {
         all.values().find(|c| {
             c.request == channel || c.response == channel || c.specific_response == channel
@@ -56,7 +64,12 @@ fn target_of(opts: Option<&Value>) -> Target {
     }
 }
 
-fn on_broadcast(shared: &Shared, local: &LocalSockets, message: &Value) {
+fn on_broadcast(
+    shared: &Shared,
+    local: &LocalSockets,
+    channel_namespace: Option<&Namespace>,
+    message: &Value,
+) {
     let Some([uid, packet, opts]) = message.as_array().map(Vec::as_slice) else {
         warn!("redis layer: ignoring a broadcast that is not [uid, packet, opts]");
         return;
@@ -65,6 +78,10 @@ fn on_broadcast(shared: &Shared, local: &LocalSockets, message: &Value) {
         return;
     }
     match wire::encode_event(packet, None) {
+        // As Node's adapter: a packet must name the namespace of the channel it came on.
+        Ok((namespace, _)) if Some(&namespace) != channel_namespace => {
+            debug!(%namespace, "redis layer: ignoring a broadcast for another namespace");
+        }
         Ok((namespace, packet)) => {
             local.deliver(&Broadcast {
                 namespace,
@@ -187,7 +204,8 @@ fn on_broadcast_with_ack(
         .and_then(|opts| field(opts, "flags"))
         .and_then(|flags| field(flags, "timeout"))
         .and_then(Value::as_u64)
-        .map_or(shared.requests_timeout, Duration::from_millis);
+        .map_or(shared.requests_timeout, Duration::from_millis)
+        .min(MAX_ACK_TIMEOUT);
     let count_reply = |count: usize| json!({ "type": request_type::BROADCAST_CLIENT_COUNT, "requestId": request_id, "clientCount": count });
     let Some(ack_id) = local.next_ack_id(namespace) else {
         shared.publish_json(&channels.response, &count_reply(0));
@@ -196,7 +214,9 @@ fn on_broadcast_with_ack(
     let packet = match wire::encode_event(packet, Some(ack_id)) {
         Ok((_, packet)) => packet,
         Err(err) => {
+            // The requester still counts on an answer from every process.
             warn!(error = %err, "redis layer: ignoring a broadcast with ack");
+            shared.publish_json(&channels.response, &count_reply(0));
             return;
         }
     };

@@ -32,9 +32,10 @@ use crate::wire::{self, field, room_names};
 /// Publishing never waits: a background task publishes what a bounded queue holds, in batches.
 /// While Redis is unreachable, delivery to this process's own sockets goes on; what this
 /// process publishes meanwhile (broadcasts, server-side operations) and what the others publish
-/// are lost, not replayed, and requests that wait for the others (`fetch_sockets`, `rooms`)
-/// fail with [`LayerError::Unavailable`]. Both connections come back with a backoff of
-/// 100 ms doubling up to 2 s, and everything is logged with `tracing`.
+/// are lost, not replayed; requests that wait for the others (`fetch_sockets`, `rooms`) fail
+/// with [`LayerError::Unavailable`], and `emit_with_ack` to many gathers this process's answers
+/// only. Both connections are checked with a PING every 5 s and come back with a backoff of
+/// 100 ms doubling up to 2 s; everything is logged with `tracing`.
 ///
 /// Build the server inside the tokio runtime: the layer starts its tasks when it is built.
 ///
@@ -76,6 +77,7 @@ impl RedisLayer {
                 channels: OnceLock::new(),
                 outgoing: OnceLock::new(),
                 connection: watch::Sender::new(None),
+                down: AtomicBool::new(false),
                 subscribed: AtomicBool::new(false),
                 pending: Mutex::new(HashMap::new()),
                 dropped: AtomicU64::new(0),
@@ -290,7 +292,7 @@ impl ChannelLayer for RedisLayer {
                 return;
             };
             // Each process first says how many sockets it reached, then relays their answers.
-            let (mut counted, mut clients, mut acks) = (0, 0, 0);
+            let (mut counted, mut clients, mut acks) = (0_usize, 0_u64, 0_u64);
             while counted < request.expected || acks < clients {
                 let Some(response) = request.next().await else {
                     return;
@@ -298,9 +300,8 @@ impl ChannelLayer for RedisLayer {
                 match field(&response, "type").and_then(Value::as_u64) {
                     Some(request_type::BROADCAST_CLIENT_COUNT) => {
                         counted += 1;
-                        clients += field(&response, "clientCount")
-                            .and_then(Value::as_u64)
-                            .unwrap_or(0);
+                        let count = field(&response, "clientCount").and_then(Value::as_u64);
+                        clients = clients.saturating_add(count.unwrap_or(0));
                     }
                     Some(request_type::BROADCAST_ACK) => {
                         acks += 1;

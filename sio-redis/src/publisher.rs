@@ -11,6 +11,9 @@ use tracing::{info, warn};
 use crate::shared::{Backoff, Outgoing, Shared};
 use crate::wire;
 
+/// How often an idle publishing connection, and the subscription, are checked with a PING.
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(5);
+
 /// Messages sent to Redis in one round trip at most.
 const BATCH: usize = 256;
 
@@ -35,6 +38,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>
         let mut connection = match connected {
             Ok(connection) => connection,
             Err(err) => {
+                shared.down.store(true, Ordering::Relaxed);
                 if !reported_down {
                     warn!(error = %err, "redis layer: cannot reach Redis to publish; broadcasts reach this process only until it is back");
                     reported_down = true;
@@ -45,20 +49,33 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>
                 }
             }
         };
+        shared.down.store(false, Ordering::Relaxed);
         let dropped = shared.dropped.swap(0, Ordering::Relaxed);
         info!(dropped, "redis layer: publishing to Redis");
         reported_down = false;
         backoff.reset();
         shared.connection.send_replace(Some(connection.clone()));
         let mut batch = Vec::with_capacity(BATCH);
+        let mut idle = tokio::time::interval(HEARTBEAT);
+        idle.reset();
         loop {
             let received = tokio::select! {
                 _ = stop.wait_for(|stopped| *stopped) => return,
-                received = queue.recv_many(&mut batch, BATCH) => received,
+                received = queue.recv_many(&mut batch, BATCH) => Some(received),
+                _ = idle.tick() => None,
+            };
+            let Some(received) = received else {
+                // An idle connection is checked, so a dead one is found before it is needed.
+                if let Err(err) = redis::cmd("PING").query_async::<()>(&mut connection).await {
+                    shared.lost_connection(&mut queue, 0, &err);
+                    break;
+                }
+                continue;
             };
             if received == 0 {
                 return;
             }
+            idle.reset();
             let mut pipe = redis::pipe();
             let mut commands = 0;
             for outgoing in batch.drain(..) {
@@ -71,16 +88,36 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>
                 continue;
             }
             if let Err(err) = pipe.query_async::<()>(&mut connection).await {
-                shared.connection.send_replace(None);
-                // What waited behind the failed batch would arrive late, out of its moment: drop it.
-                let mut lost = received;
-                while queue.try_recv().is_ok() {
-                    lost += 1;
-                }
-                warn!(error = %err, lost, "redis layer: publishing failed; reconnecting");
+                shared.lost_connection(&mut queue, received, &err);
                 break;
             }
+            let dropped = shared.dropped.swap(0, Ordering::Relaxed);
+            if dropped > 0 {
+                warn!(
+                    dropped,
+                    "redis layer: messages to other processes were dropped"
+                );
+            }
         }
+    }
+}
+
+impl Shared {
+    /// The publishing connection failed: until it is back, messages are dropped, and so is
+    /// what waited behind the failure (it would arrive late, out of its moment).
+    fn lost_connection(
+        &self,
+        queue: &mut mpsc::Receiver<Outgoing>,
+        lost: usize,
+        err: &redis::RedisError,
+    ) {
+        self.down.store(true, Ordering::Relaxed);
+        self.connection.send_replace(None);
+        let mut lost = lost;
+        while queue.try_recv().is_ok() {
+            lost += 1;
+        }
+        warn!(error = %err, lost, "redis layer: publishing failed; reconnecting");
     }
 }
 

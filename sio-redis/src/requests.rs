@@ -9,7 +9,7 @@ use sio_server::LayerError;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::shared::{Shared, random_id};
+use crate::shared::{Outgoing, Shared, random_id};
 
 /// A request sent to the other processes, waiting for their responses. Dropping it forgets it.
 pub(crate) struct Request {
@@ -69,12 +69,12 @@ impl Request {
             deadline: Instant::now() + timeout,
         };
         if request.expected > 0 {
-            redis::cmd("PUBLISH")
-                .arg(channel)
-                .arg(build(&request.id))
-                .query_async::<()>(&mut connection)
-                .await
-                .map_err(unavailable)?;
+            // Through the publisher's queue, so it reaches the others in order with this
+            // process's broadcasts and operations.
+            shared.publish(Outgoing::Message {
+                channel: channel.clone(),
+                payload: build(&request.id),
+            });
         }
         Ok(request)
     }

@@ -10,6 +10,7 @@ use rmpv::Value;
 use sio_core::Namespace;
 use sio_server::{Broadcast, LocalSockets};
 use tokio::sync::{mpsc, watch};
+use tracing::warn;
 
 use crate::channels::Channels;
 
@@ -49,6 +50,8 @@ pub(crate) struct Shared {
     pub(crate) outgoing: OnceLock<mpsc::Sender<Outgoing>>,
     /// The publishing connection while Redis is reachable, for requests that await a reply.
     pub(crate) connection: watch::Sender<Option<MultiplexedConnection>>,
+    /// Set while the publisher cannot reach Redis: messages are dropped, not queued.
+    pub(crate) down: AtomicBool,
     /// Whether this process is subscribed, and so hears responses and broadcasts.
     pub(crate) subscribed: AtomicBool,
     /// Requests waiting for other processes' responses, by request id.
@@ -74,13 +77,21 @@ impl Shared {
     }
 
     /// Queues a message for the publisher; never waits. While Redis is unreachable, or when
-    /// the queue is full, the message is dropped and counted.
+    /// the queue is full, the message is dropped: the first drop is logged, the next ones are
+    /// counted and reported when publishing goes on.
     pub(crate) fn publish(&self, outgoing: Outgoing) {
         let Some(queue) = self.outgoing.get() else {
             return;
         };
-        if !self.is_connected() || queue.try_send(outgoing).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+        let reason = if self.down.load(Ordering::Relaxed) {
+            "Redis is unreachable"
+        } else if queue.try_send(outgoing).is_err() {
+            "the publishing queue is full"
+        } else {
+            return;
+        };
+        if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
+            warn!(reason, "redis layer: dropping messages to other processes");
         }
     }
 

@@ -10,6 +10,7 @@ use redis::aio::PubSub;
 use tracing::{info, warn};
 
 use crate::incoming;
+use crate::publisher::HEARTBEAT;
 use crate::shared::{Backoff, Shared};
 
 pub(crate) async fn run(shared: Arc<Shared>) {
@@ -27,15 +28,28 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 shared.subscribed.store(true, Ordering::Relaxed);
                 backoff.reset();
                 reported_down = false;
-                let mut messages = pubsub.into_on_message();
+                let (mut sink, mut messages) = pubsub.split();
+                let mut heartbeat = tokio::time::interval(HEARTBEAT);
+                heartbeat.reset();
                 loop {
                     let message = tokio::select! {
                         _ = stop.wait_for(|stopped| *stopped) => return,
-                        message = messages.next() => message,
+                        message = messages.next() => Some(message),
+                        _ = heartbeat.tick() => None,
                     };
                     match message {
-                        Some(message) => incoming::handle(&shared, &message),
-                        None => break,
+                        Some(Some(message)) => incoming::handle(&shared, &message),
+                        Some(None) => break,
+                        None => {
+                            // A half-open connection never ends the stream: a PING finds it.
+                            let pong = tokio::time::timeout(
+                                Duration::from_secs(2),
+                                sink.ping::<redis::Value>(),
+                            );
+                            if !matches!(pong.await, Ok(Ok(_))) {
+                                break;
+                            }
+                        }
                     }
                 }
                 shared.subscribed.store(false, Ordering::Relaxed);

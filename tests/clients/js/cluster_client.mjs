@@ -159,7 +159,15 @@ async function restart() {
   }
   await settle();
   const seqs = (client) => client.got.map((d) => d.from);
-  const result = { sent, peer: seqs(peer), remote: seqs(remote), connected: clients.map((c) => c.socket.connected) };
+  // Requests to the other process work again too.
+  const fetched = (await call(sender, "fetch", { to: ["lobby"] })).length;
+  const result = {
+    sent,
+    peer: seqs(peer),
+    remote: seqs(remote),
+    fetchedAfterRestart: fetched,
+    connected: clients.map((c) => c.socket.connected),
+  };
   [sender, ...clients].forEach((c) => c.socket.close());
   return result;
 }
