@@ -1,6 +1,7 @@
 //! Requests to the other processes, and the gathering of their responses.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rmpv::Value;
@@ -44,8 +45,11 @@ impl Request {
             .channels(namespace)
             .ok_or_else(|| unavailable("the layer is not started"))?
             .request;
-        if !shared.subscribed.load(std::sync::atomic::Ordering::Relaxed) {
+        if !shared.subscribed.load(Ordering::Relaxed) {
             return Err(unavailable("not subscribed to Redis"));
+        }
+        if shared.down.load(Ordering::Relaxed) {
+            return Err(unavailable("cannot publish to Redis"));
         }
         let mut connection = shared
             .connection

@@ -4,7 +4,8 @@
 //!
 //! `--addr HOST:PORT --redis URL --name NAME`. On namespace `/`, a client's auth may carry
 //! `rooms` to join; it is welcomed with `welcome` `{id, server}`. Events, each acked:
-//! `broadcast {to, except, exceptSelf, event, data}`, `fetch {to}` (ids and rooms),
+//! `broadcast {to, except, exceptSelf, event, data}`, `fetch {to}` (ids and rooms, or
+//! `{error}` when the layer cannot answer),
 //! `rooms`, `join {to, room}`, `leave {to, room}`, `disconnect_sockets {to}`, and `ask {to, timeout}`
 //! (emits `question` with an ack to the selection and acks the answers).
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
@@ -92,9 +93,15 @@ impl Consumer for Node {
                 serde_json::json!("ok")
             }
             "fetch" => {
-                let mut sockets: Vec<serde_json::Value> = operator
-                    .fetch_sockets()
-                    .await?
+                let fetched = match operator.fetch_sockets().await {
+                    Ok(fetched) => fetched,
+                    Err(err) => {
+                        return event
+                            .ack()
+                            .send(serde_json::json!({ "error": err.to_string() }));
+                    }
+                };
+                let mut sockets: Vec<serde_json::Value> = fetched
                     .iter()
                     .map(|s| {
                         let rooms: Vec<&str> = s.rooms().iter().map(|r| r.as_str()).collect();

@@ -147,13 +147,28 @@ async function restart() {
   const sender = await connect(servers[0], ["lobby"], "sender", ["websocket"]);
   const peer = await connect(servers[0], ["lobby"], "peer", ["websocket"]);
   const remote = await connect(servers[1], ["lobby"], "remote", ["websocket"]);
+  // Fetches go through a client of their own: a socket's events are handled in order, and a
+  // slow fetch must not hold up the broadcasts.
+  const asker = await connect(servers[0], [], "asker", ["websocket"]);
   const clients = [peer, remote];
   const sent = [];
   let go = false;
   process.stdin.once("data", () => (go = true));
   console.log(JSON.stringify({ ready: true, t: Date.now() - started }));
+  // Every 5th tick also asks for the lobby's sockets, without waiting for the answer.
+  const fetches = [];
   for (let seq = 0; !go; seq++) {
     sent.push([seq, Date.now() - started]);
+    if (seq % 5 === 0) {
+      const t = Date.now() - started;
+      fetches.push(
+        call(asker, "fetch", { to: ["lobby"] }).then((answer) => ({
+          t,
+          took: Date.now() - started - t,
+          answer: Array.isArray(answer) ? answer.length : answer,
+        })),
+      );
+    }
     await call(sender, "broadcast", { to: ["lobby"], exceptSelf: true, event: "news", data: { kind: "tick", from: seq } });
     await sleep(100);
   }
@@ -163,12 +178,13 @@ async function restart() {
   const fetched = (await call(sender, "fetch", { to: ["lobby"] })).length;
   const result = {
     sent,
+    fetches: await Promise.all(fetches),
     peer: seqs(peer),
     remote: seqs(remote),
     fetchedAfterRestart: fetched,
     connected: clients.map((c) => c.socket.connected),
   };
-  [sender, ...clients].forEach((c) => c.socket.close());
+  [sender, asker, ...clients].forEach((c) => c.socket.close());
   return result;
 }
 
