@@ -57,8 +57,15 @@ fn expected_cluster(n: usize) -> Value {
         disconnected.insert(format!("lobby{i}"), Value::Null);
         disconnected.insert(format!("other{i}"), json!("io server disconnect"));
     }
+    let binary: Vec<String> = (0..n).map(|from| format!("{from}:1,2,3")).collect();
+    let mut binaries = serde_json::Map::new();
+    for i in 0..n {
+        binaries.insert(format!("lobby{i}"), json!(binary));
+        binaries.insert(format!("other{i}"), json!(binary));
+    }
     json!({
         "received": received,
+        "binary": binaries,
         "fetched": vec![lobby; n],
         "afterJoin": other_names,
         "rooms": ["joined", "lobby", "other"],

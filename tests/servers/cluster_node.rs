@@ -4,7 +4,7 @@
 //!
 //! `--addr HOST:PORT --redis URL --name NAME`. On namespace `/`, a client's auth may carry
 //! `rooms` to join; it is welcomed with `welcome` `{id, server}`. Events, each acked:
-//! `broadcast {to, except, exceptSelf, event, data}`, `fetch {to}` (ids and rooms, or
+//! `broadcast {to, except, exceptSelf, event, data, binary}`, `fetch {to}` (ids and rooms, or
 //! `{error}` when the layer cannot answer),
 //! `rooms`, `join {to, room}`, `leave {to, room}`, `disconnect_sockets {to}`, and `ask {to, timeout}`
 //! (emits `question` with an ack to the selection and acks the answers).
@@ -30,6 +30,16 @@ struct Selection {
     data: serde_json::Value,
     room: String,
     timeout: u64,
+    /// Broadcast `{kind: "binary", from: data.from, bytes: <1, 2, 3>}` instead of `data`.
+    binary: bool,
+}
+
+/// A payload with a binary attachment.
+#[derive(serde::Serialize)]
+struct Binary {
+    kind: &'static str,
+    from: serde_json::Value,
+    bytes: bytes::Bytes,
 }
 
 impl Selection {
@@ -88,6 +98,15 @@ impl Consumer for Node {
         let selection: Selection = event.arg(0).unwrap_or_default();
         let operator = selection.operator(socket);
         let reply = match event.name() {
+            "broadcast" if selection.binary => {
+                let binary = Binary {
+                    kind: "binary",
+                    from: selection.data["from"].clone(),
+                    bytes: bytes::Bytes::from_static(&[1, 2, 3]),
+                };
+                operator.emit(&selection.event, &binary)?;
+                serde_json::json!("ok")
+            }
             "broadcast" => {
                 operator.emit(&selection.event, &selection.data)?;
                 serde_json::json!("ok")

@@ -66,6 +66,16 @@ async function cluster() {
   await settle();
   result.received = received(clients);
 
+  // Binary attachments cross processes too (MessagePack `bin` on the wire).
+  clear(clients);
+  for (const [i, sender] of lobby.entries()) {
+    await call(sender, "broadcast", { event: "news", data: { from: i }, binary: true });
+  }
+  await settle();
+  result.binary = Object.fromEntries(
+    clients.map((c) => [c.name, c.got.map((d) => `${d.from}:${[...new Uint8Array(d.bytes)]}`).sort()]),
+  );
+
   result.fetched = [];
   for (const sender of lobby) {
     const sockets = await call(sender, "fetch", { to: ["lobby"] });

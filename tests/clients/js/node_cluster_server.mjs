@@ -34,7 +34,8 @@ io.on("connection", (socket) => {
   const byJson = (a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
 
   socket.on("broadcast", (s, ack) => {
-    operator(s).emit(s.event, s.data);
+    const data = s.binary ? { kind: "binary", from: s.data.from, bytes: Buffer.from([1, 2, 3]) } : s.data;
+    operator(s).emit(s.event, data);
     ack("ok");
   });
   socket.on("fetch", async (s, ack) => {
