@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -73,6 +73,8 @@ impl RedisLayer {
                 key: "socket.io".to_owned(),
                 requests_timeout: Duration::from_secs(5),
                 queue_capacity: 8192,
+                queue_bytes: 64 << 20,
+                queued_bytes: AtomicUsize::new(0),
                 local: OnceLock::new(),
                 channels: OnceLock::new(),
                 outgoing: OnceLock::new(),
@@ -110,6 +112,12 @@ impl RedisLayer {
     /// and counted in the log.
     pub fn queue_capacity(self, capacity: usize) -> Self {
         self.configure(|shared| shared.queue_capacity = capacity.max(1))
+    }
+
+    /// How many bytes of messages may wait for the publisher (default 64 MiB), so a burst of
+    /// large broadcasts cannot take unbounded memory; beyond, they are dropped and counted.
+    pub fn queue_bytes(self, bytes: usize) -> Self {
+        self.configure(|shared| shared.queue_bytes = bytes)
     }
 
     /// Whether the layer can publish to Redis now.
@@ -359,4 +367,36 @@ fn ack_response(argument: &Value) -> Option<AckResponse> {
     json.push(']');
     let args = Args::from_array(json).ok()?;
     Some(AckResponse::new(args, attachments))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_keeps_to_its_byte_budget() {
+        let layer = RedisLayer::new("redis://127.0.0.1:1/")
+            .expect("a valid URL")
+            .queue_bytes(100);
+        let (queue, mut receiver) = mpsc::channel(16);
+        let _ = layer.shared.outgoing.set(queue);
+        let message = || Outgoing::Message {
+            channel: "c".repeat(10),
+            payload: vec![0; 50],
+        };
+        layer.shared.publish(message());
+        layer.shared.publish(message());
+        assert_eq!(
+            layer
+                .shared
+                .dropped
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+        let first = receiver.try_recv().expect("the first fits");
+        assert!(receiver.try_recv().is_err(), "the second was over budget");
+        layer.shared.dequeued(&first);
+        layer.shared.publish(message());
+        assert!(receiver.try_recv().is_ok(), "room again once dequeued");
+    }
 }

@@ -79,6 +79,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>
             let mut pipe = redis::pipe();
             let mut commands = 0;
             for outgoing in batch.drain(..) {
+                shared.dequeued(&outgoing);
                 if let Some((channel, payload)) = shared.message(outgoing) {
                     pipe.publish(channel, payload).ignore();
                     commands += 1;
@@ -114,7 +115,8 @@ impl Shared {
         self.down.store(true, Ordering::Relaxed);
         self.connection.send_replace(None);
         let mut lost = lost;
-        while queue.try_recv().is_ok() {
+        while let Ok(outgoing) = queue.try_recv() {
+            self.dequeued(&outgoing);
             lost += 1;
         }
         warn!(error = %err, lost, "redis layer: publishing failed; reconnecting");

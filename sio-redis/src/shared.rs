@@ -1,7 +1,7 @@
 //! What the layer's handle and its two background tasks share.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -37,6 +37,27 @@ pub(crate) enum Outgoing {
     Message { channel: String, payload: Vec<u8> },
 }
 
+impl Outgoing {
+    /// The bytes it holds, counted against the queue's byte budget.
+    pub(crate) fn size(&self) -> usize {
+        match self {
+            Outgoing::Broadcast(broadcast) => {
+                let text = match &broadcast.packet.text {
+                    sio_core::Frame::Text(text) => text.len(),
+                    sio_core::Frame::Binary(bytes) => bytes.len(),
+                };
+                text + broadcast
+                    .packet
+                    .attachments
+                    .iter()
+                    .map(|a| a.len())
+                    .sum::<usize>()
+            }
+            Outgoing::Message { channel, payload } => channel.len() + payload.len(),
+        }
+    }
+}
+
 pub(crate) struct Shared {
     pub(crate) client: redis::Client,
     /// This process's id among the adapter's peers (6 characters, as Node's `uid2(6)`).
@@ -44,6 +65,9 @@ pub(crate) struct Shared {
     pub(crate) key: String,
     pub(crate) requests_timeout: Duration,
     pub(crate) queue_capacity: usize,
+    /// The most bytes the queue may hold, whatever the number of messages.
+    pub(crate) queue_bytes: usize,
+    pub(crate) queued_bytes: AtomicUsize,
     /// Set by `start`.
     pub(crate) local: OnceLock<LocalSockets>,
     pub(crate) channels: OnceLock<HashMap<Namespace, Channels>>,
@@ -77,15 +101,20 @@ impl Shared {
     }
 
     /// Queues a message for the publisher; never waits. While Redis is unreachable, or when
-    /// the queue is full, the message is dropped: the first drop is logged, the next ones are
+    /// the queue is full (in messages or in bytes), the message is dropped: the first drop is logged, the next ones are
     /// counted and reported when publishing goes on.
     pub(crate) fn publish(&self, outgoing: Outgoing) {
         let Some(queue) = self.outgoing.get() else {
             return;
         };
+        let size = outgoing.size();
         let reason = if self.down.load(Ordering::Relaxed) {
             "Redis is unreachable"
+        } else if self.queued_bytes.fetch_add(size, Ordering::Relaxed) + size > self.queue_bytes {
+            self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            "the publishing queue holds too many bytes"
         } else if queue.try_send(outgoing).is_err() {
+            self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
             "the publishing queue is full"
         } else {
             return;
@@ -93,6 +122,12 @@ impl Shared {
         if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
             warn!(reason, "redis layer: dropping messages to other processes");
         }
+    }
+
+    /// Takes a message the publisher dequeued off the byte budget.
+    pub(crate) fn dequeued(&self, outgoing: &Outgoing) {
+        self.queued_bytes
+            .fetch_sub(outgoing.size(), Ordering::Relaxed);
     }
 
     pub(crate) fn publish_json(&self, channel: &str, value: &serde_json::Value) {
