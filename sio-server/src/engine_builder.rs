@@ -112,7 +112,14 @@ impl EngineBuilder {
     }
 
     /// The WebSocket read buffer per connection (default 4 KiB); larger messages still arrive
-    /// whole, in more reads.
+    /// whole, in more reads. It is most of an idle connection's memory: 1 KiB saves about 3 KB
+    /// per connection.
+    ///
+    /// ```
+    /// let server = sio_server::Server::builder()
+    ///     .engine(|engine| engine.websocket_read_buffer(1024))
+    ///     .build();
+    /// ```
     pub fn websocket_read_buffer(mut self, bytes: usize) -> Self {
         self.config.websocket_read_buffer = bytes;
         self
