@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use support::{Redis, Server, Waiting, node};
 
 const REQUESTS: &str = "socket.io-request#/#";
+const CHAT_REQUESTS: &str = "socket.io-request#/chat#";
 
 fn sio(redis: &Redis, name: &str) -> Server {
     Server::start("cluster_node", &["--redis", &redis.url(), "--name", name])
@@ -63,8 +64,14 @@ fn expected_cluster(n: usize) -> Value {
         binaries.insert(format!("lobby{i}"), json!(binary));
         binaries.insert(format!("other{i}"), json!(binary));
     }
+    let chat: Vec<String> = (0..n).map(|from| format!("chat{from}")).collect();
+    let chats: serde_json::Map<String, Value> =
+        (0..n).map(|i| (format!("chat{i}"), json!(chat))).collect();
     json!({
         "received": received,
+        "chatFromMain": [],
+        "chat": chats,
+        "mainFromChat": [],
         "binary": binaries,
         "fetched": vec![lobby; n],
         "afterJoin": other_names,
@@ -81,6 +88,7 @@ fn three_sio_processes_share_broadcasts_and_server_operations() {
     let redis = Redis::start();
     let servers: Vec<Server> = (0..3).map(|i| sio(&redis, &format!("sio{i}"))).collect();
     redis.wait_for_subscribers(REQUESTS, 3);
+    redis.wait_for_subscribers(CHAT_REQUESTS, 3);
     let all: Vec<&Server> = servers.iter().collect();
     let result = node("cluster_client.mjs", &["cluster", &urls(&all)]);
     assert_eq!(result, expected_cluster(3));
@@ -93,6 +101,7 @@ fn a_node_socket_io_process_with_the_redis_adapter_joins_two_sio_processes() {
     let second = sio(&redis, "sio1");
     let nodejs = Server::start_node("node_cluster_server.mjs", &["--redis", &redis.url()]);
     redis.wait_for_subscribers(REQUESTS, 3);
+    redis.wait_for_subscribers(CHAT_REQUESTS, 3);
     // The Node process is the third: its clients are lobby2 and other2, and every broadcast,
     // fetch, join, leave, ack gathering and disconnect is sent from each process in turn.
     let result = node(

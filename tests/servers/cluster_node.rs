@@ -1,8 +1,9 @@
 //! One process of the cluster the Redis tests build: a Socket.IO server on the Redis channel
 //! layer whose events ask it for each cross-process operation, so a test client can trigger
 //! any of them from any process. `tests/clients/js/node_cluster_server.mjs` is its Node twin.
+//! Namespaces `/` and `/chat` answer the same events, each within its own namespace.
 //!
-//! `--addr HOST:PORT --redis URL --name NAME`. On namespace `/`, a client's auth may carry
+//! `--addr HOST:PORT --redis URL --name NAME`. A client's auth may carry
 //! `rooms` to join; it is welcomed with `welcome` `{id, server}`. Events, each acked:
 //! `broadcast {to, except, exceptSelf, event, data, binary}`, `fetch {to}` (ids and rooms, or
 //! `{error}` when the layer cannot answer),
@@ -47,7 +48,7 @@ impl Selection {
         let mut operator = if self.except_self {
             socket.broadcast()
         } else {
-            socket.server().of("/")
+            socket.server().of(socket.namespace().as_str())
         };
         for room in &self.to {
             operator = operator.to(room);
@@ -59,12 +60,13 @@ impl Selection {
     }
 }
 
-struct Node {
+/// The consumer of `/`, and with `CHAT` of `/chat`: the same events in both namespaces.
+struct Node<const CHAT: bool> {
     name: String,
 }
 
-impl Consumer for Node {
-    const NAMESPACE: &'static str = "/";
+impl<const CHAT: bool> Consumer for Node<CHAT> {
+    const NAMESPACE: &'static str = if CHAT { "/chat" } else { "/" };
 
     async fn connect(
         &mut self,
@@ -208,7 +210,11 @@ async fn main() -> std::io::Result<()> {
     });
     let name = options.name.clone();
     let server = Server::builder()
-        .consumer_with(move || Node { name: name.clone() })
+        .consumer_with({
+            let name = name.clone();
+            move || Node::<false> { name: name.clone() }
+        })
+        .consumer_with(move || Node::<true> { name: name.clone() })
         .channel_layer(layer)
         .build();
     let app = Router::new().route_service("/socket.io/", server.service());

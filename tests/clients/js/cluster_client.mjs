@@ -16,8 +16,8 @@ const settle = () => sleep(500);
 const started = Date.now();
 
 /** A client in `rooms`, answering `question` with its name and recording `news`. */
-function connect(url, rooms, name, transports) {
-  const socket = io(url, { auth: { rooms }, transports, reconnection: false, forceNew: true });
+function connect(url, rooms, name, transports, namespace = "/") {
+  const socket = io(url + namespace, { auth: { rooms }, transports, reconnection: false, forceNew: true });
   const client = { socket, name, got: [], disconnected: null };
   socket.on("news", (data) => client.got.push(data));
   socket.on("question", (_question, ack) => ack(name));
@@ -53,6 +53,9 @@ const clear = (clients) => clients.forEach((c) => (c.got = []));
 
 async function cluster() {
   const clients = await twoPerServer();
+  // A client per server in the lobby of namespace /chat: broadcasts stay in their namespace.
+  const chats = [];
+  for (const [i, url] of servers.entries()) chats.push(await connect(url, ["lobby"], `chat${i}`, ["websocket"], "/chat"));
   const lobby = clients.filter((c) => c.name.startsWith("lobby"));
   const nameOf = Object.fromEntries(clients.map((c) => [c.id, c.name]));
   const result = {};
@@ -65,6 +68,15 @@ async function cluster() {
   }
   await settle();
   result.received = received(clients);
+  result.chatFromMain = reached(chats);
+
+  clear(clients);
+  for (const [i, sender] of chats.entries()) {
+    await call(sender, "broadcast", { to: ["lobby"], event: "news", data: { kind: "chat", from: i } });
+  }
+  await settle();
+  result.chat = received(chats);
+  result.mainFromChat = reached(clients);
 
   // Binary attachments cross processes too (MessagePack `bin` on the wire).
   clear(clients);
@@ -110,7 +122,7 @@ async function cluster() {
   await call(lobby[0], "disconnect_sockets", { to: ["other"] });
   await settle();
   result.disconnected = Object.fromEntries(clients.map((c) => [c.name, c.disconnected]));
-  clients.forEach((c) => c.socket.close());
+  [...clients, ...chats].forEach((c) => c.socket.close());
   return result;
 }
 

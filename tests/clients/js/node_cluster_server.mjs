@@ -21,12 +21,13 @@ await Promise.all([pubClient.connect(), subClient.connect()]);
 const httpServer = createServer();
 const io = new Server(httpServer, { adapter: createAdapter(pubClient, subClient) });
 
-io.on("connection", (socket) => {
+// `/` and `/chat` answer the same events, each within its own namespace.
+for (const nsp of [io.of("/"), io.of("/chat")]) nsp.on("connection", (socket) => {
   for (const room of socket.handshake.auth?.rooms ?? []) socket.join(room);
   socket.emit("welcome", { id: socket.id, server: name });
 
   const operator = ({ to = [], except = [], exceptSelf = false }) => {
-    let op = exceptSelf ? socket.broadcast : io.of("/");
+    let op = exceptSelf ? socket.broadcast : nsp;
     for (const room of to) op = op.to(room);
     for (const room of except) op = op.except(room);
     return op;
@@ -42,7 +43,7 @@ io.on("connection", (socket) => {
     const sockets = await operator(s).fetchSockets();
     ack(sockets.map((r) => ({ id: r.id, rooms: [...r.rooms] })).sort((a, b) => byJson(a.id, b.id)));
   });
-  socket.on("rooms", async (_s, ack) => ack([...(await io.of("/").adapter.allRooms())]));
+  socket.on("rooms", async (_s, ack) => ack([...(await nsp.adapter.allRooms())]));
   socket.on("join", (s, ack) => {
     operator(s).socketsJoin(s.room);
     ack("ok");
