@@ -137,6 +137,24 @@ fn the_node_redis_emitter_reaches_sio_sockets() {
 }
 
 #[test]
+fn a_process_that_never_answers_makes_fetch_sockets_time_out() {
+    let redis = Redis::start();
+    let server = sio(&redis, "sio0");
+    redis.wait_for_subscribers(REQUESTS, 1);
+    let result = node(
+        "cluster_client.mjs",
+        &["silent", &urls(&[&server]), &redis.url()],
+    );
+    assert_eq!(
+        result["answer"],
+        json!({"error": "1 of 2 processes answered within the timeout"})
+    );
+    // The default requests timeout is 5 s.
+    let took = result["took"].as_u64().unwrap_or(0);
+    assert!((4500..9000).contains(&took), "answered after {took} ms");
+}
+
+#[test]
 fn local_delivery_goes_on_while_redis_restarts_and_cross_process_delivery_resumes() {
     let mut redis = Redis::start();
     let mut first = sio(&redis, "sio0");

@@ -5,6 +5,7 @@
 //   node cluster_client.mjs cluster <url,url,...>      broadcasts and server-side operations
 //   node cluster_client.mjs emitter <url,url> <redis>  @socket.io/redis-emitter to sio's sockets
 //   node cluster_client.mjs restart <url,url>          broadcasts every 100 ms until stdin says go
+//   node cluster_client.mjs silent <url> <redis>       a process that never answers a request
 import { io } from "socket.io-client";
 import { Emitter } from "@socket.io/redis-emitter";
 import { createClient } from "redis";
@@ -210,7 +211,24 @@ async function restart() {
   return result;
 }
 
-const scenarios = { cluster, emitter, restart };
+async function silent() {
+  // A subscriber that counts as a process but never answers.
+  const redis = createClient({ url: redisUrl });
+  await redis.connect();
+  const subscriber = redis.duplicate();
+  await subscriber.connect();
+  await subscriber.subscribe("socket.io-request#/#", () => {});
+  const asker = await connect(servers[0], [], "asker", ["websocket"]);
+  const t = Date.now();
+  const answer = await call(asker, "fetch", { to: ["lobby"] });
+  const result = { answer, took: Date.now() - t };
+  asker.socket.close();
+  await subscriber.quit();
+  await redis.quit();
+  return result;
+}
+
+const scenarios = { cluster, emitter, restart, silent };
 try {
   console.log(JSON.stringify(await scenarios[scenario]()));
   process.exit(0);
