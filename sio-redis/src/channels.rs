@@ -1,6 +1,7 @@
 //! The Redis channel names of one namespace, as `@socket.io/redis-adapter` names them.
 
 use sio_core::Namespace;
+use sio_server::Room;
 
 /// The channels of one namespace under the key prefix (`socket.io` by default).
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ impl Channels {
     }
 
     /// Where a broadcast to `rooms` goes: the room's own channel when there is exactly one.
-    pub(crate) fn broadcast_to(&self, rooms: &[String]) -> String {
+    pub(crate) fn broadcast_to(&self, rooms: &[Room]) -> String {
         match rooms {
             [room] => format!("{}{room}#", self.broadcast),
             _ => self.broadcast.clone(),
@@ -52,7 +53,7 @@ mod tests {
         let channels = Channels::new("socket.io", &Namespace::new("/chat").unwrap(), "abc123");
         assert_eq!(channels.broadcast_to(&[]), "socket.io#/chat#");
         assert_eq!(
-            channels.broadcast_to(&["lobby".into()]),
+            channels.broadcast_to(&[Room::from("lobby")]),
             "socket.io#/chat#lobby#"
         );
         assert_eq!(channels.broadcast_pattern(), "socket.io#/chat#*");

@@ -48,10 +48,11 @@ pub(crate) fn handle(shared: &Arc<Shared>, message: &redis::Msg) {
     };
     if channel == channels.request {
         on_request(shared, local, channels, &value);
-    } else if let Some(id) = field(&value, "requestId").and_then(Value::as_str)
-        && let Some(waiting) = shared.pending().get(id)
-    {
-        let _ = waiting.send(value.clone());
+    } else if let Some(id) = field(&value, "requestId").and_then(Value::as_str) {
+        let waiting = shared.pending().get(id).cloned();
+        if let Some(waiting) = waiting {
+            let _ = waiting.send(value);
+        }
     }
 }
 

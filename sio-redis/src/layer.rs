@@ -124,10 +124,6 @@ impl RedisLayer {
     pub fn is_connected(&self) -> bool {
         self.shared.is_connected()
     }
-
-    fn channels(&self, namespace: &Namespace) -> Option<&Channels> {
-        self.shared.channels(namespace)
-    }
 }
 
 impl Drop for RedisLayer {
@@ -184,7 +180,7 @@ impl ChannelLayer for RedisLayer {
         local: &LocalSockets,
     ) {
         local.apply(namespace, target, operation);
-        let Some(channels) = self.channels(namespace) else {
+        let Some(channels) = self.shared.channels(namespace) else {
             return;
         };
         let uid = &self.shared.uid;

@@ -137,13 +137,7 @@ impl Shared {
                         return None;
                     }
                 };
-                let rooms: Vec<String> = broadcast
-                    .target
-                    .rooms
-                    .iter()
-                    .map(|r| r.to_string())
-                    .collect();
-                let channel = channels.broadcast_to(&rooms);
+                let channel = channels.broadcast_to(&broadcast.target.rooms);
                 let message = rmpv::Value::Array(vec![
                     self.uid.as_str().into(),
                     wire::packet_object(&broadcast.namespace, data),

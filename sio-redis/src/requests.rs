@@ -48,9 +48,7 @@ impl Request {
         if !shared.subscribed.load(Ordering::Relaxed) {
             return Err(unavailable("not subscribed to Redis"));
         }
-        if shared.down.load(Ordering::Relaxed) {
-            return Err(unavailable("cannot publish to Redis"));
-        }
+        // None while the publisher is down, so a request is never queued to be dropped.
         let mut connection = shared
             .connection
             .borrow()

@@ -1,6 +1,6 @@
 //! The sockets of this process, as a channel layer sees them.
 
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -22,16 +22,23 @@ pub struct LocalSockets {
 }
 
 impl LocalSockets {
-    fn namespace(&self, name: &Namespace) -> Option<(Arc<ServerInner>, Arc<NamespaceInner>)> {
-        let server = self.server.upgrade()?;
-        let namespace = Arc::clone(server.namespace(name.as_str())?);
-        Some((server, namespace))
+    /// `read` applied to namespace `name` of this server; the default when there is none.
+    fn with_namespace<T: Default>(
+        &self,
+        name: &Namespace,
+        read: impl FnOnce(&NamespaceInner) -> T,
+    ) -> T {
+        let Some(server) = self.server.upgrade() else {
+            return T::default();
+        };
+        server
+            .namespace(name.as_str())
+            .map(|namespace| read(namespace))
+            .unwrap_or_default()
     }
 
     fn matching(&self, namespace: &Namespace, target: &Target) -> Vec<Socket> {
-        self.namespace(namespace)
-            .map(|(_, namespace)| namespace.matching(target, None))
-            .unwrap_or_default()
+        self.with_namespace(namespace, |namespace| namespace.matching(target, None))
     }
 
     /// Whether the server is still running.
@@ -71,8 +78,7 @@ impl LocalSockets {
     /// A fresh ack id in `namespace`, for a packet to deliver with
     /// [`deliver_with_ack`](Self::deliver_with_ack); `None` for a namespace not served here.
     pub fn next_ack_id(&self, namespace: &Namespace) -> Option<AckId> {
-        self.namespace(namespace)
-            .map(|(_, namespace)| namespace.next_ack_id())
+        self.with_namespace(namespace, |namespace| Some(namespace.next_ack_id()))
     }
 
     /// Delivers `broadcast`, whose packet asks for ack `ack_id`, to the matching sockets of this
@@ -146,9 +152,7 @@ impl LocalSockets {
     /// Every room of `namespace` with at least one socket of this process (socket-id rooms
     /// included).
     pub fn rooms(&self, namespace: &Namespace) -> Vec<Room> {
-        self.namespace(namespace)
-            .map(|(_, namespace)| namespace.all_rooms())
-            .unwrap_or_default()
+        self.with_namespace(namespace, NamespaceInner::all_rooms)
     }
 }
 

@@ -2,9 +2,7 @@
 
 use sio_core::{Namespace, RawJson};
 
-use crate::channel_layer::Operation;
-use crate::namespace::Target;
-use crate::{EmitArgs, EmitError, LocalSockets, Room, Server, SocketId};
+use crate::{BroadcastOperator, EmitArgs, EmitError, LocalSockets, Room, Server, SocketId};
 
 /// A socket of this process or another, found by
 /// [`BroadcastOperator::fetch_sockets`](crate::BroadcastOperator::fetch_sockets): what it was
@@ -67,50 +65,38 @@ impl RemoteSocket {
         &self.handshake
     }
 
-    fn server(&self) -> Option<Server> {
-        self.local.server.upgrade().map(|inner| Server { inner })
-    }
-
-    fn target(&self) -> Target {
-        Target {
-            rooms: vec![Room::from(&self.id)],
-            except: Vec::new(),
-        }
+    /// The operator that selects this socket, wherever it is (the room of its id).
+    fn operator(&self) -> Option<BroadcastOperator> {
+        let inner = self.local.server.upgrade()?;
+        Some(Server { inner }.of(self.namespace.as_str()).to(&self.id))
     }
 
     /// Sends it an event, wherever it is.
     pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
-        match self.server() {
-            Some(server) => server
-                .of(self.namespace.as_str())
-                .to(&self.id)
-                .emit(event, data),
+        match self.operator() {
+            Some(operator) => operator.emit(event, data),
             None => Ok(()),
-        }
-    }
-
-    fn apply(&self, operation: Operation) {
-        if let Some(server) = self.server() {
-            let local = &server.inner.local;
-            server
-                .inner
-                .layer
-                .apply(&self.namespace, &self.target(), &operation, local);
         }
     }
 
     /// Makes it join `room`.
     pub fn join(&self, room: impl Into<Room>) {
-        self.apply(Operation::Join(vec![room.into()]));
+        if let Some(operator) = self.operator() {
+            operator.sockets_join(room);
+        }
     }
 
     /// Makes it leave `room`.
     pub fn leave(&self, room: impl Into<Room>) {
-        self.apply(Operation::Leave(vec![room.into()]));
+        if let Some(operator) = self.operator() {
+            operator.sockets_leave(room);
+        }
     }
 
     /// Disconnects it; with `close`, its whole connection is closed.
     pub fn disconnect(&self, close: bool) {
-        self.apply(Operation::Disconnect { close });
+        if let Some(operator) = self.operator() {
+            operator.disconnect_sockets(close);
+        }
     }
 }
