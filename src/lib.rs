@@ -4,30 +4,29 @@
 pub use sio_core as protocol;
 
 /// The Engine.IO server: one service for polling and WebSocket, sessions, heartbeats, upgrades.
-pub mod engine {
-    pub use sio_server::{
-        BoxError, CloseReason, Connection, Cors, Engine, EngineBuilder, EngineHandler, EngineStats,
-        Frame, HandshakeInfo, Message, RemoteAddr, ResponseBody, SendError, Sid, Transport, serve,
-    };
-}
+/// It stands alone: a handler of your own can serve Engine.IO without Socket.IO.
+pub use sio_server::engine;
+
+/// Broadcasts and server-side operations on selections of sockets, and the channel-layer plug-in
+/// API they all go through (implement `ChannelLayer` to carry them between processes).
+pub use sio_server::broadcast;
 
 /// The Socket.IO server: namespaces served by consumers, sockets, rooms, acks and broadcasts.
 pub mod socket {
     pub use sio_server::{
-        Ack, AckError, AckResponse, ArgError, Args, Broadcast, BroadcastOperator, ChannelLayer,
-        ConnectError, Consumer, DisconnectReason, EmitArgs, EmitError, Error, HandlerError,
-        InMemoryLayer, IncomingEvent, LayerError, LocalSockets, Operation, RawJson, Received,
-        RemoteSocket, Room, Server, ServerBuilder, ServerStats, Socket, SocketId, Target,
+        Ack, AckError, AckResponse, ArgError, Args, BroadcastOperator, ConnectError, Consumer,
+        DisconnectReason, EmitArgs, EmitError, Error, HandlerError, IncomingEvent, RawJson,
+        Received, RemoteSocket, Result, Room, Server, ServerBuilder, ServerService, ServerStats,
+        Socket, SocketId, WeakServer,
     };
 }
 
 pub use sio_macros::{consumer, event, fallback};
 pub use sio_server::{
     Ack, Args, ConnectError, Cors, DisconnectReason, EmitError, Error, IncomingEvent, RawJson,
-    Result, Room, Server, Socket,
+    Result, Room, Server, Socket, Transport,
 };
 
-/// What `#[consumer]` expansions name. Not a public API.
 /// The Redis channel layer (feature `redis`): broadcasts and server-side operations across
 /// processes, wire-compatible with Node's `@socket.io/redis-adapter` and
 /// `@socket.io/redis-emitter`. See the README's "Deployment and scaling".
@@ -36,6 +35,7 @@ pub mod redis {
     pub use sio_redis::{RedisError, RedisLayer};
 }
 
+/// What `#[consumer]` expansions name. Not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use sio_server::macro_support::*;

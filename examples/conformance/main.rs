@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use sio::engine::{CloseReason, Connection, Cors, Engine, EngineHandler, Message};
+use sio::engine::{CloseReason, Connection, Cors, Engine, EngineHandler, HandshakeInfo, Message};
 use sio::socket::{ConnectError, Consumer, HandlerError, IncomingEvent, RawJson, Server, Socket};
 
 struct Options {
@@ -70,6 +70,10 @@ struct Echo {
 }
 
 impl EngineHandler for Echo {
+    type Data = ();
+
+    fn connection_data(&self, _handshake: &HandshakeInfo) {}
+
     fn on_message(&self, connection: &Connection, message: Message) {
         let _ = connection.send(message);
     }

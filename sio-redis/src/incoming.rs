@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use rmpv::Value;
 use serde_json::json;
 use sio_core::Namespace;
-use sio_server::{Broadcast, LocalSockets, Operation, Room, Target};
+use sio_server::broadcast::{Broadcast, LocalSockets, Operation, Room, Target};
 use tracing::{debug, warn};
 
 use crate::channels::Channels;

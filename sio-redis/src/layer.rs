@@ -12,10 +12,10 @@ use futures_util::{FutureExt, StreamExt};
 use rmpv::Value;
 use serde_json::json;
 use sio_core::{AckId, Args, Namespace, RawJson};
-use sio_server::{
-    AckResponse, Broadcast, ChannelLayer, LayerError, LocalSockets, Operation, RemoteSocket, Room,
-    SocketId, Target,
+use sio_server::broadcast::{
+    Broadcast, ChannelLayer, LayerError, LocalSockets, Operation, RemoteSocket, Room, Target,
 };
+use sio_server::{AckResponse, SocketId};
 use tokio::sync::{mpsc, watch};
 use tracing::error;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rmpv::Value;
 use sio_core::Namespace;
-use sio_server::LayerError;
+use sio_server::broadcast::LayerError;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 

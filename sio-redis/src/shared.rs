@@ -8,7 +8,7 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use rmpv::Value;
 use sio_core::Namespace;
-use sio_server::{Broadcast, LocalSockets};
+use sio_server::broadcast::{Broadcast, LocalSockets};
 use tokio::sync::{mpsc, watch};
 use tracing::warn;
 

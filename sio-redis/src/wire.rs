@@ -245,7 +245,10 @@ fn write_string(s: &str, out: &mut String) {
 }
 
 /// Broadcast options as the adapter publishes them: `{rooms, except, flags}`.
-pub(crate) fn broadcast_opts(target: &sio_server::Target, flags: Vec<(&str, Value)>) -> Value {
+pub(crate) fn broadcast_opts(
+    target: &sio_server::broadcast::Target,
+    flags: Vec<(&str, Value)>,
+) -> Value {
     let names = |rooms: &[sio_server::Room]| {
         Value::Array(
             rooms

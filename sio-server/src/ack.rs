@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use sio_core::{AckId, Args as RawArgs, RawJson};
 use thiserror::Error;
 
-use crate::incoming::decode_arg;
-use crate::{EmitArgs, Socket};
+use crate::args::{Args, EmitArgs, decode_arg};
+use crate::socket::{EmitError, Socket};
 
 /// The ack a client asked for with an event, answered with a `T` (see [`EmitArgs`] for how a
 /// value becomes arguments).
@@ -57,7 +57,7 @@ impl<T: EmitArgs> Ack<T> {
 impl<T> Drop for Ack<T> {
     fn drop(&mut self) {
         if let Some((socket, id)) = self.target.take() {
-            let _ = socket.send_ack(id, &crate::Args(()));
+            let _ = socket.send_ack(id, &Args(()));
         }
     }
 }
@@ -73,7 +73,7 @@ pub enum AckError {
     Disconnected,
     /// The event could not be sent.
     #[error(transparent)]
-    Emit(#[from] crate::EmitError),
+    Emit(#[from] EmitError),
     /// The answer does not deserialize into the expected type.
     #[error("the ack does not deserialize: {0}")]
     Decode(String),

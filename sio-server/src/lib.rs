@@ -1,24 +1,36 @@
 //! The runtime of the `sio` framework on tokio, hyper and tungstenite.
 //!
-//! Two layers. The Socket.IO layer is what applications program against: a [`Server`] of
-//! namespaces, each served by a [`Consumer`] with one instance per connected client, [`Socket`]s
-//! that emit, join rooms and await acks, and broadcasts through a [`ChannelLayer`]. Below it,
-//! the Engine.IO layer: an [`Engine`] is one hyper/tower service that answers HTTP long-polling
-//! and WebSocket requests on one path, keeps sessions alive with heartbeats and upgrades polling
-//! to WebSocket; it can also be used on its own, with a [`Connection`] per session. The protocol
-//! rules live in `sio-core`'s sans-IO state machine; this crate moves bytes and time to and
-//! from it.
+//! Three layers, each in its own place:
+//!
+//! - **The Socket.IO layer**, at the root, is what applications program against: a [`Server`]
+//!   of namespaces, each served by a [`Consumer`] with one instance per connected client,
+//!   [`Socket`]s that emit, join rooms and await [acks](Ack), and [broadcasts](BroadcastOperator).
+//! - **[`broadcast`]**, beside it, is the plug-in API every broadcast and server-side operation
+//!   goes through: a [`ChannelLayer`](broadcast::ChannelLayer) reaches this process's sockets,
+//!   or every process's (such as `sio::redis::RedisLayer`).
+//! - **[`engine`]**, below both, is the Engine.IO server: one hyper/tower service that answers
+//!   HTTP long-polling and WebSocket requests on one path, keeps sessions alive with heartbeats
+//!   and upgrades polling to WebSocket. It never names the layers above and can be used alone.
 //!
 //! ```no_run
-//! use sio_server::{Connection, Engine, Message};
+//! use sio_server::{Consumer, HandlerError, IncomingEvent, Server, Socket};
 //!
-//! #[tokio::main(flavor = "current_thread")]
+//! #[derive(Default)]
+//! struct Echo;
+//!
+//! impl Consumer for Echo {
+//!     const NAMESPACE: &'static str = "/";
+//!     async fn on_event(&mut self, socket: &Socket, event: IncomingEvent) -> Result<(), HandlerError> {
+//!         socket.emit(event.name(), event.received())?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
-//!     let engine = Engine::builder().build(|connection: &Connection, message: Message| {
-//!         let _ = connection.send(message); // an Engine.IO echo server
-//!     });
+//!     let server = Server::builder().consumer::<Echo>().build();
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//!     sio_server::serve(listener, engine).await
+//!     server.serve(listener).await
 //! }
 //! ```
 //!
@@ -29,63 +41,30 @@
 //! awaited: the Socket.IO layer decodes packets there and hands events to each socket's bounded
 //! mailbox, which its consumer task drains one event at a time. What waits for a client is
 //! bounded by `max_queued_bytes`, what waits for a handler by the mailbox capacity.
-//!
-//! # Mounting in axum
-//!
-//! The engine is a tower service; mount it on its path without stripping the prefix:
-//! `Router::new().route_service("/socket.io/", server.service())`. (`nest_service` strips the
-//! prefix, so the engine would then need `path("/")`.) Plain hyper servers must enable upgrades
-//! (`serve_connection(..).with_upgrades()`) for WebSocket to work.
 
 mod ack;
-mod channel_layer;
-mod connection;
+mod args;
+pub mod broadcast;
+mod client;
 mod consumer;
-mod consumer_task;
-mod cors;
 mod disconnect_reason;
-mod emit_args;
-mod engine;
-mod engine_builder;
+pub mod engine;
 mod error;
-mod handler;
-mod incoming;
-mod local_sockets;
+mod event;
 #[doc(hidden)]
 pub mod macro_support;
 mod namespace;
-mod operator;
-mod polling;
-mod registry;
-mod remote_socket;
-mod responses;
-mod serve;
 mod server;
-mod server_builder;
-mod session_shared;
-mod sio_connection;
 mod socket;
-mod websocket;
 
 pub use ack::{Ack, AckError, AckResponse};
-pub use channel_layer::{Broadcast, ChannelLayer, InMemoryLayer, LayerError, Operation};
-pub use connection::{Connection, HandshakeInfo, Message, RemoteAddr, SendError};
+pub use args::{Args, EmitArgs, Received};
+pub use broadcast::{BroadcastOperator, RemoteSocket, Room};
 pub use consumer::{ConnectError, Consumer, HandlerError};
-pub use cors::Cors;
 pub use disconnect_reason::DisconnectReason;
-pub use emit_args::{Args, EmitArgs};
-pub use engine::{BoxError, Engine, ResponseBody};
-pub use engine_builder::EngineBuilder;
+pub use engine::Cors;
 pub use error::{Error, Result};
-pub use handler::EngineHandler;
-pub use incoming::{ArgError, IncomingEvent, Received};
-pub use local_sockets::LocalSockets;
-pub use namespace::{Room, Target};
-pub use operator::BroadcastOperator;
-pub use registry::EngineStats;
-pub use remote_socket::RemoteSocket;
-pub use serve::serve;
-pub use server::{Server, ServerStats};
-pub use server_builder::ServerBuilder;
-pub use sio_core::{CloseReason, Frame, RawJson, Sid, Transport};
+pub use event::{ArgError, IncomingEvent};
+pub use server::{Server, ServerBuilder, ServerService, ServerStats, WeakServer};
+pub use sio_core::{RawJson, Transport};
 pub use socket::{EmitError, Socket, SocketId};

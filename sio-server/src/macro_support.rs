@@ -55,7 +55,8 @@ pub fn decode_auth<A: EventArg>(auth: Option<RawJson>) -> Result<A, ConnectError
 /// What a handler may return: `()` or `Result<(), E>` with an error `?` can convert.
 #[diagnostic::on_unimplemented(
     message = "a handler must return `()` or `Result<(), E>` with `E` convertible into `sio::Error`",
-    label = "this return type is not supported"
+    label = "this return type is not supported",
+    note = "return `sio::Result<()>` and use `?` on any error"
 )]
 pub trait HandlerOutput {
     /// The outcome as the runtime logs it.
@@ -70,6 +71,30 @@ impl HandlerOutput for () {
 
 impl<E: Into<Error>> HandlerOutput for Result<(), E> {
     fn into_handler_result(self) -> Result<(), HandlerError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// What `connect` may return: `()` to accept every client, or `Result<(), E>` with an error
+/// that converts into a [`ConnectError`] to refuse some.
+#[diagnostic::on_unimplemented(
+    message = "`connect` must return `()` or `Result<(), E>` with `E` convertible into `ConnectError`",
+    label = "this return type is not supported",
+    note = "return `Result<(), ConnectError>` and refuse a client with `Err(ConnectError::new(\"...\"))`"
+)]
+pub trait ConnectOutput {
+    /// The outcome as the runtime answers the client.
+    fn into_connect_result(self) -> Result<(), ConnectError>;
+}
+
+impl ConnectOutput for () {
+    fn into_connect_result(self) -> Result<(), ConnectError> {
+        Ok(())
+    }
+}
+
+impl<E: Into<ConnectError>> ConnectOutput for Result<(), E> {
+    fn into_connect_result(self) -> Result<(), ConnectError> {
         self.map_err(Into::into)
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sio_server::{CloseReason, Connection, Engine, EngineHandler, Message};
+use sio_server::engine::{CloseReason, Connection, Engine, EngineHandler, HandshakeInfo, Message};
 use tungstenite::Message as WsMessage;
 
 #[derive(Default)]
@@ -18,6 +18,10 @@ struct Recorder {
 struct CloseOnRequest(Arc<Recorder>);
 
 impl EngineHandler for CloseOnRequest {
+    type Data = ();
+
+    fn connection_data(&self, _handshake: &HandshakeInfo) {}
+
     fn on_message(&self, connection: &Connection, message: Message) {
         if message == Message::from("close-me") {
             // Re-enters the session from inside a callback.
@@ -43,7 +47,7 @@ fn closing_from_inside_a_callback_closes_once() {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    runtime.spawn(sio_server::serve(listener, engine.clone()));
+    runtime.spawn(sio_server::engine::serve(listener, engine.clone()));
 
     let stream = TcpStream::connect(addr).unwrap();
     stream

@@ -1,0 +1,151 @@
+//! How broadcasts and server-side operations reach sockets: every one goes through a channel
+//! layer, which applies it to this process's sockets and, for a layer that spans processes, to
+//! the others'.
+
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use sio_core::{AckId, EncodedPacket, Namespace};
+use thiserror::Error;
+
+use crate::ack::AckResponse;
+use crate::broadcast::local_sockets::LocalSockets;
+use crate::broadcast::remote_socket::RemoteSocket;
+use crate::broadcast::target::{Room, Target};
+
+/// One broadcast: which sockets, and the packet encoded once for all of them.
+#[derive(Debug, Clone)]
+pub struct Broadcast {
+    /// The namespace.
+    pub namespace: Namespace,
+    /// The rooms it goes to and the rooms it skips (a sender left out is the room of its id).
+    pub target: Target,
+    /// The packet as the wire carries it; every recipient gets these same bytes.
+    pub packet: EncodedPacket,
+}
+
+/// A server-side operation on a selection of sockets, from
+/// [`BroadcastOperator`](crate::broadcast::BroadcastOperator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Operation {
+    /// The sockets join these rooms.
+    Join(Vec<Room>),
+    /// The sockets leave these rooms.
+    Leave(Vec<Room>),
+    /// The sockets are disconnected from the namespace; with `close`, their whole connections
+    /// are closed.
+    Disconnect {
+        /// Whether to close the underlying connection too.
+        close: bool,
+    },
+}
+
+/// Why a channel layer could not answer for every process.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum LayerError {
+    /// Some processes did not answer in time.
+    #[error("{answered} of {expected} processes answered within the timeout")]
+    Timeout {
+        /// The processes that answered, this one included.
+        answered: usize,
+        /// The processes subscribed when the request went out.
+        expected: usize,
+    },
+    /// The layer cannot reach the other processes now.
+    #[error("the channel layer is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A channel layer: the path of every broadcast and server-side operation.
+///
+/// The default, [`InMemoryLayer`], serves one process: every method has a default that acts on
+/// [`LocalSockets`] only. A layer that spans processes (such as `sio::redis::RedisLayer`)
+/// overrides them to act locally and tell the other processes; [`start`](Self::start) hands it
+/// the local sockets to apply what the others send.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use sio_server::Server;
+/// use sio_server::broadcast::{Broadcast, ChannelLayer, LocalSockets};
+///
+/// /// One process, counting its broadcasts.
+/// #[derive(Default)]
+/// struct Counting(AtomicU64);
+///
+/// impl ChannelLayer for Counting {
+///     fn broadcast(&self, broadcast: &Broadcast, local: &LocalSockets) {
+///         self.0.fetch_add(1, Ordering::Relaxed);
+///         local.deliver(broadcast);
+///     }
+/// }
+///
+/// let server = Server::builder().channel_layer(Counting::default()).build();
+/// server.of("/").emit("hello", "world").unwrap();
+/// ```
+pub trait ChannelLayer: Send + Sync + 'static {
+    /// Called once, when the server is built (inside the tokio runtime, if it has one), with the
+    /// sockets of this process. A layer that hears from other processes keeps `local`.
+    fn start(&self, local: &LocalSockets) {
+        let _ = local;
+    }
+
+    /// Delivers `broadcast` to every matching socket.
+    fn broadcast(&self, broadcast: &Broadcast, local: &LocalSockets) {
+        local.deliver(broadcast);
+    }
+
+    /// Delivers `broadcast`, whose packet asks for ack `ack_id`, to every matching socket; the
+    /// stream yields their answers and ends when every recipient answered or `timeout` passed.
+    fn broadcast_with_ack(
+        &self,
+        broadcast: &Broadcast,
+        ack_id: AckId,
+        timeout: Duration,
+        local: &LocalSockets,
+    ) -> BoxStream<'static, AckResponse> {
+        local.deliver_with_ack(broadcast, ack_id, timeout).1
+    }
+
+    /// Applies `operation` to the sockets of `namespace` that `target` selects.
+    fn apply(
+        &self,
+        namespace: &Namespace,
+        target: &Target,
+        operation: &Operation,
+        local: &LocalSockets,
+    ) {
+        local.apply(namespace, target, operation);
+    }
+
+    /// The sockets of `namespace` that `target` selects.
+    fn fetch_sockets(
+        &self,
+        namespace: &Namespace,
+        target: &Target,
+        local: &LocalSockets,
+    ) -> BoxFuture<'static, Result<Vec<RemoteSocket>, LayerError>> {
+        std::future::ready(Ok(local.fetch_sockets(namespace, target))).boxed()
+    }
+
+    /// Every room of `namespace` with at least one socket.
+    fn rooms(
+        &self,
+        namespace: &Namespace,
+        local: &LocalSockets,
+    ) -> BoxFuture<'static, Result<Vec<Room>, LayerError>> {
+        std::future::ready(Ok(local.rooms(namespace))).boxed()
+    }
+
+    /// Called by [`Server::shutdown`](crate::Server::shutdown): stop talking to other processes.
+    fn shutdown(&self) {}
+}
+
+/// The channel layer of a single process: everything reaches this process's sockets only.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct InMemoryLayer;
+
+impl ChannelLayer for InMemoryLayer {}

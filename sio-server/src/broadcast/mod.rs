@@ -1,0 +1,20 @@
+//! Broadcasts and server-side operations, and the plug-in API they all go through.
+//!
+//! A [`BroadcastOperator`] selects sockets of a namespace (by rooms, and rooms to skip: a
+//! [`Target`]) and emits to them, gathers their acks, fetches them ([`RemoteSocket`]) or makes
+//! them join, leave or disconnect. Each of those goes through the server's [`ChannelLayer`],
+//! which applies it to this process's sockets ([`LocalSockets`]) and, for a layer that spans
+//! processes, tells the others. [`InMemoryLayer`], the default, serves one process; implement
+//! [`ChannelLayer`] for another transport between processes.
+
+mod layer;
+mod local_sockets;
+mod operator;
+mod remote_socket;
+mod target;
+
+pub use layer::{Broadcast, ChannelLayer, InMemoryLayer, LayerError, Operation};
+pub use local_sockets::LocalSockets;
+pub use operator::BroadcastOperator;
+pub use remote_socket::RemoteSocket;
+pub use target::{Room, Target};

@@ -1,0 +1,167 @@
+//! Broadcasts and server-side operations on a selection of sockets, in every process the
+//! channel layer reaches.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use sio_core::Namespace;
+
+use crate::ack::AckResponse;
+use crate::args::EmitArgs;
+use crate::broadcast::layer::{Broadcast, LayerError, Operation};
+use crate::broadcast::remote_socket::RemoteSocket;
+use crate::broadcast::target::{Room, Target};
+use crate::server::Server;
+use crate::socket::EmitError;
+
+/// A selection of sockets of one namespace: all of them, narrowed with [`to`](Self::to) and
+/// [`except`](Self::except). Get one from [`Server::of`](crate::Server::of),
+/// [`Socket::broadcast`](crate::Socket::broadcast) or [`Socket::to`](crate::Socket::to).
+///
+/// Everything it does goes through the server's [`ChannelLayer`](crate::broadcast::ChannelLayer), so with
+/// a layer that spans processes it reaches the sockets of every process.
+///
+/// ```no_run
+/// # async fn run(server: sio_server::Server) -> Result<(), sio_server::EmitError> {
+/// server.of("/chat").to("lobby").except("muted").emit("chat_message", "hello")?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct BroadcastOperator {
+    server: Server,
+    /// `None` for a name that is not a valid namespace: nothing, anywhere, can match it.
+    namespace_name: Option<Namespace>,
+    target: Target,
+}
+
+impl std::fmt::Debug for BroadcastOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BroadcastOperator")
+            .field("namespace", &self.namespace_name)
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+impl BroadcastOperator {
+    pub(crate) fn new(server: Server, namespace_name: Option<Namespace>, target: Target) -> Self {
+        BroadcastOperator {
+            server,
+            namespace_name,
+            target,
+        }
+    }
+
+    /// Narrows to the sockets in `room` (several `to` make a union).
+    pub fn to(mut self, room: impl Into<Room>) -> Self {
+        self.target.rooms.push(room.into());
+        self
+    }
+
+    /// Leaves out the sockets in `room`.
+    pub fn except(mut self, room: impl Into<Room>) -> Self {
+        self.target.except.push(room.into());
+        self
+    }
+
+    /// Sends an event to every selected socket, encoded once; nothing waits on a recipient.
+    pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(());
+        };
+        let server = self.server.inner();
+        let packet = server.encode_event(namespace, None, event, &data)?;
+        let broadcast = Broadcast {
+            namespace: namespace.clone(),
+            target: self.target.clone(),
+            packet,
+        };
+        server.layer.broadcast(&broadcast, &server.local);
+        Ok(())
+    }
+
+    /// Sends an event to every selected socket and gathers their acks for up to `timeout`; a
+    /// socket that did not answer in time (or disconnected) is missing from the result.
+    pub async fn emit_with_ack(
+        &self,
+        event: &str,
+        data: impl EmitArgs,
+        timeout: Duration,
+    ) -> Result<Vec<AckResponse>, EmitError> {
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(Vec::new());
+        };
+        let server = self.server.inner();
+        let Some(id) = server.local.next_ack_id(namespace) else {
+            return Ok(Vec::new());
+        };
+        let packet = server.encode_event(namespace, Some(id), event, &data)?;
+        let broadcast = Broadcast {
+            namespace: namespace.clone(),
+            target: self.target.clone(),
+            packet,
+        };
+        let replies = server
+            .layer
+            .broadcast_with_ack(&broadcast, id, timeout, &server.local);
+        // The layer ends the stream at `timeout`; the bound here guards against one that does not.
+        let mut gathered = Vec::new();
+        let _ = tokio::time::timeout(
+            timeout + Duration::from_millis(100),
+            replies.for_each(|reply| {
+                gathered.push(reply);
+                std::future::ready(())
+            }),
+        )
+        .await;
+        Ok(gathered)
+    }
+
+    /// The selected sockets, from every process.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, LayerError> {
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(Vec::new());
+        };
+        let server = self.server.inner();
+        server
+            .layer
+            .fetch_sockets(namespace, &self.target, &server.local)
+            .await
+    }
+
+    fn apply(&self, operation: Operation) {
+        if let Some(namespace) = &self.namespace_name {
+            let server = self.server.inner();
+            server
+                .layer
+                .apply(namespace, &self.target, &operation, &server.local);
+        }
+    }
+
+    /// Makes the selected sockets join `room`.
+    pub fn sockets_join(&self, room: impl Into<Room>) {
+        self.apply(Operation::Join(vec![room.into()]));
+    }
+
+    /// Makes the selected sockets leave `room`.
+    pub fn sockets_leave(&self, room: impl Into<Room>) {
+        self.apply(Operation::Leave(vec![room.into()]));
+    }
+
+    /// Disconnects the selected sockets from the namespace; with `close`, their whole
+    /// connections are closed.
+    pub fn disconnect_sockets(&self, close: bool) {
+        self.apply(Operation::Disconnect { close });
+    }
+
+    /// Every room of the namespace with at least one socket, in any process (socket-id rooms
+    /// included).
+    pub async fn rooms(&self) -> Result<Vec<Room>, LayerError> {
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(Vec::new());
+        };
+        let server = self.server.inner();
+        server.layer.rooms(namespace, &server.local).await
+    }
+}

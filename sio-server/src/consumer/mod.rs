@@ -1,0 +1,83 @@
+//! The application side of a namespace: what `#[consumer]` generates, or what a hand-written
+//! implementation provides.
+
+mod connect_error;
+mod task;
+
+use std::future::Future;
+
+use sio_core::RawJson;
+
+use crate::disconnect_reason::DisconnectReason;
+use crate::event::IncomingEvent;
+use crate::socket::Socket;
+
+pub use connect_error::ConnectError;
+pub(crate) use task::run;
+
+/// What a handler may fail with; it is logged and the connection stays up.
+pub type HandlerError = crate::error::Error;
+
+/// One namespace of the application. An instance is made for every client that connects to the
+/// namespace and lives as long as that connection: its fields are per-client state.
+///
+/// Its events are handled in arrival order, one at a time, on a task of its own; heartbeats and
+/// every other connection go on meanwhile. A handler still running when the socket disconnects
+/// runs to the end (what it emits then is dropped); events still queued are dropped, and then
+/// [`disconnect`](Consumer::disconnect) runs.
+///
+/// ```
+/// use sio_server::{Args, Consumer, HandlerError, IncomingEvent, Socket};
+///
+/// #[derive(Default)]
+/// struct Echo;
+///
+/// impl Consumer for Echo {
+///     const NAMESPACE: &'static str = "/echo";
+///
+///     async fn on_event(&mut self, socket: &Socket, mut event: IncomingEvent) -> Result<(), HandlerError> {
+///         match event.name() {
+///             "say" => {
+///                 let text: String = event.arg(0)?;
+///                 socket.emit("said", &text)?;
+///                 event.ack::<Args<()>>().send(Args(()))?;
+///             }
+///             _ => {} // the fallback: unknown events are ignored here
+///         }
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait Consumer: Send + 'static {
+    /// The namespace, such as `/chat`.
+    const NAMESPACE: &'static str;
+
+    /// A client asks to join; `auth` is the payload of its CONNECT, if any. Returning an error
+    /// refuses it with `CONNECT_ERROR`. What this emits is sent after the acceptance, and rooms it
+    /// joins take effect only if it accepts.
+    fn connect(
+        &mut self,
+        socket: &Socket,
+        auth: Option<RawJson>,
+    ) -> impl Future<Output = Result<(), ConnectError>> + Send {
+        let _ = (socket, auth);
+        async { Ok(()) }
+    }
+
+    /// One event from the client.
+    fn on_event(
+        &mut self,
+        socket: &Socket,
+        event: IncomingEvent,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// The socket left the namespace; called once, after the last handler finished.
+    fn disconnect(
+        &mut self,
+        socket: &Socket,
+        reason: DisconnectReason,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (socket, reason);
+        async {}
+    }
+}

@@ -1,0 +1,144 @@
+//! Configuring an [`Engine`]: the reference server's options and defaults.
+
+use std::time::Duration;
+
+use sio_core::{SessionConfig, Transport};
+
+use crate::engine::cors::Cors;
+use crate::engine::handler::EngineHandler;
+use crate::engine::service::{Engine, WeakEngine};
+
+/// Settings of an Engine.IO server; build one with [`Engine::builder`].
+#[derive(Debug, Clone)]
+pub(crate) struct EngineConfig {
+    pub(crate) path: String,
+    pub(crate) session: SessionConfig,
+    pub(crate) polling: bool,
+    pub(crate) websocket: bool,
+    pub(crate) cors: Option<Cors>,
+    pub(crate) websocket_read_buffer: usize,
+}
+
+/// Builds an [`Engine`] with the reference server's defaults: path `/engine.io/`, a ping every
+/// 25 s, 20 s for the pong, 1 MB payloads, 10 s for an upgrade, both transports, no CORS.
+///
+/// ```
+/// use std::time::Duration;
+/// use sio_server::engine::{Connection, Cors, Engine};
+///
+/// let engine = Engine::builder()
+///     .path("/engine.io/")
+///     .ping_interval(Duration::from_millis(300))
+///     .ping_timeout(Duration::from_millis(200))
+///     .cors(Cors::any())
+///     .build(|connection: &Connection, message| {
+///         let _ = connection.send(message);
+///     });
+/// # drop(engine);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct EngineBuilder {
+    config: EngineConfig,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder {
+            config: EngineConfig {
+                path: "/engine.io/".to_owned(),
+                session: SessionConfig::default(),
+                polling: true,
+                websocket: true,
+                cors: None,
+                websocket_read_buffer: 4096,
+            },
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// The request path both transports answer on (default `/engine.io/`); a trailing `/` is
+    /// optional in requests.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.config.path = path.into();
+        self
+    }
+
+    /// How often the server pings (default 25 s).
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.config.session.ping_interval = interval;
+        self
+    }
+
+    /// How long the server waits for a pong after queueing a ping (default 20 s).
+    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
+        self.config.session.ping_timeout = timeout;
+        self
+    }
+
+    /// The largest polling body or WebSocket message accepted, and the size outgoing polling
+    /// batches are cut to (default 1,000,000 bytes). Larger POST bodies get HTTP 413; a larger
+    /// WebSocket message closes the connection.
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.config.session.max_payload = bytes;
+        self
+    }
+
+    /// How long an upgrade may take from WebSocket open to the `upgrade` packet (default 10 s).
+    pub fn upgrade_timeout(mut self, timeout: Duration) -> Self {
+        self.config.session.upgrade_timeout = timeout;
+        self
+    }
+
+    /// The most bytes of messages queued for one client (default 10 MB); see
+    /// [`Connection::send`](crate::engine::Connection::send) for what happens beyond it.
+    pub fn max_queued_bytes(mut self, bytes: usize) -> Self {
+        self.config.session.max_queued_bytes = bytes;
+        self
+    }
+
+    /// The transports clients may use (default both). Without WebSocket no upgrade is offered.
+    pub fn transports(mut self, transports: &[Transport]) -> Self {
+        self.config.polling = transports.contains(&Transport::Polling);
+        self.config.websocket = transports.contains(&Transport::WebSocket);
+        self
+    }
+
+    /// Cross-origin rules for browsers (default none: same origin only).
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.config.cors = Some(cors);
+        self
+    }
+
+    /// The WebSocket read buffer per connection (default 4 KiB); larger messages still arrive
+    /// whole, in more reads. It is most of an idle connection's memory: 1 KiB saves about 3 KB
+    /// per connection.
+    ///
+    /// ```
+    /// use sio_server::engine::{Connection, Engine, Message};
+    ///
+    /// let engine = Engine::builder()
+    ///     .websocket_read_buffer(1024)
+    ///     .build(|_: &Connection, _: Message| {});
+    /// # drop(engine);
+    /// ```
+    pub fn websocket_read_buffer(mut self, bytes: usize) -> Self {
+        self.config.websocket_read_buffer = bytes;
+        self
+    }
+
+    /// Builds the engine, which `handler` is told about every connection of.
+    pub fn build<H: EngineHandler>(self, handler: H) -> Engine<H> {
+        self.build_cyclic(|_| handler)
+    }
+
+    /// Builds the engine with a handler that holds a weak handle to it.
+    pub(crate) fn build_cyclic<H: EngineHandler>(
+        mut self,
+        handler: impl FnOnce(WeakEngine<H>) -> H,
+    ) -> Engine<H> {
+        self.config.session.allow_upgrade = self.config.polling && self.config.websocket;
+        Engine::new_cyclic(self.config, handler)
+    }
+}

@@ -1,0 +1,59 @@
+//! The Engine.IO layer: one HTTP service that answers long-polling requests and WebSocket
+//! upgrades on one path, keeps each session alive with heartbeats, and upgrades polling to
+//! WebSocket.
+//!
+//! It stands on its own: files here name only `crate::engine`, `sio_core` and external crates
+//! (`.ci/run` checks it), so the Socket.IO layer above is one [`EngineHandler`] among others.
+//! The protocol rules live in `sio_core`'s sans-IO [`EngineSession`](sio_core::EngineSession);
+//! this layer moves bytes and time to and from it.
+//!
+//! ```no_run
+//! use sio_server::engine::{Connection, Engine, Message};
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> std::io::Result<()> {
+//!     let engine = Engine::builder().build(|connection: &Connection, message: Message| {
+//!         let _ = connection.send(message); // an Engine.IO echo server
+//!     });
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     sio_server::engine::serve(listener, engine).await
+//! }
+//! ```
+//!
+//! # Tasks and memory
+//!
+//! A session costs one timer task, plus a reader and a writer task while it has a WebSocket;
+//! polling requests run on the HTTP connection's task. What waits for a client is bounded by
+//! `max_queued_bytes`.
+//!
+//! # Mounting in axum
+//!
+//! The engine is a tower service; mount it on its path without stripping the prefix:
+//! `Router::new().route_service("/engine.io/", engine)`. (`nest_service` strips the prefix, so
+//! the engine would then need `path("/")`.) Plain hyper servers must enable upgrades
+//! (`serve_connection(..).with_upgrades()`) for WebSocket to work.
+
+mod builder;
+mod connection;
+mod cors;
+mod handler;
+mod handshake;
+mod http;
+mod query;
+mod registry;
+mod serve;
+mod service;
+mod session;
+pub(crate) mod sync;
+mod transport;
+
+pub use builder::EngineBuilder;
+pub use connection::{Connection, Message, SendError};
+pub use cors::Cors;
+pub use handler::EngineHandler;
+pub use handshake::{HandshakeInfo, RemoteAddr};
+pub use http::{BoxError, ResponseBody};
+pub use registry::EngineStats;
+pub use serve::serve;
+pub use service::{Engine, WeakEngine};
+pub use sio_core::{CloseReason, Sid, Transport};

@@ -1,0 +1,84 @@
+//! Serving an engine on its own, without a web framework around it.
+
+use std::io;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower_service::Service;
+use tracing::{debug, warn};
+
+use crate::engine::handler::EngineHandler;
+use crate::engine::handshake::RemoteAddr;
+use crate::engine::service::Engine;
+
+/// Serves `engine` on every connection `listener` accepts, until the process ends.
+///
+/// HTTP/1.1 with upgrades, `TCP_NODELAY` set; each request carries its peer's [`RemoteAddr`].
+/// Failures to accept (such as running out of file descriptors) are logged and retried.
+///
+/// ```no_run
+/// # use sio_server::engine::{Connection, Engine, Message};
+/// # async fn run() -> std::io::Result<()> {
+/// let engine = Engine::builder().build(|_: &Connection, _: Message| {});
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// println!("listening on {}", listener.local_addr()?);
+/// sio_server::engine::serve(listener, engine).await
+/// # }
+/// ```
+pub async fn serve<H: EngineHandler>(listener: TcpListener, engine: Engine<H>) -> io::Result<()> {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                warn!(%error, "accept failed; retrying");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let mut engine = engine.clone();
+        let service = TowerToHyperService::new(tower_service_fn(
+            move |mut request: http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(RemoteAddr(peer));
+                engine.call(request)
+            },
+        ));
+        tokio::spawn(async move {
+            let connection = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            if let Err(error) = connection.await {
+                debug!(%error, %peer, "HTTP connection ended with an error");
+            }
+        });
+    }
+}
+
+/// A tower service from a closure, so each connection can tag its requests with the peer.
+fn tower_service_fn<F>(f: F) -> ServiceFn<F> {
+    ServiceFn(f)
+}
+
+#[derive(Clone)]
+struct ServiceFn<F>(F);
+
+impl<F, R, Fut, T, E> Service<R> for ServiceFn<F>
+where
+    F: FnMut(R) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    type Response = T;
+    type Error = E;
+    type Future = Fut;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), E>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: R) -> Fut {
+        (self.0)(request)
+    }
+}

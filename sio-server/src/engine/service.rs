@@ -1,0 +1,303 @@
+//! The Engine.IO server: one service that answers polling requests and WebSocket upgrades on
+//! one path.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use sio_core::{CloseReason, EngineSession, Transport};
+use tracing::{Instrument, debug};
+
+use crate::engine::builder::{EngineBuilder, EngineConfig};
+use crate::engine::connection::{Connection, Message};
+use crate::engine::handler::EngineHandler;
+use crate::engine::handshake::HandshakeInfo;
+use crate::engine::http::{BoxError, RequestError, ResponseBody, plain};
+use crate::engine::query::Query;
+use crate::engine::registry::{EngineStats, Registry};
+use crate::engine::session::{SessionHost, SessionShared, run_timers};
+use crate::engine::transport::{polling, websocket};
+
+/// An Engine.IO server: a tower/hyper service for one path, answering both HTTP long-polling
+/// and WebSocket requests, whose connections a handler `H` is told about. Cheap to clone; clones
+/// share the sessions.
+///
+/// Serve it standalone with [`serve`](crate::engine::serve), or mount it in an axum or hyper
+/// application (which must serve connections with upgrades enabled, as axum does).
+///
+/// ```no_run
+/// use sio_server::engine::{Connection, Engine, Message};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let engine = Engine::builder().build(|connection: &Connection, message: Message| {
+///     let _ = connection.send(message); // echo
+/// });
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// sio_server::engine::serve(listener, engine).await
+/// # }
+/// ```
+pub struct Engine<H: EngineHandler> {
+    pub(crate) inner: Arc<EngineInner<H>>,
+}
+
+/// An [`Engine`] that does not keep it alive, from [`Engine::downgrade`].
+pub struct WeakEngine<H: EngineHandler> {
+    inner: Weak<EngineInner<H>>,
+}
+
+pub(crate) struct EngineInner<H: EngineHandler> {
+    pub(crate) config: EngineConfig,
+    pub(crate) registry: Registry<H::Data>,
+    pub(crate) handler: H,
+    pub(crate) next_websocket_id: AtomicU64,
+}
+
+impl<H: EngineHandler> Clone for Engine<H> {
+    fn clone(&self) -> Self {
+        Engine {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<H: EngineHandler> Clone for WeakEngine<H> {
+    fn clone(&self) -> Self {
+        WeakEngine {
+            inner: Weak::clone(&self.inner),
+        }
+    }
+}
+
+impl<H: EngineHandler> fmt::Debug for Engine<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .field("stats", &self.inner.registry.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H: EngineHandler> fmt::Debug for WeakEngine<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakEngine").finish_non_exhaustive()
+    }
+}
+
+impl Engine<fn(&Connection, Message)> {
+    /// Starts configuring an engine.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+}
+
+impl<H: EngineHandler> Engine<H> {
+    /// An engine whose handler is made from the engine's own weak handle, so that the handler
+    /// can reach the engine without keeping it alive.
+    pub(crate) fn new_cyclic(
+        config: EngineConfig,
+        handler: impl FnOnce(WeakEngine<H>) -> H,
+    ) -> Self {
+        let inner = Arc::new_cyclic(|weak| EngineInner {
+            config,
+            registry: Registry::default(),
+            handler: handler(WeakEngine {
+                inner: Weak::clone(weak),
+            }),
+            next_websocket_id: AtomicU64::new(0),
+        });
+        Engine { inner }
+    }
+
+    /// The handler the engine tells about its connections.
+    pub fn handler(&self) -> &H {
+        &self.inner.handler
+    }
+
+    /// A handle that does not keep the engine alive.
+    pub fn downgrade(&self) -> WeakEngine<H> {
+        WeakEngine {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+
+    /// Counts of open sessions by transport, and totals.
+    pub fn stats(&self) -> EngineStats {
+        self.inner.registry.stats()
+    }
+
+    /// Closes every open session; each client is told with a `close` packet.
+    pub fn close_all(&self) {
+        for session in self.inner.registry.all() {
+            session.process(|state| state.session.close());
+        }
+    }
+
+    /// Answers one request. The future never fails: errors become HTTP error responses.
+    pub fn handle<B>(
+        &self,
+        request: Request<B>,
+    ) -> impl Future<Output = Response<ResponseBody>> + Send + 'static
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let inner = Arc::clone(&self.inner);
+        async move {
+            // Only the `Origin` header matters to CORS: keep that, not a copy of every header.
+            let origin = inner
+                .config
+                .cors
+                .as_ref()
+                .and(request.headers().get(http::header::ORIGIN).cloned());
+            let mut response = match Arc::clone(&inner).route(request).await {
+                Ok(response) => response,
+                Err(refusal) => refusal.response(),
+            };
+            if let Some(cors) = &inner.config.cors {
+                cors.apply(origin.as_ref(), response.headers_mut());
+            }
+            response
+        }
+    }
+}
+
+impl<H: EngineHandler> WeakEngine<H> {
+    /// The engine, if it is still alive.
+    pub fn upgrade(&self) -> Option<Engine<H>> {
+        self.inner.upgrade().map(|inner| Engine { inner })
+    }
+}
+
+impl<H: EngineHandler> EngineInner<H> {
+    fn path_matches(&self, path: &str) -> bool {
+        let configured = self.config.path.as_str();
+        path == configured || path == configured.trim_end_matches('/')
+    }
+
+    fn transport_allowed(&self, transport: Transport) -> bool {
+        match transport {
+            Transport::Polling => self.config.polling,
+            Transport::WebSocket => self.config.websocket,
+        }
+    }
+
+    async fn route<B>(
+        self: Arc<Self>,
+        mut request: Request<B>,
+    ) -> Result<Response<ResponseBody>, RequestError>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        if !self.path_matches(request.uri().path()) {
+            return Err(RequestError::NotFound);
+        }
+        if request.method() == Method::OPTIONS {
+            return self.preflight(&request);
+        }
+        let uri = request.uri().clone();
+        let query = Query::parse(uri.query().unwrap_or(""));
+        if query.version.is_none() {
+            return Err(RequestError::UnsupportedVersion);
+        }
+        let transport = query
+            .transport
+            .filter(|t| self.transport_allowed(*t))
+            .ok_or(RequestError::UnknownTransport)?;
+        let sid = query.sid.as_deref();
+        match transport {
+            Transport::WebSocket => websocket::upgrade(self, &mut request, sid),
+            Transport::Polling => match (request.method(), sid) {
+                (&Method::GET, None) => {
+                    let session =
+                        self.open_session(Transport::Polling, HandshakeInfo::copy_of(&request));
+                    polling::get(session).await
+                }
+                (&Method::GET, Some(sid)) => polling::get(self.session(sid)?).await,
+                (&Method::POST, Some(sid)) => {
+                    polling::post(self.session(sid)?, request.into_body()).await
+                }
+                _ => Err(RequestError::HandshakeNotGet),
+            },
+        }
+    }
+
+    pub(crate) fn session(&self, sid: &str) -> Result<Arc<SessionShared<H::Data>>, RequestError> {
+        self.registry.get(sid).ok_or(RequestError::UnknownSession)
+    }
+
+    fn preflight<B>(&self, request: &Request<B>) -> Result<Response<ResponseBody>, RequestError> {
+        let cors = self
+            .config
+            .cors
+            .as_ref()
+            .ok_or(RequestError::CrossOriginRefused)?;
+        let mut response = plain(StatusCode::NO_CONTENT, "");
+        cors.apply_preflight(request.headers(), response.headers_mut());
+        Ok(response)
+    }
+
+    /// Starts a session on `transport` and tells the handler.
+    pub(crate) fn open_session(
+        self: &Arc<Self>,
+        transport: Transport,
+        handshake: HandshakeInfo,
+    ) -> Arc<SessionShared<H::Data>> {
+        let sid = self.registry.new_sid();
+        let session = EngineSession::new(
+            sid.clone(),
+            transport,
+            self.config.session.clone(),
+            Instant::now(),
+        );
+        let data = self.handler.connection_data(&handshake);
+        let host: Arc<dyn SessionHost<H::Data>> = Arc::clone(self) as _;
+        let shared = SessionShared::new(sid, session, handshake, host, data);
+        self.registry.insert(Arc::clone(&shared), transport);
+        shared.span.in_scope(|| debug!("session opened"));
+        tokio::spawn(run_timers(Arc::clone(&shared)).instrument(shared.span.clone()));
+        self.handler.on_open(&shared.connection());
+        shared
+    }
+}
+
+impl<H: EngineHandler> SessionHost<H::Data> for EngineInner<H> {
+    fn on_message(&self, connection: &Connection<H::Data>, message: Message) {
+        self.handler.on_message(connection, message);
+    }
+
+    fn on_close(&self, connection: &Connection<H::Data>, reason: CloseReason) {
+        self.handler.on_close(connection, reason);
+    }
+
+    fn registry(&self) -> &Registry<H::Data> {
+        &self.registry
+    }
+}
+
+impl<H, B> tower_service::Service<Request<B>> for Engine<H>
+where
+    H: EngineHandler,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let response = self.handle(request);
+        Box::pin(async move { Ok(response.await) })
+    }
+}

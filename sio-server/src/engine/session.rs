@@ -1,0 +1,262 @@
+//! One session as the runtime holds it: the sans-IO state machine behind a lock, the signals
+//! that wake its transport tasks, and the dispatch of its events to the application.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sio_core::{CloseReason, EngineSession, Frame, SessionEvent, Sid, Transport};
+use tokio::sync::{Notify, watch};
+use tracing::{Span, debug};
+
+use crate::engine::connection::{Connection, Message, SendError};
+use crate::engine::handshake::HandshakeInfo;
+use crate::engine::registry::Registry;
+use crate::engine::sync::{Mutex, MutexGuard};
+
+/// What a session needs of its engine: the handler's callbacks and the registry. The engine is
+/// generic over its handler; a session only over the handler's data.
+pub(crate) trait SessionHost<D>: Send + Sync {
+    fn on_message(&self, connection: &Connection<D>, message: Message);
+    fn on_close(&self, connection: &Connection<D>, reason: CloseReason);
+    fn registry(&self) -> &Registry<D>;
+}
+
+/// The state guarded by the session lock.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) session: EngineSession,
+    /// The WebSocket the session reads and writes (being probed, or in use), by id; a socket
+    /// whose id is not here is stale and closes itself.
+    pub(crate) websocket: Option<u64>,
+    /// Whether some task is handing events to the application; others leave new events to it,
+    /// which keeps them in order and lets callbacks feed the session again without deadlock.
+    dispatching: bool,
+}
+
+pub(crate) struct SessionShared<D> {
+    pub(crate) sid: Sid,
+    pub(crate) handshake: HandshakeInfo,
+    pub(crate) span: Span,
+    state: Mutex<State>,
+    /// Woken when there is output to take: wakes a pending GET and the WebSocket writer.
+    pub(crate) output: Notify,
+    /// Woken when the next deadline may have moved earlier.
+    pub(crate) timer: Notify,
+    /// Becomes `true` once the session closed.
+    closed: watch::Sender<bool>,
+    engine: Arc<dyn SessionHost<D>>,
+    /// What the handler keeps with this connection.
+    pub(crate) data: D,
+}
+
+impl<D: Send + Sync + 'static> SessionShared<D> {
+    pub(crate) fn new(
+        sid: Sid,
+        session: EngineSession,
+        handshake: HandshakeInfo,
+        engine: Arc<dyn SessionHost<D>>,
+        data: D,
+    ) -> Arc<Self> {
+        let span = tracing::debug_span!("engine.io", sid = %sid, transport = ?session.transport());
+        Arc::new(SessionShared {
+            sid,
+            handshake,
+            span,
+            state: Mutex::new(State {
+                session,
+                websocket: None,
+                dispatching: false,
+            }),
+            output: Notify::new(),
+            timer: Notify::new(),
+            closed: watch::Sender::new(false),
+            engine,
+            data,
+        })
+    }
+
+    /// The session lock. Never held across an `.await`.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock()
+    }
+
+    /// A receiver that sees the session close.
+    pub(crate) fn closed(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
+    }
+
+    pub(crate) fn connection(self: &Arc<Self>) -> Connection<D> {
+        Connection {
+            shared: Arc::clone(self),
+        }
+    }
+
+    pub(crate) fn send(self: &Arc<Self>, frame: Frame) -> Result<(), SendError> {
+        let mut state = self.lock();
+        if state.session.close_reason().is_some() {
+            return Err(SendError::Closed);
+        }
+        state
+            .session
+            .send(frame)
+            .map_err(|_| SendError::QueueFull)?;
+        drop(state);
+        self.output.notify_waiters();
+        Ok(())
+    }
+
+    /// Runs `change` on the state, then wakes whoever has work and tells the application what
+    /// happened, in order.
+    pub(crate) fn process<R>(self: &Arc<Self>, change: impl FnOnce(&mut State) -> R) -> R {
+        let (result, wake, dispatch) = {
+            let mut state = self.lock();
+            let websocket_before = state.websocket;
+            let deadline_before = state.session.poll_timeout();
+            let result = change(&mut state);
+            // The timer task sleeps until the old deadline; wake it if the next one is sooner
+            // (a pong schedules the next ping before the pong deadline it was waiting for).
+            if let (Some(before), Some(after)) = (deadline_before, state.session.poll_timeout())
+                && after < before
+            {
+                self.timer.notify_one();
+            }
+            let session = &state.session;
+            // An upgrade that was abandoned leaves its WebSocket stale.
+            if session.transport() == Transport::Polling && !session.is_upgrading() {
+                state.websocket = None;
+            }
+            // Writers wake for output, and a stale socket's writer to close it.
+            let wake = state.session.has_output() || state.websocket != websocket_before;
+            let dispatch = !state.dispatching && state.session.has_events();
+            if dispatch {
+                state.dispatching = true;
+            }
+            (result, wake, dispatch)
+        };
+        if wake {
+            self.output.notify_waiters();
+        }
+        if dispatch {
+            self.dispatch();
+        }
+        result
+    }
+
+    /// Runs the timers of the state machine up to now.
+    pub(crate) fn tick(self: &Arc<Self>) {
+        self.process(|state| state.session.handle_timeout(Instant::now()));
+    }
+
+    /// Hands events to the application until none is left; only one task does so at a time.
+    fn dispatch(self: &Arc<Self>) {
+        let _span = self.span.enter();
+        let connection = self.connection();
+        let unwinding = Dispatching { session: self };
+        loop {
+            let events: Vec<SessionEvent> = {
+                let mut state = self.lock();
+                let events: Vec<_> = std::iter::from_fn(|| state.session.poll_event()).collect();
+                if events.is_empty() {
+                    state.dispatching = false;
+                }
+                events
+            };
+            if events.is_empty() {
+                // Released above; the guard must not release it again for a newer dispatcher.
+                std::mem::forget(unwinding);
+                return;
+            }
+            for event in events {
+                // A callback that panics must not take the events after it along (the close
+                // above all, or the session would never leave the registry).
+                let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.deliver(&connection, event);
+                }));
+                if delivered.is_err() {
+                    tracing::error!("an engine callback panicked; the session goes on");
+                }
+            }
+        }
+    }
+
+    fn deliver(&self, connection: &Connection<D>, event: SessionEvent) {
+        match event {
+            SessionEvent::Message(text) => {
+                self.engine.on_message(connection, Message::Text(text));
+            }
+            SessionEvent::Binary(bytes) => {
+                self.engine.on_message(connection, Message::Binary(bytes));
+            }
+            SessionEvent::Upgraded => {
+                debug!("upgraded to websocket");
+                self.span
+                    .record("transport", tracing::field::debug(Transport::WebSocket));
+                self.engine.registry().upgraded();
+            }
+            SessionEvent::Closed(reason) => self.on_closed(connection, reason),
+        }
+    }
+
+    /// Removes a closed session from the registry (idempotent).
+    pub(crate) fn forget(&self) {
+        let transport = self.lock().session.transport();
+        self.engine.registry().remove(&self.sid, transport);
+    }
+
+    fn on_closed(&self, connection: &Connection<D>, reason: CloseReason) {
+        debug!(reason = reason.as_str(), "session closed");
+        // The application hears of it first, so that once the stats show a session gone, its
+        // close callback has run.
+        self.engine.on_close(connection, reason);
+        let (transport, draining) = {
+            let state = self.lock();
+            let transport = state.session.transport();
+            let draining = transport == Transport::Polling
+                && reason == CloseReason::ServerClose
+                && state.session.has_output();
+            (transport, draining)
+        };
+        if draining {
+            // What the server queued before closing (its `close` packet last) waits for the
+            // client's next GET, for at most a ping timeout.
+            let session = connection.shared.clone();
+            let grace = session.lock().session.config().ping_timeout;
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                session.forget();
+            });
+        } else {
+            self.engine.registry().remove(&self.sid, transport);
+        }
+        self.closed.send_replace(true);
+        self.output.notify_waiters();
+        self.timer.notify_one();
+    }
+}
+
+/// Lets another task take over dispatching if a callback panics mid-way.
+struct Dispatching<'a, D: Send + Sync + 'static> {
+    session: &'a SessionShared<D>,
+}
+
+impl<D: Send + Sync + 'static> Drop for Dispatching<'_, D> {
+    fn drop(&mut self) {
+        self.session.lock().dispatching = false;
+    }
+}
+
+/// Sleeps until the session's next deadline (ping due, pong overdue, upgrade overdue) and runs
+/// it, until the session closes.
+pub(crate) async fn run_timers<D: Send + Sync + 'static>(session: Arc<SessionShared<D>>) {
+    let mut closed = session.closed();
+    loop {
+        let Some(deadline) = session.lock().session.poll_timeout() else {
+            return;
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline.into()) => session.tick(),
+            () = session.timer.notified() => {}
+            _ = closed.wait_for(|closed| *closed) => return,
+        }
+    }
+}

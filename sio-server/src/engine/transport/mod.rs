@@ -1,0 +1,5 @@
+//! The two transports of Engine.IO: HTTP long-polling, and WebSocket with the upgrade from
+//! polling.
+
+pub(crate) mod polling;
+pub(crate) mod websocket;

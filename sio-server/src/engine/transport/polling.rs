@@ -1,0 +1,126 @@
+//! HTTP long-polling: a GET waits for what is queued, a POST delivers a payload.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use sio_core::CloseReason;
+
+use crate::engine::http::{BoxError, RequestError, ResponseBody, plain};
+use crate::engine::session::SessionShared;
+
+type Answer = Result<Response<ResponseBody>, RequestError>;
+
+/// Answers a GET with everything queued (cut to `max_payload`), waiting until there is something.
+pub(crate) async fn get<D: Send + Sync + 'static>(session: Arc<SessionShared<D>>) -> Answer {
+    let now = Instant::now();
+    // Timers run first, so a session whose deadline passed is gone even if its timer task has
+    // not woken yet.
+    let accepted = session.process(|state| {
+        state.session.handle_timeout(now);
+        state.session.handle_get(now)
+    });
+    accepted?;
+    let mut pending = PendingGet {
+        session: &session,
+        answered: false,
+    };
+    loop {
+        let notified = session.output.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let (body, closed, drained) = session.process(|state| {
+            let body = state.session.poll_get_response();
+            let closed = state.session.close_reason().is_some();
+            (body, closed, !state.session.has_output())
+        });
+        if let Some(body) = body {
+            pending.answered = true;
+            if closed && drained {
+                // The last of a closed session's output is out.
+                session.forget();
+            }
+            return Ok(plain(StatusCode::OK, body));
+        }
+        if closed {
+            pending.answered = true;
+            return Err(RequestError::SessionClosed);
+        }
+        notified.await;
+    }
+}
+
+/// Tells the session when a GET goes away unanswered (the client disconnected).
+struct PendingGet<'a, D: Send + Sync + 'static> {
+    session: &'a SessionShared<D>,
+    answered: bool,
+}
+
+impl<D: Send + Sync + 'static> Drop for PendingGet<'_, D> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.session.lock().session.handle_get_cancelled();
+        }
+    }
+}
+
+/// Takes a POST body of packets; `ok` when accepted, 400 when it does not decode, 413 when it
+/// exceeds `max_payload` (both close the session).
+pub(crate) async fn post<D, B>(session: Arc<SessionShared<D>>, body: B) -> Answer
+where
+    D: Send + Sync + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let now = Instant::now();
+    let begun = session.process(|state| {
+        state.session.handle_timeout(now);
+        state.session.begin_post()
+    });
+    begun?;
+    let mut active = ActivePost {
+        session: &session,
+        finished: false,
+    };
+    let max_payload = session.lock().session.config().max_payload;
+    let collected = Limited::new(body, max_payload).collect().await;
+    active.finished = true;
+    let body = match collected {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            // As the reference server does, a body above the limit ends the session.
+            tracing::warn!(parent: &session.span, max_payload, "POST body too large; session closed");
+            session.process(|state| state.session.handle_transport_error());
+            return Err(RequestError::PayloadTooLarge);
+        }
+        Err(_) => {
+            session.lock().session.abort_post();
+            return Err(RequestError::UnreadableBody);
+        }
+    };
+    let reason = session.process(|state| {
+        state.session.finish_post(body, Instant::now());
+        state.session.close_reason()
+    });
+    if reason == Some(CloseReason::ParseError) {
+        tracing::warn!(parent: &session.span, "undecodable polling payload; session closed");
+        return Err(RequestError::UndecodablePayload);
+    }
+    Ok(plain(StatusCode::OK, "ok"))
+}
+
+/// Ends the session's POST if the request goes away before its body arrived.
+struct ActivePost<'a, D: Send + Sync + 'static> {
+    session: &'a SessionShared<D>,
+    finished: bool,
+}
+
+impl<D: Send + Sync + 'static> Drop for ActivePost<'_, D> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.session.lock().session.abort_post();
+        }
+    }
+}

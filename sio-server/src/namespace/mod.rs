@@ -1,0 +1,109 @@
+//! A namespace in this process: its consumer, its sockets, and their rooms.
+
+mod members;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sio_core::{AckId, Namespace, RawJson};
+use tokio::sync::{mpsc, watch};
+
+use crate::broadcast::{Room, Target};
+use crate::disconnect_reason::DisconnectReason;
+use crate::engine::sync::{Mutex, MutexGuard};
+use crate::event::IncomingEvent;
+use crate::socket::{Socket, SocketId};
+use members::Members;
+
+/// Starts the consumer task of a new socket.
+pub(crate) type Spawner = Box<
+    dyn Fn(
+            Socket,
+            Option<RawJson>,
+            mpsc::Receiver<Box<IncomingEvent>>,
+            watch::Receiver<Option<DisconnectReason>>,
+        ) + Send
+        + Sync,
+>;
+
+pub(crate) struct NamespaceInner {
+    pub(crate) name: Namespace,
+    pub(crate) spawner: Spawner,
+    members: Mutex<Members<Socket>>,
+    /// Ack ids of this namespace's server-to-client emits, shared by direct and broadcast emits
+    /// so they never collide on a socket.
+    next_ack: AtomicU64,
+}
+
+impl NamespaceInner {
+    pub(crate) fn new(name: Namespace, spawner: Spawner) -> Self {
+        NamespaceInner {
+            name,
+            spawner,
+            members: Mutex::new(Members::default()),
+            next_ack: AtomicU64::new(0),
+        }
+    }
+
+    fn members(&self) -> MutexGuard<'_, Members<Socket>> {
+        self.members.lock()
+    }
+
+    pub(crate) fn next_ack_id(&self) -> AckId {
+        AckId(self.next_ack.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Registers an admitted socket, in the room of its own id.
+    pub(crate) fn add(&self, socket: &Socket) {
+        self.members().add(socket.id(), socket.clone());
+    }
+
+    pub(crate) fn join(&self, id: &SocketId, room: Room) {
+        self.members().join(id, room);
+    }
+
+    pub(crate) fn leave(&self, id: &SocketId, room: &Room) {
+        self.members().leave(id, room);
+    }
+
+    pub(crate) fn remove(&self, id: &SocketId) {
+        self.members().remove(id);
+    }
+
+    pub(crate) fn rooms_of(&self, id: &SocketId) -> Vec<Room> {
+        self.members().rooms_of(id)
+    }
+
+    /// Every room with at least one socket.
+    pub(crate) fn all_rooms(&self) -> Vec<Room> {
+        self.members().all_rooms()
+    }
+
+    /// The local sockets `target` reaches, `except_socket` left out.
+    pub(crate) fn matching(
+        &self,
+        target: &Target,
+        except_socket: Option<&SocketId>,
+    ) -> Vec<Socket> {
+        self.members().matching(target, except_socket)
+    }
+
+    pub(crate) fn socket_count(&self) -> usize {
+        self.members().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NamespaceInner;
+    use sio_core::{AckId, Namespace};
+
+    #[test]
+    fn ack_ids_are_unique_within_a_namespace() {
+        let namespace = NamespaceInner::new(
+            Namespace::new("/chat".to_owned()).unwrap(),
+            Box::new(|_, _, _, _| {}),
+        );
+        let ids: Vec<AckId> = (0..3).map(|_| namespace.next_ack_id()).collect();
+        assert_eq!(ids, [AckId(0), AckId(1), AckId(2)]);
+    }
+}

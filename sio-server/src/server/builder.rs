@@ -1,0 +1,184 @@
+//! Configuring a [`Server`]: its consumers, the Socket.IO options, and the engine's.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sio_core::{DEFAULT_MAX_ATTACHMENTS, Namespace, Transport};
+
+use super::{Server, ServerInner, SocketConfig, WeakServer};
+use crate::broadcast::{ChannelLayer, InMemoryLayer};
+use crate::consumer::{self, Consumer};
+use crate::engine::{Cors, Engine, EngineBuilder};
+use crate::namespace::{NamespaceInner, Spawner};
+
+/// Builds a [`Server`]. Defaults follow the reference server: path `/socket.io/`, a 45 s connect
+/// timeout, the Engine.IO defaults of [`EngineBuilder`], and the in-memory channel layer.
+///
+/// ```
+/// use std::time::Duration;
+/// use sio_server::{Cors, Server, Transport};
+///
+/// let server = Server::builder()
+///     .path("/realtime/")
+///     .transports(&[Transport::WebSocket])
+///     .ping_interval(Duration::from_secs(10))
+///     .cors(Cors::origins(["https://chat.example"]))
+///     .build();
+/// # drop(server);
+/// ```
+#[must_use]
+pub struct ServerBuilder {
+    engine: EngineBuilder,
+    namespaces: HashMap<String, Spawner>,
+    layer: Box<dyn ChannelLayer>,
+    config: SocketConfig,
+}
+
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("engine", &self.engine)
+            .field("namespaces", &self.namespaces.keys().collect::<Vec<_>>())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ServerBuilder {
+    fn default() -> Self {
+        ServerBuilder {
+            engine: Engine::builder().path("/socket.io/"),
+            namespaces: HashMap::new(),
+            layer: Box::new(InMemoryLayer),
+            config: SocketConfig {
+                connect_timeout: Duration::from_secs(45),
+                mailbox_capacity: 256,
+                max_attachments: DEFAULT_MAX_ATTACHMENTS,
+            },
+        }
+    }
+}
+
+impl ServerBuilder {
+    /// Serves namespace `C::NAMESPACE` with a fresh `C::default()` per client.
+    pub fn consumer<C: Consumer + Default>(self) -> Self {
+        self.consumer_with(C::default)
+    }
+
+    /// Serves namespace `C::NAMESPACE` with `factory()` per client; the factory can hand each
+    /// instance shared state (a pool, a cache).
+    ///
+    /// # Panics
+    ///
+    /// If `C::NAMESPACE` is not a valid namespace, or already has a consumer.
+    pub fn consumer_with<C, F>(mut self, factory: F) -> Self
+    where
+        C: Consumer,
+        F: Fn() -> C + Send + Sync + 'static,
+    {
+        if let Err(error) = sio_core::validate_namespace(C::NAMESPACE) {
+            panic!("invalid consumer namespace: {error}");
+        }
+        let spawner: Spawner = Box::new(move |socket, auth, events, disconnected| {
+            tokio::spawn(consumer::run(factory(), socket, auth, events, disconnected));
+        });
+        let previous = self.namespaces.insert(C::NAMESPACE.to_owned(), spawner);
+        assert!(
+            previous.is_none(),
+            "namespace `{}` has two consumers",
+            C::NAMESPACE
+        );
+        self
+    }
+
+    /// How long a new connection may take to join a namespace before it is closed (default
+    /// 45 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// How many events may wait for a socket's handler (default 256). A client that sends faster
+    /// than its handlers run is disconnected with
+    /// [`DisconnectReason::MailboxFull`](crate::DisconnectReason::MailboxFull)
+    /// rather than slowing its connection's reading, which would stall its heartbeat.
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.config.mailbox_capacity = capacity.max(1);
+        self
+    }
+
+    /// The most binary attachments one packet may announce (default 64).
+    pub fn max_attachments(mut self, max: usize) -> Self {
+        self.config.max_attachments = max;
+        self
+    }
+
+    /// The channel layer broadcasts go through (default: this process only).
+    pub fn channel_layer(mut self, layer: impl ChannelLayer) -> Self {
+        self.layer = Box::new(layer);
+        self
+    }
+
+    /// The request path (default `/socket.io/`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.engine = self.engine.path(path);
+        self
+    }
+
+    /// How often the server pings (default 25 s).
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.engine = self.engine.ping_interval(interval);
+        self
+    }
+
+    /// How long the server waits for a pong (default 20 s).
+    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
+        self.engine = self.engine.ping_timeout(timeout);
+        self
+    }
+
+    /// The largest polling body or WebSocket message (default 1,000,000 bytes).
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.engine = self.engine.max_payload(bytes);
+        self
+    }
+
+    /// The transports clients may use (default both).
+    pub fn transports(mut self, transports: &[Transport]) -> Self {
+        self.engine = self.engine.transports(transports);
+        self
+    }
+
+    /// Cross-origin rules for browsers (default none).
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.engine = self.engine.cors(cors);
+        self
+    }
+
+    /// Any other engine option.
+    pub fn engine(mut self, configure: impl FnOnce(EngineBuilder) -> EngineBuilder) -> Self {
+        self.engine = configure(self.engine);
+        self
+    }
+
+    /// Builds the server.
+    pub fn build(self) -> Server {
+        let namespaces = self
+            .namespaces
+            .into_iter()
+            .filter_map(|(name, spawner)| {
+                let namespace = Namespace::new(name.clone()).ok()?;
+                Some((name, Arc::new(NamespaceInner::new(namespace, spawner))))
+            })
+            .collect();
+        let engine = self.engine.build_cyclic(|engine| {
+            let this = WeakServer { engine };
+            ServerInner::new(namespaces, self.layer, self.config, this)
+        });
+        let server = Server { engine };
+        let inner = server.inner();
+        inner.layer.start(&inner.local);
+        server
+    }
+}

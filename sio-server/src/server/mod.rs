@@ -1,0 +1,272 @@
+//! The Socket.IO server: namespaces of consumers over one Engine.IO engine.
+//!
+//! Ownership runs one way: a [`Server`] handle is the engine, the engine owns its handler (the
+//! server's state, [`ServerInner`]), and that state reaches back to the engine only through a
+//! weak handle. Dropping the last handle, once every connection is closed, frees everything.
+
+mod builder;
+mod service;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sio_core::{AckId, EncodedPacket, Namespace, PacketEncoder};
+use tokio::net::TcpListener;
+
+use crate::args::{EmitArgs, EmitArgsDyn};
+use crate::broadcast::{BroadcastOperator, ChannelLayer, LocalSockets, Room, Target};
+use crate::disconnect_reason::DisconnectReason;
+use crate::engine::sync::{Mutex, MutexGuard};
+use crate::engine::{Engine, EngineStats, WeakEngine};
+use crate::namespace::NamespaceInner;
+use crate::socket::{EmitError, Socket, SocketId};
+
+pub use builder::ServerBuilder;
+pub use service::ServerService;
+
+/// Settings of the Socket.IO layer.
+#[derive(Debug, Clone)]
+pub(crate) struct SocketConfig {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) mailbox_capacity: usize,
+    pub(crate) max_attachments: usize,
+}
+
+/// The state of a server, owned by its engine as the engine's handler.
+pub(crate) struct ServerInner {
+    pub(crate) namespaces: HashMap<String, std::sync::Arc<NamespaceInner>>,
+    pub(crate) layer: Box<dyn ChannelLayer>,
+    /// This server's sockets as its channel layer sees them; also the server's weak handle to
+    /// itself.
+    pub(crate) local: LocalSockets,
+    pub(crate) config: SocketConfig,
+    /// Sockets by id, across namespaces, for server-wide lookups.
+    sockets: Mutex<HashMap<SocketId, Socket>>,
+    packets_encoded: AtomicU64,
+}
+
+impl fmt::Debug for ServerInner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("namespaces", &self.namespaces.keys().collect::<Vec<_>>())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counts of a server, from [`Server::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ServerStats {
+    /// The Engine.IO sessions.
+    pub engine: EngineStats,
+    /// Sockets connected now, over all namespaces.
+    pub sockets: usize,
+    /// Event packets encoded since the start: a broadcast counts once, whatever its recipients.
+    pub packets_encoded: u64,
+}
+
+/// A Socket.IO server: namespaces of [`Consumer`](crate::Consumer)s over Engine.IO. Cheap to
+/// clone; reachable from every socket with [`Socket::server`], and usable from any task.
+///
+/// ```no_run
+/// use sio_server::{Consumer, HandlerError, IncomingEvent, Server, Socket};
+///
+/// #[derive(Default)]
+/// struct Chat;
+///
+/// impl Consumer for Chat {
+///     const NAMESPACE: &'static str = "/chat";
+///     async fn on_event(&mut self, socket: &Socket, event: IncomingEvent) -> Result<(), HandlerError> {
+///         let text: String = event.arg(0)?;
+///         socket.server().of("/chat").emit("chat_message", &text)?;
+///         Ok(())
+///     }
+/// }
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let server = Server::builder().consumer::<Chat>().build();
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// server.serve(listener).await
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Server {
+    engine: Engine<ServerInner>,
+}
+
+/// A [`Server`] that does not keep it alive, from [`Server::downgrade`]: for a task that should
+/// end with the server rather than hold it.
+///
+/// ```
+/// let server = sio_server::Server::builder().build();
+/// let weak = server.downgrade();
+/// assert!(weak.upgrade().is_some());
+/// drop(server);
+/// assert!(weak.upgrade().is_none());
+/// ```
+#[derive(Clone)]
+pub struct WeakServer {
+    engine: WeakEngine<ServerInner>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.inner(), f)
+    }
+}
+
+impl fmt::Debug for WeakServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakServer").finish_non_exhaustive()
+    }
+}
+
+impl WeakServer {
+    /// The server, if it is still alive.
+    pub fn upgrade(&self) -> Option<Server> {
+        self.engine.upgrade().map(|engine| Server { engine })
+    }
+}
+
+impl ServerInner {
+    pub(crate) fn new(
+        namespaces: HashMap<String, std::sync::Arc<NamespaceInner>>,
+        layer: Box<dyn ChannelLayer>,
+        config: SocketConfig,
+        this: WeakServer,
+    ) -> Self {
+        ServerInner {
+            namespaces,
+            layer,
+            local: LocalSockets { server: this },
+            config,
+            sockets: Mutex::new(HashMap::new()),
+            packets_encoded: AtomicU64::new(0),
+        }
+    }
+
+    /// A handle to this server, unless it is being dropped.
+    pub(crate) fn handle(&self) -> Option<Server> {
+        self.local.server.upgrade()
+    }
+
+    pub(crate) fn namespace(&self, name: &str) -> Option<&std::sync::Arc<NamespaceInner>> {
+        self.namespaces.get(name)
+    }
+
+    pub(crate) fn encode_event(
+        &self,
+        namespace: &Namespace,
+        ack: Option<AckId>,
+        event: &str,
+        data: &dyn EmitArgsDyn,
+    ) -> Result<EncodedPacket, EmitError> {
+        let mut packet = PacketEncoder::event(namespace, ack, event);
+        data.write_args_dyn(&mut packet)?;
+        self.packets_encoded.fetch_add(1, Ordering::Relaxed);
+        Ok(packet.finish())
+    }
+
+    pub(crate) fn remember_socket(&self, socket: &Socket) {
+        self.sockets_map()
+            .insert(socket.id().clone(), socket.clone());
+    }
+
+    pub(crate) fn forget_socket(&self, socket: &Socket) {
+        self.sockets_map().remove(socket.id());
+    }
+
+    fn sockets_map(&self) -> MutexGuard<'_, HashMap<SocketId, Socket>> {
+        self.sockets.lock()
+    }
+}
+
+impl Server {
+    /// Starts configuring a server.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    pub(crate) fn inner(&self) -> &ServerInner {
+        self.engine.handler()
+    }
+
+    /// The HTTP service to mount (at `/socket.io/` unless configured otherwise).
+    pub fn service(&self) -> ServerService {
+        ServerService::new(self.engine.clone())
+    }
+
+    /// Serves the server on every connection `listener` accepts.
+    pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
+        crate::engine::serve(listener, self.engine.clone()).await
+    }
+
+    /// A handle that does not keep the server alive.
+    pub fn downgrade(&self) -> WeakServer {
+        WeakServer {
+            engine: self.engine.downgrade(),
+        }
+    }
+
+    /// The sockets of `namespace`, to broadcast to or act on. An unknown or invalid namespace
+    /// selects nothing.
+    pub fn of(&self, namespace: &str) -> BroadcastOperator {
+        BroadcastOperator::new(
+            self.clone(),
+            Namespace::new(namespace.to_owned()).ok(),
+            Target::default(),
+        )
+    }
+
+    pub(crate) fn of_namespace(&self, namespace: &NamespaceInner) -> BroadcastOperator {
+        BroadcastOperator::new(
+            self.clone(),
+            Some(namespace.name.clone()),
+            Target::default(),
+        )
+    }
+
+    /// The sockets of the main namespace `/` in `room`.
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.of("/").to(room)
+    }
+
+    /// The sockets of the main namespace `/` not in `room`.
+    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.of("/").except(room)
+    }
+
+    /// Sends an event to every socket of the main namespace `/`.
+    pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
+        self.of("/").emit(event, data)
+    }
+
+    /// A socket of this process by id.
+    pub fn socket(&self, id: &str) -> Option<Socket> {
+        self.inner().sockets_map().get(&SocketId::from(id)).cloned()
+    }
+
+    /// Counts of sessions, sockets and encoded packets.
+    pub fn stats(&self) -> ServerStats {
+        let inner = self.inner();
+        ServerStats {
+            engine: self.engine.stats(),
+            sockets: inner.namespaces.values().map(|n| n.socket_count()).sum(),
+            packets_encoded: inner.packets_encoded.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Disconnects every socket with [`DisconnectReason::ServerShuttingDown`] and closes every
+    /// connection. The server still accepts new ones until the listener is dropped.
+    pub fn shutdown(&self) {
+        let sockets: Vec<Socket> = self.inner().sockets_map().values().cloned().collect();
+        for socket in sockets {
+            socket.close(DisconnectReason::ServerShuttingDown, true);
+        }
+        self.engine.close_all();
+        self.inner().layer.shutdown();
+    }
+}

@@ -1,0 +1,139 @@
+//! What a socket sends its client: events, acks, and the acks it waits for.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use sio_core::{AckId, EncodedPacket, PacketEncoder};
+use thiserror::Error;
+use tokio::sync::oneshot;
+use tracing::debug;
+
+use super::{Phase, Socket};
+use crate::ack::{AckError, AckResponse};
+use crate::args::{EmitArgs, EmitArgsDyn};
+use crate::engine::SendError;
+
+/// Why an emit did not go out.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EmitError {
+    /// The socket is disconnected.
+    #[error("the socket is disconnected")]
+    Disconnected,
+    /// The client is not reading: its outgoing queue is full.
+    #[error("the client is not reading: its outgoing queue is full")]
+    QueueFull,
+    /// An argument does not serialize.
+    #[error(transparent)]
+    Encode(#[from] sio_core::EncodeError),
+}
+
+impl Socket {
+    /// Sends an event to this client. See [`EmitArgs`] for how `data` becomes arguments.
+    pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
+        let packet =
+            self.inner
+                .server
+                .inner()
+                .encode_event(self.namespace(), None, event, &data)?;
+        self.send_packet(&packet)
+    }
+
+    /// Sends an event and waits up to `timeout` for the client's ack; its first argument is
+    /// deserialized into `R`.
+    pub async fn emit_with_ack<R: DeserializeOwned>(
+        &self,
+        event: &str,
+        data: impl EmitArgs,
+        timeout: Duration,
+    ) -> Result<R, AckError> {
+        self.emit_with_ack_response(event, data, timeout)
+            .await?
+            .get(0)
+    }
+
+    /// Sends an event and waits up to `timeout` for the client's ack, with all its arguments.
+    pub async fn emit_with_ack_response(
+        &self,
+        event: &str,
+        data: impl EmitArgs,
+        timeout: Duration,
+    ) -> Result<AckResponse, AckError> {
+        let id = self.inner.namespace.next_ack_id();
+        let packet =
+            self.inner
+                .server
+                .inner()
+                .encode_event(self.namespace(), Some(id), event, &data)?;
+        let reply = self.expect_ack(id);
+        self.send_packet(&packet)?;
+        self.await_ack(id, reply, timeout).await
+    }
+
+    pub(crate) fn expect_ack(&self, id: AckId) -> oneshot::Receiver<AckResponse> {
+        let (sender, receiver) = oneshot::channel();
+        self.inner.acks.lock().insert(id.0, sender);
+        receiver
+    }
+
+    pub(crate) async fn await_ack(
+        &self,
+        id: AckId,
+        reply: oneshot::Receiver<AckResponse>,
+        timeout: Duration,
+    ) -> Result<AckResponse, AckError> {
+        match tokio::time::timeout(timeout, reply).await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(_)) => Err(AckError::Disconnected),
+            Err(_) => {
+                self.inner.acks.lock().remove(&id.0);
+                Err(AckError::Timeout)
+            }
+        }
+    }
+
+    /// An ACK arrived from the client.
+    pub(crate) fn resolve_ack(&self, id: AckId, response: AckResponse) {
+        let waiting = self.inner.acks.lock().remove(&id.0);
+        match waiting {
+            Some(sender) => {
+                let _ = sender.send(response);
+            }
+            None => debug!(ack = id.0, "ack for no pending emit (late or unknown)"),
+        }
+    }
+
+    pub(crate) fn send_ack(&self, id: AckId, reply: &dyn EmitArgsDyn) -> Result<(), EmitError> {
+        let mut packet = PacketEncoder::ack(self.namespace(), id);
+        reply.write_args_dyn(&mut packet)?;
+        self.send_packet(&packet.finish())
+    }
+
+    /// Queues a packet: held while `connect` runs, dropped once disconnected.
+    pub(crate) fn send_packet(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
+        let mut phase = self.inner.phase.lock();
+        match &mut *phase {
+            Phase::Connecting { held, .. } => {
+                held.push(packet.clone());
+                Ok(())
+            }
+            Phase::Connected => {
+                drop(phase);
+                self.write(packet)
+            }
+            Phase::Disconnected => Err(EmitError::Disconnected),
+        }
+    }
+
+    pub(super) fn write(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
+        for frame in packet.frames() {
+            self.inner
+                .connection
+                .send_frame(frame)
+                .map_err(|error| match error {
+                    SendError::Closed => EmitError::Disconnected,
+                    SendError::QueueFull => EmitError::QueueFull,
+                })?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,71 @@
+//! How a socket is admitted, refused and ended.
+
+use sio_core::{RawJson, SocketPacket};
+use tracing::debug;
+
+use super::{Phase, Socket};
+use crate::consumer::ConnectError;
+use crate::disconnect_reason::DisconnectReason;
+
+impl Socket {
+    /// Admits the socket after `connect` accepted: answers CONNECT, sends what `connect` emitted,
+    /// applies its joins.
+    pub(crate) fn admit(&self) {
+        let mut phase = self.inner.phase.lock();
+        let Phase::Connecting { held, rooms } = std::mem::replace(&mut *phase, Phase::Connected)
+        else {
+            return;
+        };
+        let reply = SocketPacket::Connect {
+            namespace: self.namespace().clone(),
+            data: RawJson::from_value(&serde_json::json!({ "sid": self.inner.id.as_str() })).ok(),
+        };
+        let _ = self.inner.connection.send_frame(reply.encode());
+        self.inner.namespace.add(self);
+        for room in rooms {
+            self.inner.namespace.join(&self.inner.id, room);
+        }
+        // Still under the lock, so nothing sent meanwhile overtakes what `connect` emitted.
+        for packet in held {
+            let _ = self.write(&packet);
+        }
+        drop(phase);
+        debug!(socket = %self.inner.id, namespace = %self.namespace(), "socket connected");
+    }
+
+    /// Refuses the socket: CONNECT_ERROR, and no trace left.
+    pub(crate) fn refuse(&self, error: &ConnectError) {
+        *self.inner.phase.lock() = Phase::Disconnected;
+        let packet = SocketPacket::ConnectError {
+            namespace: self.namespace().clone(),
+            data: error.payload(),
+        };
+        let _ = self.inner.connection.send_frame(packet.encode());
+        self.inner.server.inner().forget_socket(self);
+        self.connection().data().forget(self);
+    }
+
+    /// Ends the socket once: leaves every room, fails pending acks, tells the consumer task.
+    pub(crate) fn close(&self, reason: DisconnectReason, tell_client: bool) {
+        let was = std::mem::replace(&mut *self.inner.phase.lock(), Phase::Disconnected);
+        if matches!(was, Phase::Disconnected) {
+            return;
+        }
+        if tell_client {
+            let packet = SocketPacket::Disconnect {
+                namespace: self.namespace().clone(),
+            };
+            let _ = self.inner.connection.send_frame(packet.encode());
+        }
+        self.inner.namespace.remove(&self.inner.id);
+        self.inner.server.inner().forget_socket(self);
+        self.connection().data().forget(self);
+        self.inner.acks.lock().clear();
+        self.inner.disconnect.send_replace(Some(reason));
+        debug!(socket = %self.inner.id, reason = reason.as_str(), "socket disconnected");
+    }
+
+    pub(crate) fn disconnect_reason(&self) -> Option<DisconnectReason> {
+        *self.inner.disconnect.borrow()
+    }
+}

@@ -1,0 +1,203 @@
+//! A client's connection to one namespace.
+
+mod emit;
+mod id;
+mod lifecycle;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use sio_core::{EncodedPacket, Namespace, RawJson};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::ack::AckResponse;
+use crate::broadcast::{BroadcastOperator, Room};
+use crate::client::Client;
+use crate::disconnect_reason::DisconnectReason;
+use crate::engine::sync::Mutex;
+use crate::engine::{Connection, HandshakeInfo};
+use crate::event::IncomingEvent;
+use crate::namespace::NamespaceInner;
+use crate::server::Server;
+
+pub use emit::EmitError;
+pub use id::SocketId;
+
+/// Where a socket stands: admitted or not yet.
+#[derive(Debug)]
+enum Phase {
+    /// `connect` is running: emits and joins wait for its answer.
+    Connecting {
+        held: Vec<EncodedPacket>,
+        rooms: Vec<Room>,
+    },
+    Connected,
+    Disconnected,
+}
+
+pub(crate) struct SocketInner {
+    id: SocketId,
+    pub(crate) namespace: Arc<NamespaceInner>,
+    connection: Connection<Client>,
+    server: Server,
+    phase: Mutex<Phase>,
+    acks: Mutex<HashMap<u64, oneshot::Sender<AckResponse>>>,
+    state: Mutex<http::Extensions>,
+    pub(crate) mailbox: mpsc::Sender<Box<IncomingEvent>>,
+    disconnect: watch::Sender<Option<DisconnectReason>>,
+    auth: Option<RawJson>,
+}
+
+/// A client's connection to one namespace. Cheap to clone.
+#[derive(Clone)]
+pub struct Socket {
+    pub(crate) inner: Arc<SocketInner>,
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.inner.id)
+            .field("namespace", &self.inner.namespace.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Socket {
+    pub(crate) fn new(
+        namespace: Arc<NamespaceInner>,
+        connection: Connection<Client>,
+        server: Server,
+        mailbox: mpsc::Sender<Box<IncomingEvent>>,
+        auth: Option<RawJson>,
+    ) -> (Socket, watch::Receiver<Option<DisconnectReason>>) {
+        let (disconnect, disconnected) = watch::channel(None);
+        let socket = Socket {
+            inner: Arc::new(SocketInner {
+                id: SocketId::random(),
+                namespace,
+                connection,
+                server,
+                phase: Mutex::new(Phase::Connecting {
+                    held: Vec::new(),
+                    rooms: Vec::new(),
+                }),
+                acks: Mutex::new(HashMap::new()),
+                state: Mutex::new(http::Extensions::new()),
+                mailbox,
+                disconnect,
+                auth,
+            }),
+        };
+        (socket, disconnected)
+    }
+
+    /// The socket id, random; the socket is always in the room of this name.
+    pub fn id(&self) -> &SocketId {
+        &self.inner.id
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &Namespace {
+        &self.inner.namespace.name
+    }
+
+    /// The HTTP request that opened the connection (headers, query, remote address).
+    pub fn handshake(&self) -> &HandshakeInfo {
+        self.inner.connection.handshake()
+    }
+
+    /// The auth payload the client sent with its CONNECT, if any.
+    pub fn auth(&self) -> Option<&RawJson> {
+        self.inner.auth.as_ref()
+    }
+
+    /// The server, for broadcasts and server-wide operations.
+    pub fn server(&self) -> Server {
+        self.inner.server.clone()
+    }
+
+    /// Whether the socket is still connected (or still connecting).
+    pub fn is_connected(&self) -> bool {
+        !matches!(*self.inner.phase.lock(), Phase::Disconnected)
+    }
+
+    /// Keeps a value of type `T` with the socket, replacing the previous one.
+    pub fn insert<T: Clone + Send + Sync + 'static>(&self, value: T) {
+        self.inner.state.lock().insert(value);
+    }
+
+    /// The value of type `T` kept with the socket, cloned.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.inner.state.lock().get::<T>().cloned()
+    }
+
+    /// Joins `room`; while `connect` runs, the join waits for the acceptance.
+    pub async fn join(&self, room: impl Into<Room>) {
+        self.join_now(room.into());
+    }
+
+    pub(crate) fn join_now(&self, room: Room) {
+        let mut phase = self.inner.phase.lock();
+        match &mut *phase {
+            Phase::Connecting { rooms, .. } => rooms.push(room),
+            Phase::Connected => self.inner.namespace.join(&self.inner.id, room),
+            Phase::Disconnected => {}
+        }
+    }
+
+    /// Leaves `room`.
+    pub async fn leave(&self, room: impl Into<Room>) {
+        self.leave_now(&room.into());
+    }
+
+    pub(crate) fn leave_now(&self, room: &Room) {
+        let mut phase = self.inner.phase.lock();
+        match &mut *phase {
+            Phase::Connecting { rooms, .. } => rooms.retain(|r| r != room),
+            Phase::Connected => self.inner.namespace.leave(&self.inner.id, room),
+            Phase::Disconnected => {}
+        }
+    }
+
+    /// Leaves every room but its own.
+    pub async fn leave_all(&self) {
+        for room in self.rooms() {
+            if room.as_str() != self.inner.id.as_str() {
+                self.leave_now(&room);
+            }
+        }
+    }
+
+    /// The rooms the socket is in, its own included.
+    pub fn rooms(&self) -> Vec<Room> {
+        match &*self.inner.phase.lock() {
+            Phase::Connecting { rooms, .. } => rooms.clone(),
+            Phase::Connected => self.inner.namespace.rooms_of(&self.inner.id),
+            Phase::Disconnected => Vec::new(),
+        }
+    }
+
+    /// Broadcasts to every socket of the namespace but this one.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        self.inner
+            .server
+            .of_namespace(&self.inner.namespace)
+            .except(&self.inner.id)
+    }
+
+    /// Broadcasts to the sockets in `room`, this one left out.
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.broadcast().to(room)
+    }
+
+    /// Disconnects the socket from its namespace; the client is told.
+    pub fn disconnect(&self) {
+        self.close(DisconnectReason::ServerNamespaceDisconnect, true);
+    }
+
+    pub(crate) fn connection(&self) -> &Connection<Client> {
+        &self.inner.connection
+    }
+}
