@@ -45,6 +45,8 @@ mod serve;
 mod service;
 mod session;
 pub(crate) mod sync;
+#[cfg(test)]
+mod tests;
 mod transport;
 
 pub use builder::EngineBuilder;

@@ -218,12 +218,15 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         };
         if draining {
             // What the server queued before closing (its `close` packet last) waits for the
-            // client's next GET, for at most a ping timeout.
-            let session = connection.shared.clone();
-            let grace = session.lock().session.config().ping_timeout;
+            // client's next GET, for at most a ping timeout. The wait holds the session weakly:
+            // once that GET drained it, nothing keeps it (or its engine) alive.
+            let session = Arc::downgrade(&connection.shared);
+            let grace = self.lock().session.config().ping_timeout;
             tokio::spawn(async move {
                 tokio::time::sleep(grace).await;
-                session.forget();
+                if let Some(session) = session.upgrade() {
+                    session.forget();
+                }
             });
         } else {
             self.engine.registry().remove(&self.sid, transport);

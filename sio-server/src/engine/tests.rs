@@ -1,0 +1,124 @@
+//! The engine driven in-process, request by request, with no network: the session registry
+//! and its counts, and an engine that frees itself and its sessions once dropped.
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use sio_core::Transport;
+
+use crate::engine::{Connection, Engine, EngineStats, Message};
+
+fn echo() -> Engine<fn(&Connection, Message)> {
+    fn echo(connection: &Connection, message: Message) {
+        let _ = connection.send(message);
+    }
+    Engine::builder().build(echo as fn(&Connection, Message))
+}
+
+async fn request<H: crate::engine::EngineHandler>(
+    engine: &Engine<H>,
+    method: &str,
+    query: &str,
+    body: &'static str,
+) -> (StatusCode, String) {
+    let request = Request::builder()
+        .method(method)
+        .uri(format!("/engine.io/?EIO=4&transport=polling{query}"))
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .unwrap();
+    let response = engine.handle(request).await;
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+/// Opens a polling session and returns its sid.
+async fn handshake<H: crate::engine::EngineHandler>(engine: &Engine<H>) -> String {
+    let (status, body) = request(engine, "GET", "", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let open: serde_json::Value = serde_json::from_str(body.strip_prefix('0').unwrap()).unwrap();
+    open["sid"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_registry_counts_sessions_and_ids_are_unique() {
+    let engine = echo();
+    let first = handshake(&engine).await;
+    let second = handshake(&engine).await;
+    assert_ne!(first, second);
+    assert_eq!(first.len(), 24, "144 bits, URL-safe base64");
+    let open = EngineStats {
+        open: 2,
+        polling: 2,
+        websocket: 0,
+        opened_total: 2,
+        closed_total: 0,
+    };
+    assert_eq!(engine.stats(), open);
+    assert!(engine.inner.registry.get(&first).is_some());
+
+    // The client closes one: its session leaves the registry at once.
+    let (status, _) = request(&engine, "POST", &format!("&sid={first}"), "1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(engine.inner.registry.get(&first).is_none());
+    let (status, body) = request(&engine, "GET", &format!("&sid={first}"), "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::BAD_REQUEST, "unknown session id")
+    );
+    assert_eq!(
+        engine.stats(),
+        EngineStats {
+            open: 1,
+            polling: 1,
+            closed_total: 1,
+            ..open
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_upgrade_moves_a_session_between_counts() {
+    let engine = echo();
+    let sid = handshake(&engine).await;
+    engine.inner.registry.upgraded();
+    let stats = engine.stats();
+    assert_eq!((stats.polling, stats.websocket), (0, 1));
+    engine.inner.registry.remove(
+        &engine.inner.registry.get(&sid).unwrap().sid.clone(),
+        Transport::WebSocket,
+    );
+    assert_eq!(engine.stats().open, 0);
+    assert_eq!(engine.stats().websocket, 0);
+}
+
+/// Waits up to a second for a weak pointer to die.
+async fn freed<T>(weak: &Weak<T>) -> bool {
+    let start = Instant::now();
+    while weak.strong_count() > 0 {
+        if start.elapsed() > Duration::from_secs(1) {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
+}
+
+#[tokio::test]
+async fn a_closed_and_dropped_engine_frees_itself_and_its_sessions() {
+    let engine = echo();
+    let sid = handshake(&engine).await;
+    let session = Arc::downgrade(&engine.inner.registry.get(&sid).unwrap());
+    let inner = Arc::downgrade(&engine.inner);
+
+    engine.close_all();
+    // The client's next GET carries the close packet, the last of the session's output.
+    let (status, body) = request(&engine, "GET", &format!("&sid={sid}"), "").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "1"));
+    drop(engine);
+    assert!(freed(&session).await, "the session outlived its engine");
+    assert!(freed(&inner).await, "the engine outlived its last handle");
+}
