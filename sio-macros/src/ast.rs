@@ -5,48 +5,67 @@ use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Expr, FnArg, ImplItem, ImplItemFn, ItemImpl, Lit, LitStr, Meta, Type, TypePath,
-    TypeReference,
+    Attribute, Expr, ExprLit, FnArg, ImplItem, ImplItemFn, ItemImpl, Lit, LitStr, Meta, Type,
+    TypePath, TypeReference,
 };
 
 /// What `#[consumer(...)]` says.
 pub(crate) struct Args {
     pub(crate) namespace: Option<LitStr>,
+    /// Whether a `namespace` key was written, valid or not (a wrong one is reported once).
+    pub(crate) namespace_written: bool,
 }
 
 impl Args {
+    /// Parses `namespace = "/..."`; an unknown or repeated key, or a namespace that is not a
+    /// string literal, is an error on its own token, and parsing goes on to report the rest.
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Vec<syn::Error>) -> Args {
-        let mut namespace = None;
-        let parser = syn::punctuated::Punctuated::<Meta, syn::Token![,]>::parse_terminated;
-        match parser.parse2(tokens) {
-            Ok(metas) => {
-                for meta in metas {
-                    match &meta {
-                        Meta::NameValue(pair) if pair.path.is_ident("namespace") => {
-                            match &pair.value {
-                                Expr::Lit(lit) => match &lit.lit {
-                                    Lit::Str(value) => namespace = Some(value.clone()),
-                                    other => errors.push(syn::Error::new_spanned(
-                                        other,
-                                        "the namespace must be a string literal, such as `\"/chat\"`",
-                                    )),
-                                },
-                                other => errors.push(syn::Error::new_spanned(
-                                    other,
-                                    "the namespace must be a string literal, such as `\"/chat\"`",
-                                )),
-                            }
+        let mut namespace: Option<LitStr> = None;
+        let mut namespace_written = false;
+        let parser = syn::meta::parser(|meta| {
+            if meta.path.is_ident("namespace") {
+                namespace_written = true;
+                let value: Expr = meta.value()?.parse()?;
+                match value {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(literal),
+                        ..
+                    }) => {
+                        if namespace.is_some() {
+                            errors.push(syn::Error::new_spanned(
+                                &meta.path,
+                                "duplicate `namespace`: a consumer serves one namespace",
+                            ));
+                        } else {
+                            namespace = Some(literal);
                         }
-                        other => errors.push(syn::Error::new_spanned(
-                            other,
-                            "unknown `#[consumer]` argument; expected `namespace = \"/...\"`",
-                        )),
                     }
+                    other => errors.push(syn::Error::new_spanned(
+                        other,
+                        "the namespace must be a string literal, such as `\"/chat\"`",
+                    )),
                 }
+                return Ok(());
             }
-            Err(error) => errors.push(error),
+            errors.push(syn::Error::new_spanned(
+                &meta.path,
+                "unknown `#[consumer]` argument; expected `namespace = \"/...\"`",
+            ));
+            // Skip its value, whatever its form, to report what follows.
+            if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<Expr>()?;
+            } else if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                meta.input.parse::<proc_macro2::Group>()?;
+            }
+            Ok(())
+        });
+        if let Err(error) = parser.parse2(tokens) {
+            errors.push(error);
         }
-        Args { namespace }
+        Args {
+            namespace,
+            namespace_written,
+        }
     }
 }
 

@@ -72,7 +72,11 @@ fn generate(model: &Model) -> TokenStream {
             let call = quote_spanned!(ident.span()=>
                 ::sio::__private::assert_send(Self::#ident(self, socket, event))
             );
-            quote!(::sio::__private::HandlerOutput::into_handler_result(#call.await))
+            let (output, value) = handler_output(method);
+            quote!({
+                let #value = #call.await;
+                #output(#value)
+            })
         }
         None => quote!(::core::result::Result::Ok(())),
     };
@@ -138,14 +142,37 @@ fn event_call(method: &Method) -> TokenStream {
     let call = quote_spanned!(ident.span()=>
         ::sio::__private::assert_send(Self::#ident(self, socket, #(#values),*))
     );
+    let (output, value) = handler_output(method);
     quote!({
         #(#decodes)*
-        ::sio::__private::HandlerOutput::into_handler_result(#call.await)
+        let #value = #call.await;
+        #output(#value)
     })
+}
+
+/// The function that turns what a handler returned into the runtime's result, and the name of
+/// the returned value, both spanned on the handler's return type so that an unsupported one is
+/// reported there.
+fn handler_output(method: &Method) -> (TokenStream, TokenStream) {
+    let span = return_span(method);
+    (
+        quote_spanned!(span=> ::sio::__private::HandlerOutput::into_handler_result),
+        quote_spanned!(span=> __sio_returned),
+    )
+}
+
+fn return_span(method: &Method) -> proc_macro2::Span {
+    match &method.output {
+        syn::ReturnType::Type(_, ty) => ty.span(),
+        syn::ReturnType::Default => method.ident.span(),
+    }
 }
 
 fn connect_fn(method: &Method) -> TokenStream {
     let ident = &method.ident;
+    let span = return_span(method);
+    let output = quote_spanned!(span=> ::sio::__private::ConnectOutput::into_connect_result);
+    let value = quote_spanned!(span=> __sio_returned);
     let body = match method.params.get(1).map(|p| &p.kind) {
         Some(Param::Value(auth_ty)) => {
             let decode = quote_spanned!(auth_ty.span()=>
@@ -156,7 +183,8 @@ fn connect_fn(method: &Method) -> TokenStream {
             );
             quote!(
                 let __sio_auth = #decode;
-                #call.await
+                let #value = #call.await;
+                #output(#value)
             )
         }
         _ => {
@@ -165,7 +193,8 @@ fn connect_fn(method: &Method) -> TokenStream {
             );
             quote!(
                 let _ = auth;
-                #call.await
+                let #value = #call.await;
+                #output(#value)
             )
         }
     };

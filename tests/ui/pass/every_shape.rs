@@ -100,10 +100,52 @@ impl Minimal {
     }
 }
 
+/// Return types are checked by type, not by their tokens: an alias works.
+type Admission = Result<(), ConnectError>;
+type Outcome = sio::Result<()>;
+
+#[derive(Default)]
+struct Aliased;
+
+#[consumer(namespace = "/aliased")]
+impl Aliased {
+    async fn connect(&mut self, _socket: &Socket) -> Admission {
+        Ok(())
+    }
+
+    #[event("say")]
+    async fn say(&mut self, _socket: &Socket, _text: String) -> Outcome {
+        Ok(())
+    }
+}
+
+/// A `connect` that admits everyone returns nothing; one that refuses can fail with any error
+/// that converts into a `ConnectError`, such as an emit's.
+#[derive(Default)]
+struct Open;
+
+#[consumer(namespace = "/open")]
+impl Open {
+    async fn connect(&mut self, _socket: &Socket) {}
+}
+
+#[derive(Default)]
+struct Greeting;
+
+#[consumer(namespace = "/greeting")]
+impl Greeting {
+    async fn connect(&mut self, socket: &Socket) -> Result<(), sio::EmitError> {
+        socket.emit("hello", "you")
+    }
+}
+
 fn main() {
     let _ = Chat::default().count();
     let _server = sio::Server::builder()
         .consumer::<Chat>()
         .consumer::<Minimal>()
+        .consumer::<Aliased>()
+        .consumer::<Open>()
+        .consumer::<Greeting>()
         .build();
 }
