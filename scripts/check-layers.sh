@@ -2,24 +2,29 @@
 # The Engine.IO layer stands alone: files under sio-server/src/engine/ may name only
 # `crate::engine::…`, `sio_core` and external crates, never the Socket.IO layer above them (the
 # root's re-exports included). Prints each offending line and fails if there is one.
+#
+# The rules it enforces, stricter than the compiler's view of "inside engine/":
+# - every `crate::` is followed by `engine` (`crate::{engine::a, b}` fails: write
+#   `crate::engine::{a, b}`);
+# - `super::` never appears in engine/mod.rs, and `super::super` nowhere under engine/ (write
+#   `crate::engine::…` instead), so no relative path can climb out of engine/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 engine=sio-server/src/engine
 status=0
 
-# Every `crate::` path that does not go through `crate::engine`, in code and in doc links alike.
-offending=$(grep -rnoE '\bcrate::[A-Za-z_]+' "$engine" | grep -vE ':crate::engine$' || true)
+# Every `crate::` path that does not go on with `engine`, in code and in doc links alike.
+offending=$(grep -rnoE '\bcrate::(\{|[A-Za-z_]+)' "$engine" | grep -vE ':crate::engine$' || true)
 if [ -n "$offending" ]; then
-  echo "error: the engine layer names paths outside crate::engine:" >&2
+  echo 'error: the engine layer names paths outside crate::engine:' >&2
   echo "$offending" >&2
   status=1
 fi
 
-# `super::` must not climb out of engine/ either.
-climbing=$( (grep -HnE '\bsuper::' "$engine/mod.rs" || true; grep -rnE '\bsuper::super::' "$engine" || true) )
+climbing=$( (grep -HnE '\bsuper::' "$engine/mod.rs" || true; grep -rnE '\bsuper::super\b' "$engine" || true) )
 if [ -n "$climbing" ]; then
-  echo "error: the engine layer reaches above engine/ through `super::`:" >&2
+  echo 'error: relative paths that may climb out of engine/ (use crate::engine::…):' >&2
   echo "$climbing" >&2
   status=1
 fi

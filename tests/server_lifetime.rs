@@ -1,22 +1,26 @@
-//! A server that was shut down frees everything once its last handle is dropped: its state, its
-//! engine with the session registry, its namespaces and its channel layer. Nothing keeps them
-//! alive in a cycle.
+//! A server that was shut down frees everything once its last handle is dropped and its sessions
+//! have finished closing: its state, its engine with the session registry, its namespaces and its
+//! channel layer. Nothing keeps them alive in a cycle.
 //!
-//! The engine owns the server's state as its handler, and every session and socket holds the
-//! engine, so one [`WeakServer`] that no longer upgrades proves all of them gone.
+//! The engine owns the server's state (namespaces, channel layer, session registry) as its
+//! handler, and every session and socket holds the engine, so a token owned by the state that is
+//! freed proves all of them gone; a [`WeakServer`] that no longer upgrades proves the handles
+//! gone.
 
 mod support;
 
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sio::ConnectError;
-use sio::socket::{Consumer, HandlerError, IncomingEvent, RawJson, Server, Socket, WeakServer};
+use sio::socket::{
+    Consumer, HandlerError, IncomingEvent, RawJson, Server, ServerBuilder, Socket, WeakServer,
+};
 use support::Waiting;
 use tokio::runtime::Runtime;
 
 /// Every client joins `lobby`; events are ignored.
-#[derive(Default)]
 struct Lobby;
 
 impl Consumer for Lobby {
@@ -40,10 +44,10 @@ impl Consumer for Lobby {
     }
 }
 
-/// Waits up to `limit` for the server to be freed.
-fn freed_within(weak: &WeakServer, limit: Duration) -> bool {
+/// Waits up to `limit` for `alive` to turn false.
+fn within(limit: Duration, alive: impl Fn() -> bool) -> bool {
     let start = Instant::now();
-    while weak.upgrade().is_some() {
+    while alive() {
         if start.elapsed() > limit {
             return false;
         }
@@ -52,8 +56,42 @@ fn freed_within(weak: &WeakServer, limit: Duration) -> bool {
     true
 }
 
-/// Serves `server` with two official clients connected, shuts it down, lets the clients go and
-/// drops every handle; returns the weak handle taken while the clients were connected.
+/// Weak handles to a server: to its handles, and to its state (a token owned by the consumer
+/// factory, which lives with the namespaces in the server's state, the engine's handler).
+struct Watched {
+    server: WeakServer,
+    state: Weak<()>,
+}
+
+impl Watched {
+    /// Checks that both are freed within a second.
+    fn assert_freed(&self) {
+        let limit = Duration::from_secs(1);
+        assert!(
+            within(limit, || self.server.upgrade().is_some()),
+            "a server handle is still alive 1 s after the last one was dropped"
+        );
+        assert!(
+            within(limit, || self.state.strong_count() > 0),
+            "the server's state (engine, registry, namespaces, layer) is still alive 1 s after \
+             the last handle was dropped"
+        );
+    }
+}
+
+/// A builder whose state owns a token; the returned weak watches it.
+fn builder() -> (ServerBuilder, Weak<()>) {
+    let token = Arc::new(());
+    let state = Arc::downgrade(&token);
+    let builder = Server::builder().consumer_with(move || {
+        let _owned = &token;
+        Lobby
+    });
+    (builder, state)
+}
+
+/// Serves `server` with three official clients connected (polling upgraded to WebSocket,
+/// WebSocket, polling), shuts it down, lets the clients go and drops every handle.
 fn serve_then_drop(runtime: &Runtime, server: Server) -> WeakServer {
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -67,16 +105,27 @@ fn serve_then_drop(runtime: &Runtime, server: Server) -> WeakServer {
     let clients = Waiting::start("lifetime_client.mjs", &[&url]);
     assert_eq!(
         clients.ready,
-        json!({ "connected": ["websocket", "websocket"] })
+        json!({ "connected": ["websocket", "websocket", "polling"] })
     );
-    assert_eq!(server.stats().sockets, 2);
+    // The client reports its upgrade when it sends the `upgrade` packet; wait until the server
+    // has it too, so every message before the close goes out on the transport the client reads.
+    let start = Instant::now();
+    while server.stats().engine.websocket < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no upgrade: {:?}",
+            server.stats()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(server.stats().sockets, 3);
     let weak = server.downgrade();
 
     server.shutdown();
     let seen = clients.finish();
     assert_eq!(
         seen,
-        json!({ "disconnected": ["io server disconnect", "io server disconnect"] })
+        json!({ "disconnected": ["io server disconnect", "io server disconnect", "io server disconnect"] })
     );
     serving.abort();
     drop(server);
@@ -87,12 +136,13 @@ fn serve_then_drop(runtime: &Runtime, server: Server) -> WeakServer {
 fn a_shut_down_server_is_freed_once_dropped() {
     let runtime = Runtime::new().expect("runtime");
     let _entered = runtime.enter();
-    let server = Server::builder().consumer::<Lobby>().build();
-    let weak = serve_then_drop(&runtime, server);
-    assert!(
-        freed_within(&weak, Duration::from_secs(1)),
-        "the server (its state, engine and sessions) is still alive 1 s after the last handle went"
-    );
+    let (builder, state) = builder();
+    let server = builder.build();
+    let watched = Watched {
+        server: serve_then_drop(&runtime, server),
+        state,
+    };
+    watched.assert_freed();
 }
 
 #[cfg(feature = "redis")]
@@ -102,17 +152,15 @@ fn a_shut_down_server_with_a_redis_layer_is_freed_once_dropped() {
     let runtime = Runtime::new().expect("runtime");
     let _entered = runtime.enter();
     let layer = sio::redis::RedisLayer::new(&redis.url()).expect("a Redis URL");
-    let server = Server::builder()
-        .consumer::<Lobby>()
-        .channel_layer(layer)
-        .build();
+    let (builder, state) = builder();
+    let server = builder.channel_layer(layer).build();
     // The layer is live: its subscriber counts as a process of the cluster.
     redis.wait_for_subscribers("socket.io-request#/#", 1);
-    let weak = serve_then_drop(&runtime, server);
-    assert!(
-        freed_within(&weak, Duration::from_secs(1)),
-        "the server and its Redis layer are still alive 1 s after the last handle went"
-    );
+    let watched = Watched {
+        server: serve_then_drop(&runtime, server),
+        state,
+    };
+    watched.assert_freed();
     // The layer's connections are gone with it.
     redis.wait_for_subscribers("socket.io-request#/#", 0);
 }

@@ -23,39 +23,30 @@ impl Args {
         let mut namespace: Option<LitStr> = None;
         let mut namespace_written = false;
         let parser = syn::meta::parser(|meta| {
-            if meta.path.is_ident("namespace") {
-                namespace_written = true;
-                let value: Expr = meta.value()?.parse()?;
-                match value {
-                    Expr::Lit(ExprLit {
-                        lit: Lit::Str(literal),
-                        ..
-                    }) => {
-                        if namespace.is_some() {
-                            errors.push(syn::Error::new_spanned(
-                                &meta.path,
-                                "duplicate `namespace`: a consumer serves one namespace",
-                            ));
-                        } else {
-                            namespace = Some(literal);
-                        }
-                    }
-                    other => errors.push(syn::Error::new_spanned(
-                        other,
-                        "the namespace must be a string literal, such as `\"/chat\"`",
-                    )),
-                }
+            if !meta.path.is_ident("namespace") {
+                errors.push(syn::Error::new_spanned(
+                    &meta.path,
+                    "unknown `#[consumer]` argument; expected `namespace = \"/...\"`",
+                ));
+                return skip_value(meta.input);
+            }
+            let value: Expr = meta.value()?.parse()?;
+            if std::mem::replace(&mut namespace_written, true) {
+                errors.push(syn::Error::new_spanned(
+                    &meta.path,
+                    "duplicate `namespace`: a consumer serves one namespace",
+                ));
                 return Ok(());
             }
-            errors.push(syn::Error::new_spanned(
-                &meta.path,
-                "unknown `#[consumer]` argument; expected `namespace = \"/...\"`",
-            ));
-            // Skip its value, whatever its form, to report what follows.
-            if meta.input.peek(syn::Token![=]) {
-                meta.value()?.parse::<Expr>()?;
-            } else if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
-                meta.input.parse::<proc_macro2::Group>()?;
+            match value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(literal),
+                    ..
+                }) => namespace = Some(literal),
+                other => errors.push(syn::Error::new_spanned(
+                    other,
+                    "the namespace must be a string literal, such as `\"/chat\"`",
+                )),
             }
             Ok(())
         });
@@ -67,6 +58,14 @@ impl Args {
             namespace_written,
         }
     }
+}
+
+/// Skips the value of an argument, whatever its form, up to the next `,`.
+fn skip_value(input: syn::parse::ParseStream<'_>) -> syn::Result<()> {
+    while !input.is_empty() && !input.peek(syn::Token![,]) {
+        input.parse::<proc_macro2::TokenTree>()?;
+    }
+    Ok(())
 }
 
 /// The kind of one parameter after the receiver.

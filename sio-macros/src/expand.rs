@@ -157,8 +157,18 @@ fn handler_output(method: &Method) -> (TokenStream, TokenStream) {
     let span = return_span(method);
     (
         quote_spanned!(span=> ::sio::__private::HandlerOutput::into_handler_result),
-        quote_spanned!(span=> __sio_returned),
+        returned_value(span),
     )
+}
+
+/// The name of a handler's returned value: located on its return type, for errors, but resolved
+/// at the macro's own site, so no name of the user's can capture it.
+fn returned_value(span: proc_macro2::Span) -> TokenStream {
+    let name = syn::Ident::new(
+        "__sio_returned",
+        proc_macro2::Span::mixed_site().located_at(span),
+    );
+    quote!(#name)
 }
 
 fn return_span(method: &Method) -> proc_macro2::Span {
@@ -172,7 +182,7 @@ fn connect_fn(method: &Method) -> TokenStream {
     let ident = &method.ident;
     let span = return_span(method);
     let output = quote_spanned!(span=> ::sio::__private::ConnectOutput::into_connect_result);
-    let value = quote_spanned!(span=> __sio_returned);
+    let value = returned_value(span);
     let body = match method.params.get(1).map(|p| &p.kind) {
         Some(Param::Value(auth_ty)) => {
             let decode = quote_spanned!(auth_ty.span()=>

@@ -96,6 +96,11 @@ impl EngineHandler for ServerInner {
             }
         });
         *connection.data().connect_timer.lock() = Some(timer.abort_handle());
+        // Closed meanwhile (on another task, before the timer was stored): `on_close` found no
+        // timer to stop, so stop it here rather than let it hold the connection.
+        if connection.is_closed() {
+            connection.data().stop_connect_timer();
+        }
     }
 
     fn on_message(&self, connection: &Connection<Client>, message: Message) {

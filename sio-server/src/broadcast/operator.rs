@@ -18,8 +18,9 @@ use crate::socket::EmitError;
 /// [`except`](Self::except). Get one from [`Server::of`](crate::Server::of),
 /// [`Socket::broadcast`](crate::Socket::broadcast) or [`Socket::to`](crate::Socket::to).
 ///
-/// Everything it does goes through the server's [`ChannelLayer`](crate::broadcast::ChannelLayer), so with
-/// a layer that spans processes it reaches the sockets of every process.
+/// Everything it does goes through the server's
+/// [`ChannelLayer`](crate::broadcast::ChannelLayer), so with a layer that spans processes it
+/// reaches the sockets of every process.
 ///
 /// ```no_run
 /// # async fn run(server: sio_server::Server) -> Result<(), sio_server::EmitError> {

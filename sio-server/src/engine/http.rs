@@ -99,10 +99,11 @@ impl RequestError {
         }
     }
 
-    /// The response, logged.
+    /// The response; a 400 is logged at `debug` (a 413 is logged where it happens, with the
+    /// session it closes).
     pub(crate) fn response(self) -> Response<ResponseBody> {
-        if self != RequestError::NotFound {
-            debug!(reason = self.as_str(), status = %self.status(), "request refused");
+        if self.status() == StatusCode::BAD_REQUEST {
+            debug!(reason = self.as_str(), "bad request");
         }
         plain(self.status(), Bytes::from_static(self.as_str().as_bytes()))
     }

@@ -44,12 +44,30 @@ use crate::engine::transport::{polling, websocket};
 /// # }
 /// ```
 pub struct Engine<H: EngineHandler> {
-    pub(crate) inner: Arc<EngineInner<H>>,
+    handle: Arc<Handle<H>>,
 }
 
 /// An [`Engine`] that does not keep it alive, from [`Engine::downgrade`].
 pub struct WeakEngine<H: EngineHandler> {
-    inner: Weak<EngineInner<H>>,
+    handle: Weak<Handle<H>>,
+}
+
+/// What the application's handles share. Sessions hold the engine itself, not this: once the
+/// last handle is gone, no request can reach a session any more, and this closes them all.
+struct Handle<H: EngineHandler> {
+    inner: Arc<EngineInner<H>>,
+}
+
+impl<H: EngineHandler> Drop for Handle<H> {
+    fn drop(&mut self) {
+        // A closed polling session waits in the registry for the GET that takes its last
+        // frames; that GET can no longer come. Forgetting it breaks the registry -> session ->
+        // engine cycle, so the engine is freed once its connections' tasks end.
+        for session in self.inner.registry.all() {
+            session.process(|state| state.session.close());
+            session.forget();
+        }
+    }
 }
 
 pub(crate) struct EngineInner<H: EngineHandler> {
@@ -62,7 +80,7 @@ pub(crate) struct EngineInner<H: EngineHandler> {
 impl<H: EngineHandler> Clone for Engine<H> {
     fn clone(&self) -> Self {
         Engine {
-            inner: Arc::clone(&self.inner),
+            handle: Arc::clone(&self.handle),
         }
     }
 }
@@ -70,7 +88,7 @@ impl<H: EngineHandler> Clone for Engine<H> {
 impl<H: EngineHandler> Clone for WeakEngine<H> {
     fn clone(&self) -> Self {
         WeakEngine {
-            inner: Weak::clone(&self.inner),
+            handle: Weak::clone(&self.handle),
         }
     }
 }
@@ -78,8 +96,8 @@ impl<H: EngineHandler> Clone for WeakEngine<H> {
 impl<H: EngineHandler> fmt::Debug for Engine<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
-            .field("config", &self.inner.config)
-            .field("stats", &self.inner.registry.stats())
+            .field("config", &self.inner().config)
+            .field("stats", &self.inner().registry.stats())
             .finish_non_exhaustive()
     }
 }
@@ -104,37 +122,44 @@ impl<H: EngineHandler> Engine<H> {
         config: EngineConfig,
         handler: impl FnOnce(WeakEngine<H>) -> H,
     ) -> Self {
-        let inner = Arc::new_cyclic(|weak| EngineInner {
-            config,
-            registry: Registry::default(),
-            handler: handler(WeakEngine {
-                inner: Weak::clone(weak),
+        let handle = Arc::new_cyclic(|weak| Handle {
+            inner: Arc::new(EngineInner {
+                config,
+                registry: Registry::default(),
+                handler: handler(WeakEngine {
+                    handle: Weak::clone(weak),
+                }),
+                next_websocket_id: AtomicU64::new(0),
             }),
-            next_websocket_id: AtomicU64::new(0),
         });
-        Engine { inner }
+        Engine { handle }
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<EngineInner<H>> {
+        &self.handle.inner
     }
 
     /// The handler the engine tells about its connections.
     pub fn handler(&self) -> &H {
-        &self.inner.handler
+        &self.inner().handler
     }
 
-    /// A handle that does not keep the engine alive.
+    /// A handle that does not keep the engine alive. Once every [`Engine`] handle is dropped
+    /// (and so every service that could take a request), the engine closes its sessions.
     pub fn downgrade(&self) -> WeakEngine<H> {
         WeakEngine {
-            inner: Arc::downgrade(&self.inner),
+            handle: Arc::downgrade(&self.handle),
         }
     }
 
     /// Counts of open sessions by transport, and totals.
     pub fn stats(&self) -> EngineStats {
-        self.inner.registry.stats()
+        self.inner().registry.stats()
     }
 
     /// Closes every open session; each client is told with a `close` packet.
     pub fn close_all(&self) {
-        for session in self.inner.registry.all() {
+        for session in self.inner().registry.all() {
             session.process(|state| state.session.close());
         }
     }
@@ -148,7 +173,7 @@ impl<H: EngineHandler> Engine<H> {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let inner = Arc::clone(&self.inner);
+        let inner = Arc::clone(self.inner());
         async move {
             // Only the `Origin` header matters to CORS: keep that, not a copy of every header.
             let origin = inner
@@ -171,7 +196,7 @@ impl<H: EngineHandler> Engine<H> {
 impl<H: EngineHandler> WeakEngine<H> {
     /// The engine, if it is still alive.
     pub fn upgrade(&self) -> Option<Engine<H>> {
-        self.inner.upgrade().map(|inner| Engine { inner })
+        self.handle.upgrade().map(|handle| Engine { handle })
     }
 }
 

@@ -7,10 +7,11 @@ pub(crate) type MutexGuard<'a, T> = std::sync::MutexGuard<'a, T>;
 
 /// A mutex whose `lock` never fails.
 ///
-/// A panic while a lock is held would poison a `std` mutex. Here no application code runs under
-/// a lock (callbacks and handlers run after it is released), and each critical section finishes
-/// its own changes before it can panic, so the data behind a poisoned lock is still consistent and
-/// the poison is cleared.
+/// A panic while a lock is held would poison a `std` mutex. Here callbacks and handlers run after
+/// the locks are released (the one piece of application code under a lock is the `Clone` of a
+/// value kept with `Socket::insert`), and each critical section finishes its own changes before
+/// it can panic, so the data behind a poisoned lock is still consistent and the poison is
+/// cleared.
 #[derive(Debug, Default)]
 pub(crate) struct Mutex<T: ?Sized>(std::sync::Mutex<T>);
 

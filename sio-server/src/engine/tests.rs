@@ -58,12 +58,12 @@ async fn the_registry_counts_sessions_and_ids_are_unique() {
         closed_total: 0,
     };
     assert_eq!(engine.stats(), open);
-    assert!(engine.inner.registry.get(&first).is_some());
+    assert!(engine.inner().registry.get(&first).is_some());
 
     // The client closes one: its session leaves the registry at once.
     let (status, _) = request(&engine, "POST", &format!("&sid={first}"), "1").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(engine.inner.registry.get(&first).is_none());
+    assert!(engine.inner().registry.get(&first).is_none());
     let (status, body) = request(&engine, "GET", &format!("&sid={first}"), "").await;
     assert_eq!(
         (status, body.as_str()),
@@ -84,11 +84,11 @@ async fn the_registry_counts_sessions_and_ids_are_unique() {
 async fn an_upgrade_moves_a_session_between_counts() {
     let engine = echo();
     let sid = handshake(&engine).await;
-    engine.inner.registry.upgraded();
+    engine.inner().registry.upgraded();
     let stats = engine.stats();
     assert_eq!((stats.polling, stats.websocket), (0, 1));
-    engine.inner.registry.remove(
-        &engine.inner.registry.get(&sid).unwrap().sid.clone(),
+    engine.inner().registry.remove(
+        &engine.inner().registry.get(&sid).unwrap().sid.clone(),
         Transport::WebSocket,
     );
     assert_eq!(engine.stats().open, 0);
@@ -111,8 +111,8 @@ async fn freed<T>(weak: &Weak<T>) -> bool {
 async fn a_closed_and_dropped_engine_frees_itself_and_its_sessions() {
     let engine = echo();
     let sid = handshake(&engine).await;
-    let session = Arc::downgrade(&engine.inner.registry.get(&sid).unwrap());
-    let inner = Arc::downgrade(&engine.inner);
+    let session = Arc::downgrade(&engine.inner().registry.get(&sid).unwrap());
+    let inner = Arc::downgrade(engine.inner());
 
     engine.close_all();
     // The client's next GET carries the close packet, the last of the session's output.
@@ -120,5 +120,32 @@ async fn a_closed_and_dropped_engine_frees_itself_and_its_sessions() {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "1"));
     drop(engine);
     assert!(freed(&session).await, "the session outlived its engine");
+    assert!(freed(&inner).await, "the engine outlived its last handle");
+}
+
+#[tokio::test]
+async fn an_engine_dropped_with_a_session_still_draining_frees_it() {
+    let engine = echo();
+    let sid = handshake(&engine).await;
+    engine
+        .inner()
+        .registry
+        .get(&sid)
+        .unwrap()
+        .connection()
+        .send("last")
+        .unwrap();
+    let session = Arc::downgrade(&engine.inner().registry.get(&sid).unwrap());
+    let inner = Arc::downgrade(engine.inner());
+
+    // Closed with a message still queued, the session waits for a GET that cannot come once
+    // the last handle is gone.
+    engine.close_all();
+    assert!(session.strong_count() > 0);
+    drop(engine);
+    assert!(
+        freed(&session).await,
+        "the draining session outlived its engine"
+    );
     assert!(freed(&inner).await, "the engine outlived its last handle");
 }

@@ -2,7 +2,7 @@
 //!
 //! Ownership runs one way: a [`Server`] handle is the engine, the engine owns its handler (the
 //! server's state, [`ServerInner`]), and that state reaches back to the engine only through a
-//! weak handle. Dropping the last handle, once every connection is closed, frees everything.
+//! weak handle. Dropping the last handle closes the sessions still open and frees everything.
 
 mod builder;
 mod service;

@@ -125,7 +125,8 @@ impl Socket {
 
     /// Keeps a value of type `T` with the socket, replacing the previous one.
     pub fn insert<T: Clone + Send + Sync + 'static>(&self, value: T) {
-        self.inner.state.lock().insert(value);
+        let previous = self.inner.state.lock().insert(value);
+        drop(previous); // its `Drop` runs outside the lock
     }
 
     /// The value of type `T` kept with the socket, cloned.

@@ -1,6 +1,7 @@
-// Two official socket.io-client clients held on a server until it shuts down: one on polling
-// upgraded to WebSocket, one on WebSocket only. Prints a JSON line once both are connected (and
-// the first upgraded), then one with the reason each was disconnected for, and exits.
+// Three official socket.io-client clients held on a server until it shuts down: one on polling
+// upgraded to WebSocket, one on WebSocket only, one on polling only. Prints a JSON line once all
+// are connected (and the first upgraded), then one with the reason each was disconnected for,
+// and exits.
 //
 //   node lifetime_client.mjs <http://host:port>
 import { io } from "socket.io-client";
@@ -25,7 +26,7 @@ function connect(transports) {
   return { socket, connected, disconnected };
 }
 
-const clients = [connect(["polling", "websocket"]), connect(["websocket"])];
+const clients = [connect(["polling", "websocket"]), connect(["websocket"]), connect(["polling"])];
 await Promise.all(clients.map((client) => client.connected));
 console.log(JSON.stringify({ connected: clients.map((c) => c.socket.io.engine.transport.name) }));
 const reasons = await Promise.all(clients.map((client) => client.disconnected));

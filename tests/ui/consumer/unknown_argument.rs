@@ -4,7 +4,7 @@ use sio::{consumer, Ack, ConnectError, DisconnectReason, Socket};
 #[derive(Default)]
 struct Chat;
 
-#[consumer(namespace = "/chat", room = "lobby", strict)]
+#[consumer(room = Vec<u8>, strict, namespace = "/chat")]
 impl Chat {}
 
 fn main() {}
