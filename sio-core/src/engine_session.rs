@@ -142,7 +142,7 @@ pub struct EngineSession {
     heartbeat: Heartbeat,
     /// Frames for the client on the transport in use.
     queue: VecDeque<Frame>,
-    /// Bytes of messages in `queue`, bounded by `max_queued_bytes`.
+    /// Bytes of every frame in `queue`, control frames included, bounded by `max_queued_bytes`.
     queued_bytes: usize,
     /// Frames for the WebSocket being probed (`3probe`).
     probe_queue: VecDeque<Frame>,
@@ -172,6 +172,7 @@ impl EngineSession {
         }
         .encode();
         let heartbeat = Heartbeat::Waiting(now + config.ping_interval);
+        let queued_bytes = open.len();
         EngineSession {
             sid,
             config,
@@ -179,7 +180,7 @@ impl EngineSession {
             upgrade: Upgrade::Idle,
             heartbeat,
             queue: VecDeque::from([open]),
-            queued_bytes: 0,
+            queued_bytes,
             probe_queue: VecDeque::new(),
             get_pending: false,
             post_active: false,
@@ -214,7 +215,7 @@ impl EngineSession {
         self.closed
     }
 
-    /// Bytes of messages waiting for the client.
+    /// Bytes of frames waiting for the client, control frames included.
     pub fn queued_bytes(&self) -> usize {
         self.queued_bytes
     }
@@ -242,21 +243,35 @@ impl EngineSession {
     /// Refused when the client has more than `max_queued_bytes` waiting; the runtime then applies
     /// its slow-client policy. Frames sent after the session closed are dropped.
     pub fn send(&mut self, frame: Frame) -> Result<(), QueueFull> {
+        self.send_all(std::slice::from_ref(&frame))
+    }
+
+    /// Queues frames that belong together (a binary packet and its attachments): all of them,
+    /// or none when they do not fit.
+    pub fn send_all(&mut self, frames: &[Frame]) -> Result<(), QueueFull> {
         if self.closed.is_some() {
             return Ok(());
         }
-        if !is_control(&frame) {
-            let len = frame.len();
-            if self.queued_bytes + len > self.config.max_queued_bytes && self.queued_bytes > 0 {
-                return Err(QueueFull {
-                    queued: self.queued_bytes,
-                    limit: self.config.max_queued_bytes,
-                });
-            }
-            self.queued_bytes += len;
+        let len: usize = frames.iter().map(Frame::len).sum();
+        if self.queued_bytes.saturating_add(len) > self.config.max_queued_bytes
+            && self.queued_bytes > 0
+        {
+            return Err(QueueFull {
+                queued: self.queued_bytes,
+                limit: self.config.max_queued_bytes,
+            });
         }
-        self.queue.push_back(frame);
+        for frame in frames {
+            self.enqueue(frame.clone());
+        }
         Ok(())
+    }
+
+    /// Queues a frame, counted against the bound; the session's own control frames (a ping, a
+    /// close) always go in, and are few.
+    fn enqueue(&mut self, frame: Frame) {
+        self.queued_bytes = self.queued_bytes.saturating_add(frame.len());
+        self.queue.push_back(frame);
     }
 
     /// Closes the session from the server side: a polling client is told with a `close` packet,
@@ -297,7 +312,7 @@ impl EngineSession {
             if polling && reason == CloseReason::ServerClose && !self.queue.is_empty() {
                 self.close_after_queue = true;
             } else if polling && reason != CloseReason::TransportClose {
-                self.queue.push_back(EnginePacket::Close.encode());
+                self.enqueue(EnginePacket::Close.encode());
             }
             self.closed = Some(reason);
             self.upgrade = Upgrade::Idle;
@@ -380,9 +395,7 @@ impl EngineSession {
     }
 
     fn dequeued(&mut self, frame: &Frame) {
-        if !is_control(frame) {
-            self.queued_bytes = self.queued_bytes.saturating_sub(frame.len());
-        }
+        self.queued_bytes = self.queued_bytes.saturating_sub(frame.len());
     }
 
     /// A polling POST started; its body follows with [`finish_post`](Self::finish_post).
@@ -483,8 +496,12 @@ impl EngineSession {
         };
         match packet {
             EnginePacket::Ping(data) if &*data == "probe" => {
-                self.probe_queue
-                    .push_back(EnginePacket::Pong(data).encode());
+                // One answer waits at most: a client that probes again and again without
+                // reading gets no more than one.
+                if self.probe_queue.is_empty() {
+                    self.probe_queue
+                        .push_back(EnginePacket::Pong(data).encode());
+                }
                 self.upgrade = Upgrade::Probing {
                     deadline,
                     probed: true,
@@ -559,8 +576,7 @@ impl EngineSession {
         }
         match self.heartbeat {
             Heartbeat::Waiting(at) if now >= at => {
-                self.queue
-                    .push_back(EnginePacket::Ping(ByteString::new()).encode());
+                self.enqueue(EnginePacket::Ping(ByteString::new()).encode());
                 self.heartbeat = Heartbeat::AwaitingPong(now + self.config.ping_timeout);
             }
             Heartbeat::AwaitingPong(deadline) if now >= deadline => {
@@ -582,12 +598,4 @@ fn frame_body(frame: &Frame) -> Bytes {
     let mut body = BytesMut::with_capacity(payload_len(frame));
     encode_payload([frame], &mut body);
     body.freeze()
-}
-
-/// Control packets (ping, close, ...) are not counted against the queue limit.
-fn is_control(frame: &Frame) -> bool {
-    match frame {
-        Frame::Text(text) => !text.starts_with('4'),
-        Frame::Binary(_) => false,
-    }
 }

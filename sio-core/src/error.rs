@@ -94,6 +94,27 @@ pub enum PacketError {
         /// How many attachments had not arrived.
         missing: usize,
     },
+    /// The attachments of one binary packet add up to more than the limit.
+    #[error(
+        "binary Socket.IO packet of {bytes} bytes of attachments or more, above the limit of {limit}"
+    )]
+    BinaryPacketTooLarge {
+        /// Bytes of attachments received so far.
+        bytes: usize,
+        /// The configured maximum.
+        limit: usize,
+    },
+    /// A placeholder (`{"_placeholder":true,"num":N}`) that names no attachment.
+    #[error("illegal attachments: a placeholder's {0}")]
+    InvalidPlaceholder(String),
+    /// Placeholders that name the same attachments again, for more bytes than the limit.
+    #[error("placeholders repeat {bytes} bytes of attachments, more than the limit of {limit}")]
+    RepeatedAttachments {
+        /// Bytes of the references after each attachment's first.
+        bytes: usize,
+        /// The configured maximum.
+        limit: usize,
+    },
 }
 
 /// An argument that serde could not turn into JSON (a map with non-string keys, say).

@@ -37,6 +37,7 @@
 //! ```
 
 mod args;
+mod attachments_de;
 mod binary_split;
 mod engine_packet;
 mod engine_payload;
@@ -46,11 +47,13 @@ mod handshake;
 mod names;
 mod packet_decoder;
 mod packet_encoder;
+mod placeholder_scan;
 mod raw_json;
 mod session_config;
 mod socket_packet;
 
 pub use args::{Args, Event};
+pub use attachments_de::decode_with_attachments;
 pub use engine_packet::{EnginePacket, EnginePacketType, EngineVersion, Frame, Transport};
 pub use engine_payload::{
     PayloadPackets, RECORD_SEPARATOR, decode_payload, encode_payload, payload_len,
@@ -61,7 +64,7 @@ pub use engine_session::{
 pub use error::{EncodeError, EngineError, NameError, PacketError};
 pub use handshake::{Handshake, Sid};
 pub use names::{AckId, Namespace, RESERVED_EVENTS, validate_event_name, validate_namespace};
-pub use packet_decoder::{DEFAULT_MAX_ATTACHMENTS, DecodedPacket, PacketDecoder};
+pub use packet_decoder::{DEFAULT_MAX_ATTACHMENTS, DecodedPacket, DecoderLimits, PacketDecoder};
 pub use packet_encoder::{EncodedPacket, PacketEncoder};
 pub use raw_json::RawJson;
 pub use session_config::SessionConfig;

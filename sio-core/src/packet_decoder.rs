@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use bytestring::ByteString;
 
+use crate::placeholder_scan::check_placeholders;
 use crate::socket_packet::decode_packet;
 use crate::{PacketError, SocketPacket};
 
@@ -19,10 +20,51 @@ pub struct DecodedPacket {
     pub attachments: Vec<Bytes>,
 }
 
+/// What one binary packet may cost: how many attachments it announces, how many bytes they add
+/// up to, and how many bytes its placeholders may name again after each attachment's first
+/// mention (what decoding its arguments could copy beyond the attachments themselves).
+///
+/// ```
+/// use sio_core::{DecoderLimits, PacketDecoder};
+/// let limits = DecoderLimits { max_attachments: 4, ..DecoderLimits::default() };
+/// let decoder = PacketDecoder::with_limits(limits);
+/// # drop(decoder);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecoderLimits {
+    /// Attachments one packet may announce (default 64).
+    pub max_attachments: usize,
+    /// Bytes all the attachments of one packet may add up to (default 8,000,000: eight times
+    /// the default `max_payload`, since each attachment is a message of its own).
+    pub max_packet_bytes: usize,
+    /// Bytes the placeholders of one packet may name more than once (default 1,000,000).
+    pub max_repeated_bytes: usize,
+}
+
+impl Default for DecoderLimits {
+    fn default() -> Self {
+        DecoderLimits {
+            max_attachments: DEFAULT_MAX_ATTACHMENTS,
+            max_packet_bytes: 8_000_000,
+            max_repeated_bytes: 1_000_000,
+        }
+    }
+}
+
+/// A binary packet waiting for its attachments.
+#[derive(Debug)]
+struct Pending {
+    decoded: DecodedPacket,
+    bytes: usize,
+}
+
 /// Decodes the Socket.IO packets of one connection, in order.
 ///
-/// A binary packet is held until its attachments have arrived; the number it may announce is
-/// capped, so a peer cannot make the decoder wait for (and buffer) an unbounded number of frames.
+/// A binary packet is held until its attachments have arrived, within [`DecoderLimits`]: the
+/// number it may announce and the bytes they add up to are capped, so a peer cannot make the
+/// decoder buffer without bound; once complete, every placeholder must name an attachment.
+/// (How long the rest may take is the runtime's to bound, with a clock:
+/// [`is_waiting`](Self::is_waiting) says when one is pending.)
 ///
 /// ```
 /// use sio_core::PacketDecoder;
@@ -33,21 +75,30 @@ pub struct DecodedPacket {
 /// ```
 #[derive(Debug)]
 pub struct PacketDecoder {
-    max_attachments: usize,
-    pending: Option<DecodedPacket>,
+    limits: DecoderLimits,
+    pending: Option<Pending>,
 }
 
 impl Default for PacketDecoder {
     fn default() -> Self {
-        PacketDecoder::new(DEFAULT_MAX_ATTACHMENTS)
+        PacketDecoder::with_limits(DecoderLimits::default())
     }
 }
 
 impl PacketDecoder {
-    /// A decoder that refuses packets announcing more than `max_attachments` attachments.
+    /// A decoder that refuses packets announcing more than `max_attachments` attachments, with
+    /// the other limits at their defaults.
     pub fn new(max_attachments: usize) -> Self {
-        PacketDecoder {
+        PacketDecoder::with_limits(DecoderLimits {
             max_attachments,
+            ..DecoderLimits::default()
+        })
+    }
+
+    /// A decoder with these limits.
+    pub fn with_limits(limits: DecoderLimits) -> Self {
+        PacketDecoder {
+            limits,
             pending: None,
         }
     }
@@ -57,15 +108,15 @@ impl PacketDecoder {
     /// Returns `Ok(None)` for a binary packet that now waits for its attachments.
     pub fn decode_text(&mut self, text: ByteString) -> Result<Option<DecodedPacket>, PacketError> {
         if let Some(pending) = &self.pending {
-            let missing = pending.packet.attachments() - pending.attachments.len();
+            let missing = pending.decoded.packet.attachments() - pending.decoded.attachments.len();
             return Err(PacketError::MissingAttachments { missing });
         }
         let packet = decode_packet(&text)?;
         let count = packet.attachments();
-        if count > self.max_attachments {
+        if count > self.limits.max_attachments {
             return Err(PacketError::TooManyAttachments {
                 count,
-                limit: self.max_attachments,
+                limit: self.limits.max_attachments,
             });
         }
         let decoded = DecodedPacket {
@@ -73,9 +124,9 @@ impl PacketDecoder {
             attachments: Vec::with_capacity(count),
         };
         if count == 0 {
-            return Ok(Some(decoded));
+            return self.complete(decoded).map(Some);
         }
-        self.pending = Some(decoded);
+        self.pending = Some(Pending { decoded, bytes: 0 });
         Ok(None)
     }
 
@@ -87,15 +138,53 @@ impl PacketDecoder {
             .pending
             .as_mut()
             .ok_or(PacketError::UnexpectedAttachment)?;
-        pending.attachments.push(data);
-        if pending.attachments.len() < pending.packet.attachments() {
+        pending.bytes = pending.bytes.saturating_add(data.len());
+        if pending.bytes > self.limits.max_packet_bytes {
+            let bytes = pending.bytes;
+            self.pending = None;
+            return Err(PacketError::BinaryPacketTooLarge {
+                bytes,
+                limit: self.limits.max_packet_bytes,
+            });
+        }
+        pending.decoded.attachments.push(data);
+        if pending.decoded.attachments.len() < pending.decoded.packet.attachments() {
             return Ok(None);
         }
-        Ok(self.pending.take())
+        match self.pending.take() {
+            Some(pending) => self.complete(pending.decoded).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Whether a binary packet is waiting for attachments.
     pub fn is_waiting(&self) -> bool {
         self.pending.is_some()
+    }
+
+    /// A packet with all its attachments: a binary one has its placeholders checked, as the
+    /// reference parser checks them when it puts the buffers back.
+    fn complete(&self, decoded: DecodedPacket) -> Result<DecodedPacket, PacketError> {
+        let args = match &decoded.packet {
+            SocketPacket::Event {
+                attachments: Some(_),
+                event,
+                ..
+            } => Some(event.args()),
+            SocketPacket::Ack {
+                attachments: Some(_),
+                args,
+                ..
+            } => Some(args),
+            _ => None,
+        };
+        if let Some(args) = args {
+            check_placeholders(
+                args.array(),
+                &decoded.attachments,
+                self.limits.max_repeated_bytes,
+            )?;
+        }
+        Ok(decoded)
     }
 }

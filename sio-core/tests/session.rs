@@ -317,7 +317,58 @@ fn an_oversized_message_is_accepted_into_an_empty_queue() {
         ..config()
     };
     let mut session = EngineSession::new(Sid::new("s"), Transport::Polling, config, start);
+    // The handshake counts against the bound too: once it is taken, the queue is empty.
+    get(&mut session, start).unwrap();
+    assert_eq!(session.queued_bytes(), 0);
     session.send(text(&format!("4{}", "a".repeat(50)))).unwrap();
+}
+
+#[test]
+fn control_frames_count_against_the_bound() {
+    let start = Instant::now();
+    let config = SessionConfig {
+        max_queued_bytes: 100,
+        ..config()
+    };
+    let mut session = EngineSession::new(Sid::new("s"), Transport::Polling, config, start);
+    let handshake = session.queued_bytes();
+    assert!(handshake > 0, "the handshake is counted");
+    get(&mut session, start).unwrap();
+    session.handle_timeout(start + INTERVAL);
+    assert_eq!(session.queued_bytes(), 1, "the ping is counted");
+    let body = get(&mut session, start + INTERVAL).unwrap();
+    assert_eq!(&body[..], b"2");
+    assert_eq!(session.queued_bytes(), 0);
+}
+
+#[test]
+fn frames_sent_together_are_queued_all_or_none() {
+    let start = Instant::now();
+    let config = SessionConfig {
+        max_queued_bytes: 100,
+        ..config()
+    };
+    let mut session = EngineSession::new(Sid::new("s"), Transport::Polling, config, start);
+    get(&mut session, start).unwrap();
+    session.send(text(&format!("4{}", "a".repeat(49)))).unwrap();
+    let packet = [
+        text("451-[\"file\",{\"_placeholder\":true,\"num\":0}]"),
+        Frame::Binary(Bytes::from(vec![0; 40])),
+    ];
+    let refused = session.send_all(&packet).unwrap_err();
+    assert_eq!((refused.queued, refused.limit), (50, 100));
+    assert_eq!(
+        session.queued_bytes(),
+        50,
+        "nothing of the packet is queued"
+    );
+    let body = get(&mut session, start).unwrap();
+    assert_eq!(body.len(), 50);
+    session.send_all(&packet).unwrap();
+    assert_eq!(
+        session.queued_bytes(),
+        packet.iter().map(Frame::len).sum::<usize>()
+    );
 }
 
 #[test]
@@ -383,6 +434,29 @@ fn upgrade_probe_noop_and_flush() {
             SessionEvent::Binary(Bytes::from_static(&[9]))
         ]
     );
+}
+
+#[test]
+fn repeated_probes_queue_one_answer() {
+    let start = Instant::now();
+    let mut session = polling(start);
+    session.handle_ws_open(start).unwrap();
+    for _ in 0..1000 {
+        session.handle_ws_frame(text("2probe"), start);
+    }
+    assert_eq!(
+        drain(&mut session),
+        [text("3probe")],
+        "one answer waits, not a thousand"
+    );
+    session.handle_ws_frame(text("2probe"), start);
+    assert_eq!(
+        drain(&mut session),
+        [text("3probe")],
+        "a probe after the answer left gets one"
+    );
+    session.handle_ws_frame(text("5"), start);
+    assert_eq!(session.transport(), Transport::WebSocket);
 }
 
 #[test]

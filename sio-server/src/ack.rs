@@ -114,7 +114,7 @@ impl AckResponse {
     }
 
     /// Argument `index` deserialized into `T` (a missing argument reads as `null`).
-    pub fn get<T: DeserializeOwned>(&self, index: usize) -> Result<T, AckError> {
+    pub fn get<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, AckError> {
         decode_arg(&self.args, &self.attachments, index).map_err(AckError::Decode)
     }
 }

@@ -20,13 +20,22 @@ use crate::socket::Socket;
 /// The Socket.IO state of one Engine.IO connection: the engine keeps it as the connection's
 /// [`EngineHandler::Data`].
 pub(crate) struct Client {
-    decoder: Mutex<PacketDecoder>,
+    decoder: Mutex<Decoder>,
     sockets: Mutex<HashMap<Namespace, Socket>>,
     /// Whether a namespace was ever joined (the connect timeout then no longer applies).
     joined: AtomicBool,
     /// The connect-timeout task, ended at the first join (or the close) so an idle connection
     /// keeps no timer.
     connect_timer: Mutex<Option<tokio::task::AbortHandle>>,
+    /// The deadline task of a binary packet waiting for its attachments.
+    attachment_timer: Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+/// The connection's packet decoder, and how many binary packets began waiting (which names the
+/// one a timer is for).
+struct Decoder {
+    packets: PacketDecoder,
+    started: u64,
 }
 
 impl Client {
@@ -45,6 +54,12 @@ impl Client {
 
     fn stop_connect_timer(&self) {
         if let Some(timer) = self.connect_timer.lock().take() {
+            timer.abort();
+        }
+    }
+
+    fn stop_attachment_timer(&self) {
+        if let Some(timer) = self.attachment_timer.lock().take() {
             timer.abort();
         }
     }
@@ -77,10 +92,14 @@ impl EngineHandler for ServerInner {
 
     fn connection_data(&self, _handshake: &HandshakeInfo) -> Client {
         Client {
-            decoder: Mutex::new(PacketDecoder::new(self.config.max_attachments)),
+            decoder: Mutex::new(Decoder {
+                packets: PacketDecoder::with_limits(self.config.decoder),
+                started: 0,
+            }),
             sockets: Mutex::new(HashMap::new()),
             joined: AtomicBool::new(false),
             connect_timer: Mutex::new(None),
+            attachment_timer: Mutex::new(None),
         }
     }
 
@@ -104,19 +123,35 @@ impl EngineHandler for ServerInner {
     }
 
     fn on_message(&self, connection: &Connection<Client>, message: Message) {
-        let decoded = {
-            let mut decoder = connection.data().decoder.lock();
-            match message {
-                Message::Text(text) => decoder.decode_text(text),
-                Message::Binary(bytes) => decoder.decode_binary(bytes),
+        let client = connection.data();
+        let (decoded, waiting) = {
+            let mut decoder = client.decoder.lock();
+            let was_waiting = decoder.packets.is_waiting();
+            let decoded = match message {
+                Message::Text(text) => decoder.packets.decode_text(text),
+                Message::Binary(bytes) => decoder.packets.decode_binary(bytes),
+            };
+            // A binary packet that just began waiting gets a deadline for the rest.
+            let started = !was_waiting && decoder.packets.is_waiting();
+            if started {
+                decoder.started += 1;
             }
+            (decoded, started.then_some(decoder.started))
         };
+        if let Some(packet) = waiting {
+            self.expect_attachments(connection, packet);
+        }
         match decoded {
-            Ok(Some(decoded)) => self.route(connection, decoded),
+            Ok(Some(decoded)) => {
+                if decoded.packet.attachments() > 0 {
+                    client.stop_attachment_timer();
+                }
+                self.route(connection, decoded);
+            }
             Ok(None) => {}
             Err(error) => {
                 warn!(sid = %connection.sid(), %error, "undecodable Socket.IO packet; closing the connection");
-                connection.close();
+                connection.close_for_violation();
             }
         }
     }
@@ -124,6 +159,7 @@ impl EngineHandler for ServerInner {
     fn on_close(&self, connection: &Connection<Client>, reason: CloseReason) {
         let client = connection.data();
         client.stop_connect_timer();
+        client.stop_attachment_timer();
         for socket in client.take_sockets() {
             socket.close(reason.into(), false);
         }
@@ -131,6 +167,42 @@ impl EngineHandler for ServerInner {
 }
 
 impl ServerInner {
+    /// Binary packet number `packet` of this connection waits for its attachments: if they
+    /// are not all in within `attachment_timeout`, the connection is closed and the packet
+    /// dropped.
+    fn expect_attachments(&self, connection: &Connection<Client>, packet: u64) {
+        let timeout = self.config.attachment_timeout;
+        let watched = connection.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let client = watched.data();
+            let unfinished = {
+                let decoder = client.decoder.lock();
+                decoder.started == packet && decoder.packets.is_waiting()
+            };
+            if unfinished {
+                warn!(
+                    sid = %watched.sid(),
+                    timeout_ms = timeout.as_millis() as u64,
+                    "a binary packet's attachments did not all arrive in time; closing the connection"
+                );
+                watched.close_for_violation();
+            }
+        });
+        let previous = connection
+            .data()
+            .attachment_timer
+            .lock()
+            .replace(task.abort_handle());
+        if let Some(previous) = previous {
+            previous.abort();
+        }
+        // Closed meanwhile: `on_close` may have found no timer to stop.
+        if connection.is_closed() {
+            connection.data().stop_attachment_timer();
+        }
+    }
+
     fn route(&self, connection: &Connection<Client>, decoded: DecodedPacket) {
         let client = connection.data();
         let DecodedPacket {

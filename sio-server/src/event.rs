@@ -75,9 +75,14 @@ impl IncomingEvent {
     }
 
     /// Argument `index`, deserialized into `T`. A missing argument reads as JSON `null`, so an
-    /// `Option` parameter accepts it. Binary attachments deserialize into `bytes::Bytes` or
-    /// `Vec<u8>` where their placeholder stands.
-    pub fn arg<T: DeserializeOwned>(&self, index: usize) -> Result<T, ArgError> {
+    /// `Option` parameter accepts it.
+    ///
+    /// A binary attachment is read where its placeholder stands, never expanded: an argument
+    /// that is a `bytes::Bytes` is the attachment itself (no copy); a nested `Bytes`, a
+    /// `Vec<u8>` or a `serde_bytes` buffer gets one copy; a `serde_json::Value` keeps the
+    /// `{"_placeholder":true,"num":N}` object (the buffer is [`attachments`](Self::attachments)`[N]`);
+    /// a field the type ignores costs nothing.
+    pub fn arg<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, ArgError> {
         decode_arg(&self.args, &self.attachments, index).map_err(|message| ArgError {
             event: self.name.clone(),
             index,

@@ -20,9 +20,9 @@ use crate::{ArgError, Error};
     label = "this type must implement `serde::Deserialize`",
     note = "derive it: `#[derive(serde::Deserialize)]`"
 )]
-pub trait EventArg: DeserializeOwned {}
+pub trait EventArg: DeserializeOwned + 'static {}
 
-impl<T: DeserializeOwned> EventArg for T {}
+impl<T: DeserializeOwned + 'static> EventArg for T {}
 
 /// Argument `index` of `event` as a `T`.
 pub fn event_arg<T: EventArg>(event: &IncomingEvent, index: usize) -> Result<T, ArgError> {

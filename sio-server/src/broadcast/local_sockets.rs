@@ -75,7 +75,7 @@ impl LocalSockets {
         for socket in &recipients {
             if let Err(EmitError::QueueFull) = socket.send_packet(&broadcast.packet) {
                 warn!(socket = %socket.id(), "client not reading; its queue is full; closing it");
-                socket.connection().close();
+                socket.connection().close_for_violation();
             }
         }
         recipients.len()

@@ -1,11 +1,14 @@
 //! Configuring an [`Engine`]: the reference server's options and defaults.
 
+use std::future::Future;
 use std::time::Duration;
 
 use sio_core::{SessionConfig, Transport};
 
 use crate::engine::cors::Cors;
+use crate::engine::filter::{Refusal, RequestFilter};
 use crate::engine::handler::EngineHandler;
+use crate::engine::handshake::HandshakeInfo;
 use crate::engine::service::{Engine, WeakEngine};
 
 /// Settings of an Engine.IO server; build one with [`Engine::builder`].
@@ -17,6 +20,11 @@ pub(crate) struct EngineConfig {
     pub(crate) websocket: bool,
     pub(crate) cors: Option<Cors>,
     pub(crate) websocket_read_buffer: usize,
+    /// How long `serve` waits for a request's headers.
+    pub(crate) header_read_timeout: Duration,
+    /// How long a POST body may take to arrive.
+    pub(crate) body_timeout: Duration,
+    pub(crate) allow_request: Option<RequestFilter>,
 }
 
 /// Builds an [`Engine`] with the reference server's defaults: path `/engine.io/`, a ping every
@@ -52,6 +60,9 @@ impl Default for EngineBuilder {
                 websocket: true,
                 cors: None,
                 websocket_read_buffer: 4096,
+                header_read_timeout: Duration::from_secs(30),
+                body_timeout: Duration::from_secs(60),
+                allow_request: None,
             },
         }
     }
@@ -126,6 +137,56 @@ impl EngineBuilder {
     pub fn websocket_read_buffer(mut self, bytes: usize) -> Self {
         self.config.websocket_read_buffer = bytes;
         self
+    }
+
+    /// How long [`serve`](crate::engine::serve) waits for the headers of a request (default
+    /// 30 s), so that a client dribbling them (slowloris) cannot hold a connection. An engine
+    /// mounted in another server relies on that server's own header timeout.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long the body of a polling POST may take to arrive (default 60 s); a slower one gets
+    /// HTTP 408 and ends the session. It holds wherever the engine is mounted, and never applies
+    /// to a long-polling GET waiting for data.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.config.body_timeout = timeout;
+        self
+    }
+
+    /// A filter that sees the request of every new session (both transports) before it opens,
+    /// as Node's `allowRequest` does, and may refuse it. It may take its time: the future runs
+    /// on the request's task. What it needs of the request, it copies before its future starts.
+    ///
+    /// ```
+    /// use sio_server::engine::{Connection, Engine, Message, Refusal};
+    ///
+    /// let engine = Engine::builder()
+    ///     .allow_request(|request| {
+    ///         let token = request.query("token");
+    ///         async move {
+    ///             match token.as_deref() {
+    ///                 Some("let-me-in") => Ok(()),
+    ///                 _ => Err(Refusal::new("a valid token is required")),
+    ///             }
+    ///         }
+    ///     })
+    ///     .build(|_: &Connection, _: Message| {});
+    /// # drop(engine);
+    /// ```
+    pub fn allow_request<F, Fut>(mut self, filter: F) -> Self
+    where
+        F: Fn(&HandshakeInfo) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Refusal>> + Send + 'static,
+    {
+        self.config.allow_request = Some(RequestFilter::new(filter));
+        self
+    }
+
+    /// The `max_payload` this builder has now.
+    pub(crate) fn max_payload_setting(&self) -> usize {
+        self.config.session.max_payload
     }
 
     /// Builds the engine, which `handler` is told about every connection of.

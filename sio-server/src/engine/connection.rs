@@ -11,6 +11,9 @@ use thiserror::Error;
 use crate::engine::handshake::HandshakeInfo;
 use crate::engine::session::SessionShared;
 
+/// The WebSocket close code of a policy violation (RFC 6455).
+pub(crate) const CLOSE_POLICY: u16 = 1008;
+
 /// A message of the Engine.IO layer: text or binary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
@@ -114,12 +117,27 @@ impl<D: Send + Sync + 'static> Connection<D> {
     /// Queues an already encoded message frame (a Socket.IO packet encoded once for many
     /// recipients). Not public: a frame could be an Engine.IO control packet.
     pub(crate) fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
-        self.shared.send(frame)
+        self.shared.send(std::slice::from_ref(&frame))
+    }
+
+    /// Queues frames that belong together (a binary packet and its attachments): all of them,
+    /// or none if they do not fit.
+    pub(crate) fn send_frames(&self, frames: &[Frame]) -> Result<(), SendError> {
+        self.shared.send(frames)
     }
 
     /// Closes the session; the client is told with a `close` packet.
     pub fn close(&self) {
         self.shared.process(|state| state.session.close());
+    }
+
+    /// Closes the session because the client broke the rules above the transport (a packet
+    /// that does not decode, a queue it does not read): a WebSocket ends with code 1008.
+    pub(crate) fn close_for_violation(&self) {
+        self.shared.process(|state| {
+            state.close_code.get_or_insert(CLOSE_POLICY);
+            state.session.close();
+        });
     }
 }
 

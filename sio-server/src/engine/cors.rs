@@ -79,6 +79,15 @@ impl Cors {
         }
     }
 
+    /// Whether a WebSocket handshake with this `Origin` may proceed: any request without one
+    /// (not a browser), and with an allow-list only the origins it names.
+    pub(crate) fn admits(&self, origin: Option<&HeaderValue>) -> bool {
+        match (&self.origins, origin) {
+            (Origins::List(list), Some(origin)) => list.contains(origin),
+            _ => true,
+        }
+    }
+
     /// Adds the CORS headers of an ordinary response to a request with this `Origin`.
     pub(crate) fn apply(&self, origin: Option<&HeaderValue>, response: &mut HeaderMap) {
         if let Some(origin) = self.allowed_origin(origin) {

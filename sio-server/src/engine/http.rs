@@ -58,6 +58,10 @@ pub(crate) enum RequestError {
     UndecodablePayload,
     /// The POST body is above `max_payload`.
     PayloadTooLarge,
+    /// The POST body did not arrive within the body timeout.
+    BodyTimeout,
+    /// A WebSocket handshake from an origin the CORS allow-list does not name.
+    OriginNotAllowed,
 }
 
 impl RequestError {
@@ -66,6 +70,8 @@ impl RequestError {
         match self {
             RequestError::NotFound => StatusCode::NOT_FOUND,
             RequestError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            RequestError::OriginNotAllowed => StatusCode::FORBIDDEN,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -96,6 +102,10 @@ impl RequestError {
                 "the payload does not decode; the session is closed"
             }
             RequestError::PayloadTooLarge => "payload too large",
+            RequestError::BodyTimeout => {
+                "the request body did not arrive in time; the session is closed"
+            }
+            RequestError::OriginNotAllowed => "origin not allowed",
         }
     }
 
@@ -105,7 +115,17 @@ impl RequestError {
         if self.status() == StatusCode::BAD_REQUEST {
             debug!(reason = self.as_str(), "bad request");
         }
-        plain(self.status(), Bytes::from_static(self.as_str().as_bytes()))
+        let mut response = plain(self.status(), Bytes::from_static(self.as_str().as_bytes()));
+        if matches!(
+            self,
+            RequestError::PayloadTooLarge | RequestError::BodyTimeout
+        ) {
+            // What is left of the body is not read: the connection ends with this answer.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 

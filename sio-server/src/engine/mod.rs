@@ -36,6 +36,7 @@
 mod builder;
 mod connection;
 mod cors;
+mod filter;
 mod handler;
 mod handshake;
 mod http;
@@ -52,6 +53,7 @@ mod transport;
 pub use builder::EngineBuilder;
 pub use connection::{Connection, Message, SendError};
 pub use cors::Cors;
+pub use filter::Refusal;
 pub use handler::EngineHandler;
 pub use handshake::{HandshakeInfo, RemoteAddr};
 pub use http::{BoxError, ResponseBody};

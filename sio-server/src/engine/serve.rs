@@ -4,7 +4,7 @@ use std::io;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower_service::Service;
@@ -17,7 +17,10 @@ use crate::engine::service::Engine;
 /// Serves `engine` on every connection `listener` accepts, until the process ends.
 ///
 /// HTTP/1.1 with upgrades, `TCP_NODELAY` set; each request carries its peer's [`RemoteAddr`].
-/// Failures to accept (such as running out of file descriptors) are logged and retried.
+/// A connection whose request headers do not arrive within the engine's
+/// [`header_read_timeout`](crate::engine::EngineBuilder::header_read_timeout) (30 s by
+/// default) is closed. Failures to accept (such as running out of file descriptors) are logged
+/// and retried.
 ///
 /// ```no_run
 /// # use sio_server::engine::{Connection, Engine, Message};
@@ -39,6 +42,7 @@ pub async fn serve<H: EngineHandler>(listener: TcpListener, engine: Engine<H>) -
             }
         };
         let _ = stream.set_nodelay(true);
+        let header_read_timeout = engine.inner().config.header_read_timeout;
         let mut engine = engine.clone();
         let service = TowerToHyperService::new(tower_service_fn(
             move |mut request: http::Request<hyper::body::Incoming>| {
@@ -48,6 +52,8 @@ pub async fn serve<H: EngineHandler>(listener: TcpListener, engine: Engine<H>) -
         ));
         tokio::spawn(async move {
             let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades();
             if let Err(error) = connection.await {

@@ -23,6 +23,7 @@ use crate::engine::http::{BoxError, RequestError, ResponseBody, plain};
 use crate::engine::query::Query;
 use crate::engine::registry::{EngineStats, Registry};
 use crate::engine::session::{SessionHost, SessionShared, run_timers};
+use crate::engine::transport::websocket::Opening;
 use crate::engine::transport::{polling, websocket};
 
 /// An Engine.IO server: a tower/hyper service for one path, answering both HTTP long-polling
@@ -237,20 +238,52 @@ impl<H: EngineHandler> EngineInner<H> {
             .filter(|t| self.transport_allowed(*t))
             .ok_or(RequestError::UnknownTransport)?;
         let sid = query.sid.as_deref();
-        match transport {
-            Transport::WebSocket => websocket::upgrade(self, &mut request, sid),
-            Transport::Polling => match (request.method(), sid) {
-                (&Method::GET, None) => {
-                    let session =
-                        self.open_session(Transport::Polling, HandshakeInfo::copy_of(&request));
-                    polling::get(session).await
+        if transport == Transport::WebSocket {
+            websocket::check_handshake(&request)?;
+            // Browsers do not apply CORS to WebSockets: an origin allow-list is enforced here.
+            if let Some(cors) = &self.config.cors
+                && !cors.admits(request.headers().get(http::header::ORIGIN))
+            {
+                return Err(RequestError::OriginNotAllowed);
+            }
+        }
+        let handshake = match sid {
+            None if request.method() == Method::GET => {
+                let handshake = HandshakeInfo::copy_of(&request);
+                if let Some(filter) = &self.config.allow_request
+                    && let Err(refusal) = filter.check(&handshake).await
+                {
+                    debug!(
+                        reason = refusal.message(),
+                        "handshake refused by the request filter"
+                    );
+                    return Ok(refusal.response());
                 }
-                (&Method::GET, Some(sid)) => polling::get(self.session(sid)?).await,
-                (&Method::POST, Some(sid)) => {
-                    polling::post(self.session(sid)?, request.into_body()).await
+                Some(handshake)
+            }
+            None => return Err(RequestError::HandshakeNotGet),
+            Some(_) => None,
+        };
+        match (transport, handshake, sid) {
+            (Transport::WebSocket, Some(handshake), _) => {
+                websocket::upgrade(self, &mut request, Opening::New(handshake))
+            }
+            (Transport::WebSocket, None, Some(sid)) => {
+                websocket::upgrade(self, &mut request, Opening::Upgrade(sid))
+            }
+            (Transport::Polling, Some(handshake), _) => {
+                let session = self.open_session(Transport::Polling, handshake);
+                polling::get(session).await
+            }
+            (Transport::Polling, None, Some(sid)) => match *request.method() {
+                Method::GET => polling::get(self.session(sid)?).await,
+                Method::POST => {
+                    let body_timeout = self.config.body_timeout;
+                    polling::post(self.session(sid)?, request.into_body(), body_timeout).await
                 }
                 _ => Err(RequestError::HandshakeNotGet),
             },
+            (_, None, None) => Err(RequestError::HandshakeNotGet),
         }
     }
 

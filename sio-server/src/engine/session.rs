@@ -28,6 +28,9 @@ pub(crate) struct State {
     /// The WebSocket the session reads and writes (being probed, or in use), by id; a socket
     /// whose id is not here is stale and closes itself.
     pub(crate) websocket: Option<u64>,
+    /// The WebSocket close code to end with, when the server closes for a violation (RFC 6455:
+    /// 1002 framing, 1007 invalid UTF-8, 1008 policy, 1009 too big).
+    pub(crate) close_code: Option<u16>,
     /// Whether some task is handing events to the application; others leave new events to it,
     /// which keeps them in order and lets callbacks feed the session again without deadlock.
     dispatching: bool,
@@ -65,6 +68,7 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             state: Mutex::new(State {
                 session,
                 websocket: None,
+                close_code: None,
                 dispatching: false,
             }),
             output: Notify::new(),
@@ -91,14 +95,15 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         }
     }
 
-    pub(crate) fn send(self: &Arc<Self>, frame: Frame) -> Result<(), SendError> {
+    /// Queues frames that belong together: all of them, or none.
+    pub(crate) fn send(self: &Arc<Self>, frames: &[Frame]) -> Result<(), SendError> {
         let mut state = self.lock();
         if state.session.close_reason().is_some() {
             return Err(SendError::Closed);
         }
         state
             .session
-            .send(frame)
+            .send_all(frames)
             .map_err(|_| SendError::QueueFull)?;
         drop(state);
         self.output.notify_waiters();

@@ -1,15 +1,16 @@
 //! Configuring a [`Server`]: its consumers, the Socket.IO options, and the engine's.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sio_core::{DEFAULT_MAX_ATTACHMENTS, Namespace, Transport};
+use sio_core::{DecoderLimits, Namespace, Transport};
 
 use super::{Server, ServerInner, SocketConfig, WeakServer};
 use crate::broadcast::{ChannelLayer, InMemoryLayer};
 use crate::consumer::{self, Consumer};
-use crate::engine::{Cors, Engine, EngineBuilder};
+use crate::engine::{Cors, Engine, EngineBuilder, HandshakeInfo, Refusal};
 use crate::namespace::{NamespaceInner, Spawner};
 
 /// Builds a [`Server`]. Defaults follow the reference server: path `/socket.io/`, a 45 s connect
@@ -33,6 +34,8 @@ pub struct ServerBuilder {
     namespaces: HashMap<String, Spawner>,
     layer: Box<dyn ChannelLayer>,
     config: SocketConfig,
+    /// `max_binary_packet_bytes` if set; otherwise eight times `max_payload`.
+    binary_packet_bytes: Option<usize>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -51,10 +54,12 @@ impl Default for ServerBuilder {
             engine: Engine::builder().path("/socket.io/"),
             namespaces: HashMap::new(),
             layer: Box::new(InMemoryLayer),
+            binary_packet_bytes: None,
             config: SocketConfig {
                 connect_timeout: Duration::from_secs(45),
                 mailbox_capacity: 256,
-                max_attachments: DEFAULT_MAX_ATTACHMENTS,
+                decoder: DecoderLimits::default(),
+                attachment_timeout: Duration::from_secs(30),
             },
         }
     }
@@ -110,7 +115,22 @@ impl ServerBuilder {
 
     /// The most binary attachments one packet may announce (default 64).
     pub fn max_attachments(mut self, max: usize) -> Self {
-        self.config.max_attachments = max;
+        self.config.decoder.max_attachments = max;
+        self
+    }
+
+    /// The most bytes the attachments of one binary packet may add up to (default eight times
+    /// `max_payload`: each attachment is a message of its own, bounded by `max_payload`). A
+    /// client whose packet goes beyond is closed.
+    pub fn max_binary_packet_bytes(mut self, bytes: usize) -> Self {
+        self.binary_packet_bytes = Some(bytes);
+        self
+    }
+
+    /// How long the rest of a binary packet may take once its first frame arrived (default
+    /// 30 s); a client that leaves one unfinished is closed, and what it sent is dropped.
+    pub fn attachment_timeout(mut self, timeout: Duration) -> Self {
+        self.config.attachment_timeout = timeout;
         self
     }
 
@@ -156,6 +176,18 @@ impl ServerBuilder {
         self
     }
 
+    /// A filter that sees the request of every new connection before it opens, and may refuse
+    /// it (Node's `allowRequest`); see
+    /// [`EngineBuilder::allow_request`](crate::engine::EngineBuilder::allow_request).
+    pub fn allow_request<F, Fut>(mut self, filter: F) -> Self
+    where
+        F: Fn(&HandshakeInfo) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Refusal>> + Send + 'static,
+    {
+        self.engine = self.engine.allow_request(filter);
+        self
+    }
+
     /// Any other engine option.
     pub fn engine(mut self, configure: impl FnOnce(EngineBuilder) -> EngineBuilder) -> Self {
         self.engine = configure(self.engine);
@@ -163,7 +195,14 @@ impl ServerBuilder {
     }
 
     /// Builds the server.
-    pub fn build(self) -> Server {
+    pub fn build(mut self) -> Server {
+        // Placeholders may name attachments again for at most `max_payload` bytes; one packet's
+        // attachments add up to at most eight messages unless configured.
+        let max_payload = self.engine.max_payload_setting();
+        self.config.decoder.max_repeated_bytes = max_payload;
+        self.config.decoder.max_packet_bytes = self
+            .binary_packet_bytes
+            .unwrap_or(max_payload.saturating_mul(8));
         let namespaces = self
             .namespaces
             .into_iter()

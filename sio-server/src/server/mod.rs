@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sio_core::{AckId, EncodedPacket, Namespace, PacketEncoder};
+use sio_core::{AckId, DecoderLimits, EncodedPacket, Namespace, PacketEncoder};
 use tokio::net::TcpListener;
 
 use crate::args::{EmitArgs, EmitArgsDyn};
@@ -31,7 +31,11 @@ pub use service::ServerService;
 pub(crate) struct SocketConfig {
     pub(crate) connect_timeout: Duration,
     pub(crate) mailbox_capacity: usize,
-    pub(crate) max_attachments: usize,
+    /// What one binary packet may cost; `max_packet_bytes` and `max_repeated_bytes` follow
+    /// `max_payload` unless set.
+    pub(crate) decoder: DecoderLimits,
+    /// How long the rest of a binary packet may take once its first frame arrived.
+    pub(crate) attachment_timeout: Duration,
 }
 
 /// The state of a server, owned by its engine as the engine's handler.

@@ -40,7 +40,7 @@ impl Socket {
 
     /// Sends an event and waits up to `timeout` for the client's ack; its first argument is
     /// deserialized into `R`.
-    pub async fn emit_with_ack<R: DeserializeOwned>(
+    pub async fn emit_with_ack<R: DeserializeOwned + 'static>(
         &self,
         event: &str,
         data: impl EmitArgs,
@@ -124,16 +124,17 @@ impl Socket {
         }
     }
 
+    /// Queues a packet's frames, all of them or none: a binary packet is never left half sent.
     pub(super) fn write(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
-        for frame in packet.frames() {
-            self.inner
-                .connection
-                .send_frame(frame)
-                .map_err(|error| match error {
-                    SendError::Closed => EmitError::Disconnected,
-                    SendError::QueueFull => EmitError::QueueFull,
-                })?;
-        }
-        Ok(())
+        let connection = &self.inner.connection;
+        let queued = if packet.attachments.is_empty() {
+            connection.send_frame(packet.text.clone())
+        } else {
+            connection.send_frames(&packet.frames().collect::<Vec<_>>())
+        };
+        queued.map_err(|error| match error {
+            SendError::Closed => EmitError::Disconnected,
+            SendError::QueueFull => EmitError::QueueFull,
+        })
     }
 }

@@ -1,11 +1,11 @@
 //! HTTP long-polling: a GET waits for what is queued, a POST delivers a payload.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use sio_core::CloseReason;
 
 use crate::engine::http::{BoxError, RequestError, ResponseBody, plain};
@@ -67,8 +67,9 @@ impl<D: Send + Sync + 'static> Drop for PendingGet<'_, D> {
 }
 
 /// Takes a POST body of packets; `ok` when accepted, 400 when it does not decode, 413 when it
-/// exceeds `max_payload` (both close the session).
-pub(crate) async fn post<D, B>(session: Arc<SessionShared<D>>, body: B) -> Answer
+/// exceeds `max_payload`, 408 when it takes longer than `timeout` (each of those closes the
+/// session).
+pub(crate) async fn post<D, B>(session: Arc<SessionShared<D>>, body: B, timeout: Duration) -> Answer
 where
     D: Send + Sync + 'static,
     B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -85,19 +86,27 @@ where
         finished: false,
     };
     let max_payload = session.lock().session.config().max_payload;
-    let collected = Limited::new(body, max_payload).collect().await;
+    let read = tokio::time::timeout(timeout, read_body(Box::pin(body), max_payload)).await;
     active.finished = true;
-    let body = match collected {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+    let body = match read {
+        Ok(Read::Complete(body)) => body,
+        Ok(Read::TooLarge(rest)) => {
             // As the reference server does, a body above the limit ends the session.
             tracing::warn!(parent: &session.span, max_payload, "POST body too large; session closed");
             session.process(|state| state.session.handle_transport_error());
+            // The rest is read and dropped before the answer, within bounds: answering while
+            // the client still writes would reset the connection and lose the 413.
+            let _ = tokio::time::timeout(timeout, drain(rest, max_payload.saturating_mul(8))).await;
             return Err(RequestError::PayloadTooLarge);
         }
-        Err(_) => {
+        Ok(Read::Failed) => {
             session.lock().session.abort_post();
             return Err(RequestError::UnreadableBody);
+        }
+        Err(_) => {
+            tracing::warn!(parent: &session.span, timeout_ms = timeout.as_millis() as u64, "POST body too slow; session closed");
+            session.process(|state| state.session.handle_transport_error());
+            return Err(RequestError::BodyTimeout);
         }
     };
     let reason = session.process(|state| {
@@ -109,6 +118,58 @@ where
         return Err(RequestError::UndecodablePayload);
     }
     Ok(plain(StatusCode::OK, "ok"))
+}
+
+/// A POST body as far as it was read.
+enum Read<B> {
+    Complete(Bytes),
+    /// Above the limit; the rest of the body is still unread.
+    TooLarge(B),
+    Failed,
+}
+
+/// Reads a body of at most `limit` bytes, keeping its chunks as they came (one chunk, the usual
+/// case, is not copied).
+async fn read_body<B>(mut body: B, limit: usize) -> Read<B>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+{
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut len = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Read::Failed;
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        len = len.saturating_add(data.len());
+        if len > limit {
+            return Read::TooLarge(body);
+        }
+        chunks.push(data);
+    }
+    match chunks.len() {
+        0 => Read::Complete(Bytes::new()),
+        1 => Read::Complete(chunks.swap_remove(0)),
+        _ => Read::Complete(chunks.concat().into()),
+    }
+}
+
+/// Reads and drops what is left of a body, up to `limit` bytes.
+async fn drain<B>(mut body: B, limit: usize)
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+{
+    let mut drained = 0usize;
+    while drained <= limit {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                drained = drained.saturating_add(frame.data_ref().map_or(0, Bytes::len));
+            }
+            _ => return,
+        }
+    }
 }
 
 /// Ends the session's POST if the request goes away before its body arrived.

@@ -10,13 +10,16 @@ use bytestring::ByteString;
 use futures_util::{SinkExt, StreamExt};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
-use sio_core::{Frame, Transport};
+use sio_core::{CloseReason, Frame, Transport};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, Utf8Bytes};
 use tracing::{Instrument, debug, warn};
 
+use crate::engine::connection::CLOSE_POLICY;
 use crate::engine::handler::EngineHandler;
 use crate::engine::handshake::HandshakeInfo;
 use crate::engine::http::{RequestError, ResponseBody, plain};
@@ -38,6 +41,42 @@ enum Purpose<D> {
 /// How long the last frames of a closed session may take to leave.
 const CLOSING_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// WebSocket close codes of RFC 6455 the server ends with.
+const CLOSE_PROTOCOL: u16 = 1002;
+const CLOSE_INVALID_DATA: u16 = 1007;
+const CLOSE_TOO_BIG: u16 = 1009;
+
+/// The client broke the WebSocket rules: logged, and the close says which.
+fn violation<D: Send + Sync + 'static>(session: &SessionShared<D>, code: u16, what: &str) {
+    warn!(code, error = what, "WebSocket protocol violation; closing");
+    session.lock().close_code = Some(code);
+}
+
+/// The close frame a closed session's WebSocket ends with: the violation's code if there was
+/// one, 1008 for input that did not decode, none otherwise (as before: the client sees 1005).
+fn close_frame<D: Send + Sync + 'static>(session: &SessionShared<D>) -> Option<CloseFrame> {
+    let state = session.lock();
+    let code = state.close_code.or(match state.session.close_reason() {
+        Some(CloseReason::ParseError) => Some(CLOSE_POLICY),
+        _ => None,
+    })?;
+    Some(CloseFrame {
+        code: CloseCode::from(code),
+        reason: Utf8Bytes::from_static(""),
+    })
+}
+
+/// Checks that a request is a WebSocket handshake the engine can accept.
+pub(crate) fn check_handshake<B>(request: &Request<B>) -> Result<(), RequestError> {
+    if !is_websocket_handshake(request.method(), request.headers()) {
+        return Err(RequestError::NotWebSocketHandshake);
+    }
+    if !request.headers().contains_key(header::SEC_WEBSOCKET_KEY) {
+        return Err(RequestError::MissingWebSocketKey);
+    }
+    Ok(())
+}
+
 fn is_websocket_handshake(method: &Method, headers: &HeaderMap) -> bool {
     let has = |name, wanted: &str| {
         headers.get_all(name).iter().any(|value| {
@@ -56,24 +95,29 @@ fn is_websocket_handshake(method: &Method, headers: &HeaderMap) -> bool {
             .is_some_and(|v| v == "13")
 }
 
-/// Answers a WebSocket request with `101 Switching Protocols` and drives the socket once the
-/// connection is handed over.
+/// What a WebSocket request asks for: a new session (its handshake admitted by the filter), or
+/// the upgrade of the session with this sid.
+pub(crate) enum Opening<'a> {
+    New(HandshakeInfo),
+    Upgrade(&'a str),
+}
+
+/// Answers a WebSocket request (checked with [`check_handshake`]) with `101 Switching
+/// Protocols` and drives the socket once the connection is handed over.
 pub(crate) fn upgrade<H: EngineHandler, B>(
     engine: Arc<EngineInner<H>>,
     request: &mut Request<B>,
-    sid: Option<&str>,
+    opening: Opening<'_>,
 ) -> Result<Response<ResponseBody>, RequestError> {
-    if !is_websocket_handshake(request.method(), request.headers()) {
-        return Err(RequestError::NotWebSocketHandshake);
-    }
+    check_handshake(request)?;
     let key = request
         .headers()
         .get(header::SEC_WEBSOCKET_KEY)
         .ok_or(RequestError::MissingWebSocketKey)?;
     let accept = derive_accept_key(key.as_bytes());
-    let purpose = match sid {
-        None => Purpose::Open(HandshakeInfo::copy_of(request)),
-        Some(sid) => {
+    let purpose = match opening {
+        Opening::New(handshake) => Purpose::Open(handshake),
+        Opening::Upgrade(sid) => {
             let session = engine.session(sid)?;
             let id = engine.next_websocket_id.fetch_add(1, Ordering::Relaxed);
             let now = Instant::now();
@@ -187,13 +231,35 @@ async fn read<D: Send + Sync + 'static>(
         let frame = match message {
             Some(Ok(WsMessage::Text(text))) => match ByteString::try_from(Bytes::from(text)) {
                 Ok(text) => Frame::Text(text),
-                Err(_) => break,
+                Err(_) => {
+                    violation(
+                        &session,
+                        CLOSE_INVALID_DATA,
+                        "invalid UTF-8 in a text message",
+                    );
+                    break;
+                }
             },
             Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes),
             Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => continue,
             Some(Ok(WsMessage::Close(_))) | None => break,
             Some(Err(tungstenite::Error::Capacity(error))) => {
                 warn!(%error, "WebSocket message above maxPayload; closing");
+                session.lock().close_code = Some(CLOSE_TOO_BIG);
+                break;
+            }
+            Some(Err(tungstenite::Error::Protocol(
+                ProtocolError::ResetWithoutClosingHandshake,
+            ))) => {
+                debug!("WebSocket reset by the client");
+                break;
+            }
+            Some(Err(tungstenite::Error::Protocol(error))) => {
+                violation(&session, CLOSE_PROTOCOL, &error.to_string());
+                break;
+            }
+            Some(Err(tungstenite::Error::Utf8(error))) => {
+                violation(&session, CLOSE_INVALID_DATA, &error);
                 break;
             }
             Some(Err(error)) => {
@@ -283,7 +349,14 @@ async fn write<D: Send + Sync + 'static>(
         }
         notified.await;
     }
-    let _ = tokio::time::timeout(CLOSING_WRITE_TIMEOUT, sink.close()).await;
+    let closing = close_frame(&session);
+    let _ = tokio::time::timeout(CLOSING_WRITE_TIMEOUT, async {
+        if closing.is_some() {
+            let _ = sink.send(WsMessage::Close(closing)).await;
+        }
+        sink.close().await
+    })
+    .await;
     done.notify_one();
     debug!(websocket = id, "WebSocket writer done");
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Builds the seed corpora of the fuzz targets from the test vectors of sio-core.
+
+Writes corpus/<target>/seed-<n> files (the corpus folders are not committed); run.sh calls it.
+"""
+import json
+import pathlib
+import struct
+
+HERE = pathlib.Path(__file__).resolve().parent
+VECTORS = HERE.parent / "sio-core" / "tests" / "vectors"
+
+
+def load(name):
+    return json.loads((VECTORS / f"{name}.json").read_text())
+
+
+def write(target, seeds):
+    folder = HERE / "corpus" / target
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, seed in enumerate(seeds):
+        (folder / f"seed-{index}").write_bytes(seed)
+
+
+def frame_bytes(frame):
+    if "text" in frame:
+        return frame["text"].encode()
+    return bytes(frame.get("binary", []))
+
+
+def main():
+    engine_packets = load("engine_packets")
+    payloads = load("engine_payloads")
+    socket_packets = load("socket_packets")
+    errors = load("errors")
+
+    write("engine_packet", [frame_bytes(v["frame"]) for v in engine_packets])
+    write("engine_payload", [v["body"].encode() for v in payloads])
+    socket_texts = [v["text"].encode() for v in socket_packets]
+    socket_texts += [e["socket"].encode() for e in errors if "socket" in e]
+    write("socket_packet", socket_texts)
+
+    # Records for binary_reassembly: tag (1 text, 0 binary), length, bytes.
+    def record(tag, data):
+        data = data[:255]
+        return bytes([tag, len(data)]) + data
+
+    reassembly = []
+    for vector in socket_packets:
+        text = vector["text"].encode()
+        count = vector["packet"].get("attachments", 0) or 0
+        seed = record(1, text) + b"".join(record(0, bytes([n] * 8)) for n in range(count))
+        reassembly.append(seed)
+    for error in errors:
+        if "socket" in error:
+            seed = record(1, error["socket"].encode())
+            for buffer in error.get("buffers", []):
+                seed += record(0, bytes(buffer) if isinstance(buffer, list) else buffer.encode())
+            reassembly.append(seed)
+    write("binary_reassembly", reassembly)
+
+    placeholder = lambda n: '{"_placeholder":true,"num":%d}' % n
+    write(
+        "placeholders",
+        [
+            bytes([1, 1]) + placeholder(0).encode(),
+            bytes([2, 1, 2]) + ('{"name":"a","data":%s,"copy":%s}' % (placeholder(0), placeholder(1))).encode(),
+            bytes([1, 4]) + ("[" + ",".join([placeholder(0)] * 8) + "]").encode(),
+            bytes([2, 0, 3]) + ('{"list":[%s,%s],"nested":{"data":%s}}' % (placeholder(1), placeholder(0), placeholder(1))).encode(),
+            bytes([0]) + b'{"name":"plain"}',
+        ],
+    )
+
+    # Session runs are arbitrary-encoded; a few byte strings give the fuzzer a start.
+    write("session", [struct.pack("<Q", n) * 8 for n in range(8)])
+
+
+if __name__ == "__main__":
+    main()
