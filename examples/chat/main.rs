@@ -144,5 +144,6 @@ async fn main() -> std::io::Result<()> {
         "open http://{} in two browser windows",
         listener.local_addr()?
     );
-    axum::serve(listener, app).await
+    // Not `axum::serve`: this one closes connections whose headers dribble in (slowloris).
+    sio::engine::serve_service(listener, app, std::time::Duration::from_secs(30)).await
 }

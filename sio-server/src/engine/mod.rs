@@ -58,6 +58,6 @@ pub use handler::EngineHandler;
 pub use handshake::{HandshakeInfo, RemoteAddr};
 pub use http::{BoxError, ResponseBody};
 pub use registry::EngineStats;
-pub use serve::serve;
+pub use serve::{serve, serve_service};
 pub use service::{Engine, WeakEngine};
 pub use sio_core::{CloseReason, Sid, Transport};

@@ -27,6 +27,9 @@ pub struct EngineStats {
     pub opened_total: u64,
     /// Sessions closed since the engine started.
     pub closed_total: u64,
+    /// Bytes of frames queued for clients now, over all sessions; each session's share is
+    /// bounded by `max_queued_bytes`.
+    pub queued_bytes: usize,
 }
 
 pub(crate) struct Registry<D> {
@@ -49,7 +52,7 @@ impl<D> Default for Registry<D> {
     }
 }
 
-impl<D> fmt::Debug for Registry<D> {
+impl<D: Send + Sync + 'static> fmt::Debug for Registry<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registry")
             .field("stats", &self.stats())
@@ -65,7 +68,7 @@ fn random_sid() -> Sid {
     Sid::new(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-impl<D> Registry<D> {
+impl<D: Send + Sync + 'static> Registry<D> {
     fn sessions(&self) -> MutexGuard<'_, HashMap<Sid, Arc<SessionShared<D>>>> {
         self.sessions.lock()
     }
@@ -115,9 +118,14 @@ impl<D> Registry<D> {
     }
 
     pub(crate) fn stats(&self) -> EngineStats {
-        let open = self.sessions().len();
+        let sessions = self.all();
+        let queued_bytes = sessions
+            .iter()
+            .map(|session| session.lock().session.queued_bytes())
+            .sum();
         EngineStats {
-            open,
+            open: sessions.len(),
+            queued_bytes,
             polling: self.polling.load(Ordering::Relaxed),
             websocket: self.websocket.load(Ordering::Relaxed),
             opened_total: self.opened_total.load(Ordering::Relaxed),

@@ -1,8 +1,10 @@
-//! Serving an engine on its own, without a web framework around it.
+//! Serving an engine on its own, or an application with the engine mounted in it, with the
+//! timeouts a server on the open internet needs.
 
 use std::io;
 use std::time::Duration;
 
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -12,6 +14,7 @@ use tracing::{debug, warn};
 
 use crate::engine::handler::EngineHandler;
 use crate::engine::handshake::RemoteAddr;
+use crate::engine::http::BoxError;
 use crate::engine::service::Engine;
 
 /// Serves `engine` on every connection `listener` accepts, until the process ends.
@@ -32,6 +35,41 @@ use crate::engine::service::Engine;
 /// # }
 /// ```
 pub async fn serve<H: EngineHandler>(listener: TcpListener, engine: Engine<H>) -> io::Result<()> {
+    let header_read_timeout = engine.inner().config.header_read_timeout;
+    serve_service(listener, engine, header_read_timeout).await
+}
+
+/// Serves any tower service, such as an axum `Router` with the engine mounted in it, the way
+/// [`serve`] serves an engine: HTTP/1.1 with upgrades, `TCP_NODELAY`, each request tagged with
+/// its peer's [`RemoteAddr`], and connections whose request headers take longer than
+/// `header_read_timeout` closed (which `axum::serve` does not do).
+///
+/// With axum, `serve_service(listener, router, timeout)` where `axum::serve(listener, router)`
+/// would be. Any tower service will do, the engine itself included:
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use sio_server::engine::{Connection, Engine, Message};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let engine = Engine::builder().build(|_: &Connection, _: Message| {});
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// sio_server::engine::serve_service(listener, engine, Duration::from_secs(10)).await
+/// # }
+/// ```
+pub async fn serve_service<S, B>(
+    listener: TcpListener,
+    service: S,
+    header_read_timeout: Duration,
+) -> io::Result<()>
+where
+    S: Service<http::Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -42,12 +80,11 @@ pub async fn serve<H: EngineHandler>(listener: TcpListener, engine: Engine<H>) -
             }
         };
         let _ = stream.set_nodelay(true);
-        let header_read_timeout = engine.inner().config.header_read_timeout;
-        let mut engine = engine.clone();
+        let mut inner = service.clone();
         let service = TowerToHyperService::new(tower_service_fn(
-            move |mut request: http::Request<hyper::body::Incoming>| {
+            move |mut request: http::Request<Incoming>| {
                 request.extensions_mut().insert(RemoteAddr(peer));
-                engine.call(request)
+                inner.call(request)
             },
         ));
         tokio::spawn(async move {

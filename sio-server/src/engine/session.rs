@@ -221,13 +221,15 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
                 && state.session.has_output();
             (transport, draining)
         };
-        if draining {
+        // Outside a runtime (an engine dropped after its runtime) there is no GET to wait for.
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        if let (true, Some(runtime)) = (draining, runtime) {
             // What the server queued before closing (its `close` packet last) waits for the
             // client's next GET, for at most a ping timeout. The wait holds the session weakly:
             // once that GET drained it, nothing keeps it (or its engine) alive.
             let session = Arc::downgrade(&connection.shared);
             let grace = self.lock().session.config().ping_timeout;
-            tokio::spawn(async move {
+            runtime.spawn(async move {
                 tokio::time::sleep(grace).await;
                 if let Some(session) = session.upgrade() {
                     session.forget();

@@ -56,6 +56,7 @@ async fn the_registry_counts_sessions_and_ids_are_unique() {
         websocket: 0,
         opened_total: 2,
         closed_total: 0,
+        queued_bytes: 0,
     };
     assert_eq!(engine.stats(), open);
     assert!(engine.inner().registry.get(&first).is_some());
