@@ -1,13 +1,16 @@
 //! An argument of a binary packet decoded into a handler's types, placeholders and all: the
 //! packet's check, then decoding into `serde_json::Value`, a struct with byte buffers, a struct
-//! that ignores them, and `Bytes`. Nothing panics and no placeholder is expanded (the allocation
-//! limit of the run catches an expansion).
+//! that ignores them, and `Bytes`. Nothing panics, what attachments expand into sequences never
+//! exceeds the budget, and a `Bytes` argument is the attachment itself.
 #![no_main]
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
-use sio_core::{PacketDecoder, RawJson, decode_with_attachments};
+use sio_core::{ExpansionBudget, PacketDecoder, RawJson, decode_with_attachments};
+
+/// The budget of what attachments may expand into sequences, per packet.
+const BUDGET: usize = 4096;
 
 #[derive(Deserialize)]
 #[allow(dead_code)]
@@ -64,16 +67,33 @@ fuzz_target!(|data: &[u8]| {
     let Ok(raw) = RawJson::new(json.to_owned()) else {
         return;
     };
-    let value = decode_with_attachments::<serde_json::Value>(&raw, &attachments);
-    let _ = decode_with_attachments::<Upload>(&raw, &attachments);
-    let _ = decode_with_attachments::<OnlyName>(&raw, &attachments);
-    let _ = decode_with_attachments::<Vec<Bytes>>(&raw, &attachments);
-    let bytes = decode_with_attachments::<Bytes>(&raw, &attachments);
+    let budget = ExpansionBudget::new(BUDGET);
+    let value = decode_with_attachments::<serde_json::Value>(&raw, &attachments, &budget);
+    if let Ok(value) = &value {
+        // Each expanded byte is one number in the tree; the rest of the tree came from the text.
+        assert!(numbers(value) <= BUDGET + json.len(), "a tree larger than its budget");
+    }
+    let _ = decode_with_attachments::<Upload>(&raw, &attachments, &budget);
+    let _ = decode_with_attachments::<OnlyName>(&raw, &attachments, &budget);
+    let _ = decode_with_attachments::<Vec<Bytes>>(&raw, &attachments, &budget);
+    let _ = decode_with_attachments::<Vec<Vec<u8>>>(&raw, &attachments, &budget);
+    assert!(budget.remaining() <= BUDGET);
+    let bytes = decode_with_attachments::<Bytes>(&raw, &attachments, &budget);
     // An argument that is one placeholder is its attachment itself, not a copy.
-    if let (Ok(value), Ok(bytes)) = (&value, &bytes)
-        && value.get("_placeholder") == Some(&serde_json::Value::Bool(true))
-        && let Some(num) = value.get("num").and_then(serde_json::Value::as_u64)
+    if let (Ok(bytes), Ok(placeholder)) = (&bytes, serde_json::from_str::<serde_json::Value>(json))
+        && placeholder.get("_placeholder") == Some(&serde_json::Value::Bool(true))
+        && let Some(num) = placeholder.get("num").and_then(serde_json::Value::as_u64)
     {
         assert_eq!(attachments[num as usize].as_ptr(), bytes.as_ptr());
     }
 });
+
+/// How many numbers a tree holds.
+fn numbers(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::Number(_) => 1,
+        serde_json::Value::Array(items) => items.iter().map(numbers).sum(),
+        serde_json::Value::Object(map) => map.values().map(numbers).sum(),
+        _ => 0,
+    }
+}

@@ -1,13 +1,15 @@
 //! Decoding one argument of a binary packet into a handler's type, with each placeholder read
-//! as the attachment it stands for, and nothing expanded.
+//! as the attachment it stands for.
 //!
-//! A placeholder becomes bytes for the types that ask for bytes (`bytes::Bytes`, `serde_bytes`,
-//! `Vec<u8>`, `[u8; N]`): one copy of the attachment at most, and none for an argument that is
-//! itself a `Bytes`. A self-describing type (`serde_json::Value`) keeps the placeholder object as
-//! it came, and a field the type ignores is skipped: an attachment is never turned into a tree
-//! of numbers.
+//! A placeholder becomes bytes for the types that ask for bytes (`bytes::Bytes`, `serde_bytes`):
+//! one copy of the attachment at most, and none for an argument that is itself a `Bytes`. A type
+//! that reads it as a sequence (`Vec<u8>`, `[u8; N]`, a `serde_json::Value`, which gets an
+//! array of numbers) is bounded: what attachments expand into sequences counts against a budget
+//! of bytes, and a packet that goes beyond is refused. A field the type ignores costs nothing.
 
 use std::any::{Any, TypeId};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use serde::de::value::{BorrowedStrDeserializer, U8Deserializer};
@@ -21,44 +23,136 @@ use crate::RawJson;
 
 type Error = serde_json::Error;
 
+/// Why an argument of a binary packet did not decode.
+#[derive(Debug)]
+pub enum AttachmentsError {
+    /// The JSON does not fit the type, or a placeholder names no attachment.
+    Json(serde_json::Error),
+    /// The placeholders the type reads as sequences expand beyond the budget: the client sent a
+    /// packet built to make the server allocate, a protocol error.
+    Expansion {
+        /// The budget, in bytes of attachments.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for AttachmentsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttachmentsError::Json(error) => fmt::Display::fmt(error, f),
+            AttachmentsError::Expansion { limit } => write!(
+                f,
+                "binary attachments read as sequences exceed {limit} bytes"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AttachmentsError {}
+
+/// What attachments may still expand into sequences, shared by every argument of one packet.
+///
+/// ```
+/// let budget = sio_core::ExpansionBudget::new(1_000_000);
+/// assert_eq!(budget.remaining(), 1_000_000);
+/// ```
+#[derive(Debug)]
+pub struct ExpansionBudget {
+    limit: usize,
+    remaining: AtomicUsize,
+    exceeded: AtomicBool,
+}
+
+impl ExpansionBudget {
+    /// A budget of `limit` bytes of attachments (a server uses its `max_payload`).
+    pub fn new(limit: usize) -> Self {
+        ExpansionBudget {
+            limit,
+            remaining: AtomicUsize::new(limit),
+            exceeded: AtomicBool::new(false),
+        }
+    }
+
+    /// Bytes left.
+    pub fn remaining(&self) -> usize {
+        self.remaining.load(Ordering::Relaxed)
+    }
+
+    /// Whether a decoding asked for more than was left.
+    pub fn is_exceeded(&self) -> bool {
+        self.exceeded.load(Ordering::Relaxed)
+    }
+
+    fn spend(&self, bytes: usize) -> Result<(), Error> {
+        let spent = self
+            .remaining
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(bytes)
+            });
+        if spent.is_err() {
+            self.exceeded.store(true, Ordering::Relaxed);
+            return Err(de::Error::custom(
+                "binary attachments expand beyond the budget",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Deserializes `raw`, one argument of a packet whose binary attachments are `attachments`, into
-/// a `T`.
+/// a `T`; sequences read from attachments spend `budget`.
 ///
 /// ```
 /// use bytes::Bytes;
-/// use sio_core::{RawJson, decode_with_attachments};
+/// use sio_core::{ExpansionBudget, RawJson, decode_with_attachments};
 ///
 /// let attachments = [Bytes::from_static(b"\x01\x02\x03")];
+/// let budget = ExpansionBudget::new(1000);
 /// let raw = RawJson::new(r#"{"_placeholder":true,"num":0}"#).unwrap();
-/// let bytes: Bytes = decode_with_attachments(&raw, &attachments).unwrap();
+/// let bytes: Bytes = decode_with_attachments(&raw, &attachments, &budget).unwrap();
 /// assert_eq!(bytes, attachments[0]); // the same buffer, not a copy
 ///
 /// let raw = RawJson::new(r#"{"name":"a.bin","data":{"_placeholder":true,"num":0}}"#).unwrap();
-/// let value: serde_json::Value = decode_with_attachments(&raw, &attachments).unwrap();
-/// assert_eq!(value["data"]["num"], 0); // a tree keeps the placeholder
+/// let value: serde_json::Value = decode_with_attachments(&raw, &attachments, &budget).unwrap();
+/// assert_eq!(value["data"], serde_json::json!([1, 2, 3]));
+/// assert_eq!(budget.remaining(), 997);
 /// ```
 pub fn decode_with_attachments<T: DeserializeOwned + 'static>(
     raw: &RawJson,
     attachments: &[Bytes],
-) -> Result<T, Error> {
+    budget: &ExpansionBudget,
+) -> Result<T, AttachmentsError> {
     if attachments.is_empty() {
-        return raw.deserialize();
+        return raw.deserialize().map_err(AttachmentsError::Json);
     }
-    let value: Value = raw.deserialize()?;
+    let value: Value = raw.deserialize().map_err(AttachmentsError::Json)?;
     let arg = Arg {
         value: &value,
         attachments,
+        budget,
     };
-    if let Some(bytes) = arg.placeholder()? {
+    let fast = match arg.placeholder() {
         // The argument is one buffer: hand over the attachment itself when that is the type.
-        if TypeId::of::<T>() == TypeId::of::<Bytes>() {
-            return Ok(downcast(bytes.clone()));
+        Ok(Some(bytes)) if TypeId::of::<T>() == TypeId::of::<Bytes>() => {
+            Some(downcast(bytes.clone()))
         }
-        if TypeId::of::<T>() == TypeId::of::<Option<Bytes>>() {
-            return Ok(downcast(Some(bytes.clone())));
+        Ok(Some(bytes)) if TypeId::of::<T>() == TypeId::of::<Option<Bytes>>() => {
+            Some(downcast(Some(bytes.clone())))
         }
+        _ => None,
+    };
+    if let Some(value) = fast {
+        return Ok(value);
     }
-    T::deserialize(arg)
+    T::deserialize(arg).map_err(|error| {
+        if budget.is_exceeded() {
+            AttachmentsError::Expansion {
+                limit: budget.limit,
+            }
+        } else {
+            AttachmentsError::Json(error)
+        }
+    })
 }
 
 /// `value` as a `T`, known by its `TypeId` to be one.
@@ -70,19 +164,27 @@ fn downcast<T: 'static, V: 'static>(value: V) -> T {
     }
 }
 
+/// The index a placeholder's `num` names, as JavaScript reads a number: a non-negative integral
+/// one (`1.0` names attachment 1).
+pub(crate) fn attachment_index(num: &Value) -> Option<usize> {
+    if let Some(index) = num.as_u64() {
+        return usize::try_from(index).ok();
+    }
+    let float = num.as_f64()?;
+    (float >= 0.0 && float.fract() == 0.0 && float < usize::MAX as f64).then_some(float as usize)
+}
+
 /// One JSON value of the argument, with the attachments its placeholders name.
 #[derive(Clone, Copy)]
 struct Arg<'a> {
     value: &'a Value,
     attachments: &'a [Bytes],
+    budget: &'a ExpansionBudget,
 }
 
 impl<'a> Arg<'a> {
     fn nested(&self, value: &'a Value) -> Arg<'a> {
-        Arg {
-            value,
-            attachments: self.attachments,
-        }
+        Arg { value, ..*self }
     }
 
     /// The attachment this value stands for, if it is a placeholder.
@@ -94,8 +196,7 @@ impl<'a> Arg<'a> {
             return Ok(None);
         }
         map.get("num")
-            .and_then(Value::as_u64)
-            .and_then(|num| usize::try_from(num).ok())
+            .and_then(attachment_index)
             .and_then(|num| self.attachments.get(num))
             .map(Some)
             .ok_or_else(|| de::Error::custom("a placeholder names no attachment"))
@@ -106,25 +207,55 @@ impl<'a> Arg<'a> {
         map: &'a Map<String, Value>,
         visitor: V,
     ) -> Result<V::Value, Error> {
-        visitor.visit_map(Entries {
+        let mut entries = Entries {
             arg: self,
             entries: map.iter(),
             value: None,
-        })
+        };
+        let value = visitor.visit_map(&mut entries)?;
+        match entries.entries.len() {
+            0 => Ok(value),
+            left => Err(de::Error::invalid_length(
+                map.len() - left,
+                &"fewer entries",
+            )),
+        }
     }
 
     fn visit_seq<V: Visitor<'a>>(self, items: &'a [Value], visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_seq(Items {
+        let mut seq = Items {
             arg: self,
             items: items.iter(),
-        })
+        };
+        let value = visitor.visit_seq(&mut seq)?;
+        match seq.items.len() {
+            0 => Ok(value),
+            left => Err(de::Error::invalid_length(
+                items.len() - left,
+                &"fewer elements",
+            )),
+        }
     }
 
-    /// A placeholder read as a sequence of bytes (a `Vec<u8>`, a `[u8; N]`).
-    fn visit_byte_seq<V: Visitor<'a>>(bytes: &'a Bytes, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_seq(ByteSeq {
+    /// A placeholder read as a sequence of bytes (a `Vec<u8>`, a `[u8; N]`, a JSON array):
+    /// what it may expand into is paid for first.
+    fn visit_byte_seq<V: Visitor<'a>>(
+        &self,
+        bytes: &'a Bytes,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.budget.spend(bytes.len())?;
+        let mut seq = ByteSeq {
             bytes: bytes.iter(),
-        })
+        };
+        let value = visitor.visit_seq(&mut seq)?;
+        match seq.bytes.len() {
+            0 => Ok(value),
+            left => Err(de::Error::invalid_length(
+                bytes.len() - left,
+                &"fewer bytes",
+            )),
+        }
     }
 }
 
@@ -139,8 +270,12 @@ macro_rules! delegate {
 impl<'a> Deserializer<'a> for Arg<'a> {
     type Error = Error;
 
-    /// A self-describing read: a placeholder stays the object it is.
+    /// A self-describing read: a placeholder reads as its bytes, one number each (within the
+    /// budget), as serde writes a byte sequence.
     fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
+        if let Some(bytes) = self.placeholder()? {
+            return self.visit_byte_seq(bytes, visitor);
+        }
         match self.value {
             Value::Array(items) => self.visit_seq(items, visitor),
             Value::Object(map) => self.visit_map(map, visitor),
@@ -161,7 +296,7 @@ impl<'a> Deserializer<'a> for Arg<'a> {
 
     fn deserialize_seq<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Error> {
         if let Some(bytes) = self.placeholder()? {
-            return Self::visit_byte_seq(bytes, visitor);
+            return self.visit_byte_seq(bytes, visitor);
         }
         match self.value {
             Value::Array(items) => self.visit_seq(items, visitor),
@@ -211,9 +346,13 @@ impl<'a> Deserializer<'a> for Arg<'a> {
 
     fn deserialize_newtype_struct<V: Visitor<'a>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
+        // serde_json's own newtypes (`RawValue`) need its deserializer: the JSON as it is.
+        if name.starts_with("$serde_json::") {
+            return self.value.deserialize_newtype_struct(name, visitor);
+        }
         visitor.visit_newtype_struct(self)
     }
 
@@ -300,8 +439,7 @@ impl<'a> MapAccess<'a> for Entries<'a> {
             return Ok(None);
         };
         self.value = Some(value);
-        seed.deserialize(BorrowedStrDeserializer::new(key))
-            .map(Some)
+        seed.deserialize(Key(key)).map(Some)
     }
 
     fn next_value_seed<S: DeserializeSeed<'a>>(&mut self, seed: S) -> Result<S::Value, Error> {
@@ -315,6 +453,71 @@ impl<'a> MapAccess<'a> for Entries<'a> {
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.len())
+    }
+}
+
+/// An object key: a string, which reads as a number or a boolean where the type wants one, as
+/// serde_json reads keys.
+struct Key<'a>(&'a str);
+
+macro_rules! parsed_key {
+    ($($method:ident => $visit:ident: $ty:ty,)*) => {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match self.0.parse::<$ty>() {
+                Ok(value) => visitor.$visit(value),
+                Err(_) => Err(de::Error::invalid_value(de::Unexpected::Str(self.0), &visitor)),
+            }
+        })*
+    };
+}
+
+impl<'de> Deserializer<'de> for Key<'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_borrowed_str(self.0)
+    }
+
+    parsed_key! {
+        deserialize_bool => visit_bool: bool,
+        deserialize_i8 => visit_i8: i8,
+        deserialize_i16 => visit_i16: i16,
+        deserialize_i32 => visit_i32: i32,
+        deserialize_i64 => visit_i64: i64,
+        deserialize_i128 => visit_i128: i128,
+        deserialize_u8 => visit_u8: u8,
+        deserialize_u16 => visit_u16: u16,
+        deserialize_u32 => visit_u32: u32,
+        deserialize_u64 => visit_u64: u64,
+        deserialize_u128 => visit_u128: u128,
+        deserialize_f32 => visit_f32: f32,
+        deserialize_f64 => visit_f64: f64,
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        BorrowedStrDeserializer::<Error>::new(self.0).deserialize_enum(name, variants, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier ignored_any
     }
 }
 
@@ -386,8 +589,15 @@ mod tests {
     use bytes::Bytes;
     use serde::Deserialize;
 
-    use super::decode_with_attachments;
+    use super::{AttachmentsError, ExpansionBudget};
     use crate::RawJson;
+
+    fn decode_with_attachments<T: serde::de::DeserializeOwned + 'static>(
+        raw: &RawJson,
+        attachments: &[Bytes],
+    ) -> Result<T, AttachmentsError> {
+        super::decode_with_attachments(raw, attachments, &ExpansionBudget::new(1000))
+    }
 
     fn raw(json: &str) -> RawJson {
         RawJson::new(json.to_owned()).unwrap()
@@ -431,13 +641,10 @@ mod tests {
     }
 
     #[test]
-    fn a_tree_keeps_placeholders_and_ignored_fields_are_skipped() {
+    fn a_tree_gets_numbers_and_ignored_fields_are_skipped() {
         let json = r#"{"keep":1,"data":{"_placeholder":true,"num":0}}"#;
         let value: serde_json::Value = decode_with_attachments(&raw(json), &files()).unwrap();
-        assert_eq!(
-            value,
-            serde_json::json!({"keep":1,"data":{"_placeholder":true,"num":0}})
-        );
+        assert_eq!(value, serde_json::json!({"keep":1,"data":[97,98,99]}));
 
         #[derive(Deserialize)]
         struct OnlyKeep {
@@ -483,5 +690,106 @@ mod tests {
         let wrong_type =
             decode_with_attachments::<String>(&raw(r#"{"_placeholder":true,"num":0}"#), &files());
         assert!(wrong_type.is_err());
+    }
+}
+
+#[cfg(test)]
+mod bounds {
+    use std::collections::HashMap;
+
+    use bytes::Bytes;
+    use serde::Deserialize;
+
+    use super::{AttachmentsError, ExpansionBudget, decode_with_attachments};
+    use crate::RawJson;
+
+    fn raw(json: &str) -> RawJson {
+        RawJson::new(json.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn sequences_spend_the_budget_and_a_bytes_argument_does_not() {
+        let files = [Bytes::from(vec![1u8; 600])];
+        let one = raw(r#"{"_placeholder":true,"num":0}"#);
+        let budget = ExpansionBudget::new(1000);
+        let _: Bytes = decode_with_attachments(&one, &files, &budget).unwrap();
+        assert_eq!(
+            budget.remaining(),
+            1000,
+            "the attachment itself costs nothing"
+        );
+        let _: Vec<u8> = decode_with_attachments(&one, &files, &budget).unwrap();
+        assert_eq!(budget.remaining(), 400);
+        let twice: Result<serde_json::Value, _> = decode_with_attachments(&one, &files, &budget);
+        assert!(matches!(
+            twice,
+            Err(AttachmentsError::Expansion { limit: 1000 })
+        ));
+        assert!(budget.is_exceeded());
+    }
+
+    #[test]
+    fn leftover_elements_are_an_error_as_in_a_text_packet() {
+        let files = [Bytes::from_static(b"abc")];
+        let budget = ExpansionBudget::new(1000);
+        let tuple = decode_with_attachments::<(u32, String)>(&raw(r#"[1,"x",3]"#), &files, &budget);
+        assert!(tuple.is_err());
+        let short = decode_with_attachments::<[u8; 2]>(
+            &raw(r#"{"_placeholder":true,"num":0}"#),
+            &files,
+            &budget,
+        );
+        assert!(short.is_err(), "a 3-byte attachment is not a [u8; 2]");
+    }
+
+    #[test]
+    fn keys_read_as_numbers_and_raw_values_stay_raw() {
+        let files = [Bytes::from_static(b"z")];
+        let budget = ExpansionBudget::new(1000);
+        let map: HashMap<u32, bool> =
+            decode_with_attachments(&raw(r#"{"1":true,"22":false}"#), &files, &budget).unwrap();
+        assert!(!map[&22] && map[&1]);
+
+        #[derive(Deserialize)]
+        struct Wrapped {
+            raw: Box<serde_json::value::RawValue>,
+        }
+        let wrapped: Wrapped =
+            decode_with_attachments(&raw(r#"{"raw":{"a":[1,2]}}"#), &files, &budget).unwrap();
+        assert_eq!(wrapped.raw.get(), r#"{"a":[1,2]}"#);
+    }
+
+    #[test]
+    fn buffering_types_read_placeholders_too() {
+        #[derive(Deserialize, Debug, PartialEq)]
+        #[serde(untagged)]
+        enum Payload {
+            File { data: Bytes },
+            Text { text: String },
+        }
+        let files = [Bytes::from_static(b"xy")];
+        let budget = ExpansionBudget::new(1000);
+        let file: Payload = decode_with_attachments(
+            &raw(r#"{"data":{"_placeholder":true,"num":0}}"#),
+            &files,
+            &budget,
+        )
+        .unwrap();
+        assert_eq!(
+            file,
+            Payload::File {
+                data: Bytes::from_static(b"xy")
+            }
+        );
+    }
+
+    #[test]
+    fn an_integral_float_names_an_attachment_as_in_javascript() {
+        let files = [Bytes::from_static(b"a"), Bytes::from_static(b"b")];
+        let budget = ExpansionBudget::new(1000);
+        let second: Bytes =
+            decode_with_attachments(&raw(r#"{"_placeholder":true,"num":1.0}"#), &files, &budget)
+                .unwrap();
+        assert_eq!(second, files[1]);
     }
 }

@@ -53,7 +53,7 @@ mod session_config;
 mod socket_packet;
 
 pub use args::{Args, Event};
-pub use attachments_de::decode_with_attachments;
+pub use attachments_de::{AttachmentsError, ExpansionBudget, decode_with_attachments};
 pub use engine_packet::{EnginePacket, EnginePacketType, EngineVersion, Frame, Transport};
 pub use engine_payload::{
     PayloadPackets, RECORD_SEPARATOR, decode_payload, encode_payload, payload_len,

@@ -165,14 +165,16 @@ impl PacketDecoder {
     /// A packet with all its attachments: a binary one has its placeholders checked, as the
     /// reference parser checks them when it puts the buffers back.
     fn complete(&self, decoded: DecodedPacket) -> Result<DecodedPacket, PacketError> {
+        // As in the reference parser, a binary packet announcing no attachment is taken as it
+        // is: its placeholder-looking objects stay objects.
         let args = match &decoded.packet {
             SocketPacket::Event {
-                attachments: Some(_),
+                attachments: Some(1..),
                 event,
                 ..
             } => Some(event.args()),
             SocketPacket::Ack {
-                attachments: Some(_),
+                attachments: Some(1..),
                 args,
                 ..
             } => Some(args),

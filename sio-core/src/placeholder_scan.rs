@@ -14,12 +14,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use crate::PacketError;
 
 /// What the walk learns, shared by the visitors of every level.
-struct Tally<'a> {
-    attachments: &'a [Bytes],
-    referenced: Vec<bool>,
-    /// Bytes of the references after an attachment's first one.
-    repeated: usize,
-    invalid: Option<String>,
+struct Tally {
+    /// Each placeholder met, in order: the index its `num` names, if it is one.
+    references: Vec<Result<usize, Scalar>>,
 }
 
 /// Checks the placeholders of `json` (a packet's arguments) against its `attachments`.
@@ -27,29 +24,44 @@ struct Tally<'a> {
 /// Fails with [`PacketError::InvalidPlaceholder`] for a placeholder whose `num` is not the index
 /// of an attachment, and with [`PacketError::RepeatedAttachments`] when the bytes of the
 /// references after each attachment's first exceed `max_repeated_bytes` (what decoding could
-/// copy beyond the attachments themselves).
+/// copy beyond the attachments themselves). As in the reference parser, what a placeholder
+/// object holds besides `_placeholder` and `num` is not looked into.
 pub(crate) fn check_placeholders(
     json: &str,
     attachments: &[Bytes],
     max_repeated_bytes: usize,
 ) -> Result<(), PacketError> {
     let tally = RefCell::new(Tally {
-        attachments,
-        referenced: vec![false; attachments.len()],
-        repeated: 0,
-        invalid: None,
+        references: Vec::new(),
     });
     let mut deserializer = serde_json::Deserializer::from_str(json);
     Walk { tally: &tally }
         .deserialize(&mut deserializer)
         .map_err(|error| PacketError::InvalidJson(error.to_string()))?;
-    let tally = tally.into_inner();
-    if let Some(invalid) = tally.invalid {
-        return Err(PacketError::InvalidPlaceholder(invalid));
+    let mut referenced = vec![false; attachments.len()];
+    let mut repeated = 0usize;
+    for reference in tally.into_inner().references {
+        let index = match reference {
+            Ok(index) if index < attachments.len() => index,
+            Ok(index) => {
+                return Err(PacketError::InvalidPlaceholder(format!(
+                    "`num` {index} with {} attachments",
+                    attachments.len()
+                )));
+            }
+            Err(_) => {
+                return Err(PacketError::InvalidPlaceholder(
+                    "`num` is not a non-negative integer".to_owned(),
+                ));
+            }
+        };
+        if std::mem::replace(&mut referenced[index], true) {
+            repeated = repeated.saturating_add(attachments[index].len());
+        }
     }
-    if tally.repeated > max_repeated_bytes {
+    if repeated > max_repeated_bytes {
         return Err(PacketError::RepeatedAttachments {
-            bytes: tally.repeated,
+            bytes: repeated,
             limit: max_repeated_bytes,
         });
     }
@@ -58,11 +70,11 @@ pub(crate) fn check_placeholders(
 
 /// Walks any JSON value, noting the placeholders it holds.
 #[derive(Clone, Copy)]
-struct Walk<'t, 'a> {
-    tally: &'t RefCell<Tally<'a>>,
+struct Walk<'t> {
+    tally: &'t RefCell<Tally>,
 }
 
-impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
     type Value = Scalar;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Scalar, D::Error> {
@@ -71,14 +83,25 @@ impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
 }
 
 /// What a value was, as far as a placeholder's fields care.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Scalar {
     True,
-    Index(u64),
+    /// A number JavaScript would take as an array index (`1.0` included).
+    Index(usize),
     Other,
 }
 
-impl<'de> Visitor<'de> for Walk<'_, '_> {
+impl Scalar {
+    fn of_f64(value: f64) -> Scalar {
+        if value >= 0.0 && value.fract() == 0.0 && value < usize::MAX as f64 {
+            Scalar::Index(value as usize)
+        } else {
+            Scalar::Other
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_> {
     type Value = Scalar;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,15 +113,20 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
     }
 
     fn visit_u64<E>(self, value: u64) -> Result<Scalar, E> {
-        Ok(Scalar::Index(value))
+        Ok(usize::try_from(value).map_or(Scalar::Other, Scalar::Index))
     }
 
-    fn visit_i64<E>(self, _: i64) -> Result<Scalar, E> {
-        Ok(Scalar::Other)
+    fn visit_i64<E>(self, value: i64) -> Result<Scalar, E> {
+        // Only 0 is both negative-typed and an index (`-0`).
+        Ok(if value == 0 {
+            Scalar::Index(0)
+        } else {
+            Scalar::Other
+        })
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<Scalar, E> {
-        Ok(Scalar::Other)
+    fn visit_f64<E>(self, value: f64) -> Result<Scalar, E> {
+        Ok(Scalar::of_f64(value))
     }
 
     fn visit_str<E>(self, _: &str) -> Result<Scalar, E> {
@@ -115,54 +143,43 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+        let mark = self.tally.borrow().references.len();
         let mut placeholder = false;
         let mut num = Scalar::Other;
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            // Values of every key are walked, not skipped: placeholders may nest anywhere.
+            if key == Key::Number {
+                // serde_json's `arbitrary_precision` writes a number as a map of one entry.
+                return map.next_value_seed(NumberText);
+            }
+            // Values are walked whatever the key: placeholders may nest anywhere.
             let value = map.next_value_seed(self)?;
             // A repeated key counts as its last occurrence, as in JavaScript.
             match key {
                 Key::Placeholder => placeholder = value == Scalar::True,
                 Key::Num => num = value,
-                Key::Other => {}
+                Key::Other | Key::Number => {}
             }
         }
         if placeholder {
-            self.tally.borrow_mut().reference(num);
+            let mut tally = self.tally.borrow_mut();
+            // The reference parser stops at a placeholder: what it holds is not looked into.
+            tally.references.truncate(mark);
+            tally.references.push(match num {
+                Scalar::Index(index) => Ok(index),
+                other => Err(other),
+            });
         }
         Ok(Scalar::Other)
     }
 }
 
-impl Tally<'_> {
-    fn reference(&mut self, num: Scalar) {
-        let index = match num {
-            Scalar::Index(n) => usize::try_from(n)
-                .ok()
-                .filter(|&n| n < self.attachments.len()),
-            _ => None,
-        };
-        let Some(index) = index else {
-            if self.invalid.is_none() {
-                self.invalid = Some(match num {
-                    Scalar::Index(n) => {
-                        format!("`num` {n} with {} attachments", self.attachments.len())
-                    }
-                    _ => "`num` is not a non-negative integer".to_owned(),
-                });
-            }
-            return;
-        };
-        if std::mem::replace(&mut self.referenced[index], true) {
-            self.repeated = self.repeated.saturating_add(self.attachments[index].len());
-        }
-    }
-}
-
 /// The keys a placeholder is made of; any other key is just walked past.
+#[derive(PartialEq)]
 enum Key {
     Placeholder,
     Num,
+    /// The one key of a number under serde_json's `arbitrary_precision`.
+    Number,
     Other,
 }
 
@@ -187,8 +204,32 @@ impl<'de> Visitor<'de> for KeySeed {
         Ok(match key {
             "_placeholder" => Key::Placeholder,
             "num" => Key::Num,
+            "$serde_json::private::Number" => Key::Number,
             _ => Key::Other,
         })
+    }
+}
+
+/// A number written as text (`arbitrary_precision`).
+struct NumberText;
+
+impl<'de> DeserializeSeed<'de> for NumberText {
+    type Value = Scalar;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Scalar, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NumberText {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number as text")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Scalar, E> {
+        Ok(text.parse::<f64>().map_or(Scalar::Other, Scalar::of_f64))
     }
 }
 
@@ -216,15 +257,32 @@ mod tests {
             r#"[{"_placeholder":true,"num":2}]"#,
             r#"[{"_placeholder":true,"num":-1}]"#,
             r#"[{"_placeholder":true,"num":0.5}]"#,
+            r#"[{"_placeholder":true,"num":1e300}]"#,
             r#"[{"_placeholder":true,"num":"0"}]"#,
             r#"[{"_placeholder":true}]"#,
             r#"[{"nested":{"_placeholder":{"_placeholder":true,"num":9}}}]"#,
+            r#"[{"_placeholder":true,"num":0,"num":7}]"#,
         ] {
             assert!(
                 matches!(
                     check_placeholders(json, &attachments(&[1, 1]), 0),
                     Err(PacketError::InvalidPlaceholder(_))
                 ),
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn as_in_javascript_an_integral_float_is_an_index_and_a_placeholder_is_not_looked_into() {
+        for json in [
+            r#"[{"_placeholder":true,"num":1.0}]"#,
+            r#"[{"_placeholder":true,"num":-0}]"#,
+            r#"[{"_placeholder":true,"num":0,"x":{"_placeholder":true,"num":99}}]"#,
+        ] {
+            assert_eq!(
+                check_placeholders(json, &attachments(&[1, 1]), 0),
+                Ok(()),
                 "{json}"
             );
         }

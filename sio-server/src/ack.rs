@@ -1,10 +1,11 @@
 //! Acks: the answer a handler owes a client, and the answers the server waits for.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use sio_core::{AckId, Args as RawArgs, RawJson};
+use sio_core::{AckId, Args as RawArgs, ExpansionBudget, RawJson};
 use thiserror::Error;
 
 use crate::args::{Args, EmitArgs, decode_arg};
@@ -84,13 +85,29 @@ pub enum AckError {
 pub struct AckResponse {
     args: RawArgs,
     attachments: Vec<Bytes>,
+    /// What its attachments may still expand into sequences, shared by its clones.
+    budget: Arc<ExpansionBudget>,
 }
 
 impl AckResponse {
     /// An answer as received: its arguments, and the binary attachments their placeholders
-    /// stand for (such as an answer relayed by another process).
+    /// stand for (such as an answer relayed by another process). Its attachments may expand
+    /// into sequences for 1,000,000 bytes in all (the default `max_payload`).
     pub fn new(args: RawArgs, attachments: Vec<Bytes>) -> Self {
-        AckResponse { args, attachments }
+        AckResponse::with_expansion(args, attachments, 1_000_000)
+    }
+
+    /// An answer whose attachments may expand into sequences for `max_expansion` bytes.
+    pub(crate) fn with_expansion(
+        args: RawArgs,
+        attachments: Vec<Bytes>,
+        max_expansion: usize,
+    ) -> Self {
+        AckResponse {
+            args,
+            attachments,
+            budget: Arc::new(ExpansionBudget::new(max_expansion)),
+        }
     }
 
     /// The binary attachments, in placeholder order.
@@ -113,8 +130,10 @@ impl AckResponse {
         self.args.get(index)
     }
 
-    /// Argument `index` deserialized into `T` (a missing argument reads as `null`).
+    /// Argument `index` deserialized into `T` (a missing argument reads as `null`); binary
+    /// attachments read as [`IncomingEvent::arg`](crate::IncomingEvent::arg) reads them.
     pub fn get<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, AckError> {
-        decode_arg(&self.args, &self.attachments, index).map_err(AckError::Decode)
+        decode_arg(&self.args, &self.attachments, &self.budget, index)
+            .map_err(|error| AckError::Decode(error.to_string()))
     }
 }

@@ -235,15 +235,31 @@ impl ServerInner {
                     attachments,
                     ack_id,
                     socket.clone(),
+                    self.config.decoder.max_repeated_bytes,
                 );
+                let cost = incoming.cost();
                 // Boxed: the channel reserves its slots up front, and a pointer per slot keeps an
                 // idle socket's mailbox small.
-                match socket.inner.mailbox.try_send(Box::new(incoming)) {
+                let queued = if socket
+                    .inner
+                    .mailbox_bytes
+                    .reserve(cost, self.config.mailbox_bytes)
+                {
+                    socket
+                        .inner
+                        .mailbox
+                        .try_send(Box::new(incoming))
+                        .inspect_err(|_| socket.inner.mailbox_bytes.release(cost))
+                } else {
+                    Err(mpsc::error::TrySendError::Full(Box::new(incoming)))
+                };
+                match queued {
                     Ok(()) => {}
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         warn!(
                             socket = %socket.id(),
                             capacity = self.config.mailbox_capacity,
+                            bytes = self.config.mailbox_bytes,
                             "events arrive faster than the handler runs; disconnecting the socket"
                         );
                         client.sockets.lock().remove(&namespace);
@@ -259,7 +275,9 @@ impl ServerInner {
                 ..
             } => {
                 if let Some(socket) = client.socket(&namespace) {
-                    socket.resolve_ack(ack_id, AckResponse::new(args, attachments));
+                    let max_expansion = self.config.decoder.max_repeated_bytes;
+                    let response = AckResponse::with_expansion(args, attachments, max_expansion);
+                    socket.resolve_ack(ack_id, response);
                 }
             }
             SocketPacket::ConnectError { .. } => {

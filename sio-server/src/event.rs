@@ -3,8 +3,9 @@
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use sio_core::{AckId, Args as RawArgs, RawJson};
+use sio_core::{AckId, Args as RawArgs, AttachmentsError, ExpansionBudget, RawJson};
 use thiserror::Error;
+use tracing::warn;
 
 use crate::ack::Ack;
 use crate::args::{Args, Received, decode_arg};
@@ -30,6 +31,8 @@ pub struct IncomingEvent {
     attachments: Vec<Bytes>,
     ack: Option<AckId>,
     socket: Socket,
+    /// What its attachments may still expand into sequences (`max_payload` bytes in all).
+    budget: ExpansionBudget,
 }
 
 impl IncomingEvent {
@@ -39,6 +42,7 @@ impl IncomingEvent {
         attachments: Vec<Bytes>,
         ack: Option<AckId>,
         socket: Socket,
+        max_expansion: usize,
     ) -> Self {
         IncomingEvent {
             name,
@@ -46,7 +50,18 @@ impl IncomingEvent {
             attachments,
             ack,
             socket,
+            budget: ExpansionBudget::new(max_expansion),
         }
+    }
+
+    /// The bytes it holds while it waits in a mailbox: its text and its attachments.
+    pub(crate) fn cost(&self) -> usize {
+        self.args.array().len()
+            + self
+                .attachments
+                .iter()
+                .map(Bytes::len)
+                .fold(0usize, usize::saturating_add)
     }
 
     /// The event name.
@@ -77,16 +92,28 @@ impl IncomingEvent {
     /// Argument `index`, deserialized into `T`. A missing argument reads as JSON `null`, so an
     /// `Option` parameter accepts it.
     ///
-    /// A binary attachment is read where its placeholder stands, never expanded: an argument
-    /// that is a `bytes::Bytes` is the attachment itself (no copy); a nested `Bytes`, a
-    /// `Vec<u8>` or a `serde_bytes` buffer gets one copy; a `serde_json::Value` keeps the
-    /// `{"_placeholder":true,"num":N}` object (the buffer is [`attachments`](Self::attachments)`[N]`);
-    /// a field the type ignores costs nothing.
+    /// A binary attachment is read where its placeholder stands: an argument that is a
+    /// `bytes::Bytes` is the attachment itself (no copy); a nested `Bytes` or `serde_bytes`
+    /// buffer gets one copy; a type that reads it as a sequence (`Vec<u8>`, `[u8; N]`, a
+    /// `serde_json::Value`, which gets an array of numbers) is bounded: all the arguments of one
+    /// event may expand at most `max_payload` bytes of attachments that way, and a client that
+    /// sends more is closed, as for any protocol error. A field the type ignores costs nothing.
     pub fn arg<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, ArgError> {
-        decode_arg(&self.args, &self.attachments, index).map_err(|message| ArgError {
-            event: self.name.clone(),
-            index,
-            message,
+        decode_arg(&self.args, &self.attachments, &self.budget, index).map_err(|error| {
+            if let AttachmentsError::Expansion { limit } = error {
+                warn!(
+                    socket = %self.socket.id(),
+                    event = %self.name,
+                    limit,
+                    "binary attachments expand beyond max_payload; closing the connection"
+                );
+                self.socket.connection().close_for_violation();
+            }
+            ArgError {
+                event: self.name.clone(),
+                index,
+                message: error.to_string(),
+            }
         })
     }
 

@@ -2,15 +2,19 @@
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use sio_core::{Args as RawArgs, RawJson, decode_with_attachments};
+use sio_core::{
+    Args as RawArgs, AttachmentsError, ExpansionBudget, RawJson, decode_with_attachments,
+};
 
 /// Argument `index` of `args` as a `T`: missing reads as `null`, and each binary placeholder
-/// reads as its attachment, never expanded (see [`decode_with_attachments`]).
+/// reads as its attachment; what attachments expand into sequences spends `budget` (see
+/// [`decode_with_attachments`]).
 pub(crate) fn decode_arg<T: DeserializeOwned + 'static>(
     args: &RawArgs,
     attachments: &[Bytes],
+    budget: &ExpansionBudget,
     index: usize,
-) -> Result<T, String> {
+) -> Result<T, AttachmentsError> {
     let raw = args.get(index).unwrap_or_else(RawJson::null);
-    decode_with_attachments(&raw, attachments).map_err(|error| error.to_string())
+    decode_with_attachments(&raw, attachments, budget)
 }

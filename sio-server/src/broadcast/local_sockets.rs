@@ -5,7 +5,6 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use futures_util::stream::{BoxStream, FuturesUnordered};
 use sio_core::{AckId, Namespace, RawJson};
-use tracing::warn;
 
 use crate::ack::AckResponse;
 use crate::broadcast::layer::{Broadcast, Operation};
@@ -15,7 +14,7 @@ use crate::client::close_connection;
 use crate::disconnect_reason::DisconnectReason;
 use crate::namespace::NamespaceInner;
 use crate::server::WeakServer;
-use crate::socket::{EmitError, Socket};
+use crate::socket::Socket;
 
 /// The sockets of this process, for a [`ChannelLayer`](crate::broadcast::ChannelLayer) to
 /// deliver to and act on. Cheap to clone; it does not keep the server alive, and once the server
@@ -73,10 +72,8 @@ impl LocalSockets {
     pub fn deliver(&self, broadcast: &Broadcast) -> usize {
         let recipients = self.matching(&broadcast.namespace, &broadcast.target);
         for socket in &recipients {
-            if let Err(EmitError::QueueFull) = socket.send_packet(&broadcast.packet) {
-                warn!(socket = %socket.id(), "client not reading; its queue is full; closing it");
-                socket.connection().close_for_violation();
-            }
+            // A recipient whose queue is full is closed by the send itself.
+            let _ = socket.send_packet(&broadcast.packet);
         }
         recipients.len()
     }

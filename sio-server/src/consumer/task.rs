@@ -53,6 +53,7 @@ pub(crate) async fn run<C: Consumer>(
                 None => break,
             },
         };
+        socket.inner.mailbox_bytes.release(event.cost());
         let name = event.name().to_owned();
         match AssertUnwindSafe(consumer.on_event(&socket, *event))
             .catch_unwind()

@@ -135,7 +135,9 @@ impl<D: Send + Sync + 'static> Connection<D> {
     /// that does not decode, a queue it does not read): a WebSocket ends with code 1008.
     pub(crate) fn close_for_violation(&self) {
         self.shared.process(|state| {
-            state.close_code.get_or_insert(CLOSE_POLICY);
+            if let Some(socket) = state.websocket {
+                state.close_code.get_or_insert((socket, CLOSE_POLICY));
+            }
             state.session.close();
         });
     }

@@ -27,8 +27,8 @@ pub struct EngineStats {
     pub opened_total: u64,
     /// Sessions closed since the engine started.
     pub closed_total: u64,
-    /// Bytes of frames queued for clients now, over all sessions; each session's share is
-    /// bounded by `max_queued_bytes`.
+    /// Bytes of frames waiting in the sessions' queues now (not yet taken by a transport), over
+    /// all sessions; each session's share is bounded by `max_queued_bytes`.
     pub queued_bytes: usize,
 }
 

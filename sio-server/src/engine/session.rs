@@ -28,9 +28,10 @@ pub(crate) struct State {
     /// The WebSocket the session reads and writes (being probed, or in use), by id; a socket
     /// whose id is not here is stale and closes itself.
     pub(crate) websocket: Option<u64>,
-    /// The WebSocket close code to end with, when the server closes for a violation (RFC 6455:
-    /// 1002 framing, 1007 invalid UTF-8, 1008 policy, 1009 too big).
-    pub(crate) close_code: Option<u16>,
+    /// The WebSocket (by id) that broke a rule, and the close code it ends with (RFC 6455:
+    /// 1002 framing, 1007 invalid UTF-8, 1008 policy, 1009 too big). Kept per socket: a probe
+    /// that misbehaves must not mark the socket that replaces it.
+    pub(crate) close_code: Option<(u64, u16)>,
     /// Whether some task is handing events to the application; others leave new events to it,
     /// which keeps them in order and lets callbacks feed the session again without deadlock.
     dispatching: bool,

@@ -36,6 +36,8 @@ pub struct ServerBuilder {
     config: SocketConfig,
     /// `max_binary_packet_bytes` if set; otherwise eight times `max_payload`.
     binary_packet_bytes: Option<usize>,
+    /// `mailbox_bytes` if set; otherwise twice the largest packet.
+    mailbox_bytes: Option<usize>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -55,9 +57,11 @@ impl Default for ServerBuilder {
             namespaces: HashMap::new(),
             layer: Box::new(InMemoryLayer),
             binary_packet_bytes: None,
+            mailbox_bytes: None,
             config: SocketConfig {
                 connect_timeout: Duration::from_secs(45),
                 mailbox_capacity: 256,
+                mailbox_bytes: 0,
                 decoder: DecoderLimits::default(),
                 attachment_timeout: Duration::from_secs(30),
             },
@@ -110,6 +114,16 @@ impl ServerBuilder {
     /// rather than slowing its connection's reading, which would stall its heartbeat.
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.config.mailbox_capacity = capacity.max(1);
+        self
+    }
+
+    /// How many bytes of events (their text and attachments) may wait for a socket's handler
+    /// (default twice the largest packet: `2 × (max_binary_packet_bytes + max_payload)`, 18 MB
+    /// with the defaults); beyond it the socket is disconnected with
+    /// [`DisconnectReason::MailboxFull`](crate::DisconnectReason::MailboxFull), as beyond
+    /// `mailbox_capacity`. One event always fits into an empty mailbox.
+    pub fn mailbox_bytes(mut self, bytes: usize) -> Self {
+        self.mailbox_bytes = Some(bytes);
         self
     }
 
@@ -203,6 +217,14 @@ impl ServerBuilder {
         self.config.decoder.max_packet_bytes = self
             .binary_packet_bytes
             .unwrap_or(max_payload.saturating_mul(8));
+        // Events waiting for a handler: as many bytes as the largest packet, twice over.
+        self.config.mailbox_bytes = self.mailbox_bytes.unwrap_or(
+            self.config
+                .decoder
+                .max_packet_bytes
+                .saturating_add(max_payload)
+                .saturating_mul(2),
+        );
         let namespaces = self
             .namespaces
             .into_iter()

@@ -31,6 +31,8 @@ pub use service::ServerService;
 pub(crate) struct SocketConfig {
     pub(crate) connect_timeout: Duration,
     pub(crate) mailbox_capacity: usize,
+    /// Bytes of events that may wait for a socket's handler.
+    pub(crate) mailbox_bytes: usize,
     /// What one binary packet may cost; `max_packet_bytes` and `max_repeated_bytes` follow
     /// `max_payload` unless set.
     pub(crate) decoder: DecoderLimits,

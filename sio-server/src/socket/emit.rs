@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use sio_core::{AckId, EncodedPacket, PacketEncoder};
 use thiserror::Error;
 use tokio::sync::oneshot;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::{Phase, Socket};
 use crate::ack::{AckError, AckResponse};
@@ -134,7 +134,12 @@ impl Socket {
         };
         queued.map_err(|error| match error {
             SendError::Closed => EmitError::Disconnected,
-            SendError::QueueFull => EmitError::QueueFull,
+            SendError::QueueFull => {
+                // A client past its bound is not reading: it is closed, not waited for.
+                warn!(socket = %self.inner.id, "client not reading; its queue is full; closing it");
+                connection.close_for_violation();
+                EmitError::QueueFull
+            }
         })
     }
 }

@@ -6,6 +6,7 @@ use tracing::debug;
 use super::{Phase, Socket};
 use crate::consumer::ConnectError;
 use crate::disconnect_reason::DisconnectReason;
+use crate::engine::SendError;
 
 impl Socket {
     /// Admits the socket after `connect` accepted: answers CONNECT, sends what `connect` emitted,
@@ -20,7 +21,10 @@ impl Socket {
             namespace: self.namespace().clone(),
             data: RawJson::from_value(&serde_json::json!({ "sid": self.inner.id.as_str() })).ok(),
         };
-        let _ = self.inner.connection.send_frame(reply.encode());
+        if self.inner.connection.send_frame(reply.encode()) == Err(SendError::QueueFull) {
+            // A client that reads nothing would wait for this answer forever.
+            self.inner.connection.close_for_violation();
+        }
         self.inner.namespace.add(self);
         for room in rooms {
             self.inner.namespace.join(&self.inner.id, room);
@@ -40,7 +44,9 @@ impl Socket {
             namespace: self.namespace().clone(),
             data: error.payload(),
         };
-        let _ = self.inner.connection.send_frame(packet.encode());
+        if self.inner.connection.send_frame(packet.encode()) == Err(SendError::QueueFull) {
+            self.inner.connection.close_for_violation();
+        }
         self.inner.server.inner().forget_socket(self);
         self.connection().data().forget(self);
     }

@@ -7,6 +7,7 @@ mod lifecycle;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sio_core::{EncodedPacket, Namespace, RawJson};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -45,8 +46,35 @@ pub(crate) struct SocketInner {
     acks: Mutex<HashMap<u64, oneshot::Sender<AckResponse>>>,
     state: Mutex<http::Extensions>,
     pub(crate) mailbox: mpsc::Sender<Box<IncomingEvent>>,
+    /// Bytes of the events waiting in the mailbox.
+    pub(crate) mailbox_bytes: MailboxBytes,
     disconnect: watch::Sender<Option<DisconnectReason>>,
     auth: Option<RawJson>,
+}
+
+/// The bytes of the events waiting for a socket's handler, bounded beside their count.
+#[derive(Debug, Default)]
+pub(crate) struct MailboxBytes(AtomicUsize);
+
+impl MailboxBytes {
+    /// Counts `cost` more bytes if they fit under `limit`; an empty mailbox takes any one event.
+    pub(crate) fn reserve(&self, cost: usize, limit: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| {
+                let total = queued.saturating_add(cost);
+                (queued == 0 || total <= limit).then_some(total)
+            })
+            .is_ok()
+    }
+
+    /// An event of `cost` bytes left the mailbox.
+    pub(crate) fn release(&self, cost: usize) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| {
+                Some(queued.saturating_sub(cost))
+            });
+    }
 }
 
 /// A client's connection to one namespace. Cheap to clone.
@@ -86,6 +114,7 @@ impl Socket {
                 acks: Mutex::new(HashMap::new()),
                 state: Mutex::new(http::Extensions::new()),
                 mailbox,
+                mailbox_bytes: MailboxBytes::default(),
                 disconnect,
                 auth,
             }),

@@ -46,20 +46,27 @@ const CLOSE_PROTOCOL: u16 = 1002;
 const CLOSE_INVALID_DATA: u16 = 1007;
 const CLOSE_TOO_BIG: u16 = 1009;
 
-/// The client broke the WebSocket rules: logged, and the close says which.
-fn violation<D: Send + Sync + 'static>(session: &SessionShared<D>, code: u16, what: &str) {
+/// WebSocket `id` broke the rules: logged, and its close says which.
+fn violation<D: Send + Sync + 'static>(session: &SessionShared<D>, id: u64, code: u16, what: &str) {
     warn!(code, error = what, "WebSocket protocol violation; closing");
-    session.lock().close_code = Some(code);
+    session.lock().close_code = Some((id, code));
 }
 
-/// The close frame a closed session's WebSocket ends with: the violation's code if there was
-/// one, 1008 for input that did not decode, none otherwise (as before: the client sees 1005).
-fn close_frame<D: Send + Sync + 'static>(session: &SessionShared<D>) -> Option<CloseFrame> {
+/// The close frame WebSocket `id` ends with: its violation's code if it broke a rule, 1008 if
+/// it is the session's and the session closed on input that did not decode, none otherwise (the
+/// client sees 1005, as before).
+fn close_frame<D: Send + Sync + 'static>(
+    session: &SessionShared<D>,
+    id: u64,
+) -> Option<CloseFrame> {
     let state = session.lock();
-    let code = state.close_code.or(match state.session.close_reason() {
-        Some(CloseReason::ParseError) => Some(CLOSE_POLICY),
-        _ => None,
-    })?;
+    let own = state.close_code.filter(|(socket, _)| *socket == id);
+    let code = own
+        .map(|(_, code)| code)
+        .or(match state.session.close_reason() {
+            Some(CloseReason::ParseError) if state.websocket == Some(id) => Some(CLOSE_POLICY),
+            _ => None,
+        })?;
     Some(CloseFrame {
         code: CloseCode::from(code),
         reason: Utf8Bytes::from_static(""),
@@ -234,6 +241,7 @@ async fn read<D: Send + Sync + 'static>(
                 Err(_) => {
                     violation(
                         &session,
+                        id,
                         CLOSE_INVALID_DATA,
                         "invalid UTF-8 in a text message",
                     );
@@ -245,7 +253,7 @@ async fn read<D: Send + Sync + 'static>(
             Some(Ok(WsMessage::Close(_))) | None => break,
             Some(Err(tungstenite::Error::Capacity(error))) => {
                 warn!(%error, "WebSocket message above maxPayload; closing");
-                session.lock().close_code = Some(CLOSE_TOO_BIG);
+                session.lock().close_code = Some((id, CLOSE_TOO_BIG));
                 break;
             }
             Some(Err(tungstenite::Error::Protocol(
@@ -255,11 +263,11 @@ async fn read<D: Send + Sync + 'static>(
                 break;
             }
             Some(Err(tungstenite::Error::Protocol(error))) => {
-                violation(&session, CLOSE_PROTOCOL, &error.to_string());
+                violation(&session, id, CLOSE_PROTOCOL, &error.to_string());
                 break;
             }
             Some(Err(tungstenite::Error::Utf8(error))) => {
-                violation(&session, CLOSE_INVALID_DATA, &error);
+                violation(&session, id, CLOSE_INVALID_DATA, &error);
                 break;
             }
             Some(Err(error)) => {
@@ -349,7 +357,7 @@ async fn write<D: Send + Sync + 'static>(
         }
         notified.await;
     }
-    let closing = close_frame(&session);
+    let closing = close_frame(&session, id);
     let _ = tokio::time::timeout(CLOSING_WRITE_TIMEOUT, async {
         if closing.is_some() {
             let _ = sink.send(WsMessage::Close(closing)).await;
