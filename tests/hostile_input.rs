@@ -18,7 +18,7 @@ use peakmem_alloc::{INSTRUMENTED_SYSTEM, PeakMemAlloc, PeakMemAllocTrait};
 use serde_json::json;
 use sio::engine::Refusal;
 use sio::socket::ServerBuilder;
-use sio::{Ack, Cors, Server, Socket, consumer};
+use sio::{Ack, ConnectError, Cors, Server, Socket, consumer};
 use support::Waiting;
 use tokio::runtime::Runtime;
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -75,6 +75,21 @@ impl Chat {
     }
 }
 
+/// A namespace whose `connect` emits more than a small queue holds: the packets it emits wait
+/// for the acceptance, then meet the full queue.
+#[derive(Default)]
+struct Greedy;
+
+#[consumer(namespace = "/greedy")]
+impl Greedy {
+    async fn connect(&mut self, socket: &Socket) -> Result<(), ConnectError> {
+        for _ in 0..3 {
+            socket.emit("welcome", "w".repeat(600))?;
+        }
+        Ok(())
+    }
+}
+
 /// A server of `Chat` with `configure`'s options, served on a free port.
 struct Running {
     _runtime: Runtime,
@@ -89,7 +104,7 @@ fn start(configure: impl FnOnce(ServerBuilder) -> ServerBuilder) -> Running {
         .build()
         .expect("runtime");
     let _entered = runtime.enter();
-    let server = configure(Server::builder().consumer::<Chat>()).build();
+    let server = configure(Server::builder().consumer::<Chat>().consumer::<Greedy>()).build();
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("bind");
@@ -695,4 +710,25 @@ fn sid_of(handshake: &(u16, String)) -> String {
     let open: serde_json::Value =
         serde_json::from_str(handshake.1.strip_prefix('0').expect("open packet")).expect("JSON");
     open["sid"].as_str().expect("sid").to_owned()
+}
+
+#[test]
+fn what_connect_emits_beyond_the_queue_closes_the_client() {
+    let _serial = serial();
+    let running = start(|builder| builder.engine(|engine| engine.max_queued_bytes(1000)));
+    let sid = sid_of(&http(running.addr, "GET", "", &[], b""));
+    let joined = http(
+        running.addr,
+        "POST",
+        &format!("&sid={sid}"),
+        &[],
+        b"40/greedy,",
+    );
+    assert_eq!(joined.0, 200);
+    // The acceptance and what fitted of `connect`'s emits, then the close.
+    let first = http(running.addr, "GET", &format!("&sid={sid}"), &[], b"").1;
+    assert!(first.starts_with("40/greedy,{\"sid\""), "{first}");
+    assert!(first.contains("42/greedy,[\"welcome\""), "{first}");
+    let last = http(running.addr, "GET", &format!("&sid={sid}"), &[], b"").1;
+    assert_eq!(last, "1");
 }

@@ -118,13 +118,18 @@ impl Socket {
             }
             Phase::Connected => {
                 drop(phase);
-                self.write(packet)
+                let written = self.write(packet);
+                if written == Err(EmitError::QueueFull) {
+                    self.close_not_reading();
+                }
+                written
             }
             Phase::Disconnected => Err(EmitError::Disconnected),
         }
     }
 
     /// Queues a packet's frames, all of them or none: a binary packet is never left half sent.
+    /// A full queue is the caller's to act on, once it holds no lock of this socket.
     pub(super) fn write(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
         let connection = &self.inner.connection;
         let queued = if packet.attachments.is_empty() {
@@ -134,12 +139,14 @@ impl Socket {
         };
         queued.map_err(|error| match error {
             SendError::Closed => EmitError::Disconnected,
-            SendError::QueueFull => {
-                // A client past its bound is not reading: it is closed, not waited for.
-                warn!(socket = %self.inner.id, "client not reading; its queue is full; closing it");
-                connection.close_for_violation();
-                EmitError::QueueFull
-            }
+            SendError::QueueFull => EmitError::QueueFull,
         })
+    }
+
+    /// The client's queue is full: it is not reading, so it is closed (1008), not waited for.
+    /// Never called under a lock of this socket: the close tells the socket, which takes them.
+    pub(super) fn close_not_reading(&self) {
+        warn!(socket = %self.inner.id, "client not reading; its queue is full; closing it");
+        self.inner.connection.close_for_violation();
     }
 }

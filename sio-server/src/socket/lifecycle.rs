@@ -7,6 +7,7 @@ use super::{Phase, Socket};
 use crate::consumer::ConnectError;
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::SendError;
+use crate::socket::EmitError;
 
 impl Socket {
     /// Admits the socket after `connect` accepted: answers CONNECT, sends what `connect` emitted,
@@ -21,19 +22,22 @@ impl Socket {
             namespace: self.namespace().clone(),
             data: RawJson::from_value(&serde_json::json!({ "sid": self.inner.id.as_str() })).ok(),
         };
-        if self.inner.connection.send_frame(reply.encode()) == Err(SendError::QueueFull) {
-            // A client that reads nothing would wait for this answer forever.
-            self.inner.connection.close_for_violation();
-        }
+        let mut overflowed =
+            self.inner.connection.send_frame(reply.encode()) == Err(SendError::QueueFull);
         self.inner.namespace.add(self);
         for room in rooms {
             self.inner.namespace.join(&self.inner.id, room);
         }
         // Still under the lock, so nothing sent meanwhile overtakes what `connect` emitted.
         for packet in held {
-            let _ = self.write(&packet);
+            overflowed |= self.write(&packet) == Err(EmitError::QueueFull);
         }
         drop(phase);
+        if overflowed {
+            // A client that reads nothing would wait for these forever. Closed once the lock
+            // is released: the close tells this socket, which takes the lock.
+            self.close_not_reading();
+        }
         debug!(socket = %self.inner.id, namespace = %self.namespace(), "socket connected");
     }
 
@@ -45,7 +49,7 @@ impl Socket {
             data: error.payload(),
         };
         if self.inner.connection.send_frame(packet.encode()) == Err(SendError::QueueFull) {
-            self.inner.connection.close_for_violation();
+            self.close_not_reading();
         }
         self.inner.server.inner().forget_socket(self);
         self.connection().data().forget(self);
