@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Runs every benchmark scenario against every server and writes BENCHMARKS.md.
+"""Runs every benchmark scenario against every server and writes BENCHMARKS.md, with a chart
+per scenario.
 
     python3 bench/run.py            # from the repository root; about 30 minutes
-    python3 bench/run.py --quick    # one repetition, shorter runs: a smoke test, written to
-                                    # bench/target/BENCHMARKS-quick.md
+    python3 bench/run.py --quick    # the headline ratios only (echo and broadcast against their
+                                    # floors and socketioxide, idle memory): under 10 minutes,
+                                    # written to bench/target/BENCHMARKS-quick.md
 
 Each server is pinned to core 0 and the load generator to core 1 (taskset); every figure is
-measured three times and reported as the median with its spread (min-max).
+measured in three rounds, the servers interleaved within each round, and reported as the median
+with its spread (min-max).
 """
 
 import json
@@ -27,9 +30,12 @@ RELEASE = BENCH / "target" / "release"
 DJANGO = BENCH / "peers" / "django"
 VENV = DJANGO / ".venv"
 QUICK = "--quick" in sys.argv
-REPEATS = 1 if QUICK else 3
-SECONDS = 3 if QUICK else 8
+REPEATS = 3
+SECONDS = 4 if QUICK else 8
 OUTPUT = BENCH / "target" / "BENCHMARKS-quick.md" if QUICK else ROOT / "BENCHMARKS.md"
+CHARTS = OUTPUT.parent / ("charts-quick" if QUICK else "bench/charts")
+# The charts are drawn by charts.py with matplotlib, from a virtualenv of their own.
+CHART_VENV = BENCH / ".venv"
 
 
 def daphne(port):
@@ -52,7 +58,13 @@ SERVERS = {
     "node socket.io": ["node", str(BENCH / "peers" / "node" / "server.js")],
     "django-sio": daphne,
     "bare tungstenite echo": [str(RELEASE / "bare_echo")],
+    "bare broadcast": [str(RELEASE / "bare_broadcast")],
 }
+# The floors: each runs only its own scenario, in its `bare` mode.
+FLOORS = {"bare tungstenite echo": "echo", "bare broadcast": "broadcast"}
+# The quick run: the headline ratios (sio against the floors and socketioxide, idle memory).
+QUICK_SERVERS = ["sio", "socketioxide", "bare tungstenite echo", "bare broadcast"]
+QUICK_SCENARIOS = [("echo", 100), ("echo", 1000), ("idle", 10000), ("broadcast", 1000), ("broadcast", 10000)]
 
 # (scenario, clients, figure, unit, lower is better)
 SCENARIOS = [
@@ -146,31 +158,52 @@ def loadgen(scenario, address, pid, clients, bare=False):
     return json.loads(lines[-1])
 
 
+def planned():
+    """Every (server, scenario, clients) to run, in the order of one round."""
+    runs = []
+    for scenario, clients, *_ in SCENARIOS:
+        if QUICK and (scenario, clients) not in QUICK_SCENARIOS:
+            continue
+        for server in SERVERS:
+            if QUICK and server not in QUICK_SERVERS:
+                continue
+            if server in FLOORS and FLOORS[server] != scenario:
+                continue
+            if QUICK and scenario == "idle" and server != "sio":
+                continue
+            runs.append((server, scenario, clients))
+    return runs
+
+
 def measure():
-    results = {}
-    for server, command in SERVERS.items():
-        bare = server.startswith("bare")
-        for scenario, clients, *_ in SCENARIOS:
-            if bare and scenario != "echo":
-                continue
-            runs = []
+    """Three rounds; within each, every server for every scenario, so a slow minute of the
+    machine touches every server alike."""
+    plan = planned()
+    results = {key: [] for key in plan}
+    total, done, began = len(plan) * REPEATS, 0, time.monotonic()
+    for round_ in range(1, REPEATS + 1):
+        for server, scenario, clients in plan:
+            done += 1
             if (server, scenario, clients) in SKIPPED:
-                print(f"{server:24} {scenario:12} {clients:6} skipped", flush=True)
-                results[(server, scenario, clients)] = runs
                 continue
-            for _ in range(REPEATS):
-                # A fresh server per run, so memory and queues start from nothing.
-                process, address = start(command)
-                time.sleep(0.5)
-                try:
-                    result = loadgen(scenario, address, process.pid, clients, bare)
-                finally:
-                    process.kill()
-                    process.wait()
-                if result:
-                    runs.append(result)
-                print(f"{server:24} {scenario:12} {clients:6} {result}", flush=True)
-            results[(server, scenario, clients)] = runs
+            # A fresh server per run, so memory and queues start from nothing.
+            process, address = start(SERVERS[server])
+            time.sleep(0.5)
+            try:
+                result = loadgen(scenario, address, process.pid, clients, server in FLOORS)
+            finally:
+                process.kill()
+                process.wait()
+            if result:
+                results[(server, scenario, clients)].append(result)
+            elapsed = time.monotonic() - began
+            left = elapsed / done * (total - done)
+            figure = result and next((result[k] for _, c, k, *_ in SCENARIOS if k in result), None)
+            print(
+                f"[{done}/{total}, round {round_}, {elapsed / 60:.1f} min, ~{left / 60:.0f} min left] "
+                f"{server} {scenario} {clients}: {fmt(figure) if figure else 'failed'}",
+                flush=True,
+            )
     return results
 
 
@@ -262,8 +295,14 @@ def write(results):
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()) + ".",
         "",
     ]
+    lines += headlines(results) + [""]
+    charts = draw_charts(results)
     for scenario, clients, key, unit, _lower in SCENARIOS:
+        if not any(s == scenario and c == clients for _, s, c in results):
+            continue
         lines += [f"## {scenario}, {clients} clients: {unit}", ""]
+        if (scenario, clients) in charts:
+            lines += [f"![{scenario}, {clients} clients]({charts[(scenario, clients)]})", ""]
         extra = EXTRA[scenario]
         header = ["server", unit, "ratio to sio"] + [label for _, label in extra]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -272,6 +311,8 @@ def write(results):
         for server in SERVERS:
             runs = results.get((server, scenario, clients))
             if runs is None:
+                continue
+            if not runs and (server, scenario, clients) not in SKIPPED:
                 continue
             median, low, high = median_spread(runs, key)
             ratio = fmt(median / sio_median) if median and sio_median else "n/a"
@@ -284,6 +325,66 @@ def write(results):
         lines += [""] + [note + "\n" for note in notes]
     lines += [codec_benchmarks(), ""]
     OUTPUT.write_text("\n".join(lines))
+
+
+def ratio(results, server, base, scenario, clients, key):
+    """`server`'s median over `base`'s, or None."""
+    mine = median_spread(results.get((server, scenario, clients), []), key)[0]
+    theirs = median_spread(results.get((base, scenario, clients), []), key)[0]
+    return mine / theirs if mine and theirs else None
+
+
+def headlines(results):
+    """The ratios the run-to-completion targets are stated in."""
+    rows = []
+    for clients in (100, 1000):
+        value = ratio(results, "sio", "bare tungstenite echo", "echo", clients, "serverCpuUsPerRoundTrip")
+        rows.append((f"echo, {clients}: sio CPU per round trip over the bare echo's", value))
+    idle = median_spread(results.get(("sio", "idle", 10000), []), "bytesPerConnection")[0]
+    rows.append(("idle, 10,000: sio bytes per connection", idle))
+    for clients in (1000, 10000):
+        key = "serverCpuNsPerDelivery"
+        rows.append((f"broadcast, {clients}: sio CPU per delivery over the bare broadcast's",
+                     ratio(results, "sio", "bare broadcast", "broadcast", clients, key)))
+        rows.append((f"broadcast, {clients}: sio CPU per delivery over socketioxide's",
+                     ratio(results, "sio", "socketioxide", "broadcast", clients, key)))
+    lines = ["## Headline figures", "", "| figure | value |", "|---|---|"]
+    lines += [f"| {name} | {fmt(value) if value else 'n/a'} |" for name, value in rows]
+    return lines
+
+
+def draw_charts(results):
+    """One SVG per scenario, drawn by charts.py in its own virtualenv; {(scenario, clients): path
+    relative to the report}."""
+    if not (CHART_VENV / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(CHART_VENV)], check=True)
+    subprocess.run(
+        [str(CHART_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet",
+         "--disable-pip-version-check", "-r", str(BENCH / "requirements.txt")],
+        check=True,
+    )
+    CHARTS.mkdir(parents=True, exist_ok=True)
+    data = []
+    for scenario, clients, key, unit, _ in SCENARIOS:
+        servers = []
+        for server in SERVERS:
+            runs = results.get((server, scenario, clients))
+            values = [run[key] for run in runs or [] if key in run]
+            if values:
+                servers.append({"server": server, "values": values, "floor": server in FLOORS})
+        if servers:
+            name = f"{scenario}-{clients}.svg"
+            data.append({"title": f"{scenario}, {clients} clients", "unit": unit,
+                         "file": str(CHARTS / name), "servers": servers})
+    subprocess.run(
+        [str(CHART_VENV / "bin" / "python"), str(BENCH / "charts.py")],
+        input=json.dumps(data), text=True, check=True,
+    )
+    return {
+        (scenario, clients): os.path.relpath(CHARTS / f"{scenario}-{clients}.svg", OUTPUT.parent)
+        for scenario, clients, *_ in SCENARIOS
+        if (CHARTS / f"{scenario}-{clients}.svg").exists()
+    }
 
 
 def main():

@@ -1,4 +1,4 @@
-//! The load generator: drives a Socket.IO server (or the bare WebSocket echo) over WebSocket, or
+//! The load generator: drives a Socket.IO server (or the bare echo and broadcast floors) over WebSocket, or
 //! over HTTP long-polling for `polling-echo`, and prints one JSON line of figures. The server's CPU
 //! time comes from `/proc/<pid>/stat`, its memory from `/proc/<pid>/status`.
 //!
@@ -6,7 +6,7 @@
 //! loadgen idle         <ws://host:port>   <server pid> <clients>
 //! loadgen echo         <ws://host:port>   <server pid> <clients> <seconds> [bare]
 //! loadgen polling-echo <http://host:port> <server pid> <clients> <seconds>
-//! loadgen broadcast    <ws://host:port>   <server pid> <clients> <seconds>
+//! loadgen broadcast    <ws://host:port>   <server pid> <clients> <seconds> [bare]
 //! ```
 
 use std::sync::Arc;
@@ -239,10 +239,23 @@ async fn echo(scenario: &str, pid: u32, clients: Vec<Echoer>, seconds: u64) -> s
     })
 }
 
-async fn broadcast(url: &str, pid: u32, count: usize, seconds: u64) -> serde_json::Value {
-    let mut receivers = connect_many(url, count, false).await;
+/// One emitter and a room of `count`; with `bare`, against the bare broadcast floor (which
+/// takes `join` and `bcast:<text>` as plain messages) instead of a Socket.IO server.
+async fn broadcast(
+    url: &str,
+    pid: u32,
+    count: usize,
+    seconds: u64,
+    bare: bool,
+) -> serde_json::Value {
+    let mut receivers = connect_many(url, count, bare).await;
     for client in &mut receivers {
-        client.call("join", r#""bench""#).await;
+        if bare {
+            client.send("join").await;
+            while client.next_text().await != "joined" {}
+        } else {
+            client.call("join", r#""bench""#).await;
+        }
     }
     let clock = Instant::now();
     let delivered = Arc::new(AtomicU64::new(0));
@@ -280,16 +293,19 @@ async fn broadcast(url: &str, pid: u32, count: usize, seconds: u64) -> serde_jso
             })
         })
         .collect();
-    let mut emitter = Client::connect(url, false).await;
+    let mut emitter = Client::connect(url, bare).await;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let (cpu_before, own_before, started) = (cpu_seconds(pid), own_cpu_seconds(), Instant::now());
     let mut broadcasts = 0u64;
     while Instant::now() < deadline {
         delivered.store(0, Ordering::Release);
         let t = clock.elapsed().as_micros();
-        emitter
-            .send(&format!(r#"42["broadcast","bench",{{"t":{t}}}]"#))
-            .await;
+        let request = if bare {
+            format!(r#"bcast:{{"t":{t}}}"#)
+        } else {
+            format!(r#"42["broadcast","bench",{{"t":{t}}}]"#)
+        };
+        emitter.send(&request).await;
         if tokio::time::timeout(Duration::from_secs(10), all_in.notified())
             .await
             .is_err()
@@ -345,7 +361,10 @@ fn main() {
                 let clients = clients.into_iter().map(Echoer::Polling).collect();
                 echo("polling-echo", pid, clients, number(4)).await
             }
-            Some("broadcast") => broadcast(&url, pid, number(3) as usize, number(4)).await,
+            Some("broadcast") => {
+                let bare = args.get(5).is_some_and(|a| a == "bare");
+                broadcast(&url, pid, number(3) as usize, number(4), bare).await
+            }
             _ => {
                 eprintln!(
                     "usage: loadgen idle|echo|polling-echo|broadcast <ws://host:port | http://host:port> <pid> <clients> [seconds] [bare]"
