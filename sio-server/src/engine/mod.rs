@@ -48,6 +48,7 @@ mod session;
 pub(crate) mod sync;
 #[cfg(test)]
 mod tests;
+mod timers;
 mod transport;
 
 pub use builder::EngineBuilder;

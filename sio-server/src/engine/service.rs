@@ -13,7 +13,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use sio_core::{CloseReason, EngineSession, Transport};
-use tracing::{Instrument, debug};
+use tracing::debug;
 
 use crate::engine::builder::{EngineBuilder, EngineConfig};
 use crate::engine::connection::{Connection, Message};
@@ -22,7 +22,8 @@ use crate::engine::handshake::HandshakeInfo;
 use crate::engine::http::{BoxError, RequestError, ResponseBody, plain};
 use crate::engine::query::Query;
 use crate::engine::registry::{EngineStats, Registry};
-use crate::engine::session::{SessionHost, SessionShared, run_timers};
+use crate::engine::session::{SessionHost, SessionShared};
+use crate::engine::timers::Timers;
 use crate::engine::transport::websocket::Opening;
 use crate::engine::transport::{polling, websocket};
 
@@ -76,6 +77,8 @@ pub(crate) struct EngineInner<H: EngineHandler> {
     pub(crate) registry: Registry<H::Data>,
     pub(crate) handler: H,
     pub(crate) next_websocket_id: AtomicU64,
+    /// Every session's deadlines, served by one task.
+    timers: Arc<Timers>,
 }
 
 impl<H: EngineHandler> Clone for Engine<H> {
@@ -131,6 +134,7 @@ impl<H: EngineHandler> Engine<H> {
                     handle: Weak::clone(weak),
                 }),
                 next_websocket_id: AtomicU64::new(0),
+                timers: Arc::default(),
             }),
         });
         Engine { handle }
@@ -320,7 +324,9 @@ impl<H: EngineHandler> EngineInner<H> {
         let shared = SessionShared::new(sid, session, handshake, host, data);
         self.registry.insert(Arc::clone(&shared), transport);
         shared.span.in_scope(|| debug!("session opened"));
-        tokio::spawn(run_timers(Arc::clone(&shared)).instrument(shared.span.clone()));
+        if let Some(at) = shared.lock().session.poll_timeout() {
+            shared.schedule(at);
+        }
         self.handler.on_open(&shared.connection());
         shared
     }
@@ -337,6 +343,10 @@ impl<H: EngineHandler> SessionHost<H::Data> for EngineInner<H> {
 
     fn registry(&self) -> &Registry<H::Data> {
         &self.registry
+    }
+
+    fn timers(&self) -> &Arc<Timers> {
+        &self.timers
     }
 }
 

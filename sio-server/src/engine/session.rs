@@ -1,7 +1,7 @@
 //! One session as the runtime holds it: the sans-IO state machine behind a lock, the signals
 //! that wake its transport tasks, and the dispatch of its events to the application.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use sio_core::{CloseReason, EngineSession, Frame, SessionEvent, Sid, Transport};
@@ -12,6 +12,7 @@ use crate::engine::connection::{Connection, Message, SendError};
 use crate::engine::handshake::HandshakeInfo;
 use crate::engine::registry::Registry;
 use crate::engine::sync::{Mutex, MutexGuard};
+use crate::engine::timers::{Timed, Timers};
 
 /// What a session needs of its engine: the handler's callbacks and the registry. The engine is
 /// generic over its handler; a session only over the handler's data.
@@ -19,6 +20,7 @@ pub(crate) trait SessionHost<D>: Send + Sync {
     fn on_message(&self, connection: &Connection<D>, message: Message);
     fn on_close(&self, connection: &Connection<D>, reason: CloseReason);
     fn registry(&self) -> &Registry<D>;
+    fn timers(&self) -> &Arc<Timers>;
 }
 
 /// The state guarded by the session lock.
@@ -44,8 +46,6 @@ pub(crate) struct SessionShared<D> {
     state: Mutex<State>,
     /// Woken when there is output to take: wakes a pending GET and the WebSocket writer.
     pub(crate) output: Notify,
-    /// Woken when the next deadline may have moved earlier.
-    pub(crate) timer: Notify,
     /// Becomes `true` once the session closed.
     closed: watch::Sender<bool>,
     engine: Arc<dyn SessionHost<D>>,
@@ -73,7 +73,6 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
                 dispatching: false,
             }),
             output: Notify::new(),
-            timer: Notify::new(),
             closed: watch::Sender::new(false),
             engine,
             data,
@@ -114,18 +113,16 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
     /// Runs `change` on the state, then wakes whoever has work and tells the application what
     /// happened, in order.
     pub(crate) fn process<R>(self: &Arc<Self>, change: impl FnOnce(&mut State) -> R) -> R {
-        let (result, wake, dispatch) = {
+        let (result, wake, dispatch, deadline) = {
             let mut state = self.lock();
             let websocket_before = state.websocket;
             let deadline_before = state.session.poll_timeout();
             let result = change(&mut state);
-            // The timer task sleeps until the old deadline; wake it if the next one is sooner
-            // (a pong schedules the next ping before the pong deadline it was waiting for).
-            if let (Some(before), Some(after)) = (deadline_before, state.session.poll_timeout())
-                && after < before
-            {
-                self.timer.notify_one();
-            }
+            // A new deadline is scheduled; the old one fires anyway and finds nothing due.
+            let deadline = state
+                .session
+                .poll_timeout()
+                .filter(|after| Some(*after) != deadline_before);
             let session = &state.session;
             // An upgrade that was abandoned leaves its WebSocket stale.
             if session.transport() == Transport::Polling && !session.is_upgrading() {
@@ -137,8 +134,11 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             if dispatch {
                 state.dispatching = true;
             }
-            (result, wake, dispatch)
+            (result, wake, dispatch, deadline)
         };
+        if let Some(at) = deadline {
+            self.schedule(at);
+        }
         if wake {
             self.output.notify_waiters();
         }
@@ -148,9 +148,10 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         result
     }
 
-    /// Runs the timers of the state machine up to now.
-    pub(crate) fn tick(self: &Arc<Self>) {
-        self.process(|state| state.session.handle_timeout(Instant::now()));
+    /// Asks the engine's timers to wake this session at `at`.
+    pub(crate) fn schedule(self: &Arc<Self>, at: Instant) {
+        let session: Weak<dyn Timed> = Arc::downgrade(self) as Weak<dyn Timed>;
+        self.engine.timers().schedule(at, session);
     }
 
     /// Hands events to the application until none is left; only one task does so at a time.
@@ -241,7 +242,6 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         }
         self.closed.send_replace(true);
         self.output.notify_waiters();
-        self.timer.notify_one();
     }
 }
 
@@ -256,18 +256,10 @@ impl<D: Send + Sync + 'static> Drop for Dispatching<'_, D> {
     }
 }
 
-/// Sleeps until the session's next deadline (ping due, pong overdue, upgrade overdue) and runs
-/// it, until the session closes.
-pub(crate) async fn run_timers<D: Send + Sync + 'static>(session: Arc<SessionShared<D>>) {
-    let mut closed = session.closed();
-    loop {
-        let Some(deadline) = session.lock().session.poll_timeout() else {
-            return;
-        };
-        tokio::select! {
-            () = tokio::time::sleep_until(deadline.into()) => session.tick(),
-            () = session.timer.notified() => {}
-            _ = closed.wait_for(|closed| *closed) => return,
-        }
+/// A deadline of the session's state machine came (a ping due, a pong or an upgrade overdue).
+impl<D: Send + Sync + 'static> Timed for SessionShared<D> {
+    fn fire(self: Arc<Self>, now: Instant) {
+        let _span = self.span.enter();
+        self.process(|state| state.session.handle_timeout(now));
     }
 }
