@@ -114,6 +114,12 @@ impl Event {
         &self.name
     }
 
+    /// The event name as shared text: a slice of the packet where it needed no unescaping, so
+    /// holding it copies nothing.
+    pub fn shared_name(&self) -> ByteString {
+        self.name.clone()
+    }
+
     /// The arguments after the name.
     pub fn args(&self) -> &Args {
         &self.args

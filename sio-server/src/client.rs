@@ -5,11 +5,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sio_core::{CloseReason, DecodedPacket, Namespace, PacketDecoder, RawJson, SocketPacket};
-use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 use crate::ack::AckResponse;
-use crate::consumer::ConnectError;
+use crate::consumer::{ConnectError, MailboxFull, MailboxLimits, Runner};
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::sync::Mutex;
 use crate::engine::{Connection, EngineHandler, HandshakeInfo, Message};
@@ -230,42 +229,26 @@ impl ServerInner {
                     return;
                 };
                 let incoming = IncomingEvent::new(
-                    event.name().to_owned(),
+                    event.shared_name(),
                     event.args().clone(),
                     attachments,
                     ack_id,
                     socket.clone(),
                     self.config.decoder.max_repeated_bytes,
                 );
-                let cost = incoming.cost();
-                // Boxed: the channel reserves its slots up front, and a pointer per slot keeps an
-                // idle socket's mailbox small.
-                let queued = if socket
-                    .inner
-                    .mailbox_bytes
-                    .reserve(cost, self.config.mailbox_bytes)
-                {
-                    socket
-                        .inner
-                        .mailbox
-                        .try_send(Box::new(incoming))
-                        .inspect_err(|_| socket.inner.mailbox_bytes.release(cost))
-                } else {
-                    Err(mpsc::error::TrySendError::Full(Box::new(incoming)))
+                let limits = MailboxLimits {
+                    capacity: self.config.mailbox_capacity,
+                    bytes: self.config.mailbox_bytes,
                 };
-                match queued {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        warn!(
-                            socket = %socket.id(),
-                            capacity = self.config.mailbox_capacity,
-                            bytes = self.config.mailbox_bytes,
-                            "events arrive faster than the handler runs; disconnecting the socket"
-                        );
-                        client.sockets.lock().remove(&namespace);
-                        socket.close(DisconnectReason::MailboxFull, true);
-                    }
-                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                if Runner::deliver(&socket, Box::new(incoming), limits) == Err(MailboxFull) {
+                    warn!(
+                        socket = %socket.id(),
+                        capacity = limits.capacity,
+                        bytes = limits.bytes,
+                        "events arrive faster than the handler runs; disconnecting the socket"
+                    );
+                    client.sockets.lock().remove(&namespace);
+                    socket.close(DisconnectReason::MailboxFull, true);
                 }
             }
             SocketPacket::Ack {
@@ -310,17 +293,17 @@ impl ServerInner {
         }
         client.joined.store(true, Ordering::Relaxed);
         client.stop_connect_timer();
-        let (mailbox, events) = mpsc::channel(self.config.mailbox_capacity);
-        let (socket, disconnected) = Socket::new(
+        let socket = Socket::new(
             std::sync::Arc::clone(inner),
             connection.clone(),
             server,
-            mailbox,
+            (inner.factory)(),
             auth.clone(),
         );
         sockets.insert(namespace, socket.clone());
         drop(sockets);
         self.remember_socket(&socket);
-        (inner.spawner)(socket, auth, events, disconnected);
+        // `connect` runs here, and answers here unless it awaits something.
+        Runner::connect(&socket, auth);
     }
 }

@@ -2,6 +2,7 @@
 //! client may wait for.
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use serde::de::DeserializeOwned;
 use sio_core::{AckId, Args as RawArgs, AttachmentsError, ExpansionBudget, RawJson};
 use thiserror::Error;
@@ -26,7 +27,8 @@ pub struct ArgError {
 /// One event from a client.
 #[derive(Debug)]
 pub struct IncomingEvent {
-    name: String,
+    /// A slice of the packet's text: shared, not copied.
+    name: ByteString,
     args: RawArgs,
     attachments: Vec<Bytes>,
     ack: Option<AckId>,
@@ -37,7 +39,7 @@ pub struct IncomingEvent {
 
 impl IncomingEvent {
     pub(crate) fn new(
-        name: String,
+        name: ByteString,
         args: RawArgs,
         attachments: Vec<Bytes>,
         ack: Option<AckId>,
@@ -67,6 +69,11 @@ impl IncomingEvent {
     /// The event name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The event name, shared with the packet (for logs that outlive the event).
+    pub(crate) fn shared_name(&self) -> ByteString {
+        self.name.clone()
     }
 
     /// How many arguments came.
@@ -110,7 +117,7 @@ impl IncomingEvent {
                 self.socket.connection().close_for_violation();
             }
             ArgError {
-                event: self.name.clone(),
+                event: self.name.to_string(),
                 index,
                 message: error.to_string(),
             }

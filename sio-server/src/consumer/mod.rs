@@ -2,7 +2,7 @@
 //! implementation provides.
 
 mod connect_error;
-mod task;
+mod runner;
 
 use std::future::Future;
 
@@ -13,7 +13,7 @@ use crate::event::IncomingEvent;
 use crate::socket::Socket;
 
 pub use connect_error::ConnectError;
-pub(crate) use task::run;
+pub(crate) use runner::{ErasedConsumer, MailboxFull, MailboxLimits, Runner};
 
 /// What a handler may fail with; it is logged and the connection stays up.
 pub type HandlerError = crate::error::Error;
@@ -21,9 +21,11 @@ pub type HandlerError = crate::error::Error;
 /// One namespace of the application. An instance is made for every client that connects to the
 /// namespace and lives as long as that connection: its fields are per-client state.
 ///
-/// Its events are handled in arrival order, one at a time, on a task of its own; heartbeats and
-/// every other connection go on meanwhile. A handler still running when the socket disconnects
-/// runs to the end (what it emits then is dropped); events still queued are dropped, and then
+/// Its events are handled in arrival order, one at a time. A handler runs where its event was
+/// read and, if it is still pending after its first poll, goes on on a task of its own, while
+/// reading, heartbeats and every other connection go on; the events that arrive meanwhile wait
+/// for it. A handler still running when the socket disconnects runs to the end (what it emits
+/// then is dropped); events still queued are dropped, and then
 /// [`disconnect`](Consumer::disconnect) runs.
 ///
 /// ```

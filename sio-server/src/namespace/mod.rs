@@ -4,30 +4,20 @@ mod members;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sio_core::{AckId, Namespace, RawJson};
-use tokio::sync::{mpsc, watch};
+use sio_core::{AckId, Namespace};
 
 use crate::broadcast::{Room, Target};
-use crate::disconnect_reason::DisconnectReason;
+use crate::consumer::ErasedConsumer;
 use crate::engine::sync::{Mutex, MutexGuard};
-use crate::event::IncomingEvent;
 use crate::socket::{Socket, SocketId};
 use members::Members;
 
-/// Starts the consumer task of a new socket.
-pub(crate) type Spawner = Box<
-    dyn Fn(
-            Socket,
-            Option<RawJson>,
-            mpsc::Receiver<Box<IncomingEvent>>,
-            watch::Receiver<Option<DisconnectReason>>,
-        ) + Send
-        + Sync,
->;
+/// Makes the consumer of a new socket.
+pub(crate) type Factory = Box<dyn Fn() -> Box<dyn ErasedConsumer> + Send + Sync>;
 
 pub(crate) struct NamespaceInner {
     pub(crate) name: Namespace,
-    pub(crate) spawner: Spawner,
+    pub(crate) factory: Factory,
     members: Mutex<Members<Socket>>,
     /// Ack ids of this namespace's server-to-client emits, shared by direct and broadcast emits
     /// so they never collide on a socket.
@@ -35,10 +25,10 @@ pub(crate) struct NamespaceInner {
 }
 
 impl NamespaceInner {
-    pub(crate) fn new(name: Namespace, spawner: Spawner) -> Self {
+    pub(crate) fn new(name: Namespace, factory: Factory) -> Self {
         NamespaceInner {
             name,
-            spawner,
+            factory,
             members: Mutex::new(Members::default()),
             next_ack: AtomicU64::new(0),
         }
@@ -101,7 +91,7 @@ mod tests {
     fn ack_ids_are_unique_within_a_namespace() {
         let namespace = NamespaceInner::new(
             Namespace::new("/chat".to_owned()).unwrap(),
-            Box::new(|_, _, _, _| {}),
+            Box::new(|| unreachable!("no socket is made here")),
         );
         let ids: Vec<AckId> = (0..3).map(|_| namespace.next_ack_id()).collect();
         assert_eq!(ids, [AckId(0), AckId(1), AckId(2)]);

@@ -9,9 +9,9 @@ use sio_core::{DecoderLimits, Namespace, Transport};
 
 use super::{Server, ServerInner, SocketConfig, WeakServer};
 use crate::broadcast::{ChannelLayer, InMemoryLayer};
-use crate::consumer::{self, Consumer};
+use crate::consumer::{Consumer, ErasedConsumer};
 use crate::engine::{Cors, Engine, EngineBuilder, HandshakeInfo, Refusal};
-use crate::namespace::{NamespaceInner, Spawner};
+use crate::namespace::{Factory, NamespaceInner};
 
 /// Builds a [`Server`]. Defaults follow the reference server: path `/socket.io/`, a 45 s connect
 /// timeout, the Engine.IO defaults of [`EngineBuilder`], and the in-memory channel layer.
@@ -31,7 +31,7 @@ use crate::namespace::{NamespaceInner, Spawner};
 #[must_use]
 pub struct ServerBuilder {
     engine: EngineBuilder,
-    namespaces: HashMap<String, Spawner>,
+    namespaces: HashMap<String, Factory>,
     layer: Box<dyn ChannelLayer>,
     config: SocketConfig,
     /// `max_binary_packet_bytes` if set; otherwise eight times `max_payload`.
@@ -89,10 +89,8 @@ impl ServerBuilder {
         if let Err(error) = sio_core::validate_namespace(C::NAMESPACE) {
             panic!("invalid consumer namespace: {error}");
         }
-        let spawner: Spawner = Box::new(move |socket, auth, events, disconnected| {
-            tokio::spawn(consumer::run(factory(), socket, auth, events, disconnected));
-        });
-        let previous = self.namespaces.insert(C::NAMESPACE.to_owned(), spawner);
+        let factory: Factory = Box::new(move || Box::new(factory()) as Box<dyn ErasedConsumer>);
+        let previous = self.namespaces.insert(C::NAMESPACE.to_owned(), factory);
         assert!(
             previous.is_none(),
             "namespace `{}` has two consumers",
@@ -228,9 +226,9 @@ impl ServerBuilder {
         let namespaces = self
             .namespaces
             .into_iter()
-            .filter_map(|(name, spawner)| {
+            .filter_map(|(name, factory)| {
                 let namespace = Namespace::new(name.clone()).ok()?;
-                Some((name, Arc::new(NamespaceInner::new(namespace, spawner))))
+                Some((name, Arc::new(NamespaceInner::new(namespace, factory))))
             })
             .collect();
         let engine = self.engine.build_cyclic(|engine| {

@@ -4,7 +4,7 @@ use sio_core::{RawJson, SocketPacket};
 use tracing::debug;
 
 use super::{Phase, Socket};
-use crate::consumer::ConnectError;
+use crate::consumer::{ConnectError, Runner};
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::SendError;
 use crate::socket::EmitError;
@@ -71,11 +71,7 @@ impl Socket {
         self.inner.server.inner().forget_socket(self);
         self.connection().data().forget(self);
         self.inner.acks.lock().clear();
-        self.inner.disconnect.send_replace(Some(reason));
         debug!(socket = %self.inner.id, reason = reason.as_str(), "socket disconnected");
-    }
-
-    pub(crate) fn disconnect_reason(&self) -> Option<DisconnectReason> {
-        *self.inner.disconnect.borrow()
+        Runner::end(self, reason);
     }
 }

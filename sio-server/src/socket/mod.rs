@@ -7,18 +7,17 @@ mod lifecycle;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sio_core::{EncodedPacket, Namespace, RawJson};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::oneshot;
 
 use crate::ack::AckResponse;
 use crate::broadcast::{BroadcastOperator, Room};
 use crate::client::Client;
+use crate::consumer::{ErasedConsumer, Runner};
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::sync::Mutex;
 use crate::engine::{Connection, HandshakeInfo};
-use crate::event::IncomingEvent;
 use crate::namespace::NamespaceInner;
 use crate::server::Server;
 
@@ -45,36 +44,9 @@ pub(crate) struct SocketInner {
     phase: Mutex<Phase>,
     acks: Mutex<HashMap<u64, oneshot::Sender<AckResponse>>>,
     state: Mutex<http::Extensions>,
-    pub(crate) mailbox: mpsc::Sender<Box<IncomingEvent>>,
-    /// Bytes of the events waiting in the mailbox.
-    pub(crate) mailbox_bytes: MailboxBytes,
-    disconnect: watch::Sender<Option<DisconnectReason>>,
+    /// Its consumer, and the events waiting for it.
+    pub(crate) runner: Runner,
     auth: Option<RawJson>,
-}
-
-/// The bytes of the events waiting for a socket's handler, bounded beside their count.
-#[derive(Debug, Default)]
-pub(crate) struct MailboxBytes(AtomicUsize);
-
-impl MailboxBytes {
-    /// Counts `cost` more bytes if they fit under `limit`; an empty mailbox takes any one event.
-    pub(crate) fn reserve(&self, cost: usize, limit: usize) -> bool {
-        self.0
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| {
-                let total = queued.saturating_add(cost);
-                (queued == 0 || total <= limit).then_some(total)
-            })
-            .is_ok()
-    }
-
-    /// An event of `cost` bytes left the mailbox.
-    pub(crate) fn release(&self, cost: usize) {
-        let _ = self
-            .0
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| {
-                Some(queued.saturating_sub(cost))
-            });
-    }
 }
 
 /// A client's connection to one namespace. Cheap to clone.
@@ -97,11 +69,10 @@ impl Socket {
         namespace: Arc<NamespaceInner>,
         connection: Connection<Client>,
         server: Server,
-        mailbox: mpsc::Sender<Box<IncomingEvent>>,
+        consumer: Box<dyn ErasedConsumer>,
         auth: Option<RawJson>,
-    ) -> (Socket, watch::Receiver<Option<DisconnectReason>>) {
-        let (disconnect, disconnected) = watch::channel(None);
-        let socket = Socket {
+    ) -> Socket {
+        Socket {
             inner: Arc::new(SocketInner {
                 id: SocketId::random(),
                 namespace,
@@ -113,13 +84,10 @@ impl Socket {
                 }),
                 acks: Mutex::new(HashMap::new()),
                 state: Mutex::new(http::Extensions::new()),
-                mailbox,
-                mailbox_bytes: MailboxBytes::default(),
-                disconnect,
+                runner: Runner::new(consumer),
                 auth,
             }),
-        };
-        (socket, disconnected)
+        }
     }
 
     /// The socket id, random; the socket is always in the room of this name.
