@@ -36,11 +36,12 @@
 //!
 //! # Tasks and memory
 //!
-//! A session costs one timer task, plus a reader and a writer task while it has a WebSocket;
-//! polling requests run on the HTTP connection's task. Engine callbacks are synchronous and never
-//! awaited: the Socket.IO layer decodes packets there and hands events to each socket's bounded
-//! mailbox, which its consumer task drains one event at a time. What waits for a client is
-//! bounded by `max_queued_bytes`, what waits for a handler by the mailbox capacity.
+//! One task serves the heartbeat deadlines of every session; a session has a reader and a writer
+//! task while it has a WebSocket; polling requests run on the HTTP connection's task. Engine
+//! callbacks are synchronous and never awaited: the Socket.IO layer decodes packets there and
+//! runs each handler right there, polled once; a handler still pending goes on on a task of its
+//! own, with the socket's next events queued behind it in a bounded mailbox. What waits for a
+//! client is bounded by `max_queued_bytes`, what waits for a handler by the mailbox's bounds.
 
 mod ack;
 mod args;

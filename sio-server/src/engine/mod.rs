@@ -22,7 +22,8 @@
 //!
 //! # Tasks and memory
 //!
-//! A session costs one timer task, plus a reader and a writer task while it has a WebSocket;
+//! One task serves the deadlines of every session; a session has a reader and a writer task
+//! while it has a WebSocket;
 //! polling requests run on the HTTP connection's task. What waits for a client is bounded by
 //! `max_queued_bytes`.
 //!

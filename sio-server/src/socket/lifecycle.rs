@@ -55,7 +55,8 @@ impl Socket {
         self.connection().data().forget(self);
     }
 
-    /// Ends the socket once: leaves every room, fails pending acks, tells the consumer task.
+    /// Ends the socket once: leaves every room, fails pending acks, and has its consumer run
+    /// `disconnect` after the hook it runs now.
     pub(crate) fn close(&self, reason: DisconnectReason, tell_client: bool) {
         let was = std::mem::replace(&mut *self.inner.phase.lock(), Phase::Disconnected);
         if matches!(was, Phase::Disconnected) {
