@@ -4,8 +4,9 @@
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
+use futures_util::task::AtomicWaker;
 use sio_core::{CloseReason, EngineSession, Frame, SessionEvent, Sid, Transport};
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 use tracing::{Span, debug};
 
 use crate::engine::connection::{Connection, Message, SendError};
@@ -44,10 +45,10 @@ pub(crate) struct SessionShared<D> {
     pub(crate) handshake: HandshakeInfo,
     pub(crate) span: Span,
     state: Mutex<State>,
-    /// Woken when there is output to take: wakes a pending GET and the WebSocket writer.
+    /// Woken when there is output to take, for a pending GET.
     pub(crate) output: Notify,
-    /// Becomes `true` once the session closed.
-    closed: watch::Sender<bool>,
+    /// The task of the session's WebSocket, woken for output and for its end.
+    pub(crate) ws_waker: AtomicWaker,
     engine: Arc<dyn SessionHost<D>>,
     /// What the handler keeps with this connection.
     pub(crate) data: D,
@@ -73,20 +74,21 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
                 dispatching: false,
             }),
             output: Notify::new(),
-            closed: watch::Sender::new(false),
+            ws_waker: AtomicWaker::new(),
             engine,
             data,
         })
     }
 
+    /// Wakes whoever takes output: a pending GET, the WebSocket's task.
+    pub(crate) fn wake_output(&self) {
+        self.output.notify_waiters();
+        self.ws_waker.wake();
+    }
+
     /// The session lock. Never held across an `.await`.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock()
-    }
-
-    /// A receiver that sees the session close.
-    pub(crate) fn closed(&self) -> watch::Receiver<bool> {
-        self.closed.subscribe()
     }
 
     pub(crate) fn connection(self: &Arc<Self>) -> Connection<D> {
@@ -106,7 +108,7 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             .send_all(frames)
             .map_err(|_| SendError::QueueFull)?;
         drop(state);
-        self.output.notify_waiters();
+        self.wake_output();
         Ok(())
     }
 
@@ -140,7 +142,7 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             self.schedule(at);
         }
         if wake {
-            self.output.notify_waiters();
+            self.wake_output();
         }
         if dispatch {
             self.dispatch();
@@ -240,8 +242,7 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         } else {
             self.engine.registry().remove(&self.sid, transport);
         }
-        self.closed.send_replace(true);
-        self.output.notify_waiters();
+        self.wake_output();
     }
 }
 

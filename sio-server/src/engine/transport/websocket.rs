@@ -1,13 +1,17 @@
 //! The WebSocket transport: the upgrade handshake, then one reader and one writer task per
 //! socket.
 
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use bytestring::ByteString;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, Stream};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use sio_core::{CloseReason, Frame, Transport};
@@ -200,79 +204,203 @@ async fn run<H: EngineHandler>(
             (session, id)
         }
     };
+    // A task of its own, sized for the connection only: the upgrade's larger future ends here
+    // instead of living as long as the connection. No tracing wrapper around each poll while
+    // the span is off.
     let span = session.span.clone();
-    let (sink, stream) = socket.split();
-    // The writer tells the reader when the socket is done (stale, failed, or closed).
-    let done = Arc::new(tokio::sync::Notify::new());
-    tokio::spawn(write(Arc::clone(&session), id, sink, Arc::clone(&done)).instrument(span.clone()));
-    // The reader gets a task of its own, sized for reading only: the upgrade's larger future
-    // ends here instead of living as long as the connection.
-    tokio::spawn(read(session, id, stream, done).instrument(span));
+    let link = drive(session, id, socket);
+    if span.is_disabled() {
+        tokio::spawn(link);
+    } else {
+        tokio::spawn(link.instrument(span));
+    }
 }
 
 /// The session stops using socket `id` (it closed, or its upgrade failed).
 fn detach<D: Send + Sync + 'static>(session: &Arc<SessionShared<D>>, id: u64) {
-    // A closed session keeps its socket id, so the writer still sends the last frames.
+    // A closed session keeps its socket id, so the last frames still go out.
     session.process(|state| {
         if state.websocket == Some(id) {
             state.session.handle_ws_closed();
         }
     });
-    // Let the writer see it is no longer wanted.
-    session.output.notify_waiters();
+    // Let the socket's task see it is no longer wanted.
+    session.wake_output();
 }
 
-async fn read<D: Send + Sync + 'static>(
+/// The one task of a WebSocket: it reads frames into the session, whose handlers may run right
+/// there, and writes what the session queues, in the same poll, so that an answer written
+/// while reading goes out with no wake-up. A client that stops reading does not stop the
+/// reading; the session's bound and its heartbeat deal with it.
+async fn drive<D: Send + Sync + 'static>(
     session: Arc<SessionShared<D>>,
     id: u64,
-    mut stream: futures_util::stream::SplitStream<WsStream>,
-    done: Arc<tokio::sync::Notify>,
+    mut ws: WsStream,
 ) {
-    let mut closed = session.closed();
-    loop {
-        let message = tokio::select! {
-            message = stream.next() => message,
-            _ = closed.wait_for(|closed| *closed) => break,
-            () = done.notified() => break,
-        };
+    let mut link = Link {
+        session,
+        id,
+        reading: true,
+        taken: Vec::new(),
+        outgoing: VecDeque::new(),
+        unflushed: false,
+        grace: None,
+    };
+    std::future::poll_fn(|cx| link.poll(cx, &mut ws)).await;
+    let closing = close_frame(&link.session, id);
+    let _ = tokio::time::timeout(CLOSING_WRITE_TIMEOUT, ws.close(closing)).await;
+    debug!(websocket = id, "WebSocket done");
+}
+
+/// What the task of a WebSocket keeps between polls.
+struct Link<D: Send + Sync + 'static> {
+    session: Arc<SessionShared<D>>,
+    id: u64,
+    /// Whether input is still taken (until the client closes, breaks a rule, or the socket is
+    /// no longer the session's).
+    reading: bool,
+    /// Frames just taken from the session (kept to reuse its allocation).
+    taken: Vec<Frame>,
+    /// Messages not yet handed to the socket.
+    outgoing: VecDeque<WsMessage>,
+    /// Whether messages were handed over since the last flush.
+    unflushed: bool,
+    /// Once the session closed: how long its last frames may still take.
+    grace: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<D: Send + Sync + 'static> Link<D> {
+    /// Ready once the socket is done: closed and flushed, failed, or no longer the session's.
+    fn poll(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Poll<()> {
+        loop {
+            let mut progress = false;
+            if self.reading {
+                // Output queued while reading goes out below: no need to be woken for it.
+                let _ = self.session.ws_waker.take();
+                if let Poll::Ready(message) = Pin::new(&mut *ws).poll_next(cx) {
+                    progress = true;
+                    self.read(message);
+                }
+            }
+            // Registered before looking, so that output queued from now on wakes the task.
+            self.session.ws_waker.register(cx.waker());
+            // One batch at a time: what the session queues meanwhile stays there, within its
+            // bound (repeated probes collapse there), until the socket has taken this one.
+            let in_flight = !self.outgoing.is_empty() || self.unflushed;
+            let (current, closed) = {
+                let mut state = self.session.lock();
+                let current = state.websocket == Some(self.id);
+                if current && !in_flight {
+                    state.session.drain_ws(&mut self.taken);
+                }
+                (current, state.session.close_reason().is_some())
+            };
+            if closed || !current {
+                self.reading = false;
+            }
+            self.outgoing
+                .extend(self.taken.drain(..).filter_map(to_ws_message));
+            match self.write(cx, ws) {
+                Poll::Ready(Ok(wrote)) => progress |= wrote,
+                Poll::Ready(Err(())) => {
+                    // The socket failed: the session must not keep queueing for it.
+                    detach(&self.session, self.id);
+                    return Poll::Ready(());
+                }
+                Poll::Pending => {}
+            }
+            let written = self.outgoing.is_empty() && !self.unflushed;
+            if written && (closed || !current) {
+                return Poll::Ready(());
+            }
+            if closed && !written {
+                // A client that stopped reading had its chance: the last frames get a grace
+                // period, no more.
+                let grace = self
+                    .grace
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(CLOSING_WRITE_TIMEOUT)));
+                if grace.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(());
+                }
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Hands what is queued to the socket and flushes it; `Ok(true)` if anything moved.
+    fn write(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Poll<Result<bool, ()>> {
+        let mut moved = false;
+        while !self.outgoing.is_empty() {
+            match Pin::new(&mut *ws).poll_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => return Poll::Ready(Err(())),
+                Poll::Pending => return Poll::Pending,
+            }
+            let Some(message) = self.outgoing.pop_front() else {
+                break;
+            };
+            if Pin::new(&mut *ws).start_send(message).is_err() {
+                return Poll::Ready(Err(()));
+            }
+            self.unflushed = true;
+            moved = true;
+        }
+        if self.unflushed {
+            match Pin::new(&mut *ws).poll_flush(cx) {
+                Poll::Ready(Ok(())) => {
+                    self.unflushed = false;
+                    moved = true;
+                }
+                Poll::Ready(Err(_)) => return Poll::Ready(Err(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(moved))
+    }
+
+    /// One message from the client, or the end of its input.
+    fn read(&mut self, message: Option<Result<WsMessage, tungstenite::Error>>) {
+        let (session, id) = (&self.session, self.id);
         let frame = match message {
             Some(Ok(WsMessage::Text(text))) => match ByteString::try_from(Bytes::from(text)) {
                 Ok(text) => Frame::Text(text),
                 Err(_) => {
                     violation(
-                        &session,
+                        session,
                         id,
                         CLOSE_INVALID_DATA,
                         "invalid UTF-8 in a text message",
                     );
-                    break;
+                    return self.stop_reading();
                 }
             },
             Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes),
-            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => continue,
-            Some(Ok(WsMessage::Close(_))) | None => break,
+            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => return,
+            Some(Ok(WsMessage::Close(_))) | None => return self.stop_reading(),
             Some(Err(tungstenite::Error::Capacity(error))) => {
                 warn!(%error, "WebSocket message above maxPayload; closing");
                 session.lock().close_code = Some((id, CLOSE_TOO_BIG));
-                break;
+                return self.stop_reading();
             }
             Some(Err(tungstenite::Error::Protocol(
                 ProtocolError::ResetWithoutClosingHandshake,
             ))) => {
                 debug!("WebSocket reset by the client");
-                break;
+                return self.stop_reading();
             }
             Some(Err(tungstenite::Error::Protocol(error))) => {
-                violation(&session, id, CLOSE_PROTOCOL, &error.to_string());
-                break;
+                violation(session, id, CLOSE_PROTOCOL, &error.to_string());
+                return self.stop_reading();
             }
             Some(Err(tungstenite::Error::Utf8(error))) => {
-                violation(&session, id, CLOSE_INVALID_DATA, &error);
-                break;
+                violation(session, id, CLOSE_INVALID_DATA, &error);
+                return self.stop_reading();
             }
             Some(Err(error)) => {
                 debug!(%error, "WebSocket read failed");
-                break;
+                return self.stop_reading();
             }
         };
         let current = session.process(|state| {
@@ -283,10 +411,14 @@ async fn read<D: Send + Sync + 'static>(
             true
         });
         if !current {
-            break;
+            self.stop_reading();
         }
     }
-    detach(&session, id);
+
+    fn stop_reading(&mut self) {
+        self.reading = false;
+        detach(&self.session, self.id);
+    }
 }
 
 fn to_ws_message(frame: Frame) -> Option<WsMessage> {
@@ -296,75 +428,4 @@ fn to_ws_message(frame: Frame) -> Option<WsMessage> {
             .map(WsMessage::Text),
         Frame::Binary(bytes) => Some(WsMessage::Binary(bytes)),
     }
-}
-
-async fn write<D: Send + Sync + 'static>(
-    session: Arc<SessionShared<D>>,
-    id: u64,
-    mut sink: futures_util::stream::SplitSink<WsStream, WsMessage>,
-    done: Arc<tokio::sync::Notify>,
-) {
-    let mut closed_signal = session.closed();
-    let mut frames = Vec::new();
-    loop {
-        let notified = session.output.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        let (current, closed) = {
-            let mut state = session.lock();
-            let current = state.websocket == Some(id);
-            if current {
-                state.session.drain_ws(&mut frames);
-            }
-            (current, state.session.close_reason().is_some())
-        };
-        if !frames.is_empty() {
-            // Everything queued goes out in one flush.
-            let written = {
-                let batch = async {
-                    for frame in frames.drain(..) {
-                        if let Some(message) = to_ws_message(frame) {
-                            sink.feed(message).await?;
-                        }
-                    }
-                    sink.flush().await
-                };
-                tokio::pin!(batch);
-                let closing = async {
-                    if !closed {
-                        let _ = closed_signal.wait_for(|closed| *closed).await;
-                    }
-                };
-                // A client that stops reading blocks the write until the session ends (its pings go
-                // unanswered too); then the last frames get a short grace period.
-                tokio::select! {
-                    result = &mut batch => result.is_ok(),
-                    () = closing => tokio::time::timeout(CLOSING_WRITE_TIMEOUT, &mut batch)
-                        .await
-                        .is_ok_and(|result| result.is_ok()),
-                }
-            };
-            frames.clear();
-            if !written {
-                // The socket failed: the session must not keep queueing for it.
-                detach(&session, id);
-                break;
-            }
-            continue;
-        }
-        if closed || !current {
-            break;
-        }
-        notified.await;
-    }
-    let closing = close_frame(&session, id);
-    let _ = tokio::time::timeout(CLOSING_WRITE_TIMEOUT, async {
-        if closing.is_some() {
-            let _ = sink.send(WsMessage::Close(closing)).await;
-        }
-        sink.close().await
-    })
-    .await;
-    done.notify_one();
-    debug!(websocket = id, "WebSocket writer done");
 }
