@@ -5,12 +5,13 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use bytestring::ByteString;
+use futures_util::task::AtomicWaker;
 use futures_util::{Sink, Stream};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
@@ -18,7 +19,8 @@ use sio_core::{CloseReason, Frame, Transport};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, Utf8Bytes};
 use tracing::{Instrument, debug, warn};
@@ -237,9 +239,15 @@ async fn drive<D: Send + Sync + 'static>(
     id: u64,
     mut ws: WsStream,
 ) {
+    let read_wake = Arc::new(ReadWake {
+        readable: AtomicBool::new(true),
+        task: AtomicWaker::new(),
+    });
     let mut link = Link {
         session,
         id,
+        read_waker: Waker::from(Arc::clone(&read_wake)),
+        read_wake,
         reading: true,
         taken: Vec::new(),
         outgoing: VecDeque::new(),
@@ -252,10 +260,32 @@ async fn drive<D: Send + Sync + 'static>(
     debug!(websocket = id, "WebSocket done");
 }
 
+/// Wakes the task of a WebSocket for input, and says so: a poll for output alone (a broadcast
+/// reaching this socket) then skips the read, which would clear tungstenite's read buffer and ask
+/// the socket for nothing.
+struct ReadWake {
+    readable: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl Wake for ReadWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.readable.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
 /// What the task of a WebSocket keeps between polls.
 struct Link<D: Send + Sync + 'static> {
     session: Arc<SessionShared<D>>,
     id: u64,
+    /// Whether input may have arrived, and the waker reads register to say so.
+    read_wake: Arc<ReadWake>,
+    read_waker: Waker,
     /// Whether input is still taken (until the client closes, breaks a rule, or the socket is
     /// no longer the session's).
     reading: bool,
@@ -274,11 +304,15 @@ impl<D: Send + Sync + 'static> Link<D> {
     fn poll(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Poll<()> {
         loop {
             let mut progress = false;
-            if self.reading {
+            self.read_wake.task.register(cx.waker());
+            if self.reading && self.read_wake.readable.swap(false, Ordering::AcqRel) {
                 // Output queued while reading goes out below: no need to be woken for it.
                 let _ = self.session.ws_waker.take();
-                if let Poll::Ready(message) = Pin::new(&mut *ws).poll_next(cx) {
+                let mut read_cx = Context::from_waker(&self.read_waker);
+                if let Poll::Ready(message) = Pin::new(&mut *ws).poll_next(&mut read_cx) {
                     progress = true;
+                    // More may be buffered or waiting: read on until the socket says pending.
+                    self.read_wake.readable.store(true, Ordering::Release);
                     self.read(message);
                 }
             }
@@ -421,11 +455,15 @@ impl<D: Send + Sync + 'static> Link<D> {
     }
 }
 
+/// A frame as tungstenite writes it. Text is already UTF-8 (a `ByteString`): it goes out as a
+/// raw text frame, not checked again for every recipient of a broadcast.
 fn to_ws_message(frame: Frame) -> Option<WsMessage> {
-    match frame {
-        Frame::Text(text) => Utf8Bytes::try_from(text.into_bytes())
-            .ok()
-            .map(WsMessage::Text),
-        Frame::Binary(bytes) => Some(WsMessage::Binary(bytes)),
-    }
+    Some(match frame {
+        Frame::Text(text) => WsMessage::Frame(WsFrame::message(
+            text.into_bytes(),
+            OpCode::Data(Data::Text),
+            true,
+        )),
+        Frame::Binary(bytes) => WsMessage::Binary(bytes),
+    })
 }
