@@ -86,6 +86,15 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         self.ws_waker.wake();
     }
 
+    /// Wakes the WebSocket's task, and a GET if one is pending (the usual WebSocket session has
+    /// none, and skips the notification's lock).
+    fn wake_output_for(&self, get_pending: bool) {
+        if get_pending {
+            self.output.notify_waiters();
+        }
+        self.ws_waker.wake();
+    }
+
     /// The session lock. Never held across an `.await`.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock()
@@ -107,15 +116,16 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             .session
             .send_all(frames)
             .map_err(|_| SendError::QueueFull)?;
+        let get_pending = state.session.has_pending_get();
         drop(state);
-        self.wake_output();
+        self.wake_output_for(get_pending);
         Ok(())
     }
 
     /// Runs `change` on the state, then wakes whoever has work and tells the application what
     /// happened, in order.
     pub(crate) fn process<R>(self: &Arc<Self>, change: impl FnOnce(&mut State) -> R) -> R {
-        let (result, wake, dispatch, deadline) = {
+        let (result, wake, get_pending, dispatch, deadline) = {
             let mut state = self.lock();
             let websocket_before = state.websocket;
             let deadline_before = state.session.poll_timeout();
@@ -136,13 +146,14 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             if dispatch {
                 state.dispatching = true;
             }
-            (result, wake, dispatch, deadline)
+            let get_pending = state.session.has_pending_get();
+            (result, wake, get_pending, dispatch, deadline)
         };
         if let Some(at) = deadline {
             self.schedule(at);
         }
         if wake {
-            self.wake_output();
+            self.wake_output_for(get_pending);
         }
         if dispatch {
             self.dispatch();

@@ -302,12 +302,16 @@ struct Link<D: Send + Sync + 'static> {
 impl<D: Send + Sync + 'static> Link<D> {
     /// Ready once the socket is done: closed and flushed, failed, or no longer the session's.
     fn poll(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Poll<()> {
+        self.read_wake.task.register(cx.waker());
+        let mut output_registered = false;
         loop {
             let mut progress = false;
-            self.read_wake.task.register(cx.waker());
             if self.reading && self.read_wake.readable.swap(false, Ordering::AcqRel) {
                 // Output queued while reading goes out below: no need to be woken for it.
-                let _ = self.session.ws_waker.take();
+                if output_registered {
+                    let _ = self.session.ws_waker.take();
+                    output_registered = false;
+                }
                 let mut read_cx = Context::from_waker(&self.read_waker);
                 if let Poll::Ready(message) = Pin::new(&mut *ws).poll_next(&mut read_cx) {
                     progress = true;
@@ -317,7 +321,10 @@ impl<D: Send + Sync + 'static> Link<D> {
                 }
             }
             // Registered before looking, so that output queued from now on wakes the task.
-            self.session.ws_waker.register(cx.waker());
+            if !output_registered {
+                self.session.ws_waker.register(cx.waker());
+                output_registered = true;
+            }
             // One batch at a time: what the session queues meanwhile stays there, within its
             // bound (repeated probes collapse there), until the socket has taken this one.
             let in_flight = !self.outgoing.is_empty() || self.unflushed;
