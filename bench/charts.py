@@ -23,9 +23,11 @@ def draw(chart):
         if server["floor"]:
             bar.set_hatch("//")
             axes.axvline(bar.get_width(), color="#888888", linestyle=":", linewidth=1)
-    for bar, median in zip(bars, medians):
-        axes.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f"  {median:,.1f}",
+    for bar, median, high in zip(bars, medians, highs):
+        # After the spread's end, so the figure never sits on the error bar.
+        axes.text(median + high, bar.get_y() + bar.get_height() / 2, f"  {median:,.1f}",
                   va="center", fontsize=8)
+    axes.margins(x=0.15)
     axes.invert_yaxis()
     axes.set_xlabel(chart["unit"] + " (lower is better; hatched: the floor)")
     axes.set_title(chart["title"])
