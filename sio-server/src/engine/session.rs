@@ -2,9 +2,9 @@
 //! that wake its transport tasks, and the dispatch of its events to the application.
 
 use std::sync::{Arc, Weak};
+use std::task::{Context, Waker};
 use std::time::Instant;
 
-use futures_util::task::AtomicWaker;
 use sio_core::{CloseReason, EngineSession, Frame, SessionEvent, Sid, Transport};
 use tokio::sync::Notify;
 use tracing::{Span, debug};
@@ -13,7 +13,7 @@ use crate::engine::connection::{Connection, Message, SendError};
 use crate::engine::handshake::HandshakeInfo;
 use crate::engine::registry::Registry;
 use crate::engine::sync::{Mutex, MutexGuard};
-use crate::engine::timers::{Timed, Timers};
+use crate::engine::timers::{Timed, TimerKey, Timers};
 
 /// What a session needs of its engine: the handler's callbacks and the registry. The engine is
 /// generic over its handler; a session only over the handler's data.
@@ -35,9 +35,32 @@ pub(crate) struct State {
     /// 1002 framing, 1007 invalid UTF-8, 1008 policy, 1009 too big). Kept per socket: a probe
     /// that misbehaves must not mark the socket that replaces it.
     pub(crate) close_code: Option<(u64, u16)>,
+    /// The task of the current WebSocket, while it waits for output; taken by whoever wakes
+    /// it. Only the socket named in `websocket` registers here, so a stale one cannot take the
+    /// place of the socket in use.
+    ws_waker: Option<Waker>,
     /// Whether some task is handing events to the application; others leave new events to it,
     /// which keeps them in order and lets callbacks feed the session again without deadlock.
     dispatching: bool,
+}
+
+impl State {
+    /// Registers the task of WebSocket `id` to be woken for output, if it is the session's.
+    pub(crate) fn register_ws_waker(&mut self, id: u64, cx: &Context<'_>) {
+        if self.websocket != Some(id) {
+            return;
+        }
+        match &self.ws_waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => self.ws_waker = Some(cx.waker().clone()),
+        }
+    }
+
+    /// The WebSocket's task is running and will look for output before it waits again: whoever
+    /// queues some meanwhile need not wake it.
+    pub(crate) fn ws_task_running(&mut self) {
+        self.ws_waker = None;
+    }
 }
 
 pub(crate) struct SessionShared<D> {
@@ -47,8 +70,8 @@ pub(crate) struct SessionShared<D> {
     state: Mutex<State>,
     /// Woken when there is output to take, for a pending GET.
     pub(crate) output: Notify,
-    /// The task of the session's WebSocket, woken for output and for its end.
-    pub(crate) ws_waker: AtomicWaker,
+    /// Names the session to the engine's timers.
+    timer: TimerKey,
     engine: Arc<dyn SessionHost<D>>,
     /// What the handler keeps with this connection.
     pub(crate) data: D,
@@ -63,6 +86,7 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         data: D,
     ) -> Arc<Self> {
         let span = tracing::debug_span!("engine.io", sid = %sid, transport = ?session.transport());
+        let timer = engine.timers().key();
         Arc::new(SessionShared {
             sid,
             handshake,
@@ -71,10 +95,11 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
                 session,
                 websocket: None,
                 close_code: None,
+                ws_waker: None,
                 dispatching: false,
             }),
             output: Notify::new(),
-            ws_waker: AtomicWaker::new(),
+            timer,
             engine,
             data,
         })
@@ -82,17 +107,22 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
 
     /// Wakes whoever takes output: a pending GET, the WebSocket's task.
     pub(crate) fn wake_output(&self) {
+        let websocket = self.lock().ws_waker.take();
         self.output.notify_waiters();
-        self.ws_waker.wake();
+        if let Some(waker) = websocket {
+            waker.wake();
+        }
     }
 
-    /// Wakes the WebSocket's task, and a GET if one is pending (the usual WebSocket session has
-    /// none, and skips the notification's lock).
-    fn wake_output_for(&self, get_pending: bool) {
+    /// Wakes the WebSocket's task (its waker taken under the lock), and a GET if one is pending
+    /// (the usual WebSocket session has none, and skips the notification's lock).
+    fn wake_output_for(&self, websocket: Option<Waker>, get_pending: bool) {
         if get_pending {
             self.output.notify_waiters();
         }
-        self.ws_waker.wake();
+        if let Some(waker) = websocket {
+            waker.wake();
+        }
     }
 
     /// The session lock. Never held across an `.await`.
@@ -117,15 +147,16 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             .send_all(frames)
             .map_err(|_| SendError::QueueFull)?;
         let get_pending = state.session.has_pending_get();
+        let websocket = state.ws_waker.take();
         drop(state);
-        self.wake_output_for(get_pending);
+        self.wake_output_for(websocket, get_pending);
         Ok(())
     }
 
     /// Runs `change` on the state, then wakes whoever has work and tells the application what
     /// happened, in order.
     pub(crate) fn process<R>(self: &Arc<Self>, change: impl FnOnce(&mut State) -> R) -> R {
-        let (result, wake, get_pending, dispatch, deadline) = {
+        let (result, wake, get_pending, websocket, dispatch, deadline) = {
             let mut state = self.lock();
             let websocket_before = state.websocket;
             let deadline_before = state.session.poll_timeout();
@@ -146,14 +177,15 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             if dispatch {
                 state.dispatching = true;
             }
-            let get_pending = state.session.has_pending_get();
-            (result, wake, get_pending, dispatch, deadline)
+            let get_pending = wake && state.session.has_pending_get();
+            let websocket = if wake { state.ws_waker.take() } else { None };
+            (result, wake, get_pending, websocket, dispatch, deadline)
         };
         if let Some(at) = deadline {
             self.schedule(at);
         }
         if wake {
-            self.wake_output_for(get_pending);
+            self.wake_output_for(websocket, get_pending);
         }
         if dispatch {
             self.dispatch();
@@ -164,7 +196,7 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
     /// Asks the engine's timers to wake this session at `at`.
     pub(crate) fn schedule(self: &Arc<Self>, at: Instant) {
         let session: Weak<dyn Timed> = Arc::downgrade(self) as Weak<dyn Timed>;
-        self.engine.timers().schedule(at, session);
+        self.engine.timers().schedule(self.timer, at, session);
     }
 
     /// Hands events to the application until none is left; only one task does so at a time.
@@ -225,6 +257,8 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
 
     fn on_closed(&self, connection: &Connection<D>, reason: CloseReason) {
         debug!(reason = reason.as_str(), "session closed");
+        // A closed session has no deadline left; its old ones must not hold its memory.
+        self.engine.timers().forget(self.timer);
         // The application hears of it first, so that once the stats show a session gone, its
         // close callback has run.
         self.engine.on_close(connection, reason);

@@ -1,5 +1,5 @@
-//! The WebSocket transport: the upgrade handshake, then one reader and one writer task per
-//! socket.
+//! The WebSocket transport: the upgrade handshake, then one task per socket that reads and
+//! writes it.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -303,15 +303,9 @@ impl<D: Send + Sync + 'static> Link<D> {
     /// Ready once the socket is done: closed and flushed, failed, or no longer the session's.
     fn poll(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Poll<()> {
         self.read_wake.task.register(cx.waker());
-        let mut output_registered = false;
         loop {
             let mut progress = false;
             if self.reading && self.read_wake.readable.swap(false, Ordering::AcqRel) {
-                // Output queued while reading goes out below: no need to be woken for it.
-                if output_registered {
-                    let _ = self.session.ws_waker.take();
-                    output_registered = false;
-                }
                 let mut read_cx = Context::from_waker(&self.read_waker);
                 if let Poll::Ready(message) = Pin::new(&mut *ws).poll_next(&mut read_cx) {
                     progress = true;
@@ -320,17 +314,14 @@ impl<D: Send + Sync + 'static> Link<D> {
                     self.read(message);
                 }
             }
-            // Registered before looking, so that output queued from now on wakes the task.
-            if !output_registered {
-                self.session.ws_waker.register(cx.waker());
-                output_registered = true;
-            }
             // One batch at a time: what the session queues meanwhile stays there, within its
             // bound (repeated probes collapse there), until the socket has taken this one.
             let in_flight = !self.outgoing.is_empty() || self.unflushed;
             let (current, closed) = {
                 let mut state = self.session.lock();
                 let current = state.websocket == Some(self.id);
+                // Under the lock that drains: output queued from now on wakes the task.
+                state.register_ws_waker(self.id, cx);
                 if current && !in_flight {
                     state.session.drain_ws(&mut self.taken);
                 }
@@ -354,9 +345,9 @@ impl<D: Send + Sync + 'static> Link<D> {
             if written && (closed || !current) {
                 return Poll::Ready(());
             }
-            if closed && !written {
-                // A client that stopped reading had its chance: the last frames get a grace
-                // period, no more.
+            if (closed || !current) && !written {
+                // A client that stopped reading had its chance: the last frames (or those of a
+                // socket the session no longer uses) get a grace period, no more.
                 let grace = self
                     .grace
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(CLOSING_WRITE_TIMEOUT)));
@@ -448,6 +439,8 @@ impl<D: Send + Sync + 'static> Link<D> {
             if state.websocket != Some(id) {
                 return false;
             }
+            // What the handlers answer goes out in this poll: no need to be woken for it.
+            state.ws_task_running();
             state.session.handle_ws_frame(frame, Instant::now());
             true
         });
