@@ -3,28 +3,15 @@
 
 mod support;
 
-use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::Instant;
 
-use support::Server;
-use tungstenite::{Message, WebSocket};
-
-type Ws = WebSocket<TcpStream>;
+use support::{Server, Ws, open_websocket};
+use tungstenite::Message;
 
 /// A slow heartbeat: these raw clients never answer pings, and only the rule under test may
 /// close their connections.
 const RELAXED: [&str; 4] = ["--ping-interval", "5000", "--ping-timeout", "5000"];
-
-fn open(addr: SocketAddr) -> Ws {
-    let stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
-    let (mut socket, _) = tungstenite::client(url.as_str(), stream).expect("handshake");
-    assert!(text(&mut socket).expect("open packet").starts_with("0{"));
-    socket
-}
 
 /// The next text frame, skipping pings; `None` once the server closed (its Engine.IO `close`
 /// packet, or the end of the WebSocket).
@@ -41,7 +28,7 @@ fn text(socket: &mut Ws) -> Option<String> {
 }
 
 fn joined(addr: SocketAddr) -> Ws {
-    let mut socket = open(addr);
+    let mut socket = open_websocket(addr);
     socket.send(Message::text("40")).expect("send");
     assert!(
         text(&mut socket)
@@ -60,7 +47,7 @@ fn joined(addr: SocketAddr) -> Ws {
 fn a_connection_that_joins_no_namespace_is_closed_after_the_connect_timeout() {
     let server = Server::start("conformance", &RELAXED);
     let started = Instant::now();
-    let mut socket = open(server.addr);
+    let mut socket = open_websocket(server.addr);
     assert_eq!(text(&mut socket), None, "closed");
     let elapsed = started.elapsed().as_millis();
     // connectTimeout is 1,000 ms in the conformance server.

@@ -297,13 +297,12 @@ impl ServerInner {
             std::sync::Arc::clone(inner),
             connection.clone(),
             server,
-            (inner.factory)(),
             auth.clone(),
         );
         sockets.insert(namespace, socket.clone());
         drop(sockets);
         self.remember_socket(&socket);
         // `connect` runs here, and answers here unless it awaits something.
-        Runner::connect(&socket, auth);
+        Runner::connect(&socket, (inner.factory)(), auth);
     }
 }

@@ -36,11 +36,12 @@
 //!
 //! # Tasks and memory
 //!
-//! One task serves the heartbeat deadlines of every session; a session has a reader and a writer
-//! task while it has a WebSocket; polling requests run on the HTTP connection's task. Engine
+//! One task serves the heartbeat deadlines of every session; a WebSocket has one task that reads
+//! and writes it; polling requests run on the HTTP connection's task. Engine
 //! callbacks are synchronous and never awaited: the Socket.IO layer decodes packets there and
 //! runs each handler right there, polled once; a handler still pending goes on on a task of its
-//! own, with the socket's next events queued behind it in a bounded mailbox. What waits for a
+//! own, with the socket's next events queued behind it in a bounded mailbox. `disconnect`
+//! always runs on a task of its own, never inside the code that ended the socket. What waits for a
 //! client is bounded by `max_queued_bytes`, what waits for a handler by the mailbox's bounds.
 
 mod ack;

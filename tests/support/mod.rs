@@ -426,3 +426,22 @@ impl Drop for Redis {
         self.kill();
     }
 }
+
+/// A raw WebSocket client.
+pub type Ws = tungstenite::WebSocket<TcpStream>;
+
+/// A raw WebSocket to the Engine.IO server at `addr`, past its `open` packet; reads wait up to
+/// 5 s.
+pub fn open_websocket(addr: SocketAddr) -> Ws {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    let (mut socket, _) = tungstenite::client(url.as_str(), stream).expect("handshake");
+    match socket.read() {
+        Ok(tungstenite::Message::Text(open)) => assert!(open.starts_with("0{"), "{open}"),
+        other => panic!("no open packet: {other:?}"),
+    }
+    socket
+}

@@ -4,7 +4,9 @@
 //! A hook runs where its event arrives (the task that read it), polled once: most handlers
 //! finish there, with no wake-up and no hand-over. One that is still pending after that first
 //! poll moves to a task of its own, which also runs the events that arrived meanwhile, and ends
-//! when none is left. Reading never waits on a pending handler: events queue for it, bounded in
+//! when none is left. `disconnect` always runs on a task of its own: a socket can end on any
+//! task (a heartbeat timer's, or one that disconnects a whole room), and the hooks of other
+//! sockets must not run inside it. Reading never waits on a pending handler: events queue for it, bounded in
 //! count and bytes. Panics are caught here, so a failing handler costs only its own socket.
 
 use std::collections::VecDeque;
@@ -159,27 +161,43 @@ pub(crate) struct MailboxLimits {
 /// A socket's consumer and the events waiting for it.
 pub(crate) struct Runner {
     state: Mutex<State>,
+    /// The runtime the socket was made in, where its hooks move when they cannot finish where
+    /// they started: the code that ends a socket may run outside any runtime (a shutdown from
+    /// a thread of its own).
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Runner {
-    pub(crate) fn new(consumer: Box<dyn ErasedConsumer>) -> Self {
+    /// A runner whose consumer comes with [`Runner::connect`].
+    pub(crate) fn new() -> Self {
         Runner {
             state: Mutex::new(State {
-                idle: Some(consumer),
+                idle: None,
                 queue: VecDeque::new(),
                 queued_bytes: 0,
                 ending: None,
                 ended: false,
             }),
+            runtime: tokio::runtime::Handle::try_current().ok(),
         }
     }
 
-    /// Runs `connect`; events that arrive meanwhile wait for its answer.
-    pub(crate) fn connect(socket: &Socket, auth: Option<RawJson>) {
-        let consumer = socket.inner.runner.state.lock().idle.take();
-        if let Some(consumer) = consumer {
-            run(socket, consumer, Job::Connect(auth));
+    /// Runs `connect` with the socket's consumer; events that arrive meanwhile wait for its
+    /// answer. A socket that ended before (the server shut down) runs neither `connect` nor
+    /// `disconnect`.
+    pub(crate) fn connect(
+        socket: &Socket,
+        consumer: Box<dyn ErasedConsumer>,
+        auth: Option<RawJson>,
+    ) {
+        {
+            let mut state = socket.inner.runner.state.lock();
+            if state.ended || state.ending.is_some() {
+                state.ended = true;
+                return;
+            }
         }
+        run(socket, consumer, Job::Connect(auth));
     }
 
     /// Hands `event` to the consumer: run now if it is idle, queued behind the hook running if
@@ -274,10 +292,14 @@ impl Runner {
 }
 
 /// Runs `job`, then whatever waits, here while each hook finishes at its first poll, and on a
-/// task of its own from the first that does not.
+/// task of its own from the first that does not (or from `disconnect`).
 fn run(socket: &Socket, mut consumer: Box<dyn ErasedConsumer>, mut job: Job) {
     loop {
+        let disconnect = matches!(job, Job::Disconnect(_));
         let mut hook = job.start(consumer, socket);
+        if disconnect {
+            return hand_over(socket, hook);
+        }
         match poll_once(hook.as_mut()) {
             Poll::Ready(Some(back)) => match Runner::next(socket, back) {
                 Some((next_consumer, next_job)) => {
@@ -287,10 +309,30 @@ fn run(socket: &Socket, mut consumer: Box<dyn ErasedConsumer>, mut job: Job) {
                 None => return,
             },
             Poll::Ready(None) => return Runner::finish(socket),
-            Poll::Pending => {
-                tokio::spawn(drive(socket.clone(), hook));
-                return;
+            Poll::Pending => return hand_over(socket, hook),
+        }
+    }
+}
+
+/// Moves a hook to a task of its own, in the socket's runtime. A socket made outside any
+/// runtime (never, when served) has its hook polled here once, and dropped if still pending.
+fn hand_over(socket: &Socket, mut hook: Hook) {
+    let runtime = socket.inner.runner.runtime.clone();
+    if let Some(runtime) = runtime.or_else(|| tokio::runtime::Handle::try_current().ok()) {
+        runtime.spawn(drive(socket.clone(), hook));
+        return;
+    }
+    match poll_once(hook.as_mut()) {
+        Poll::Ready(Some(back)) => {
+            if let Some((consumer, job)) = Runner::next(socket, back) {
+                run(socket, consumer, job);
             }
+        }
+        Poll::Ready(None) => Runner::finish(socket),
+        Poll::Pending => {
+            warn!(socket = %socket.id(), "no runtime to finish a hook on; it is dropped");
+            drop(hook);
+            Runner::finish(socket);
         }
     }
 }

@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use crate::ack::AckResponse;
 use crate::broadcast::{BroadcastOperator, Room};
 use crate::client::Client;
-use crate::consumer::{ErasedConsumer, Runner};
+use crate::consumer::Runner;
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::sync::Mutex;
 use crate::engine::{Connection, HandshakeInfo};
@@ -69,7 +69,6 @@ impl Socket {
         namespace: Arc<NamespaceInner>,
         connection: Connection<Client>,
         server: Server,
-        consumer: Box<dyn ErasedConsumer>,
         auth: Option<RawJson>,
     ) -> Socket {
         Socket {
@@ -84,7 +83,7 @@ impl Socket {
                 }),
                 acks: Mutex::new(HashMap::new()),
                 state: Mutex::new(http::Extensions::new()),
-                runner: Runner::new(consumer),
+                runner: Runner::new(),
                 auth,
             }),
         }

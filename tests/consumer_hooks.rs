@@ -1,0 +1,182 @@
+//! Where a consumer's `disconnect` runs: never inside the code that ended its socket (another
+//! socket's handler, the server's shutdown), and to its end even when that code runs outside
+//! any runtime.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sio::socket::DisconnectReason;
+use sio::{Ack, Server, Socket, consumer};
+use support::{Ws, open_websocket};
+use tokio::runtime::Runtime;
+use tungstenite::Message;
+
+/// What the consumers saw, in order, behind the lock their hooks share.
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// Joins `room`; `kick` disconnects the room while holding the log's lock, and the
+/// `disconnect` of each socket takes that lock.
+struct Room {
+    log: Log,
+}
+
+#[consumer(namespace = "/")]
+impl Room {
+    async fn connect(&mut self, socket: &Socket) {
+        socket.join("room").await;
+    }
+
+    #[event("kick")]
+    async fn kick(&mut self, socket: &Socket, ack: Ack<String>) -> sio::Result<()> {
+        let mut log = self.log.lock().expect("log");
+        // Another socket's `disconnect` must not run here: it would wait for this lock.
+        socket
+            .server()
+            .to("room")
+            .except(socket.id())
+            .disconnect_sockets(false);
+        log.push("kicked".to_owned());
+        drop(log);
+        ack.send("done".to_owned())
+    }
+
+    async fn disconnect(&mut self, socket: &Socket, _reason: DisconnectReason) {
+        leave(&self.log, socket).await;
+    }
+}
+
+/// The same, in a second namespace.
+struct Other {
+    log: Log,
+}
+
+#[consumer(namespace = "/other")]
+impl Other {
+    async fn disconnect(&mut self, socket: &Socket, _reason: DisconnectReason) {
+        leave(&self.log, socket).await;
+    }
+}
+
+/// What both namespaces' `disconnect` does: logs, awaits (so it finishes only on a task), logs
+/// again.
+async fn leave(log: &Log, socket: &Socket) {
+    let namespace = socket.namespace().as_str().to_owned();
+    log.lock().expect("log").push(format!("{namespace} left"));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    log.lock().expect("log").push(format!("{namespace} done"));
+}
+
+fn server(log: &Log) -> Server {
+    let (room, other) = (Arc::clone(log), Arc::clone(log));
+    Server::builder()
+        .consumer_with(move || Room {
+            log: Arc::clone(&room),
+        })
+        .consumer_with(move || Other {
+            log: Arc::clone(&other),
+        })
+        .build()
+}
+
+/// A runtime that ends without waiting for its workers: one that a bug deadlocked must fail
+/// its test, not hang it.
+struct Background(Option<Runtime>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Serves `server` on a free port of a runtime of its own.
+fn serve(server: &Server) -> (Background, SocketAddr) {
+    let runtime = Runtime::new().expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let server = server.clone();
+    runtime.spawn(async move { server.serve(listener).await });
+    (Background(Some(runtime)), addr)
+}
+
+/// A raw WebSocket client joined to `namespaces`.
+fn join(addr: SocketAddr, namespaces: &[&str]) -> Ws {
+    let mut socket = open_websocket(addr);
+    for namespace in namespaces {
+        let connect = if *namespace == "/" {
+            "40".to_owned()
+        } else {
+            format!("40{namespace},")
+        };
+        socket.send(Message::text(connect.clone())).expect("send");
+        let reply = text(&mut socket).expect("connect reply");
+        assert!(
+            reply.starts_with(&format!("{connect}{{\"sid\":")),
+            "{reply}"
+        );
+    }
+    socket
+}
+
+/// The next text frame, skipping pings; `None` once the connection ended.
+fn text(socket: &mut Ws) -> Option<String> {
+    loop {
+        match socket.read() {
+            Ok(Message::Text(text)) if text.as_str() == "2" => {}
+            Ok(Message::Text(text)) => return Some(text.to_string()),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Waits up to 2 s for the log to hold `count` lines.
+fn logged(log: &Log, count: usize) -> Vec<String> {
+    let start = Instant::now();
+    loop {
+        let lines = log.lock().expect("log").clone();
+        if lines.len() >= count || start.elapsed() > Duration::from_secs(2) {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_disconnect_runs_outside_the_handler_that_disconnected_its_socket() {
+    let log = Log::default();
+    let server = server(&log);
+    let (runtime, addr) = serve(&server);
+    let mut kicked = join(addr, &["/"]);
+    let mut kicker = join(addr, &["/"]);
+
+    kicker.send(Message::text(r#"421["kick"]"#)).expect("send");
+    // Had the kicked socket's `disconnect` run inside `kick`, it would wait for the lock `kick`
+    // holds, forever, and the ack would never come.
+    assert_eq!(text(&mut kicker).as_deref(), Some(r#"431["done"]"#));
+    assert_eq!(text(&mut kicked).as_deref(), Some("41"));
+    assert_eq!(logged(&log, 3), ["kicked", "/ left", "/ done"]);
+    drop(runtime);
+}
+
+#[test]
+fn a_shutdown_outside_the_runtime_runs_every_disconnect_to_its_end() {
+    let log = Log::default();
+    let server = server(&log);
+    let (runtime, addr) = serve(&server);
+    let _client = join(addr, &["/", "/other"]);
+    assert_eq!(server.stats().sockets, 2);
+
+    // This thread is in no runtime: the hooks that await move to the server's.
+    server.shutdown();
+    let mut lines = logged(&log, 4);
+    lines.sort();
+    assert_eq!(lines, ["/ done", "/ left", "/other done", "/other left"]);
+    drop(runtime);
+}
