@@ -1,6 +1,7 @@
 //! Where a consumer's `disconnect` runs: never inside the code that ended its socket (another
 //! socket's handler, the server's shutdown), and to its end even when that code runs outside
-//! any runtime.
+//! any runtime. And a consumer factory that panics costs only the CONNECT it was
+//! called for.
 
 mod support;
 
@@ -178,5 +179,42 @@ fn a_shutdown_outside_the_runtime_runs_every_disconnect_to_its_end() {
     let mut lines = logged(&log, 4);
     lines.sort();
     assert_eq!(lines, ["/ done", "/ left", "/other done", "/other left"]);
+    drop(runtime);
+}
+
+/// A namespace whose consumers cannot be made.
+#[derive(Default)]
+struct Broken;
+
+#[consumer(namespace = "/broken")]
+impl Broken {}
+
+#[test]
+fn a_factory_that_panics_costs_only_its_connect() {
+    let log = Log::default();
+    let server = Server::builder()
+        .consumer_with(|| -> Broken { panic!("this factory panics on purpose") })
+        .consumer_with({
+            let log = Arc::clone(&log);
+            move || Room {
+                log: Arc::clone(&log),
+            }
+        })
+        .build();
+    let (runtime, addr) = serve(&server);
+    let mut client = open_websocket(addr);
+    client.send(Message::text("40/broken,")).expect("send");
+    assert_eq!(
+        text(&mut client).as_deref(),
+        Some(r#"44/broken,{"message":"server error"}"#)
+    );
+    // The connection goes on: another namespace joins.
+    client.send(Message::text("40")).expect("send");
+    assert!(
+        text(&mut client)
+            .expect("connect reply")
+            .starts_with("40{\"sid\":")
+    );
+    assert_eq!(server.stats().sockets, 1);
     drop(runtime);
 }

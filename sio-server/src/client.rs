@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sio_core::{CloseReason, DecodedPacket, Namespace, PacketDecoder, RawJson, SocketPacket};
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
 use crate::ack::AckResponse;
 use crate::consumer::{ConnectError, MailboxFull, MailboxLimits, Runner};
@@ -286,11 +286,27 @@ impl ServerInner {
             let _ = connection.send_frame(packet.encode());
             return;
         };
-        let mut sockets = client.sockets.lock();
-        if sockets.contains_key(&namespace) {
+        if client.sockets.lock().contains_key(&namespace) {
             debug!(namespace = %namespace, "second CONNECT to a joined namespace; ignored");
             return;
         }
+        // The factory is application code: it runs outside the lock, and a panic costs only
+        // this CONNECT. (A connection's packets are handled one at a time: no other CONNECT
+        // can join this namespace meanwhile.)
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (inner.factory)()));
+        let Ok(consumer) = made else {
+            error!(
+                namespace = %namespace,
+                "the consumer factory panicked; the client gets a connect error"
+            );
+            let packet = SocketPacket::ConnectError {
+                namespace,
+                data: ConnectError::new("server error").payload(),
+            };
+            let _ = connection.send_frame(packet.encode());
+            return;
+        };
+        let mut sockets = client.sockets.lock();
         client.joined.store(true, Ordering::Relaxed);
         client.stop_connect_timer();
         let socket = Socket::new(
@@ -303,6 +319,6 @@ impl ServerInner {
         drop(sockets);
         self.remember_socket(&socket);
         // `connect` runs here, and answers here unless it awaits something.
-        Runner::connect(&socket, (inner.factory)(), auth);
+        Runner::connect(&socket, consumer, auth);
     }
 }

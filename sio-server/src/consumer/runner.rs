@@ -1,13 +1,13 @@
 //! How a socket's consumer runs: `connect`, then its events one at a time and in order, then
 //! `disconnect`, with no task of its own while it waits.
 //!
-//! A hook runs where its event arrives (the task that read it), polled once: most handlers
-//! finish there, with no wake-up and no hand-over. One that is still pending after that first
-//! poll moves to a task of its own, which also runs the events that arrived meanwhile, and ends
-//! when none is left. `disconnect` always runs on a task of its own: a socket can end on any
-//! task (a heartbeat timer's, or one that disconnects a whole room), and the hooks of other
-//! sockets must not run inside it. Reading never waits on a pending handler: events queue for it, bounded in
-//! count and bytes. Panics are caught here, so a failing handler costs only its own socket.
+//! A hook runs where its event arrives (the task that read it), polled once: most handlers finish
+//! there, with no wake-up and no hand-over. One that is still pending after that first poll moves
+//! to a task of its own, which also runs the events that arrived meanwhile, and ends when none is
+//! left. `disconnect` always runs on a task of its own: a socket can end on any task (a heartbeat
+//! timer's, or one that disconnects a whole room), and the hooks of other sockets must not run
+//! inside it. Reading never waits on a pending handler: events queue for it, bounded in count and
+//! bytes. Panics are caught here, so a failing handler costs only its own socket.
 
 use std::collections::VecDeque;
 use std::future::Future;

@@ -22,8 +22,8 @@
 //!
 //! # Tasks and memory
 //!
-//! One task serves the deadlines of every session; a WebSocket has one task that reads and
-//! writes it; polling requests run on the HTTP connection's task. What waits for a client is bounded by
+//! One task serves the deadlines of every session; a WebSocket has one task that reads and writes
+//! it; polling requests run on the HTTP connection's task. What waits for a client is bounded by
 //! `max_queued_bytes`.
 //!
 //! # Mounting in axum

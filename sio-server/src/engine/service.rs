@@ -78,7 +78,7 @@ pub(crate) struct EngineInner<H: EngineHandler> {
     pub(crate) handler: H,
     pub(crate) next_websocket_id: AtomicU64,
     /// Every session's deadlines, served by one task.
-    timers: Arc<Timers>,
+    pub(crate) timers: Arc<Timers>,
 }
 
 impl<H: EngineHandler> Clone for Engine<H> {
@@ -324,7 +324,8 @@ impl<H: EngineHandler> EngineInner<H> {
         let shared = SessionShared::new(sid, session, handshake, host, data);
         self.registry.insert(Arc::clone(&shared), transport);
         shared.span.in_scope(|| debug!("session opened"));
-        if let Some(at) = shared.lock().session.poll_timeout() {
+        let first_deadline = shared.lock().session.poll_timeout();
+        if let Some(at) = first_deadline {
             shared.schedule(at);
         }
         self.handler.on_open(&shared.connection());

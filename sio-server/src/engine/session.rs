@@ -193,10 +193,16 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         result
     }
 
-    /// Asks the engine's timers to wake this session at `at`.
+    /// Asks the engine's timers to wake this session at `at`. Not under the session lock.
     pub(crate) fn schedule(self: &Arc<Self>, at: Instant) {
         let session: Weak<dyn Timed> = Arc::downgrade(self) as Weak<dyn Timed>;
-        self.engine.timers().schedule(self.timer, at, session);
+        let timers = self.engine.timers();
+        timers.schedule(self.timer, at, session);
+        // A close since the deadline was computed forgot the session before this scheduled
+        // it: forget it again. (A close after this look forgets it itself.)
+        if self.lock().session.close_reason().is_some() {
+            timers.forget(self.timer);
+        }
     }
 
     /// Hands events to the application until none is left; only one task does so at a time.

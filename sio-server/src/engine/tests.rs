@@ -60,11 +60,14 @@ async fn the_registry_counts_sessions_and_ids_are_unique() {
     };
     assert_eq!(engine.stats(), open);
     assert!(engine.inner().registry.get(&first).is_some());
+    assert_eq!(engine.inner().timers.targets(), 2);
 
     // The client closes one: its session leaves the registry at once.
     let (status, _) = request(&engine, "POST", &format!("&sid={first}"), "1").await;
     assert_eq!(status, StatusCode::OK);
     assert!(engine.inner().registry.get(&first).is_none());
+    // Nor do its deadlines keep its memory.
+    assert_eq!(engine.inner().timers.targets(), 1);
     let (status, body) = request(&engine, "GET", &format!("&sid={first}"), "").await;
     assert_eq!(
         (status, body.as_str()),

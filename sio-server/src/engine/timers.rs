@@ -9,6 +9,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
@@ -84,14 +85,14 @@ impl Timers {
                 .entries += 1;
             earliest
         };
-        if !self.running.swap(true, Ordering::AcqRel) {
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => {
-                    let earlier = Arc::clone(&self.earlier);
-                    runtime.spawn(run(Arc::downgrade(self), earlier));
-                }
-                Err(_) => self.running.store(false, Ordering::Release),
-            }
+        // Outside a runtime, `running` is left alone: a task started meanwhile from inside one
+        // must not be taken for stopped.
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        if let Some(runtime) = runtime
+            && !self.running.swap(true, Ordering::AcqRel)
+        {
+            let earlier = Arc::clone(&self.earlier);
+            runtime.spawn(run(Arc::downgrade(self), earlier));
         } else if earliest {
             self.earlier.notify_one();
         }
@@ -161,8 +162,8 @@ impl Drop for Timers {
     }
 }
 
-/// Marks the task stopped if it ends other than by finding no deadline: its runtime shut
-/// down, or a target panicked. The next `schedule` then starts another.
+/// Marks the task stopped if it ends other than by finding no deadline (its runtime shut
+/// down): the next `schedule` then starts another.
 struct Running {
     timers: Weak<Timers>,
     /// Cleared when the task stopped itself, under the heap's lock.
@@ -193,7 +194,11 @@ async fn run(timers: Weak<Timers>, earlier: Arc<Notify>) {
             let now = Instant::now();
             for target in due {
                 if let Some(target) = target.upgrade() {
-                    target.fire(now);
+                    // One target that panics must not cost the others their deadlines.
+                    let fired = std::panic::catch_unwind(AssertUnwindSafe(|| target.fire(now)));
+                    if fired.is_err() {
+                        tracing::error!("a session's deadline panicked; the others go on");
+                    }
                 }
             }
             match next {
