@@ -4,6 +4,7 @@
 //! stays closed.
 #![no_main]
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
@@ -67,7 +68,7 @@ fuzz_target!(|run: Run| {
     };
     let transport = if run.websocket { Transport::WebSocket } else { Transport::Polling };
     let mut session = EngineSession::new(Sid::new("fuzz"), transport, config, now);
-    let mut out = Vec::new();
+    let mut out = VecDeque::new();
     let mut closed = false;
     for step in run.steps {
         match step {

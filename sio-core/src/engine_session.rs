@@ -532,16 +532,17 @@ impl EngineSession {
         }
     }
 
-    /// Moves the frames due on the WebSocket into `out`: the probe answer while probing, the
-    /// queue once the WebSocket is the transport in use (with a `close` packet last if the server
-    /// closed the session).
-    pub fn drain_ws(&mut self, out: &mut Vec<Frame>) {
+    /// Moves the frames due on the WebSocket to the end of `out`: the probe answer while
+    /// probing, the queue once the WebSocket is the transport in use (with a `close` packet last
+    /// if the server closed the session). An empty `out` trades places with the queue, so the
+    /// two allocations take turns and no frame is moved one by one.
+    pub fn drain_ws(&mut self, out: &mut VecDeque<Frame>) {
         if self.is_upgrading() {
-            out.extend(self.probe_queue.drain(..));
+            take_all(&mut self.probe_queue, out);
             return;
         }
         if self.transport == Transport::WebSocket {
-            out.extend(self.queue.drain(..));
+            take_all(&mut self.queue, out);
             self.queued_bytes = 0;
         }
     }
@@ -598,4 +599,13 @@ fn frame_body(frame: &Frame) -> Bytes {
     let mut body = BytesMut::with_capacity(payload_len(frame));
     encode_payload([frame], &mut body);
     body.freeze()
+}
+
+/// Moves every frame of `from` to the end of `to`.
+fn take_all(from: &mut VecDeque<Frame>, to: &mut VecDeque<Frame>) {
+    if to.is_empty() {
+        std::mem::swap(from, to);
+    } else {
+        to.extend(from.drain(..));
+    }
 }

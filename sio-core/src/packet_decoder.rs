@@ -76,7 +76,8 @@ struct Pending {
 #[derive(Debug)]
 pub struct PacketDecoder {
     limits: DecoderLimits,
-    pending: Option<Pending>,
+    /// Boxed: a packet waits for attachments rarely, and every connection holds a decoder.
+    pending: Option<Box<Pending>>,
 }
 
 impl Default for PacketDecoder {
@@ -126,7 +127,7 @@ impl PacketDecoder {
         if count == 0 {
             return self.complete(decoded).map(Some);
         }
-        self.pending = Some(Pending { decoded, bytes: 0 });
+        self.pending = Some(Box::new(Pending { decoded, bytes: 0 }));
         Ok(None)
     }
 

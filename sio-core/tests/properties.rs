@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -243,7 +244,7 @@ proptest! {
             session.handle_timeout(now);
             let _ = session.handle_get(now);
             let _ = session.poll_get_response();
-            session.drain_ws(&mut Vec::new());
+            session.drain_ws(&mut VecDeque::new());
             while let Some(event) = session.poll_event() {
                 closes += usize::from(matches!(event, sio_core::SessionEvent::Closed(_)));
             }

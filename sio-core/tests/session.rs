@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -45,9 +46,9 @@ fn events(session: &mut EngineSession) -> Vec<SessionEvent> {
 }
 
 fn drain(session: &mut EngineSession) -> Vec<Frame> {
-    let mut out = Vec::new();
+    let mut out = VecDeque::new();
     session.drain_ws(&mut out);
-    out
+    out.into()
 }
 
 fn text(frame: &str) -> Frame {
@@ -82,6 +83,22 @@ fn websocket_handshake_offers_no_upgrade() {
         )]
     );
     assert_eq!(session.handle_get(start), Err(PollingError::NotPolling));
+}
+
+#[test]
+fn drained_frames_follow_what_the_transport_still_holds() {
+    let start = Instant::now();
+    let mut session = EngineSession::new(Sid::new("sid1"), Transport::WebSocket, config(), start);
+    let mut out = VecDeque::from([text("4not yet written")]);
+    session.drain_ws(&mut out);
+    session.send(text("4next")).unwrap();
+    session.drain_ws(&mut out);
+    let frames: Vec<Frame> = out.into();
+    assert_eq!(frames.len(), 3);
+    assert_eq!(frames[0], text("4not yet written"));
+    assert!(matches!(&frames[1], Frame::Text(open) if open.starts_with("0{")));
+    assert_eq!(frames[2], text("4next"));
+    assert!(drain(&mut session).is_empty());
 }
 
 #[test]
