@@ -270,7 +270,7 @@ impl<H: EngineHandler> EngineInner<H> {
         };
         match (transport, handshake, sid) {
             (Transport::WebSocket, Some(handshake), _) => {
-                websocket::upgrade(self, &mut request, Opening::New(handshake))
+                websocket::upgrade(self, &mut request, Opening::New(Box::new(handshake)))
             }
             (Transport::WebSocket, None, Some(sid)) => {
                 websocket::upgrade(self, &mut request, Opening::Upgrade(sid))

@@ -37,7 +37,7 @@ type WsStream = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 /// What a new WebSocket is for.
 enum Purpose<D> {
     /// A new WebSocket-only session.
-    Open(HandshakeInfo),
+    Open(Box<HandshakeInfo>),
     /// The upgrade of a polling session; the socket's id is registered with the session.
     Upgrade(Arc<SessionShared<D>>, u64),
     /// A WebSocket for a session that already has one: accepted, then closed.
@@ -111,7 +111,7 @@ fn is_websocket_handshake(method: &Method, headers: &HeaderMap) -> bool {
 /// What a WebSocket request asks for: a new session (its handshake admitted by the filter), or
 /// the upgrade of the session with this sid.
 pub(crate) enum Opening<'a> {
-    New(HandshakeInfo),
+    New(Box<HandshakeInfo>),
     Upgrade(&'a str),
 }
 
@@ -200,7 +200,7 @@ async fn run<H: EngineHandler>(
         }
         Purpose::Upgrade(session, id) => (session, id),
         Purpose::Open(handshake) => {
-            let session = engine.open_session(Transport::WebSocket, handshake);
+            let session = engine.open_session(Transport::WebSocket, *handshake);
             let id = engine.next_websocket_id.fetch_add(1, Ordering::Relaxed);
             session.lock().websocket = Some(id);
             (session, id)
@@ -210,7 +210,7 @@ async fn run<H: EngineHandler>(
     // instead of living as long as the connection. No tracing wrapper around each poll while
     // the span is off.
     let span = session.span.clone();
-    let link = drive(session, id, socket);
+    let link = Link::new(session, id, socket);
     if span.is_disabled() {
         tokio::spawn(link);
     } else {
@@ -228,36 +228,6 @@ fn detach<D: Send + Sync + 'static>(session: &Arc<SessionShared<D>>, id: u64) {
     });
     // Let the socket's task see it is no longer wanted.
     session.wake_output();
-}
-
-/// The one task of a WebSocket: it reads frames into the session, whose handlers may run right
-/// there, and writes what the session queues, in the same poll, so that an answer written
-/// while reading goes out with no wake-up. A client that stops reading does not stop the
-/// reading; the session's bound and its heartbeat deal with it.
-async fn drive<D: Send + Sync + 'static>(
-    session: Arc<SessionShared<D>>,
-    id: u64,
-    mut ws: WsStream,
-) {
-    let read_wake = Arc::new(ReadWake {
-        readable: AtomicBool::new(true),
-        task: AtomicWaker::new(),
-    });
-    let mut link = Link {
-        session,
-        id,
-        read_waker: Waker::from(Arc::clone(&read_wake)),
-        read_wake,
-        reading: true,
-        taken: Vec::new(),
-        outgoing: VecDeque::new(),
-        unflushed: false,
-        grace: None,
-    };
-    std::future::poll_fn(|cx| link.poll(cx, &mut ws)).await;
-    let closing = close_frame(&link.session, id);
-    let _ = tokio::time::timeout(CLOSING_WRITE_TIMEOUT, ws.close(closing)).await;
-    debug!(websocket = id, "WebSocket done");
 }
 
 /// Wakes the task of a WebSocket for input, and says so: a poll for output alone (a broadcast
@@ -279,8 +249,16 @@ impl Wake for ReadWake {
     }
 }
 
-/// What the task of a WebSocket keeps between polls.
+/// The one task of a WebSocket: it reads frames into the session, whose handlers may run right
+/// there, and writes what the session queues, in the same poll, so that an answer written
+/// while reading goes out with no wake-up. A client that stops reading does not stop the
+/// reading; the session's bound and its heartbeat deal with it. Once the session is done with
+/// the socket, it sends the close frame.
+///
+/// A future written by hand: an `async fn` would hold the socket twice (as its argument and as
+/// its local), and the closing timer besides, in the task of every connection.
 struct Link<D: Send + Sync + 'static> {
+    ws: WsStream,
     session: Arc<SessionShared<D>>,
     id: u64,
     /// Whether input may have arrived, and the waker reads register to say so.
@@ -289,25 +267,69 @@ struct Link<D: Send + Sync + 'static> {
     /// Whether input is still taken (until the client closes, breaks a rule, or the socket is
     /// no longer the session's).
     reading: bool,
-    /// Frames just taken from the session (kept to reuse its allocation).
-    taken: Vec<Frame>,
-    /// Messages not yet handed to the socket.
-    outgoing: VecDeque<WsMessage>,
+    /// Frames taken from the session, not yet handed to the socket; this and the session's
+    /// queue trade places, so neither allocates again.
+    outgoing: VecDeque<Frame>,
     /// Whether messages were handed over since the last flush.
     unflushed: bool,
-    /// Once the session closed: how long its last frames may still take.
+    /// Once the session closed: how long its last frames, then the close frame, may still take.
     grace: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Whether the socket is still served (then closed).
+    serving: bool,
+    /// The close frame, until it is handed to the socket.
+    close: Option<Option<CloseFrame>>,
+}
+
+impl<D: Send + Sync + 'static> Future for Link<D> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let link = self.get_mut();
+        if link.serving {
+            if link.serve(cx).is_pending() {
+                return Poll::Pending;
+            }
+            link.serving = false;
+            link.close = Some(close_frame(&link.session, link.id));
+            link.grace = None;
+        }
+        if link.send_close(cx).is_pending() {
+            return Poll::Pending;
+        }
+        debug!(websocket = link.id, "WebSocket done");
+        Poll::Ready(())
+    }
 }
 
 impl<D: Send + Sync + 'static> Link<D> {
+    fn new(session: Arc<SessionShared<D>>, id: u64, ws: WsStream) -> Self {
+        let read_wake = Arc::new(ReadWake {
+            readable: AtomicBool::new(true),
+            task: AtomicWaker::new(),
+        });
+        Link {
+            ws,
+            session,
+            id,
+            read_waker: Waker::from(Arc::clone(&read_wake)),
+            read_wake,
+            reading: true,
+            outgoing: VecDeque::new(),
+            unflushed: false,
+            grace: None,
+            serving: true,
+            close: None,
+        }
+    }
+
     /// Ready once the socket is done: closed and flushed, failed, or no longer the session's.
-    fn poll(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Poll<()> {
+    fn serve(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         self.read_wake.task.register(cx.waker());
         loop {
             let mut progress = false;
             if self.reading && self.read_wake.readable.swap(false, Ordering::AcqRel) {
                 let mut read_cx = Context::from_waker(&self.read_waker);
-                if let Poll::Ready(message) = Pin::new(&mut *ws).poll_next(&mut read_cx) {
+                if let Poll::Ready(message) = Pin::new(&mut self.ws).poll_next(&mut read_cx) {
                     progress = true;
                     // More may be buffered or waiting: read on until the socket says pending.
                     self.read_wake.readable.store(true, Ordering::Release);
@@ -323,16 +345,14 @@ impl<D: Send + Sync + 'static> Link<D> {
                 // Under the lock that drains: output queued from now on wakes the task.
                 state.register_ws_waker(self.id, cx);
                 if current && !in_flight {
-                    state.session.drain_ws(&mut self.taken);
+                    state.session.drain_ws(&mut self.outgoing);
                 }
                 (current, state.session.close_reason().is_some())
             };
             if closed || !current {
                 self.reading = false;
             }
-            self.outgoing
-                .extend(self.taken.drain(..).filter_map(to_ws_message));
-            match self.write(cx, ws) {
+            match self.write(cx) {
                 Poll::Ready(Ok(wrote)) => progress |= wrote,
                 Poll::Ready(Err(())) => {
                     // The socket failed: the session must not keep queueing for it.
@@ -362,25 +382,26 @@ impl<D: Send + Sync + 'static> Link<D> {
     }
 
     /// Hands what is queued to the socket and flushes it; `Ok(true)` if anything moved.
-    fn write(&mut self, cx: &mut Context<'_>, ws: &mut WsStream) -> Poll<Result<bool, ()>> {
+    fn write(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, ()>> {
         let mut moved = false;
+        let mut ws = Pin::new(&mut self.ws);
         while !self.outgoing.is_empty() {
-            match Pin::new(&mut *ws).poll_ready(cx) {
+            match ws.as_mut().poll_ready(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(_)) => return Poll::Ready(Err(())),
                 Poll::Pending => return Poll::Pending,
             }
-            let Some(message) = self.outgoing.pop_front() else {
+            let Some(frame) = self.outgoing.pop_front() else {
                 break;
             };
-            if Pin::new(&mut *ws).start_send(message).is_err() {
+            if ws.as_mut().start_send(to_ws_message(frame)).is_err() {
                 return Poll::Ready(Err(()));
             }
             self.unflushed = true;
             moved = true;
         }
         if self.unflushed {
-            match Pin::new(&mut *ws).poll_flush(cx) {
+            match ws.poll_flush(cx) {
                 Poll::Ready(Ok(())) => {
                     self.unflushed = false;
                     moved = true;
@@ -453,17 +474,40 @@ impl<D: Send + Sync + 'static> Link<D> {
         self.reading = false;
         detach(&self.session, self.id);
     }
+
+    /// Hands the close frame to the socket and flushes it, within a grace period of its own.
+    fn send_close(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let grace = self
+            .grace
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(CLOSING_WRITE_TIMEOUT)));
+        if grace.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        let mut ws = Pin::new(&mut self.ws);
+        if self.close.is_some() {
+            match ws.as_mut().poll_ready(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Ready(Ok(())) => {}
+            }
+            let frame = self.close.take().flatten();
+            if ws.as_mut().start_send(WsMessage::Close(frame)).is_err() {
+                return Poll::Ready(());
+            }
+        }
+        ws.poll_flush(cx).map(|_| ())
+    }
 }
 
 /// A frame as tungstenite writes it. Text is already UTF-8 (a `ByteString`): it goes out as a
 /// raw text frame, not checked again for every recipient of a broadcast.
-fn to_ws_message(frame: Frame) -> Option<WsMessage> {
-    Some(match frame {
+fn to_ws_message(frame: Frame) -> WsMessage {
+    match frame {
         Frame::Text(text) => WsMessage::Frame(WsFrame::message(
             text.into_bytes(),
             OpCode::Data(Data::Text),
             true,
         )),
         Frame::Binary(bytes) => WsMessage::Binary(bytes),
-    })
+    }
 }
