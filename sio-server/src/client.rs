@@ -1,7 +1,6 @@
 //! One Engine.IO connection seen by the Socket.IO layer: a [`Client`] decodes its packets and
 //! routes them to its namespace sockets without ever awaiting application code.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sio_core::{CloseReason, DecodedPacket, Namespace, PacketDecoder, RawJson, SocketPacket};
@@ -20,7 +19,7 @@ use crate::socket::Socket;
 /// [`EngineHandler::Data`].
 pub(crate) struct Client {
     decoder: Mutex<Decoder>,
-    sockets: Mutex<HashMap<Namespace, Socket>>,
+    sockets: Mutex<NamespaceSockets>,
     /// Whether a namespace was ever joined (the connect timeout then no longer applies).
     joined: AtomicBool,
     /// The connect-timeout task, ended at the first join (or the close) so an idle connection
@@ -28,6 +27,25 @@ pub(crate) struct Client {
     connect_timer: Mutex<Option<tokio::task::AbortHandle>>,
     /// The deadline task of a binary packet waiting for its attachments.
     attachment_timer: Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+/// The sockets of one connection, one per namespace joined. A list: a connection joins few
+/// namespaces, and a map would cost every connection an allocation several times larger.
+#[derive(Default)]
+struct NamespaceSockets(Vec<Socket>);
+
+impl NamespaceSockets {
+    fn get(&self, namespace: &Namespace) -> Option<&Socket> {
+        self.0.iter().find(|socket| socket.namespace() == namespace)
+    }
+
+    fn remove(&mut self, namespace: &Namespace) -> Option<Socket> {
+        let index = self
+            .0
+            .iter()
+            .position(|socket| socket.namespace() == namespace)?;
+        Some(self.0.swap_remove(index))
+    }
 }
 
 /// The connection's packet decoder, and how many binary packets began waiting (which names the
@@ -44,11 +62,7 @@ impl Client {
 
     /// Takes every namespace socket off the connection.
     fn take_sockets(&self) -> Vec<Socket> {
-        self.sockets
-            .lock()
-            .drain()
-            .map(|(_, socket)| socket)
-            .collect()
+        std::mem::take(&mut self.sockets.lock().0)
     }
 
     fn stop_connect_timer(&self) {
@@ -95,7 +109,7 @@ impl EngineHandler for ServerInner {
                 packets: PacketDecoder::with_limits(self.config.decoder),
                 started: 0,
             }),
-            sockets: Mutex::new(HashMap::new()),
+            sockets: Mutex::new(NamespaceSockets::default()),
             joined: AtomicBool::new(false),
             connect_timer: Mutex::new(None),
             attachment_timer: Mutex::new(None),
@@ -286,7 +300,7 @@ impl ServerInner {
             let _ = connection.send_frame(packet.encode());
             return;
         };
-        if client.sockets.lock().contains_key(&namespace) {
+        if client.sockets.lock().get(&namespace).is_some() {
             debug!(namespace = %namespace, "second CONNECT to a joined namespace; ignored");
             return;
         }
@@ -315,7 +329,7 @@ impl ServerInner {
             server,
             auth.clone(),
         );
-        sockets.insert(namespace, socket.clone());
+        sockets.0.push(socket.clone());
         drop(sockets);
         self.remember_socket(&socket);
         // `connect` runs here, and answers here unless it awaits something.
