@@ -7,11 +7,24 @@ use crate::socket::SocketId;
 
 /// The sockets of one namespace by id, and their rooms both ways. `S` is the socket handle (a
 /// `Socket` in the server; anything cheap to clone in tests).
+///
+/// Every socket is in the room of its own id, as in the reference server, but that room is not
+/// stored: it is the socket's own entry, which saves each connection two sets. A room keeps
+/// the handles of its sockets, so a broadcast looks nothing up per recipient.
 #[derive(Debug)]
 pub(crate) struct Members<S> {
-    sockets: HashMap<SocketId, S>,
-    rooms: HashMap<Room, HashSet<SocketId>>,
-    socket_rooms: HashMap<SocketId, HashSet<Room>>,
+    sockets: HashMap<SocketId, Member<S>>,
+    /// The rooms sockets joined by name (a socket's own room is not here).
+    rooms: HashMap<Room, HashMap<SocketId, S>>,
+}
+
+#[derive(Debug)]
+struct Member<S> {
+    socket: S,
+    /// Whether it is in the room of its own id: from the start, until it leaves it.
+    in_own_room: bool,
+    /// The other rooms it is in.
+    rooms: HashSet<Room>,
 }
 
 impl<S> Default for Members<S> {
@@ -19,74 +32,105 @@ impl<S> Default for Members<S> {
         Members {
             sockets: HashMap::new(),
             rooms: HashMap::new(),
-            socket_rooms: HashMap::new(),
         }
     }
+}
+
+/// Whether `room` is the room of socket `id`.
+fn is_own(id: &SocketId, room: &Room) -> bool {
+    id.as_str() == room.as_str()
 }
 
 impl<S: Clone> Members<S> {
     /// Admits a socket, in the room of its own id.
     pub(crate) fn add(&mut self, id: &SocketId, socket: S) {
-        self.sockets.insert(id.clone(), socket);
-        self.join(id, Room::from(id));
+        let member = Member {
+            socket,
+            in_own_room: true,
+            rooms: HashSet::new(),
+        };
+        self.sockets.insert(id.clone(), member);
     }
 
     /// Puts an admitted socket in `room`; a socket not admitted joins nothing.
     pub(crate) fn join(&mut self, id: &SocketId, room: Room) {
-        if !self.sockets.contains_key(id) {
+        let Some(member) = self.sockets.get_mut(id) else {
             return;
+        };
+        if is_own(id, &room) {
+            member.in_own_room = true;
+        } else if member.rooms.insert(room.clone()) {
+            self.rooms
+                .entry(room)
+                .or_default()
+                .insert(id.clone(), member.socket.clone());
         }
-        self.rooms
-            .entry(room.clone())
-            .or_default()
-            .insert(id.clone());
-        self.socket_rooms
-            .entry(id.clone())
-            .or_default()
-            .insert(room);
     }
 
     pub(crate) fn leave(&mut self, id: &SocketId, room: &Room) {
-        if let Some(ids) = self.rooms.get_mut(room) {
-            ids.remove(id);
-            if ids.is_empty() {
+        let Some(member) = self.sockets.get_mut(id) else {
+            return;
+        };
+        if is_own(id, room) {
+            member.in_own_room = false;
+        } else if member.rooms.remove(room) {
+            self.leave_named(id, room);
+        }
+    }
+
+    /// Takes `id` out of the stored room `room`; a room left empty is gone.
+    fn leave_named(&mut self, id: &SocketId, room: &Room) {
+        if let Some(sockets) = self.rooms.get_mut(room) {
+            sockets.remove(id);
+            if sockets.is_empty() {
                 self.rooms.remove(room);
             }
-        }
-        if let Some(rooms) = self.socket_rooms.get_mut(id) {
-            rooms.remove(room);
         }
     }
 
     /// Takes a socket out, with all its rooms; a room left empty is gone.
     pub(crate) fn remove(&mut self, id: &SocketId) {
-        self.sockets.remove(id);
-        for room in self.socket_rooms.remove(id).unwrap_or_default() {
-            if let Some(ids) = self.rooms.get_mut(&room) {
-                ids.remove(id);
-                if ids.is_empty() {
-                    self.rooms.remove(&room);
-                }
-            }
+        let Some(member) = self.sockets.remove(id) else {
+            return;
+        };
+        for room in &member.rooms {
+            self.leave_named(id, room);
         }
     }
 
     /// The rooms of a socket, sorted.
     pub(crate) fn rooms_of(&self, id: &SocketId) -> Vec<Room> {
-        let mut rooms: Vec<Room> = self
-            .socket_rooms
-            .get(id)
-            .map(|rooms| rooms.iter().cloned().collect())
-            .unwrap_or_default();
+        let Some(member) = self.sockets.get(id) else {
+            return Vec::new();
+        };
+        let own = member.in_own_room.then(|| Room::from(id));
+        let mut rooms: Vec<Room> = member.rooms.iter().cloned().chain(own).collect();
         rooms.sort();
         rooms
     }
 
     /// Every room with at least one socket, sorted.
     pub(crate) fn all_rooms(&self) -> Vec<Room> {
-        let mut rooms: Vec<Room> = self.rooms.keys().cloned().collect();
+        let own = self
+            .sockets
+            .iter()
+            .filter(|(_, member)| member.in_own_room)
+            .map(|(id, _)| Room::from(id));
+        let mut rooms: Vec<Room> = self.rooms.keys().cloned().chain(own).collect();
         rooms.sort();
+        // A room named after a socket's id may also hold others.
+        rooms.dedup();
         rooms
+    }
+
+    /// The sockets in `room`, each once.
+    fn in_room<'a>(&'a self, room: &Room) -> impl Iterator<Item = (&'a SocketId, &'a S)> {
+        let owner = self
+            .sockets
+            .get_key_value(room.as_str())
+            .filter(|(_, member)| member.in_own_room)
+            .map(|(id, member)| (id, &member.socket));
+        self.rooms.get(room).into_iter().flatten().chain(owner)
     }
 
     /// The sockets `target` reaches, `except_socket` left out, each once.
@@ -94,28 +138,34 @@ impl<S: Clone> Members<S> {
         let excluded: HashSet<&SocketId> = target
             .except
             .iter()
-            .filter_map(|room| self.rooms.get(room))
-            .flatten()
-            .chain(except_socket)
+            .flat_map(|room| self.in_room(room).map(|(id, _)| id))
             .collect();
-        let keep = |id: &SocketId| !excluded.contains(id);
-        if target.rooms.is_empty() {
-            return self
+        let keep = |id: &SocketId| {
+            except_socket != Some(id) && (excluded.is_empty() || !excluded.contains(id))
+        };
+        match target.rooms.as_slice() {
+            [] => self
                 .sockets
                 .iter()
                 .filter(|(id, _)| keep(id))
+                .map(|(_, member)| member.socket.clone())
+                .collect(),
+            // One room holds each socket once: nothing to remember.
+            [room] => self
+                .in_room(room)
+                .filter(|(id, _)| keep(id))
                 .map(|(_, socket)| socket.clone())
-                .collect();
+                .collect(),
+            rooms => {
+                let mut seen = HashSet::new();
+                rooms
+                    .iter()
+                    .flat_map(|room| self.in_room(room))
+                    .filter(|(id, _)| keep(id) && seen.insert(*id))
+                    .map(|(_, socket)| socket.clone())
+                    .collect()
+            }
         }
-        let mut seen = HashSet::new();
-        target
-            .rooms
-            .iter()
-            .filter_map(|room| self.rooms.get(room))
-            .flatten()
-            .filter(|id| keep(id) && seen.insert(*id))
-            .filter_map(|id| self.sockets.get(id).cloned())
-            .collect()
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -208,5 +258,43 @@ mod tests {
         let mut members = members();
         members.join(&SocketId::from("stranger"), Room::from("lobby"));
         assert_eq!(select(&members, &["lobby"], &[]), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_socket_that_leaves_its_own_room_is_not_reached_by_it() {
+        let mut members = members();
+        let a = SocketId::from("a");
+        members.leave(&a, &Room::from("a"));
+        assert_eq!(select(&members, &["a"], &[]), Vec::<&str>::new());
+        assert_eq!(members.rooms_of(&a), [Room::from("lobby")]);
+        members.join(&a, Room::from("a"));
+        assert_eq!(select(&members, &["a"], &[]), ["a"]);
+    }
+
+    #[test]
+    fn a_room_named_after_a_socket_holds_it_and_whoever_joins() {
+        let mut members = members();
+        members.join(&SocketId::from("c"), Room::from("a"));
+        assert_eq!(select(&members, &["a"], &[]), ["a", "c"]);
+        assert_eq!(select(&members, &["a", "lobby"], &[]), ["a", "b", "c"]);
+        assert_eq!(select(&members, &[], &["a"]), ["b"]);
+        assert_eq!(
+            members.all_rooms(),
+            ["a", "b", "c", "lobby", "muted"].map(Room::from)
+        );
+        members.remove(&SocketId::from("a"));
+        assert_eq!(select(&members, &["a"], &[]), ["c"]);
+        members.remove(&SocketId::from("c"));
+        assert_eq!(members.all_rooms(), ["b", "lobby", "muted"].map(Room::from));
+    }
+
+    #[test]
+    fn joining_twice_and_leaving_a_room_never_joined_change_nothing() {
+        let mut members = members();
+        members.join(&SocketId::from("a"), Room::from("lobby"));
+        members.leave(&SocketId::from("c"), &Room::from("lobby"));
+        assert_eq!(select(&members, &["lobby"], &[]), ["a", "b"]);
+        members.leave(&SocketId::from("a"), &Room::from("lobby"));
+        assert_eq!(select(&members, &["lobby"], &[]), ["b"]);
     }
 }

@@ -1,5 +1,6 @@
 //! Socket ids: random, and unrelated to the Engine.IO session id.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -48,6 +49,13 @@ impl From<&str> for SocketId {
 impl From<String> for SocketId {
     fn from(id: String) -> Self {
         SocketId(Arc::from(id))
+    }
+}
+
+/// Looks a socket up by the name of its room.
+impl Borrow<str> for SocketId {
+    fn borrow(&self) -> &str {
+        &self.0
     }
 }
 
