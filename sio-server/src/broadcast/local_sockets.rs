@@ -163,12 +163,12 @@ impl LocalSockets {
 fn handshake_json(socket: &Socket) -> RawJson {
     let info = socket.handshake();
     let headers: serde_json::Map<String, serde_json::Value> = info
-        .headers
+        .headers()
         .iter()
         .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.into())))
         .collect();
     let query: serde_json::Map<String, serde_json::Value> = info
-        .uri
+        .uri()
         .query()
         .map(|query| {
             form_urlencoded::parse(query.as_bytes())
@@ -182,8 +182,8 @@ fn handshake_json(socket: &Socket) -> RawJson {
         .unwrap_or_else(|| serde_json::json!({}));
     let handshake = serde_json::json!({
         "headers": headers,
-        "address": info.remote_addr.map(|addr| addr.ip().to_string()),
-        "url": info.uri.to_string(),
+        "address": info.remote_addr().map(|addr| addr.ip().to_string()),
+        "url": info.uri().to_string(),
         "query": query,
         "auth": auth,
     });
