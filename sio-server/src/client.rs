@@ -44,7 +44,8 @@ impl NamespaceSockets {
             .0
             .iter()
             .position(|socket| socket.namespace() == namespace)?;
-        Some(self.0.swap_remove(index))
+        // In join order, as the reference server tells them of a close.
+        Some(self.0.remove(index))
     }
 }
 

@@ -163,9 +163,10 @@ impl LocalSockets {
 fn handshake_json(socket: &Socket) -> RawJson {
     let info = socket.handshake();
     let headers: serde_json::Map<String, serde_json::Value> = info
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.into())))
+        .header_lines()
+        .filter_map(|(name, value)| {
+            Some((name.to_owned(), std::str::from_utf8(value).ok()?.into()))
+        })
         .collect();
     let query: serde_json::Map<String, serde_json::Value> = info
         .uri()

@@ -1,5 +1,6 @@
 //! What a session keeps of the HTTP request that opened it.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
@@ -7,16 +8,18 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
 
 /// The HTTP request that opened a session: what the client presented at the handshake.
 ///
-/// The headers are kept as one compact copy, and made into a [`HeaderMap`] only when first
-/// asked for: most applications never read them, and every connection keeps them.
-#[derive(Debug, Clone)]
+/// The headers are kept as one compact copy: [`header`](Self::header) reads it as it is, and
+/// [`headers`](Self::headers) makes a [`HeaderMap`] of it when first called, kept from then on
+/// beside the copy. Most applications read a header or two, and every connection keeps them.
+#[derive(Clone)]
 pub struct HandshakeInfo {
     uri: Uri,
     remote_addr: Option<SocketAddr>,
     /// The headers as they came, one `name:value\n` line each (neither contains a line feed,
     /// nor a name a colon), in one allocation.
     raw_headers: Box<[u8]>,
-    headers: OnceLock<HeaderMap>,
+    /// Boxed: the map is rarely made, and its room would be taken in every session.
+    headers: OnceLock<Box<HeaderMap>>,
 }
 
 impl HandshakeInfo {
@@ -36,7 +39,7 @@ impl HandshakeInfo {
             uri,
             remote_addr,
             raw_headers: Box::default(),
-            headers: OnceLock::from(headers),
+            headers: OnceLock::from(Box::new(headers)),
         }
     }
 
@@ -45,13 +48,19 @@ impl HandshakeInfo {
     /// Copied, not cloned: hyper's header values and URI share its whole read buffer (8 KiB or
     /// more), which a clone would keep alive for as long as the session lives.
     pub(crate) fn copy_of<B>(request: &Request<B>) -> Self {
-        let headers = request.headers();
-        let length = headers
-            .iter()
+        // A value never holds a line feed (http checks, unless told not to): should one
+        // slip through, it is left out rather than allowed to make up a header line.
+        let headers = || {
+            request
+                .headers()
+                .iter()
+                .filter(|(_, value)| !value.as_bytes().contains(&b'\n'))
+        };
+        let length = headers()
             .map(|(name, value)| name.as_str().len() + value.len() + 2)
             .sum();
         let mut raw_headers = Vec::with_capacity(length);
-        for (name, value) in headers {
+        for (name, value) in headers() {
             raw_headers.extend_from_slice(name.as_str().as_bytes());
             raw_headers.push(b':');
             raw_headers.extend_from_slice(value.as_bytes());
@@ -70,12 +79,38 @@ impl HandshakeInfo {
         }
     }
 
+    /// Drops the map that [`headers`](Self::headers) made, when the compact copy can make it
+    /// again: what a request filter asked for is not kept for the whole session.
+    pub(crate) fn release_map(&mut self) {
+        if !self.raw_headers.is_empty() {
+            self.headers = OnceLock::new();
+        }
+    }
+
     /// The request URI, with its query string.
     pub fn uri(&self) -> &Uri {
         &self.uri
     }
 
-    /// The request headers (cookies, user agent, origin...).
+    /// The first value of header `name` (in any case), if it is text. Reads the compact copy:
+    /// nothing is made or kept.
+    ///
+    /// ```
+    /// # use sio_server::engine::HandshakeInfo;
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("cookie", "session=1".parse().unwrap());
+    /// let info = HandshakeInfo::new("/socket.io/".parse().unwrap(), headers, None);
+    /// assert_eq!(info.header("Cookie"), Some("session=1"));
+    /// assert_eq!(info.header("origin"), None);
+    /// ```
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_lines()
+            .find(|(line_name, _)| line_name.eq_ignore_ascii_case(name))
+            .and_then(|(_, value)| std::str::from_utf8(value).ok())
+    }
+
+    /// The request headers (cookies, user agent, origin...), as a map made when first asked
+    /// for and kept with the session from then on.
     ///
     /// ```
     /// # use sio_server::engine::HandshakeInfo;
@@ -87,18 +122,40 @@ impl HandshakeInfo {
     pub fn headers(&self) -> &HeaderMap {
         self.headers.get_or_init(|| {
             let mut map = HeaderMap::new();
-            for line in self.raw_headers.split(|&byte| byte == b'\n') {
-                let Some(colon) = line.iter().position(|&byte| byte == b':') else {
-                    continue;
-                };
-                let name = HeaderName::from_bytes(&line[..colon]);
-                let value = HeaderValue::from_bytes(&line[colon + 1..]);
+            for (name, value) in self.raw_lines() {
+                let name = HeaderName::from_bytes(name.as_bytes());
+                let value = HeaderValue::from_bytes(value);
                 if let (Ok(name), Ok(value)) = (name, value) {
                     map.append(name, value);
                 }
             }
-            map
+            Box::new(map)
         })
+    }
+
+    /// Every header, in order, each name with one value; from the compact copy when there is
+    /// one, so that nothing is made.
+    pub(crate) fn header_lines(&self) -> Box<dyn Iterator<Item = (&str, &[u8])> + '_> {
+        if self.raw_headers.is_empty() {
+            let map = self.headers();
+            Box::new(
+                map.iter()
+                    .map(|(name, value)| (name.as_str(), value.as_bytes())),
+            )
+        } else {
+            Box::new(self.raw_lines())
+        }
+    }
+
+    /// The lines of the compact copy, as names and values.
+    fn raw_lines(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.raw_headers
+            .split(|&byte| byte == b'\n')
+            .filter_map(|line| {
+                let colon = line.iter().position(|&byte| byte == b':')?;
+                let name = std::str::from_utf8(&line[..colon]).ok()?;
+                Some((name, &line[colon + 1..]))
+            })
     }
 
     /// The peer's address, when the server knows it (see [`RemoteAddr`]).
@@ -122,6 +179,20 @@ impl HandshakeInfo {
     }
 }
 
+impl fmt::Debug for HandshakeInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, String)> = self
+            .header_lines()
+            .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))
+            .collect();
+        f.debug_struct("HandshakeInfo")
+            .field("uri", &self.uri)
+            .field("headers", &headers)
+            .field("remote_addr", &self.remote_addr)
+            .finish()
+    }
+}
+
 /// The peer address of a request, as a request extension.
 ///
 /// The standalone server inserts it; an application that mounts the engine in its own hyper or
@@ -138,6 +209,7 @@ pub struct RemoteAddr(pub SocketAddr);
 #[cfg(test)]
 mod tests {
     use super::{HandshakeInfo, RemoteAddr};
+    use http::HeaderValue;
 
     #[test]
     fn a_copy_keeps_uri_headers_and_address() {
@@ -167,5 +239,20 @@ mod tests {
         assert_eq!(info.headers(), request.headers());
         let values: Vec<_> = info.headers().get_all("x-list").iter().collect();
         assert_eq!(values, ["1", "2:3"]);
+        assert_eq!(info.header("X-List"), Some("1"));
+        assert_eq!(info.header("user-agent"), Some(""));
+    }
+
+    #[test]
+    fn values_that_are_not_text_survive_the_copy() {
+        let request = http::Request::get("/socket.io/")
+            .header("x-bytes", HeaderValue::from_bytes(b"caf\xe9").unwrap())
+            .body(())
+            .unwrap();
+        let mut info = HandshakeInfo::copy_of(&request);
+        assert_eq!(info.headers()["x-bytes"].as_bytes(), b"caf\xe9");
+        assert_eq!(info.header("x-bytes"), None);
+        info.release_map();
+        assert_eq!(info.headers()["x-bytes"].as_bytes(), b"caf\xe9");
     }
 }

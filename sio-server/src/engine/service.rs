@@ -253,7 +253,7 @@ impl<H: EngineHandler> EngineInner<H> {
         }
         let handshake = match sid {
             None if request.method() == Method::GET => {
-                let handshake = HandshakeInfo::copy_of(&request);
+                let mut handshake = HandshakeInfo::copy_of(&request);
                 if let Some(filter) = &self.config.allow_request
                     && let Err(refusal) = filter.check(&handshake).await
                 {
@@ -263,6 +263,7 @@ impl<H: EngineHandler> EngineInner<H> {
                     );
                     return Ok(refusal.response());
                 }
+                handshake.release_map();
                 Some(handshake)
             }
             None => return Err(RequestError::HandshakeNotGet),

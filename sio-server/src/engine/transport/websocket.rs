@@ -44,7 +44,8 @@ enum Purpose<D> {
     Refuse,
 }
 
-/// How long the last frames of a closed session may take to leave.
+/// How long the last frames of a closed session may take to leave; then the close frame gets as
+/// long again.
 const CLOSING_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// WebSocket close codes of RFC 6455 the server ends with.
@@ -272,7 +273,8 @@ struct Link<D: Send + Sync + 'static> {
     outgoing: VecDeque<Frame>,
     /// Whether messages were handed over since the last flush.
     unflushed: bool,
-    /// Once the session closed: how long its last frames, then the close frame, may still take.
+    /// Once the session closed: how long its last frames may still take; then, afresh, the
+    /// close frame.
     grace: Option<Pin<Box<tokio::time::Sleep>>>,
     /// Whether the socket is still served (then closed).
     serving: bool,
@@ -477,12 +479,17 @@ impl<D: Send + Sync + 'static> Link<D> {
 
     /// Hands the close frame to the socket and flushes it, within a grace period of its own.
     fn send_close(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.write_close(cx).is_ready() {
+            return Poll::Ready(());
+        }
         let grace = self
             .grace
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(CLOSING_WRITE_TIMEOUT)));
-        if grace.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(());
-        }
+        grace.as_mut().poll(cx)
+    }
+
+    /// Ready once the close frame is flushed, or the socket failed.
+    fn write_close(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let mut ws = Pin::new(&mut self.ws);
         if self.close.is_some() {
             match ws.as_mut().poll_ready(cx) {
