@@ -532,6 +532,27 @@ impl EngineSession {
         }
     }
 
+    /// Whether a frame sent now would be the next the WebSocket writes: it is the transport in
+    /// use, and nothing is queued ahead. A runtime whose socket has nothing in flight may then
+    /// write the frame itself instead of sending it through the queue.
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use sio_core::{EngineSession, SessionConfig, Sid, Transport};
+    /// let now = Instant::now();
+    /// let mut session =
+    ///     EngineSession::new(Sid::new("s"), Transport::WebSocket, SessionConfig::default(), now);
+    /// assert!(!session.ws_idle(), "the open packet waits");
+    /// session.drain_ws(&mut Default::default());
+    /// assert!(session.ws_idle());
+    /// ```
+    pub fn ws_idle(&self) -> bool {
+        self.closed.is_none()
+            && self.transport == Transport::WebSocket
+            && !self.is_upgrading()
+            && self.queue.is_empty()
+    }
+
     /// Moves the frames due on the WebSocket to the end of `out`: the probe answer while
     /// probing, the queue once the WebSocket is the transport in use (with a `close` packet last
     /// if the server closed the session). An empty `out` trades places with the queue, so the

@@ -14,6 +14,7 @@ use crate::engine::handshake::HandshakeInfo;
 use crate::engine::registry::Registry;
 use crate::engine::sync::{Mutex, MutexGuard};
 use crate::engine::timers::{Timed, TimerKey, Timers};
+use crate::engine::transport::shared_stream::{Direct, SharedStream};
 
 /// What a session needs of its engine: the handler's callbacks and the registry. The engine is
 /// generic over its handler; a session only over the handler's data.
@@ -39,6 +40,11 @@ pub(crate) struct State {
     /// it. Only the socket named in `websocket` registers here, so a stale one cannot take the
     /// place of the socket in use.
     ws_waker: Option<Waker>,
+    /// The TCP stream of a WebSocket (by id) that others may write frames to directly.
+    pub(crate) ws_stream: Option<(u64, Arc<SharedStream>)>,
+    /// Whether the task of the WebSocket in use waits with nothing in flight, so that a frame
+    /// may be written to its stream directly, ahead of nothing.
+    pub(crate) ws_idle: bool,
     /// Whether some task is handing events to the application; others leave new events to it,
     /// which keeps them in order and lets callbacks feed the session again without deadlock.
     dispatching: bool,
@@ -60,6 +66,20 @@ impl State {
     /// queues some meanwhile need not wake it.
     pub(crate) fn ws_task_running(&mut self) {
         self.ws_waker = None;
+        self.ws_idle = false;
+    }
+
+    /// Writes `frames` straight to the WebSocket, if that keeps them in order: one frame, the
+    /// socket's task idle, nothing queued ahead.
+    fn write_directly(&mut self, frames: &[Frame]) -> Direct {
+        match (&self.ws_stream, frames) {
+            (Some((id, stream)), [frame])
+                if self.ws_idle && self.websocket == Some(*id) && self.session.ws_idle() =>
+            {
+                stream.write_frame(frame)
+            }
+            _ => Direct::NotNow,
+        }
     }
 }
 
@@ -96,6 +116,8 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
                 websocket: None,
                 close_code: None,
                 ws_waker: None,
+                ws_stream: None,
+                ws_idle: false,
                 dispatching: false,
             }),
             output: Notify::new(),
@@ -141,6 +163,18 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         let mut state = self.lock();
         if state.session.close_reason().is_some() {
             return Err(SendError::Closed);
+        }
+        match state.write_directly(frames) {
+            Direct::Written => return Ok(()),
+            Direct::Partly => {
+                // The rest waits in the stream: the task flushes it before anything else.
+                state.ws_idle = false;
+                let websocket = state.ws_waker.take();
+                drop(state);
+                self.wake_output_for(websocket, false);
+                return Ok(());
+            }
+            Direct::NotNow => {}
         }
         state
             .session

@@ -2,4 +2,5 @@
 //! polling.
 
 pub(crate) mod polling;
+pub(crate) mod shared_stream;
 pub(crate) mod websocket;

@@ -14,7 +14,6 @@ use bytestring::ByteString;
 use futures_util::task::AtomicWaker;
 use futures_util::{Sink, Stream};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
-use hyper_util::rt::TokioIo;
 use sio_core::{CloseReason, Frame, Transport};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -31,8 +30,9 @@ use crate::engine::handshake::HandshakeInfo;
 use crate::engine::http::{RequestError, ResponseBody, plain};
 use crate::engine::service::EngineInner;
 use crate::engine::session::SessionShared;
+use crate::engine::transport::shared_stream::WsIo;
 
-type WsStream = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+type WsStream = WebSocketStream<WsIo>;
 
 /// What a new WebSocket is for.
 enum Purpose<D> {
@@ -162,7 +162,7 @@ pub(crate) fn upgrade<H: EngineHandler, B>(
         match on_upgrade.await {
             Ok(upgraded) => {
                 let socket = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
+                    WsIo::new(upgraded),
                     Role::Server,
                     Some(config),
                 )
@@ -298,6 +298,17 @@ impl<D: Send + Sync + 'static> Future for Link<D> {
         if link.send_close(cx).is_pending() {
             return Poll::Pending;
         }
+        // The stream closes once this task and the session let it go.
+        let mut state = link.session.lock();
+        if state
+            .ws_stream
+            .as_ref()
+            .is_some_and(|(id, _)| *id == link.id)
+        {
+            state.ws_stream = None;
+            state.ws_idle = false;
+        }
+        drop(state);
         debug!(websocket = link.id, "WebSocket done");
         Poll::Ready(())
     }
@@ -305,6 +316,9 @@ impl<D: Send + Sync + 'static> Future for Link<D> {
 
 impl<D: Send + Sync + 'static> Link<D> {
     fn new(session: Arc<SessionShared<D>>, id: u64, ws: WsStream) -> Self {
+        if let Some(stream) = ws.get_ref().shared() {
+            session.lock().ws_stream = Some((id, Arc::clone(stream)));
+        }
         let read_wake = Arc::new(ReadWake {
             readable: AtomicBool::new(true),
             task: AtomicWaker::new(),
@@ -349,7 +363,16 @@ impl<D: Send + Sync + 'static> Link<D> {
                 if current && !in_flight {
                     state.session.drain_ws(&mut self.outgoing);
                 }
-                (current, state.session.close_reason().is_some())
+                let closed = state.session.close_reason().is_some();
+                // A frame written directly may have left bytes waiting: they are flushed here.
+                let mut idle = current && !closed && self.outgoing.is_empty() && !self.unflushed;
+                if idle && self.ws.get_ref().shared().is_some_and(|s| s.has_pending()) {
+                    self.unflushed = true;
+                    idle = false;
+                }
+                // Nothing in flight: whoever emits may write to the socket itself.
+                state.ws_idle = idle;
+                (current, closed)
             };
             if closed || !current {
                 self.reading = false;

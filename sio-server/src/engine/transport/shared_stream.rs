@@ -1,0 +1,247 @@
+//! The TCP stream under a WebSocket, shared: the socket's task reads and writes it through
+//! tungstenite, and a task that emits to a socket with nothing in flight writes the frame
+//! itself, with no wake-up and no task switch (what a broadcast does to each recipient).
+//!
+//! Bytes of two writers never mix: whatever a write cannot hand to the kernel at once waits in
+//! `pending`, and goes first; only whole frames ever enter it.
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, Bytes, BytesMut};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use sio_core::Frame;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::engine::sync::Mutex;
+
+/// A TCP stream that several tasks may write whole frames to.
+#[derive(Debug)]
+pub(crate) struct SharedStream {
+    tcp: TcpStream,
+    /// Bytes written but not yet taken by the kernel: at most the frames of one write, since
+    /// nobody writes more while some wait.
+    pending: Mutex<BytesMut>,
+}
+
+/// What writing a frame directly came to.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Direct {
+    /// The kernel took all of it.
+    Written,
+    /// The kernel took part of it; the rest waits in the stream for the socket's task, which
+    /// must be woken to flush it.
+    Partly,
+    /// Nothing was written (bytes wait already, or the kernel takes none): queue it.
+    NotNow,
+}
+
+impl SharedStream {
+    pub(crate) fn new(tcp: TcpStream) -> Arc<Self> {
+        Arc::new(SharedStream {
+            tcp,
+            pending: Mutex::new(BytesMut::new()),
+        })
+    }
+
+    /// Writes `frame` as one unmasked WebSocket message (text or binary), unless bytes wait.
+    pub(crate) fn write_frame(&self, frame: &Frame) -> Direct {
+        let mut pending = self.pending.lock();
+        if !pending.is_empty() {
+            return Direct::NotNow;
+        }
+        let (opcode, payload) = match frame {
+            Frame::Text(text) => (0x1, &text.as_bytes()[..]),
+            Frame::Binary(bytes) => (0x2, &bytes[..]),
+        };
+        let mut header = [0u8; 10];
+        let header = frame_header(&mut header, opcode, payload.len());
+        let total = header.len() + payload.len();
+        let slices = [IoSlice::new(header), IoSlice::new(payload)];
+        match self.tcp.try_write_vectored(&slices) {
+            Ok(written) if written == total => Direct::Written,
+            Ok(written) if written > 0 => {
+                pending.reserve(total - written);
+                if written < header.len() {
+                    pending.extend_from_slice(&header[written..]);
+                    pending.extend_from_slice(payload);
+                } else {
+                    pending.extend_from_slice(&payload[written - header.len()..]);
+                }
+                Direct::Partly
+            }
+            // Nothing taken, or the stream failed: the socket's task finds out by itself.
+            _ => Direct::NotNow,
+        }
+    }
+
+    /// Whether bytes wait for the kernel.
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.pending.lock().is_empty()
+    }
+
+    /// Hands the waiting bytes to the kernel; ready once none wait.
+    fn poll_flush_pending(
+        &self,
+        cx: &mut Context<'_>,
+        pending: &mut BytesMut,
+    ) -> Poll<io::Result<()>> {
+        while !pending.is_empty() {
+            ready!(self.tcp.poll_write_ready(cx))?;
+            match self.tcp.try_write(pending) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(written) => pending.advance(written),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The header of an unmasked, final WebSocket frame (RFC 6455, 5.2), within `buffer`.
+fn frame_header(buffer: &mut [u8; 10], opcode: u8, len: usize) -> &[u8] {
+    buffer[0] = 0x80 | opcode;
+    if len < 126 {
+        buffer[1] = len as u8;
+        &buffer[..2]
+    } else if let Ok(len) = u16::try_from(len) {
+        buffer[1] = 126;
+        buffer[2..4].copy_from_slice(&len.to_be_bytes());
+        &buffer[..4]
+    } else {
+        buffer[1] = 127;
+        buffer[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        &buffer[..10]
+    }
+}
+
+/// What tungstenite reads and writes: the shared stream (after the bytes hyper read past the
+/// handshake), or, when the connection is not a plain TCP stream (TLS, say), the upgraded
+/// connection as hyper gives it, which only the socket's task writes.
+pub(crate) enum WsIo {
+    Shared {
+        stream: Arc<SharedStream>,
+        prefix: Bytes,
+    },
+    Upgraded(TokioIo<Upgraded>),
+}
+
+impl WsIo {
+    /// The connection hyper hands over after `101 Switching Protocols`.
+    pub(crate) fn new(upgraded: Upgraded) -> Self {
+        match upgraded.downcast::<TokioIo<TcpStream>>() {
+            Ok(parts) => WsIo::Shared {
+                stream: SharedStream::new(parts.io.into_inner()),
+                prefix: parts.read_buf,
+            },
+            Err(upgraded) => WsIo::Upgraded(TokioIo::new(upgraded)),
+        }
+    }
+
+    /// The stream others may write frames to, if it can be shared.
+    pub(crate) fn shared(&self) -> Option<&Arc<SharedStream>> {
+        match self {
+            WsIo::Shared { stream, .. } => Some(stream),
+            WsIo::Upgraded(_) => None,
+        }
+    }
+}
+
+impl AsyncRead for WsIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            WsIo::Shared { stream, prefix } => {
+                if !prefix.is_empty() {
+                    let n = prefix.len().min(buf.remaining());
+                    buf.put_slice(&prefix.split_to(n));
+                    return Poll::Ready(Ok(()));
+                }
+                loop {
+                    ready!(stream.tcp.poll_read_ready(cx))?;
+                    match stream.tcp.try_read(buf.initialize_unfilled()) {
+                        Ok(read) => {
+                            buf.advance(read);
+                            return Poll::Ready(Ok(()));
+                        }
+                        Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(error) => return Poll::Ready(Err(error)),
+                    }
+                }
+            }
+            WsIo::Upgraded(io) => Pin::new(io).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for WsIo {
+    /// Takes all of `buf` (whole frames, from tungstenite) or none: what the kernel does not
+    /// take at once waits in the stream, so no other writer can cut into a frame.
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            WsIo::Shared { stream, .. } => {
+                let mut pending = stream.pending.lock();
+                ready!(stream.poll_flush_pending(cx, &mut pending))?;
+                let written = match stream.tcp.try_write(buf) {
+                    Ok(written) => written,
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => 0,
+                    Err(error) => return Poll::Ready(Err(error)),
+                };
+                pending.extend_from_slice(&buf[written..]);
+                Poll::Ready(Ok(buf.len()))
+            }
+            WsIo::Upgraded(io) => Pin::new(io).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            WsIo::Shared { stream, .. } => {
+                let mut pending = stream.pending.lock();
+                stream.poll_flush_pending(cx, &mut pending)
+            }
+            WsIo::Upgraded(io) => Pin::new(io).poll_flush(cx),
+        }
+    }
+
+    /// Flushes; the stream closes when its last holder lets it go.
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let io = self.get_mut();
+        if let WsIo::Upgraded(io) = io {
+            return Pin::new(io).poll_shutdown(cx);
+        }
+        Pin::new(io).poll_flush(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame_header;
+
+    #[test]
+    fn headers_use_the_shortest_length_that_fits() {
+        let mut buffer = [0; 10];
+        assert_eq!(frame_header(&mut buffer, 0x1, 125), [0x81, 125]);
+        assert_eq!(frame_header(&mut buffer, 0x2, 126), [0x82, 126, 0, 126]);
+        assert_eq!(
+            frame_header(&mut buffer, 0x1, 65_535),
+            [0x81, 126, 0xff, 0xff]
+        );
+        assert_eq!(
+            frame_header(&mut buffer, 0x2, 65_536),
+            [0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]
+        );
+    }
+}
