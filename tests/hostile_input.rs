@@ -300,6 +300,92 @@ fn a_probe_flood_queues_one_answer() {
 }
 
 #[test]
+fn a_websocket_client_that_stops_reading_is_closed_at_the_queue_bound() {
+    let _serial = serial();
+    let running = start(|builder| builder.engine(|engine| engine.max_queued_bytes(64 * 1024)));
+    let client = steady(running.addr);
+    let mut reader = websocket_not_reading(running.addr, "");
+    assert!(next_text(&mut reader).expect("open").starts_with("0{"));
+    reader.send(Message::text("40/chat,")).expect("send");
+    let connected = next_text(&mut reader).expect("connect");
+    let reply: serde_json::Value =
+        serde_json::from_str(connected.strip_prefix("40/chat,").expect("connect reply"))
+            .expect("JSON");
+    let room = reply["sid"].as_str().expect("sid").to_owned();
+
+    // The first emits go straight to the socket, until its buffers are full; then the rest
+    // waits in the queue, up to its bound.
+    ALLOCATOR.reset_peak_memory();
+    let closed_before = running.server.stats().engine.closed_total;
+    let filler = "f".repeat(600);
+    let mut emitted = 0;
+    while running.server.stats().engine.closed_total == closed_before {
+        assert!(
+            emitted < 200_000,
+            "still open after {emitted} emits of 600 bytes"
+        );
+        running
+            .server
+            .of("/chat")
+            .to(room.as_str())
+            .emit("filler", filler.as_str())
+            .expect("emit");
+        emitted += 1;
+    }
+    let peak = ALLOCATOR.get_peak_memory();
+    assert!(peak < 2 * MB, "peak {peak} bytes after {emitted} emits");
+    // Everything written before the bound arrives whole, then the close.
+    let mut fillers = 0;
+    let code = loop {
+        match reader.read() {
+            Ok(Message::Text(text)) => {
+                assert!(text.starts_with("42/chat,[\"filler\""), "{text}");
+                fillers += 1;
+            }
+            Ok(Message::Close(frame)) => break frame.map(|f| f.code),
+            Ok(_) => {}
+            Err(error) => panic!("after {fillers} fillers: {error}"),
+        }
+    };
+    assert_eq!(code, Some(CloseCode::Policy));
+    assert!(fillers > 0 && fillers < emitted, "{fillers} of {emitted}");
+
+    assert_nothing_lost(client);
+}
+
+#[test]
+fn websocket_pings_from_a_client_that_never_reads_are_bounded() {
+    let _serial = serial();
+    let running = start(|builder| builder);
+    let client = steady(running.addr);
+    let mut pinger = websocket_not_reading(running.addr, "");
+    assert!(next_text(&mut pinger).expect("open").starts_with("0{"));
+    let closed_before = running.server.stats().engine.closed_total;
+    ALLOCATOR.reset_peak_memory();
+    // Masked pings (zero mask) of 125 bytes, the most a control frame holds, 1,000 at a time:
+    // each is answered with a pong that the client never reads.
+    let mut frame = vec![0x89, 0x80 | 125, 0, 0, 0, 0];
+    frame.extend_from_slice(&[b'p'; 125]);
+    let chunk = frame.repeat(1_000);
+    let mut chunks = 0;
+    while chunks < 400 && pinger.get_mut().write_all(&chunk).is_ok() {
+        chunks += 1;
+    }
+    let peak = ALLOCATOR.get_peak_memory();
+    assert!(peak < 4 * MB, "peak {peak} bytes after {chunks} thousand pings");
+    // Closed by the server (its close frame is lost with what the client never read, as the
+    // server drops the pings it did not read).
+    assert!(chunks < 400, "still open after {chunks} thousand pings");
+    let start = Instant::now();
+    while running.server.stats().engine.closed_total == closed_before {
+        assert!(start.elapsed() < Duration::from_secs(5), "the session lives on");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    assert_nothing_lost(client);
+}
+
+#[test]
 fn slow_headers_and_slow_bodies_are_cut_off() {
     let _serial = serial();
     let running = start(|builder| {

@@ -99,9 +99,16 @@ impl SharedStream {
                 Err(error) => return Poll::Ready(Err(error)),
             }
         }
+        // A client that was slow once does not keep a large buffer for good.
+        if pending.capacity() > RETAINED_PENDING {
+            *pending = BytesMut::new();
+        }
         Poll::Ready(Ok(()))
     }
 }
+
+/// The most room `pending` keeps once flushed.
+const RETAINED_PENDING: usize = 64 * 1024;
 
 /// The header of an unmasked, final WebSocket frame (RFC 6455, 5.2), within `buffer`.
 fn frame_header(buffer: &mut [u8; 10], opcode: u8, len: usize) -> &[u8] {
@@ -117,6 +124,16 @@ fn frame_header(buffer: &mut [u8; 10], opcode: u8, len: usize) -> &[u8] {
         buffer[1] = 127;
         buffer[2..10].copy_from_slice(&(len as u64).to_be_bytes());
         &buffer[..10]
+    }
+}
+
+/// `bytes`, without the buffer it may be a view of once empty: the rest of hyper's read buffer
+/// is 8 KiB or more, which an empty view would keep for the life of the connection.
+fn owned(bytes: Bytes) -> Bytes {
+    if bytes.is_empty() {
+        Bytes::new()
+    } else {
+        bytes
     }
 }
 
@@ -137,7 +154,7 @@ impl WsIo {
         match upgraded.downcast::<TokioIo<TcpStream>>() {
             Ok(parts) => WsIo::Shared {
                 stream: SharedStream::new(parts.io.into_inner()),
-                prefix: parts.read_buf,
+                prefix: owned(parts.read_buf),
             },
             Err(upgraded) => WsIo::Upgraded(TokioIo::new(upgraded)),
         }
@@ -163,6 +180,7 @@ impl AsyncRead for WsIo {
                 if !prefix.is_empty() {
                     let n = prefix.len().min(buf.remaining());
                     buf.put_slice(&prefix.split_to(n));
+                    *prefix = owned(std::mem::take(prefix));
                     return Poll::Ready(Ok(()));
                 }
                 loop {

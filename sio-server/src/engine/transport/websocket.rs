@@ -50,6 +50,9 @@ const CLOSING_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// WebSocket close codes of RFC 6455 the server ends with.
 const CLOSE_PROTOCOL: u16 = 1002;
+/// WebSocket pings a client may send while it reads none of the output: tungstenite keeps a
+/// pong for each, so beyond this the client is closed (1008).
+const MAX_STALLED_PINGS: u32 = 64;
 const CLOSE_INVALID_DATA: u16 = 1007;
 const CLOSE_TOO_BIG: u16 = 1009;
 
@@ -280,6 +283,8 @@ struct Link<D: Send + Sync + 'static> {
     serving: bool,
     /// The close frame, until it is handed to the socket.
     close: Option<Option<CloseFrame>>,
+    /// WebSocket pings read since the last flush that completed; see [`MAX_STALLED_PINGS`].
+    stalled_pings: u32,
 }
 
 impl<D: Send + Sync + 'static> Future for Link<D> {
@@ -316,8 +321,18 @@ impl<D: Send + Sync + 'static> Future for Link<D> {
 
 impl<D: Send + Sync + 'static> Link<D> {
     fn new(session: Arc<SessionShared<D>>, id: u64, ws: WsStream) -> Self {
-        if let Some(stream) = ws.get_ref().shared() {
-            session.lock().ws_stream = Some((id, Arc::clone(stream)));
+        match ws.get_ref().shared() {
+            Some(stream) => {
+                let mut state = session.lock();
+                // A socket that is not (or no longer) the session's never takes the place.
+                if state.websocket == Some(id) {
+                    state.ws_stream = Some((id, Arc::clone(stream)));
+                }
+            }
+            None => debug!(
+                websocket = id,
+                "not a plain TCP stream: frames go through the socket's task only"
+            ),
         }
         let read_wake = Arc::new(ReadWake {
             readable: AtomicBool::new(true),
@@ -335,6 +350,7 @@ impl<D: Send + Sync + 'static> Link<D> {
             grace: None,
             serving: true,
             close: None,
+            stalled_pings: 0,
         }
     }
 
@@ -371,7 +387,9 @@ impl<D: Send + Sync + 'static> Link<D> {
                     idle = false;
                 }
                 // Nothing in flight: whoever emits may write to the socket itself.
-                state.ws_idle = idle;
+                if current {
+                    state.ws_idle = idle;
+                }
                 (current, closed)
             };
             if closed || !current {
@@ -429,6 +447,7 @@ impl<D: Send + Sync + 'static> Link<D> {
             match ws.poll_flush(cx) {
                 Poll::Ready(Ok(())) => {
                     self.unflushed = false;
+                    self.stalled_pings = 0;
                     moved = true;
                 }
                 Poll::Ready(Err(_)) => return Poll::Ready(Err(())),
@@ -455,7 +474,18 @@ impl<D: Send + Sync + 'static> Link<D> {
                 }
             },
             Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes),
-            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => return,
+            Some(Ok(WsMessage::Ping(_))) => {
+                // tungstenite answers each with a pong, which waits while the client does not
+                // read: the flush that sends it says whether it does.
+                self.unflushed = true;
+                self.stalled_pings += 1;
+                if self.stalled_pings > MAX_STALLED_PINGS {
+                    violation(session, id, CLOSE_POLICY, "pings sent while not reading");
+                    return self.stop_reading();
+                }
+                return;
+            }
+            Some(Ok(WsMessage::Pong(_) | WsMessage::Frame(_))) => return,
             Some(Ok(WsMessage::Close(_))) | None => return self.stop_reading(),
             Some(Err(tungstenite::Error::Capacity(error))) => {
                 warn!(%error, "WebSocket message above maxPayload; closing");
