@@ -372,13 +372,19 @@ fn websocket_pings_from_a_client_that_never_reads_are_bounded() {
         chunks += 1;
     }
     let peak = ALLOCATOR.get_peak_memory();
-    assert!(peak < 4 * MB, "peak {peak} bytes after {chunks} thousand pings");
+    assert!(
+        peak < 4 * MB,
+        "peak {peak} bytes after {chunks} thousand pings"
+    );
     // Closed by the server (its close frame is lost with what the client never read, as the
     // server drops the pings it did not read).
     assert!(chunks < 400, "still open after {chunks} thousand pings");
     let start = Instant::now();
     while running.server.stats().engine.closed_total == closed_before {
-        assert!(start.elapsed() < Duration::from_secs(5), "the session lives on");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the session lives on"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 
