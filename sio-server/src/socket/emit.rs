@@ -133,7 +133,8 @@ impl Socket {
     pub(super) fn write(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
         let connection = &self.inner.connection;
         let queued = if packet.attachments.is_empty() {
-            connection.send_frame(packet.text.clone())
+            // By reference: a frame written straight to the socket is never copied.
+            connection.send_frames(std::slice::from_ref(&packet.text))
         } else {
             connection.send_frames(&packet.frames().collect::<Vec<_>>())
         };
