@@ -8,6 +8,7 @@
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -23,6 +24,8 @@ use crate::engine::sync::Mutex;
 #[derive(Debug)]
 pub(crate) struct SharedStream {
     tcp: TcpStream,
+    /// Bytes the kernel has taken, in all.
+    written: AtomicU64,
     /// Bytes written but not yet taken by the kernel: at most the frames of one write, since
     /// nobody writes more while some wait.
     pending: Mutex<BytesMut>,
@@ -44,6 +47,7 @@ impl SharedStream {
     pub(crate) fn new(tcp: TcpStream) -> Arc<Self> {
         Arc::new(SharedStream {
             tcp,
+            written: AtomicU64::new(0),
             pending: Mutex::new(BytesMut::new()),
         })
     }
@@ -63,8 +67,8 @@ impl SharedStream {
         let total = header.len() + payload.len();
         // A small frame is written from one buffer, as a frame framed beforehand would be:
         // the copy costs less than the kernel's walk over two.
-        let mut inline = [0u8; INLINE_FRAME];
         let written = if total <= INLINE_FRAME {
+            let mut inline = [0u8; INLINE_FRAME];
             inline[..header.len()].copy_from_slice(header);
             inline[header.len()..total].copy_from_slice(payload);
             self.tcp.try_write(&inline[..total])
@@ -73,14 +77,15 @@ impl SharedStream {
             self.tcp.try_write_vectored(&slices)
         };
         match written {
-            Ok(written) if written == total => Direct::Written,
+            Ok(written) if written == total => {
+                self.count(written);
+                Direct::Written
+            }
             Ok(written) if written > 0 => {
+                self.count(written);
                 pending.reserve(total - written);
-                if written < header.len() {
-                    pending.extend_from_slice(&header[written..]);
-                    pending.extend_from_slice(payload);
-                } else {
-                    pending.extend_from_slice(&payload[written - header.len()..]);
+                for rest in unwritten(header, payload, written) {
+                    pending.extend_from_slice(rest);
                 }
                 Direct::Partly
             }
@@ -94,6 +99,15 @@ impl SharedStream {
         !self.pending.lock().is_empty()
     }
 
+    /// How many bytes the kernel has taken so far: whether the client reads at all.
+    pub(crate) fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    fn count(&self, bytes: usize) {
+        self.written.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
     /// Hands the waiting bytes to the kernel; ready once none wait.
     fn poll_flush_pending(
         &self,
@@ -104,21 +118,39 @@ impl SharedStream {
             ready!(self.tcp.poll_write_ready(cx))?;
             match self.tcp.try_write(pending) {
                 Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Ok(written) => pending.advance(written),
+                Ok(written) => {
+                    self.count(written);
+                    pending.advance(written);
+                }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
                 Err(error) => return Poll::Ready(Err(error)),
             }
         }
-        // A client that was slow once does not keep a large buffer for good.
-        if pending.capacity() > RETAINED_PENDING {
-            *pending = BytesMut::new();
-        }
+        release_if_large(pending);
         Poll::Ready(Ok(()))
     }
 }
 
 /// Frames up to this size are written from one buffer on the stack.
 const INLINE_FRAME: usize = 1024;
+
+/// Lets an emptied `pending` go if its allocation is large: a client that was slow once does
+/// not keep it for good. (`capacity` counts only the room after the bytes already written;
+/// `try_reclaim` looks at the whole allocation.)
+fn release_if_large(pending: &mut BytesMut) {
+    if pending.is_empty() && pending.try_reclaim(RETAINED_PENDING + 1) {
+        *pending = BytesMut::new();
+    }
+}
+
+/// The parts of a frame (`header`, then `payload`) that `written` bytes leave unwritten.
+fn unwritten<'a>(header: &'a [u8], payload: &'a [u8], written: usize) -> [&'a [u8]; 2] {
+    if written < header.len() {
+        [&header[written..], payload]
+    } else {
+        [&[], &payload[written - header.len()..]]
+    }
+}
 
 /// The most room `pending` keeps once flushed.
 const RETAINED_PENDING: usize = 64 * 1024;
@@ -193,7 +225,6 @@ impl AsyncRead for WsIo {
                 if !prefix.is_empty() {
                     let n = prefix.len().min(buf.remaining());
                     buf.put_slice(&prefix.split_to(n));
-                    *prefix = owned(std::mem::take(prefix));
                     return Poll::Ready(Ok(()));
                 }
                 loop {
@@ -226,7 +257,10 @@ impl AsyncWrite for WsIo {
                 let mut pending = stream.pending.lock();
                 ready!(stream.poll_flush_pending(cx, &mut pending))?;
                 let written = match stream.tcp.try_write(buf) {
-                    Ok(written) => written,
+                    Ok(written) => {
+                        stream.count(written);
+                        written
+                    }
                     Err(error) if error.kind() == io::ErrorKind::WouldBlock => 0,
                     Err(error) => return Poll::Ready(Err(error)),
                 };
@@ -259,7 +293,39 @@ impl AsyncWrite for WsIo {
 
 #[cfg(test)]
 mod tests {
-    use super::frame_header;
+    use bytes::{Buf, BytesMut};
+
+    use super::{frame_header, release_if_large, unwritten};
+
+    #[test]
+    fn what_a_partial_write_leaves_is_the_rest_of_the_frame() {
+        for (header, payload) in [
+            (&[0x81, 3][..], &b"abc"[..]),
+            (&[0x82, 126, 0, 2][..], &b"xy"[..]),
+        ] {
+            let frame = [header, payload].concat();
+            for written in 0..frame.len() {
+                let rest = unwritten(header, payload, written).concat();
+                assert_eq!(rest, frame[written..], "after {written} bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn a_large_pending_buffer_is_let_go_once_flushed() {
+        let mut pending = BytesMut::new();
+        pending.extend_from_slice(&vec![0; 1 << 20]);
+        pending.advance(1 << 20);
+        assert_eq!(pending.capacity(), 0, "capacity hides the allocation");
+        release_if_large(&mut pending);
+        assert!(!pending.try_reclaim(1), "the allocation is gone");
+
+        let mut small = BytesMut::new();
+        small.extend_from_slice(&[0; 100]);
+        small.advance(100);
+        release_if_large(&mut small);
+        assert!(small.try_reclaim(100), "a small one is kept");
+    }
 
     #[test]
     fn headers_use_the_shortest_length_that_fits() {

@@ -50,11 +50,12 @@ const CLOSING_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// WebSocket close codes of RFC 6455 the server ends with.
 const CLOSE_PROTOCOL: u16 = 1002;
-/// WebSocket pings a client may send while it reads none of the output: tungstenite keeps a
-/// pong for each, so beyond this the client is closed (1008).
-const MAX_STALLED_PINGS: u32 = 64;
 const CLOSE_INVALID_DATA: u16 = 1007;
 const CLOSE_TOO_BIG: u16 = 1009;
+
+/// WebSocket pings a client may send while the kernel takes none of the output: tungstenite
+/// keeps a pong for each, so beyond this the client is closed (1008).
+const MAX_STALLED_PINGS: u32 = 64;
 
 /// WebSocket `id` broke the rules: logged, and its close says which.
 fn violation<D: Send + Sync + 'static>(session: &SessionShared<D>, id: u64, code: u16, what: &str) {
@@ -283,8 +284,11 @@ struct Link<D: Send + Sync + 'static> {
     serving: bool,
     /// The close frame, until it is handed to the socket.
     close: Option<Option<CloseFrame>>,
-    /// WebSocket pings read since the last flush that completed; see [`MAX_STALLED_PINGS`].
+    /// WebSocket pings read since the last flush that completed, or the kernel last took
+    /// bytes; see [`MAX_STALLED_PINGS`].
     stalled_pings: u32,
+    /// What the kernel had taken of the stream at the last ping.
+    written_at_ping: u64,
 }
 
 impl<D: Send + Sync + 'static> Future for Link<D> {
@@ -351,6 +355,7 @@ impl<D: Send + Sync + 'static> Link<D> {
             serving: true,
             close: None,
             stalled_pings: 0,
+            written_at_ping: 0,
         }
     }
 
@@ -476,8 +481,16 @@ impl<D: Send + Sync + 'static> Link<D> {
             Some(Ok(WsMessage::Binary(bytes))) => Frame::Binary(bytes),
             Some(Ok(WsMessage::Ping(_))) => {
                 // tungstenite answers each with a pong, which waits while the client does not
-                // read: the flush that sends it says whether it does.
+                // read: the flush that sends it says whether it does, and so does any byte the
+                // kernel took since the last ping.
                 self.unflushed = true;
+                if let Some(stream) = self.ws.get_ref().shared() {
+                    let written = stream.written();
+                    if written != self.written_at_ping {
+                        self.written_at_ping = written;
+                        self.stalled_pings = 0;
+                    }
+                }
                 self.stalled_pings += 1;
                 if self.stalled_pings > MAX_STALLED_PINGS {
                     violation(session, id, CLOSE_POLICY, "pings sent while not reading");
