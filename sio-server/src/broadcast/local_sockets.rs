@@ -71,11 +71,13 @@ impl LocalSockets {
     /// queue is full is not reading, and its connection is closed.
     pub fn deliver(&self, broadcast: &Broadcast) -> usize {
         let recipients = self.matching(&broadcast.namespace, &broadcast.target);
-        for socket in &recipients {
+        let count = recipients.len();
+        // Each handle is let go right after its send, while its memory is still in the cache.
+        for socket in recipients {
             // A recipient whose queue is full is closed by the send itself.
             let _ = socket.send_packet(&broadcast.packet);
         }
-        recipients.len()
+        count
     }
 
     /// A fresh ack id in `namespace`, for a packet to deliver with

@@ -1,6 +1,7 @@
 //! One session as the runtime holds it: the sans-IO state machine behind a lock, the signals
 //! that wake its transport tasks, and the dispatch of its events to the application.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Waker};
 use std::time::Instant;
@@ -48,6 +49,8 @@ pub(crate) struct State {
     /// Whether some task is handing events to the application; others leave new events to it,
     /// which keeps them in order and lets callbacks feed the session again without deadlock.
     dispatching: bool,
+    /// The WebSocket (by id) whose stream is open to direct writes, as last published.
+    direct: Option<u64>,
 }
 
 impl State {
@@ -69,16 +72,44 @@ impl State {
         self.ws_idle = false;
     }
 
-    /// Writes `frames` straight to the WebSocket, if that keeps them in order: one frame, the
-    /// socket's task idle, nothing queued ahead.
-    fn write_directly(&mut self, frames: &[Frame]) -> Direct {
-        match (&self.ws_stream, frames) {
-            (Some((id, stream)), [frame])
-                if self.ws_idle && self.websocket == Some(*id) && self.session.ws_idle() =>
-            {
-                stream.write_frame(frame)
-            }
-            _ => Direct::NotNow,
+    /// The stream a frame may be written to directly, if that keeps frames in order: the
+    /// socket's task idle, nothing queued ahead, the session open.
+    fn direct_stream(&self) -> Option<&(u64, Arc<SharedStream>)> {
+        self.ws_stream
+            .as_ref()
+            .filter(|(id, _)| self.ws_idle && self.websocket == Some(*id) && self.session.ws_idle())
+    }
+}
+
+/// The session lock held. Released, it publishes whether frames may now be written directly,
+/// before anyone else can take the lock: whatever was queued under it is never overtaken.
+pub(crate) struct StateGuard<'a> {
+    state: MutexGuard<'a, State>,
+    direct: &'a Mutex<Option<Arc<SharedStream>>>,
+}
+
+impl Deref for StateGuard<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.state
+    }
+}
+
+impl DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        let open = self.state.direct_stream();
+        let id = open.map(|(id, _)| *id);
+        if id != self.state.direct {
+            let stream = open.map(|(_, stream)| Arc::clone(stream));
+            *self.direct.lock() = stream;
+            self.state.direct = id;
         }
     }
 }
@@ -88,6 +119,9 @@ pub(crate) struct SessionShared<D> {
     pub(crate) handshake: HandshakeInfo,
     pub(crate) span: Span,
     state: Mutex<State>,
+    /// The WebSocket stream while a frame may be written to it directly (see [`StateGuard`]):
+    /// an emit takes this small lock, not the session's.
+    direct: Mutex<Option<Arc<SharedStream>>>,
     /// Woken when there is output to take, for a pending GET.
     pub(crate) output: Notify,
     /// Names the session to the engine's timers.
@@ -119,7 +153,9 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
                 ws_stream: None,
                 ws_idle: false,
                 dispatching: false,
+                direct: None,
             }),
+            direct: Mutex::new(None),
             output: Notify::new(),
             timer,
             engine,
@@ -148,8 +184,11 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
     }
 
     /// The session lock. Never held across an `.await`.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock()
+    pub(crate) fn lock(&self) -> StateGuard<'_> {
+        StateGuard {
+            state: self.state.lock(),
+            direct: &self.direct,
+        }
     }
 
     pub(crate) fn connection(self: &Arc<Self>) -> Connection<D> {
@@ -158,23 +197,27 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         }
     }
 
-    /// Queues frames that belong together: all of them, or none.
+    /// Queues frames that belong together: all of them, or none. A lone frame goes straight to
+    /// an idle WebSocket's stream, with no wake-up.
     pub(crate) fn send(self: &Arc<Self>, frames: &[Frame]) -> Result<(), SendError> {
+        if let [frame] = frames {
+            match self.write_directly(frame) {
+                Direct::Written => return Ok(()),
+                Direct::Partly => {
+                    // The rest waits in the stream: the task flushes it before anything else.
+                    let mut state = self.lock();
+                    state.ws_idle = false;
+                    let websocket = state.ws_waker.take();
+                    drop(state);
+                    self.wake_output_for(websocket, false);
+                    return Ok(());
+                }
+                Direct::NotNow => {}
+            }
+        }
         let mut state = self.lock();
         if state.session.close_reason().is_some() {
             return Err(SendError::Closed);
-        }
-        match state.write_directly(frames) {
-            Direct::Written => return Ok(()),
-            Direct::Partly => {
-                // The rest waits in the stream: the task flushes it before anything else.
-                state.ws_idle = false;
-                let websocket = state.ws_waker.take();
-                drop(state);
-                self.wake_output_for(websocket, false);
-                return Ok(());
-            }
-            Direct::NotNow => {}
         }
         state
             .session
@@ -185,6 +228,14 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         drop(state);
         self.wake_output_for(websocket, get_pending);
         Ok(())
+    }
+
+    /// Writes `frame` to the WebSocket's stream if it is open to direct writes.
+    fn write_directly(&self, frame: &Frame) -> Direct {
+        match &*self.direct.lock() {
+            Some(stream) => stream.write_frame(frame),
+            None => Direct::NotNow,
+        }
     }
 
     /// Runs `change` on the state, then wakes whoever has work and tells the application what

@@ -112,8 +112,8 @@ impl Socket {
     pub(crate) fn send_packet(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
         let mut phase = self.inner.phase.lock();
         match &mut *phase {
-            Phase::Connecting { held, .. } => {
-                held.push(packet.clone());
+            Phase::Connecting(held) => {
+                held.packets.push(packet.clone());
                 Ok(())
             }
             Phase::Connected => {

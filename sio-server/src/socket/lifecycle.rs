@@ -14,8 +14,7 @@ impl Socket {
     /// applies its joins.
     pub(crate) fn admit(&self) {
         let mut phase = self.inner.phase.lock();
-        let Phase::Connecting { held, rooms } = std::mem::replace(&mut *phase, Phase::Connected)
-        else {
+        let Phase::Connecting(held) = std::mem::replace(&mut *phase, Phase::Connected) else {
             return;
         };
         let reply = SocketPacket::Connect {
@@ -25,11 +24,11 @@ impl Socket {
         let mut overflowed =
             self.inner.connection.send_frame(reply.encode()) == Err(SendError::QueueFull);
         self.inner.namespace.add(self);
-        for room in rooms {
+        for room in held.rooms {
             self.inner.namespace.join(&self.inner.id, room);
         }
         // Still under the lock, so nothing sent meanwhile overtakes what `connect` emitted.
-        for packet in held {
+        for packet in held.packets {
             overflowed |= self.write(&packet) == Err(EmitError::QueueFull);
         }
         drop(phase);

@@ -27,21 +27,29 @@ pub use id::SocketId;
 /// Where a socket stands: admitted or not yet.
 #[derive(Debug)]
 enum Phase {
-    /// `connect` is running: emits and joins wait for its answer.
-    Connecting {
-        held: Vec<EncodedPacket>,
-        rooms: Vec<Room>,
-    },
+    /// `connect` is running: emits and joins wait for its answer (boxed: a socket spends
+    /// little of its life here, and the lock it shares a cache line with stays small).
+    Connecting(Box<Held>),
     Connected,
     Disconnected,
 }
 
+/// What waits for `connect` to accept.
+#[derive(Debug, Default)]
+struct Held {
+    packets: Vec<EncodedPacket>,
+    rooms: Vec<Room>,
+}
+
+// In declaration order: what every emit reads shares a cache line with the reference count,
+// which a broadcast touches anyway.
+#[repr(C)]
 pub(crate) struct SocketInner {
+    phase: Mutex<Phase>,
+    connection: Connection<Client>,
     id: SocketId,
     pub(crate) namespace: Arc<NamespaceInner>,
-    connection: Connection<Client>,
     server: Server,
-    phase: Mutex<Phase>,
     acks: Mutex<HashMap<u64, oneshot::Sender<AckResponse>>>,
     state: Mutex<http::Extensions>,
     /// Its consumer, and the events waiting for it.
@@ -73,14 +81,11 @@ impl Socket {
     ) -> Socket {
         Socket {
             inner: Arc::new(SocketInner {
+                phase: Mutex::new(Phase::Connecting(Box::default())),
+                connection,
                 id: SocketId::random(),
                 namespace,
-                connection,
                 server,
-                phase: Mutex::new(Phase::Connecting {
-                    held: Vec::new(),
-                    rooms: Vec::new(),
-                }),
                 acks: Mutex::new(HashMap::new()),
                 state: Mutex::new(http::Extensions::new()),
                 runner: Runner::new(),
@@ -138,7 +143,7 @@ impl Socket {
     pub(crate) fn join_now(&self, room: Room) {
         let mut phase = self.inner.phase.lock();
         match &mut *phase {
-            Phase::Connecting { rooms, .. } => rooms.push(room),
+            Phase::Connecting(held) => held.rooms.push(room),
             Phase::Connected => self.inner.namespace.join(&self.inner.id, room),
             Phase::Disconnected => {}
         }
@@ -152,7 +157,7 @@ impl Socket {
     pub(crate) fn leave_now(&self, room: &Room) {
         let mut phase = self.inner.phase.lock();
         match &mut *phase {
-            Phase::Connecting { rooms, .. } => rooms.retain(|r| r != room),
+            Phase::Connecting(held) => held.rooms.retain(|r| r != room),
             Phase::Connected => self.inner.namespace.leave(&self.inner.id, room),
             Phase::Disconnected => {}
         }
@@ -170,7 +175,7 @@ impl Socket {
     /// The rooms the socket is in, its own included.
     pub fn rooms(&self) -> Vec<Room> {
         match &*self.inner.phase.lock() {
-            Phase::Connecting { rooms, .. } => rooms.clone(),
+            Phase::Connecting(held) => held.rooms.clone(),
             Phase::Connected => self.inner.namespace.rooms_of(&self.inner.id),
             Phase::Disconnected => Vec::new(),
         }
