@@ -15,16 +15,18 @@ pub use sio_server::broadcast;
 pub mod socket {
     pub use sio_server::{
         Ack, AckError, AckResponse, ArgError, Args, BroadcastOperator, ConnectError, Consumer,
-        DisconnectReason, EmitArgs, EmitError, Error, HandlerError, IncomingEvent, RawJson,
-        Received, RemoteSocket, Result, Room, Server, ServerBuilder, ServerService, ServerStats,
-        Socket, SocketId, WeakServer,
+        DisconnectReason, EmitArgs, EmitError, Error, HandlerError, IncomingEvent, OutgoingEvent,
+        OutgoingHook, RawJson, Received, RemoteSocket, Result, Room, Server, ServerBuilder,
+        ServerService, ServerStats, Socket, SocketId, WeakServer,
     };
 }
 
-pub use sio_macros::{consumer, event, fallback};
+pub use sio_macros::{
+    consumer, event, event_middleware, fallback, middleware, on_any, on_any_outgoing,
+};
 pub use sio_server::{
-    Ack, Args, ConnectError, Cors, DisconnectReason, EmitError, Error, IncomingEvent, RawJson,
-    Result, Room, Server, Socket, Transport,
+    Ack, Args, ConnectError, Cors, DisconnectReason, EmitError, Error, IncomingEvent,
+    OutgoingEvent, RawJson, Result, Room, Server, Socket, Transport,
 };
 
 /// The Redis channel layer (feature `redis`): broadcasts and server-side operations across

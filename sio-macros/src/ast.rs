@@ -101,6 +101,26 @@ pub(crate) enum Role {
     /// `#[event]` or `#[event("name")]`: the event name and the token it came from.
     Event(String, Span),
     Fallback,
+    /// `#[middleware]`: runs before `connect`, and may refuse the client.
+    Middleware,
+    /// `#[event_middleware]`: sees every event before its handler, and may drop it.
+    EventMiddleware,
+    /// `#[on_any]`: sees every incoming event, before the event middleware.
+    OnAny,
+    /// `#[on_any_outgoing]`: sees every outgoing event, on whichever task sends it.
+    OnAnyOutgoing,
+}
+
+/// The role a marker that takes no argument gives.
+fn plain_marker(name: &str) -> Option<Role> {
+    match name {
+        "fallback" => Some(Role::Fallback),
+        "middleware" => Some(Role::Middleware),
+        "event_middleware" => Some(Role::EventMiddleware),
+        "on_any" => Some(Role::OnAny),
+        "on_any_outgoing" => Some(Role::OnAnyOutgoing),
+        _ => None,
+    }
 }
 
 pub(crate) struct Model {
@@ -132,7 +152,8 @@ fn classify(ty: &Type) -> Param {
     Param::Value(ty.clone())
 }
 
-/// Takes `#[event]`, `#[event("name")]` and `#[fallback]` off a method, returning its role.
+/// Takes the markers (`#[event]`, `#[event("name")]`, `#[fallback]`, the middleware and the
+/// hooks) off a method, returning its role.
 fn take_role(method: &mut ImplItemFn, errors: &mut Vec<syn::Error>) -> Option<Role> {
     let mut role = None;
     let mut kept: Vec<Attribute> = Vec::new();
@@ -166,11 +187,17 @@ fn take_role(method: &mut ImplItemFn, errors: &mut Vec<syn::Error>) -> Option<Ro
                 }
                 role = Some(Role::Event(name, span));
             }
-        } else if marker.as_deref() == Some("fallback") {
+        } else if let Some(plain) = marker.as_deref().and_then(plain_marker) {
+            if !matches!(attr.meta, Meta::Path(_)) {
+                errors.push(syn::Error::new_spanned(
+                    &attr,
+                    format!("`#[{}]` takes no arguments", marker.unwrap_or_default()),
+                ));
+            }
             if role.is_some() {
                 errors.push(syn::Error::new_spanned(&attr, "a method has one role only"));
             }
-            role = Some(Role::Fallback);
+            role = Some(plain);
         } else {
             kept.push(attr);
         }

@@ -55,7 +55,34 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
                     errors,
                 );
             }
-            Role::Connect => expect_connect(method, errors),
+            Role::Connect => expect_connect(
+                method,
+                "`connect` takes `(&mut self, socket: &Socket, auth: A)`, or no `auth`",
+                errors,
+            ),
+            Role::Middleware => expect_connect(
+                method,
+                "`#[middleware]` takes `(&mut self, socket: &Socket, auth: A)`, or no `auth`",
+                errors,
+            ),
+            Role::EventMiddleware => expect_params(
+                method,
+                &[Shape::Socket, Shape::Value],
+                "`#[event_middleware]` takes `(&mut self, socket: &Socket, event: &mut IncomingEvent)`",
+                errors,
+            ),
+            Role::OnAny => expect_params(
+                method,
+                &[Shape::Socket, Shape::Value],
+                "`#[on_any]` takes `(&mut self, socket: &Socket, event: &IncomingEvent)`",
+                errors,
+            ),
+            Role::OnAnyOutgoing => expect_params(
+                method,
+                &[Shape::Socket, Shape::Value],
+                "`#[on_any_outgoing]` takes `(socket: &Socket, event: &OutgoingEvent)`",
+                errors,
+            ),
             Role::Disconnect => expect_params(
                 method,
                 &[Shape::Socket, Shape::Value],
@@ -67,16 +94,30 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
 }
 
 fn common(method: &Method, errors: &mut Vec<syn::Error>) {
-    if !method.is_async {
-        errors.push(error(
-            method.ident.span(),
-            format!("`{}` must be `async fn`", method.ident),
-        ));
-    }
     if let Some(span) = method.has_generics {
         errors.push(error(
             span,
             "a handler cannot be generic; use concrete argument types",
+        ));
+    }
+    if matches!(method.role, Role::OnAnyOutgoing) {
+        // It runs inside whatever emits, on any task, while the consumer may be busy.
+        if method.is_async || method.receiver.is_some() {
+            errors.push(error(
+                method.ident.span(),
+                format!(
+                    "`{}` must be a plain `fn` without `self`: an outgoing hook runs inside \
+                     whatever emits, on any task",
+                    method.ident
+                ),
+            ));
+        }
+        return;
+    }
+    if !method.is_async {
+        errors.push(error(
+            method.ident.span(),
+            format!("`{}` must be `async fn`", method.ident),
         ));
     }
     if method.receiver.is_none() {
@@ -109,7 +150,7 @@ fn expect_params(method: &Method, shapes: &[Shape], usage: &str, errors: &mut Ve
     }
 }
 
-fn expect_connect(method: &Method, errors: &mut Vec<syn::Error>) {
+fn expect_connect(method: &Method, usage: &str, errors: &mut Vec<syn::Error>) {
     // What it returns is checked by the `ConnectOutput` trait the expansion calls, on the
     // type itself: an alias of `Result` is as good as `Result`.
     let fits = matches!(
@@ -122,7 +163,7 @@ fn expect_connect(method: &Method, errors: &mut Vec<syn::Error>) {
     if !fits {
         errors.push(error(
             method.ident.span(),
-            "wrong signature: `connect` takes `(&mut self, socket: &Socket, auth: A)`, or no `auth`",
+            format!("wrong signature: {usage}"),
         ));
     }
 }

@@ -42,11 +42,8 @@ fn generate(model: &Model) -> TokenStream {
         .map(syn::LitStr::value)
         .unwrap_or_default();
 
-    let connect = model
-        .methods
-        .iter()
-        .find(|m| matches!(m.role, Role::Connect))
-        .map(connect_fn);
+    let connect = connect_fn(model);
+    let outgoing = outgoing_fn(model);
     let disconnect = model
         .methods
         .iter()
@@ -81,6 +78,10 @@ fn generate(model: &Model) -> TokenStream {
         None => quote!(::core::result::Result::Ok(())),
     };
 
+    let hooks = with_role(model, |role| matches!(role, Role::OnAny)).map(on_any_call);
+    let filters =
+        with_role(model, |role| matches!(role, Role::EventMiddleware)).map(event_middleware_call);
+
     quote! {
         #item
 
@@ -90,6 +91,7 @@ fn generate(model: &Model) -> TokenStream {
 
             #connect
             #disconnect
+            #outgoing
 
             #[allow(unused_mut, clippy::match_single_binding)]
             fn on_event(
@@ -101,6 +103,8 @@ fn generate(model: &Model) -> TokenStream {
             > + ::core::marker::Send {
                 async move {
                     let mut event = event;
+                    #(#hooks)*
+                    #(#filters)*
                     let handler: usize = match event.name() {
                         #(#names)*
                         _ => usize::MAX,
@@ -178,15 +182,50 @@ fn return_span(method: &Method) -> proc_macro2::Span {
     }
 }
 
-fn connect_fn(method: &Method) -> TokenStream {
+/// The methods with a role `role` selects, in declaration order.
+fn with_role(model: &Model, role: impl Fn(&Role) -> bool) -> impl Iterator<Item = &Method> {
+    model.methods.iter().filter(move |m| role(&m.role))
+}
+
+/// `#[on_any]`: sees the event; a failure is logged and the event goes on.
+fn on_any_call(method: &Method) -> TokenStream {
+    let ident = &method.ident;
+    let call = quote_spanned!(ident.span()=>
+        ::sio::__private::assert_send(Self::#ident(self, socket, &event))
+    );
+    let (output, value) = handler_output(method);
+    quote!({
+        let #value = #call.await;
+        ::sio::__private::hook_done(socket, &event, #output(#value));
+    })
+}
+
+/// `#[event_middleware]`: may take the ack or drop the event, which then reaches no handler.
+fn event_middleware_call(method: &Method) -> TokenStream {
+    let ident = &method.ident;
+    let call = quote_spanned!(ident.span()=>
+        ::sio::__private::assert_send(Self::#ident(self, socket, &mut event))
+    );
+    let (output, value) = handler_output(method);
+    quote!({
+        let #value = #call.await;
+        if let ::core::result::Result::Err(refusal) = #output(#value) {
+            return ::sio::__private::event_refused(socket, &event, refusal);
+        }
+    })
+}
+
+/// One step of the connect chain (a `#[middleware]` or `connect` itself): its auth decoded from
+/// a copy of the CONNECT payload, its refusal returned.
+fn connect_step(method: &Method) -> TokenStream {
     let ident = &method.ident;
     let span = return_span(method);
     let output = quote_spanned!(span=> ::sio::__private::ConnectOutput::into_connect_result);
     let value = returned_value(span);
-    let body = match method.params.get(1).map(|p| &p.kind) {
+    let call = match method.params.get(1).map(|p| &p.kind) {
         Some(Param::Value(auth_ty)) => {
             let decode = quote_spanned!(auth_ty.span()=>
-                ::sio::__private::decode_auth::<#auth_ty>(auth)?
+                ::sio::__private::decode_auth::<#auth_ty>(::core::clone::Clone::clone(&auth))?
             );
             let call = quote_spanned!(ident.span()=>
                 ::sio::__private::assert_send(Self::#ident(self, socket, __sio_auth))
@@ -194,21 +233,32 @@ fn connect_fn(method: &Method) -> TokenStream {
             quote!(
                 let __sio_auth = #decode;
                 let #value = #call.await;
-                #output(#value)
             )
         }
         _ => {
             let call = quote_spanned!(ident.span()=>
                 ::sio::__private::assert_send(Self::#ident(self, socket))
             );
-            quote!(
-                let _ = auth;
-                let #value = #call.await;
-                #output(#value)
-            )
+            quote!(let #value = #call.await;)
         }
     };
-    quote! {
+    quote!({
+        #call
+        #output(#value)?;
+    })
+}
+
+/// `connect`: the `#[middleware]` methods in order, then the user's `connect`; none of it if
+/// there is neither (the trait's default accepts everyone).
+fn connect_fn(model: &Model) -> Option<TokenStream> {
+    let steps: Vec<TokenStream> = with_role(model, |role| matches!(role, Role::Middleware))
+        .chain(with_role(model, |role| matches!(role, Role::Connect)))
+        .map(connect_step)
+        .collect();
+    if steps.is_empty() {
+        return None;
+    }
+    Some(quote! {
         fn connect(
             &mut self,
             socket: &::sio::__private::Socket,
@@ -216,9 +266,34 @@ fn connect_fn(method: &Method) -> TokenStream {
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<(), ::sio::__private::ConnectError>,
         > + ::core::marker::Send {
-            async move { #body }
+            async move {
+                #(#steps)*
+                let _ = auth;
+                ::core::result::Result::Ok(())
+            }
         }
+    })
+}
+
+/// `outgoing_hook`: the `#[on_any_outgoing]` functions in order, as one function pointer.
+fn outgoing_fn(model: &Model) -> Option<TokenStream> {
+    let calls: Vec<TokenStream> = with_role(model, |role| matches!(role, Role::OnAnyOutgoing))
+        .map(|method| {
+            let ident = &method.ident;
+            quote_spanned!(ident.span()=> Self::#ident(socket, event);)
+        })
+        .collect();
+    if calls.is_empty() {
+        return None;
     }
+    Some(quote! {
+        fn outgoing_hook() -> ::core::option::Option<::sio::__private::OutgoingHook> {
+            let hook: ::sio::__private::OutgoingHook = |socket, event| {
+                #(#calls)*
+            };
+            ::core::option::Option::Some(hook)
+        }
+    })
 }
 
 fn disconnect_fn(method: &Method) -> TokenStream {

@@ -1,5 +1,5 @@
-//! Procedural macros of the `sio` framework: `#[consumer]` and its `#[event]` and `#[fallback]`
-//! markers. Users depend on the `sio` facade, which re-exports them; see its documentation.
+//! Procedural macros of the `sio` framework: `#[consumer]` and its markers (`#[event]`,
+//! `#[fallback]`, `#[middleware]`, `#[event_middleware]`, `#[on_any]`, `#[on_any_outgoing]`). Users depend on the `sio` facade, which re-exports them; see its documentation.
 //!
 //! The expansion is small on purpose: the user's impl block as written (markers removed), and one
 //! impl of the runtime `Consumer` trait whose `on_event` matches event names to methods. Decoding,
@@ -34,7 +34,35 @@ pub fn fallback(_args: TokenStream, input: TokenStream) -> TokenStream {
     misplaced("fallback", input)
 }
 
-/// `#[event]` or `#[fallback]` reached on its own: the `#[consumer]` around it is missing.
+/// Marks a method of a `#[consumer]` impl as connect middleware: it runs before `connect`, in
+/// declaration order, and may refuse the client. Only meaningful inside `#[consumer]`.
+#[proc_macro_attribute]
+pub fn middleware(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("middleware", input)
+}
+
+/// Marks a method of a `#[consumer]` impl as event middleware: it sees every event before its
+/// handler and may drop it. Only meaningful inside `#[consumer]`.
+#[proc_macro_attribute]
+pub fn event_middleware(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("event_middleware", input)
+}
+
+/// Marks a method of a `#[consumer]` impl as a hook that sees every incoming event. Only
+/// meaningful inside `#[consumer]`.
+#[proc_macro_attribute]
+pub fn on_any(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("on_any", input)
+}
+
+/// Marks a function of a `#[consumer]` impl as a hook that sees every outgoing event. Only
+/// meaningful inside `#[consumer]`.
+#[proc_macro_attribute]
+pub fn on_any_outgoing(_args: TokenStream, input: TokenStream) -> TokenStream {
+    misplaced("on_any_outgoing", input)
+}
+
+/// A marker reached on its own: the `#[consumer]` around it is missing.
 fn misplaced(name: &str, input: TokenStream) -> TokenStream {
     let input = proc_macro2::TokenStream::from(input);
     let message = format!("`#[{name}]` only works on a method of a `#[consumer]` impl block");

@@ -8,15 +8,44 @@ use serde::de::DeserializeOwned;
 use sio_core::{AckId, Args as RawArgs, ExpansionBudget, RawJson};
 use thiserror::Error;
 
-use crate::args::{Args, EmitArgs, decode_arg};
+use crate::args::{EmitArgs, decode_arg};
 use crate::socket::{EmitError, Socket};
 
 /// The ack a client asked for with an event, answered with a `T` (see [`EmitArgs`] for how a
 /// value becomes arguments).
 ///
 /// [`send`](Ack::send) consumes it, so an ack cannot be answered twice. Sending when the client
-/// asked for no ack does nothing. An ack dropped unanswered is answered with no arguments, so a
-/// client never waits forever for a handler that forgot it.
+/// asked for no ack does nothing. An ack dropped unanswered sends nothing, as with the reference
+/// server: the client's `timeout()` reports the missing answer, and its `retries` send the event
+/// again, so a handler that fails (returns `Err` before answering) does not lose the message.
+///
+/// The client reads only what the ack carries, so an error it should see is part of the
+/// answer. The usual Socket.IO convention is an object with an error field, or Node's
+/// `(err, value)` pair as two arguments:
+///
+/// ```
+/// use serde::Serialize;
+/// use sio_server::{Ack, Args};
+///
+/// #[derive(Serialize)]
+/// #[serde(untagged)]
+/// enum Saved {
+///     Ok { id: u64 },
+///     Failed { error: String },
+/// }
+///
+/// fn answer(ack: Ack<Saved>, stored: Result<u64, String>) -> sio_server::Result<()> {
+///     ack.send(match stored {
+///         Ok(id) => Saved::Ok { id },             // the client reads `{ id: 7 }`
+///         Err(error) => Saved::Failed { error },  // the client reads `{ error: "..." }`
+///     })
+/// }
+///
+/// // Node's callback style: `(err, value)`, with `null` for no error.
+/// fn answer_node_style(ack: Ack<Args<(Option<String>, u64)>>) -> sio_server::Result<()> {
+///     ack.send(Args((None, 7)))
+/// }
+/// ```
 ///
 /// ```compile_fail
 /// # fn handler(ack: sio_server::Ack<u32>) {
@@ -51,14 +80,6 @@ impl<T: EmitArgs> Ack<T> {
         match self.target.take() {
             Some((socket, id)) => Ok(socket.send_ack(id, &reply)?),
             None => Ok(()),
-        }
-    }
-}
-
-impl<T> Drop for Ack<T> {
-    fn drop(&mut self) {
-        if let Some((socket, id)) = self.target.take() {
-            let _ = socket.send_ack(id, &Args(()));
         }
     }
 }

@@ -9,7 +9,7 @@ use thiserror::Error;
 use tracing::warn;
 
 use crate::ack::Ack;
-use crate::args::{Args, Received, decode_arg};
+use crate::args::{Received, decode_arg};
 use crate::socket::Socket;
 
 /// An argument that does not deserialize into the type a handler declares.
@@ -125,8 +125,9 @@ impl IncomingEvent {
     }
 
     /// Takes the ack the client waits for; sending to it when the client asked for none does
-    /// nothing, and so does a second `Ack` taken from the same event. An event whose ack is never
-    /// taken is answered with no arguments once it is dropped.
+    /// nothing, and so does a second `Ack` taken from the same event. An event whose ack is
+    /// never sent gets no answer, as with the reference server: the client's `timeout()` reports
+    /// it, and its `retries` send the event again.
     pub fn ack<T>(&mut self) -> Ack<T> {
         Ack::new(self.socket.clone(), self.ack.take())
     }
@@ -140,13 +141,5 @@ impl IncomingEvent {
     /// Whether the client asked for an ack.
     pub fn wants_ack(&self) -> bool {
         self.ack.is_some()
-    }
-}
-
-impl Drop for IncomingEvent {
-    fn drop(&mut self) {
-        if let Some(id) = self.ack.take() {
-            let _ = self.socket.send_ack(id, &Args(()));
-        }
     }
 }

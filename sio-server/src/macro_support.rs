@@ -7,10 +7,11 @@
 use std::future::Future;
 
 use serde::de::DeserializeOwned;
+use tracing::{debug, warn};
 
 pub use crate::{
-    Ack, ConnectError, Consumer, DisconnectReason, EmitArgs, HandlerError, IncomingEvent, RawJson,
-    Socket,
+    Ack, ConnectError, Consumer, DisconnectReason, EmitArgs, HandlerError, IncomingEvent,
+    OutgoingEvent, OutgoingHook, RawJson, Socket,
 };
 use crate::{ArgError, Error};
 
@@ -54,7 +55,7 @@ pub fn decode_auth<A: EventArg>(auth: Option<RawJson>) -> Result<A, ConnectError
 
 /// What a handler may return: `()` or `Result<(), E>` with an error `?` can convert.
 #[diagnostic::on_unimplemented(
-    message = "a handler must return `()` or `Result<(), E>` with `E` convertible into `sio::Error`",
+    message = "a handler or hook must return `()` or `Result<(), E>` with `E` convertible into `sio::Error`",
     label = "this return type is not supported",
     note = "return `sio::Result<()>` and use `?` on any error"
 )]
@@ -78,7 +79,7 @@ impl<E: Into<Error>> HandlerOutput for Result<(), E> {
 /// What `connect` may return: `()` to accept every client, or `Result<(), E>` with an error
 /// that converts into a [`ConnectError`] to refuse some.
 #[diagnostic::on_unimplemented(
-    message = "`connect` must return `()` or `Result<(), E>` with `E` convertible into `ConnectError`",
+    message = "`connect` and `#[middleware]` must return `()` or `Result<(), E>` with `E` convertible into `ConnectError`",
     label = "this return type is not supported",
     note = "return `Result<(), ConnectError>` and refuse a client with `Err(ConnectError::new(\"...\"))`"
 )]
@@ -97,6 +98,25 @@ impl<E: Into<ConnectError>> ConnectOutput for Result<(), E> {
     fn into_connect_result(self) -> Result<(), ConnectError> {
         self.map_err(Into::into)
     }
+}
+
+/// An `#[on_any]` hook finished; a failure is logged, and the event goes on to the handlers.
+pub fn hook_done(socket: &Socket, event: &IncomingEvent, outcome: Result<(), HandlerError>) {
+    if let Err(error) = outcome {
+        warn!(socket = %socket.id(), event = event.name(), %error, "`#[on_any]` hook failed");
+    }
+}
+
+/// An `#[event_middleware]` refused `event`: it reaches no handler and, unless the middleware
+/// answered it, gets no ack (the client's retries apply). Nothing is sent to the client, as with
+/// the reference server.
+pub fn event_refused(
+    socket: &Socket,
+    event: &IncomingEvent,
+    refusal: HandlerError,
+) -> Result<(), HandlerError> {
+    debug!(socket = %socket.id(), event = event.name(), %refusal, "event refused by middleware");
+    Ok(())
 }
 
 /// Requires a handler's future to be `Send`: handlers run on a multi-threaded runtime, so a

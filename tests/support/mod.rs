@@ -41,6 +41,15 @@ impl Server {
         Self::spawn(Command::new(example(example_name)), args)
     }
 
+    /// Starts `example` as [`start`](Self::start) does, with its warnings and errors written
+    /// to `log` (`RUST_LOG=warn`) for the test to read.
+    pub fn start_logging(example_name: &str, args: &[&str], log: &std::path::Path) -> Server {
+        let file = std::fs::File::create(log).expect("create the server log");
+        let mut command = Command::new(example(example_name));
+        command.env("RUST_LOG", "warn").env("NO_COLOR", "1");
+        Self::spawn_with(command, args, Stdio::from(file))
+    }
+
     /// Starts a Node server script of `tests/clients/js` the same way.
     pub fn start_node(script: &str, args: &[&str]) -> Server {
         let mut command = Command::new("node");
@@ -48,12 +57,16 @@ impl Server {
         Self::spawn(command, args)
     }
 
-    fn spawn(mut command: Command, args: &[&str]) -> Server {
+    fn spawn(command: Command, args: &[&str]) -> Server {
+        Self::spawn_with(command, args, Stdio::inherit())
+    }
+
+    fn spawn_with(mut command: Command, args: &[&str], stderr: Stdio) -> Server {
         let mut child = command
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start the server");
         let stdout = child.stdout.take().expect("stdout");

@@ -15,6 +15,7 @@ use crate::disconnect_reason::DisconnectReason;
 use crate::namespace::NamespaceInner;
 use crate::server::WeakServer;
 use crate::socket::Socket;
+use crate::socket::outgoing::{self, OutgoingEvent, OutgoingHook};
 
 /// The sockets of this process, for a [`ChannelLayer`](crate::broadcast::ChannelLayer) to
 /// deliver to and act on. Cheap to clone; it does not keep the server alive, and once the server
@@ -45,6 +46,21 @@ impl LocalSockets {
         self.with_namespace(namespace, |namespace| namespace.matching(target, None))
     }
 
+    /// The recipients of `broadcast`, and the outgoing hook of their namespace with the event
+    /// as it sees it (read back once for them all), if it has one.
+    fn recipients(
+        &self,
+        broadcast: &Broadcast,
+    ) -> (Vec<Socket>, Option<(OutgoingHook, OutgoingEvent)>) {
+        self.with_namespace(&broadcast.namespace, |namespace| {
+            let recipients = namespace.matching(&broadcast.target, None);
+            let hook = namespace
+                .outgoing
+                .and_then(|hook| Some((hook, OutgoingEvent::from_packet(&broadcast.packet)?)));
+            (recipients, hook)
+        })
+    }
+
     /// Whether the server is still running.
     pub fn is_running(&self) -> bool {
         self.server.upgrade().is_some()
@@ -70,10 +86,13 @@ impl LocalSockets {
     /// Nothing waits on a recipient: each one's queue takes the shared bytes. A recipient whose
     /// queue is full is not reading, and its connection is closed.
     pub fn deliver(&self, broadcast: &Broadcast) -> usize {
-        let recipients = self.matching(&broadcast.namespace, &broadcast.target);
+        let (recipients, hook) = self.recipients(broadcast);
         let count = recipients.len();
         // Each handle is let go right after its send, while its memory is still in the cache.
         for socket in recipients {
+            if let Some((hook, event)) = &hook {
+                outgoing::call(*hook, &socket, event);
+            }
             // A recipient whose queue is full is closed by the send itself.
             let _ = socket.send_packet(&broadcast.packet);
         }
@@ -95,11 +114,14 @@ impl LocalSockets {
         ack_id: AckId,
         timeout: Duration,
     ) -> (usize, BoxStream<'static, AckResponse>) {
-        let recipients = self.matching(&broadcast.namespace, &broadcast.target);
+        let (recipients, hook) = self.recipients(broadcast);
         let count = recipients.len();
         let waits: FuturesUnordered<_> = recipients
             .into_iter()
             .map(|socket| {
+                if let Some((hook, event)) = &hook {
+                    outgoing::call(*hook, &socket, event);
+                }
                 let reply = socket.expect_ack(ack_id);
                 let sent = socket.send_packet(&broadcast.packet);
                 async move {

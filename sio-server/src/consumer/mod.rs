@@ -2,6 +2,7 @@
 //! implementation provides.
 
 mod connect_error;
+pub(crate) mod middleware;
 mod runner;
 
 use std::future::Future;
@@ -10,7 +11,7 @@ use sio_core::RawJson;
 
 use crate::disconnect_reason::DisconnectReason;
 use crate::event::IncomingEvent;
-use crate::socket::Socket;
+use crate::socket::{OutgoingHook, Socket};
 
 pub use connect_error::ConnectError;
 pub(crate) use runner::{ErasedConsumer, MailboxFull, MailboxLimits, Runner};
@@ -72,6 +73,28 @@ pub trait Consumer: Send + 'static {
         socket: &Socket,
         event: IncomingEvent,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// A hook that sees every event sent to this namespace's sockets (Node's `onAnyOutgoing`),
+    /// direct emits and broadcasts alike, acks excepted, on whichever task sends it; none by
+    /// default, which costs nothing.
+    ///
+    /// ```
+    /// use sio_server::{Consumer, HandlerError, IncomingEvent, OutgoingEvent, OutgoingHook, Socket};
+    ///
+    /// struct Audited;
+    ///
+    /// impl Consumer for Audited {
+    ///     const NAMESPACE: &'static str = "/";
+    ///     # async fn on_event(&mut self, _: &Socket, _: IncomingEvent) -> Result<(), HandlerError> { Ok(()) }
+    ///
+    ///     fn outgoing_hook() -> Option<OutgoingHook> {
+    ///         Some(|socket, event| tracing::info!(socket = %socket.id(), event = event.name(), "out"))
+    ///     }
+    /// }
+    /// ```
+    fn outgoing_hook() -> Option<OutgoingHook> {
+        None
+    }
 
     /// The socket left the namespace; called once, after the last handler finished.
     fn disconnect(

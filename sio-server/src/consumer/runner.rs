@@ -21,10 +21,10 @@ use futures_util::task::noop_waker_ref;
 use sio_core::RawJson;
 use tracing::{error, warn};
 
-use super::{ConnectError, Consumer};
+use super::{ConnectError, Consumer, middleware};
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::sync::Mutex;
-use crate::event::IncomingEvent;
+use crate::event::{ArgError, IncomingEvent};
 use crate::socket::Socket;
 
 /// A consumer whose hooks own it while they run and hand it back, so it can move between the
@@ -50,9 +50,11 @@ impl<C: Consumer> ErasedConsumer for C {
     fn connect(self: Box<Self>, socket: Socket, auth: Option<RawJson>) -> Hook {
         Box::pin(async move {
             let mut consumer = self;
-            let connected = AssertUnwindSafe(Consumer::connect(&mut *consumer, &socket, auth))
-                .catch_unwind()
-                .await;
+            let connect = async {
+                middleware::run(&socket).await?;
+                Consumer::connect(&mut *consumer, &socket, auth).await
+            };
+            let connected = AssertUnwindSafe(connect).catch_unwind().await;
             match connected {
                 Ok(Ok(())) => {
                     socket.admit();
@@ -86,9 +88,19 @@ impl<C: Consumer> ErasedConsumer for C {
                 .await;
             match handled {
                 Ok(Ok(())) => {}
-                Ok(Err(failure)) => {
-                    warn!(socket = %socket.id(), event = %name, error = %failure, "handler failed");
-                }
+                Ok(Err(failure)) => match failure.downcast_ref::<ArgError>() {
+                    // Nothing answers it: the client's timeout reports it, its retries resend.
+                    Some(bad) => warn!(
+                        socket = %socket.id(),
+                        event = %name,
+                        argument = bad.index,
+                        error = %bad.message,
+                        "an argument does not decode; the event is dropped, unanswered"
+                    ),
+                    None => {
+                        warn!(socket = %socket.id(), event = %name, error = %failure, "handler failed");
+                    }
+                },
                 Err(panic) => {
                     error!(
                         socket = %socket.id(),
@@ -230,7 +242,7 @@ impl Runner {
         Ok(())
     }
 
-    /// The socket ended: events still waiting are dropped (their acks answered empty), and
+    /// The socket ended: events still waiting are dropped (unanswered), and
     /// `disconnect` runs once the hook running now has finished (at once if none runs).
     pub(crate) fn end(socket: &Socket, reason: DisconnectReason) {
         let (consumer, dropped) = {
@@ -247,7 +259,7 @@ impl Runner {
             }
             (consumer, dropped)
         };
-        // Outside the lock: a dropped event answers its ack through the socket.
+        // Outside the lock: each event lets go of a socket handle.
         drop(dropped);
         if let Some(consumer) = consumer {
             run(socket, consumer, Job::Disconnect(reason));

@@ -9,7 +9,7 @@ use sio_core::{AckId, Namespace};
 use crate::broadcast::{Room, Target};
 use crate::consumer::ErasedConsumer;
 use crate::engine::sync::{Mutex, MutexGuard};
-use crate::socket::{Socket, SocketId};
+use crate::socket::{OutgoingHook, Socket, SocketId};
 use members::Members;
 
 /// Makes the consumer of a new socket.
@@ -18,6 +18,8 @@ pub(crate) type Factory = Box<dyn Fn() -> Box<dyn ErasedConsumer> + Send + Sync>
 pub(crate) struct NamespaceInner {
     pub(crate) name: Namespace,
     pub(crate) factory: Factory,
+    /// What sees every event sent to its sockets, if the consumer has it.
+    pub(crate) outgoing: Option<OutgoingHook>,
     members: Mutex<Members<Socket>>,
     /// Ack ids of this namespace's server-to-client emits, shared by direct and broadcast emits
     /// so they never collide on a socket.
@@ -25,10 +27,11 @@ pub(crate) struct NamespaceInner {
 }
 
 impl NamespaceInner {
-    pub(crate) fn new(name: Namespace, factory: Factory) -> Self {
+    pub(crate) fn new(name: Namespace, factory: Factory, outgoing: Option<OutgoingHook>) -> Self {
         NamespaceInner {
             name,
             factory,
+            outgoing,
             members: Mutex::new(Members::default()),
             next_ack: AtomicU64::new(0),
         }
@@ -92,6 +95,7 @@ mod tests {
         let namespace = NamespaceInner::new(
             Namespace::new("/chat".to_owned()).unwrap(),
             Box::new(|| unreachable!("no socket is made here")),
+            None,
         );
         let ids: Vec<AckId> = (0..3).map(|_| namespace.next_ack_id()).collect();
         assert_eq!(ids, [AckId(0), AckId(1), AckId(2)]);

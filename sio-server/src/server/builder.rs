@@ -9,9 +9,11 @@ use sio_core::{DecoderLimits, Namespace, Transport};
 
 use super::{Server, ServerInner, SocketConfig, WeakServer};
 use crate::broadcast::{ChannelLayer, InMemoryLayer};
-use crate::consumer::{Consumer, ErasedConsumer};
+use crate::consumer::middleware::{self, ConnectMiddleware};
+use crate::consumer::{ConnectError, Consumer, ErasedConsumer};
 use crate::engine::{Cors, Engine, EngineBuilder, HandshakeInfo, Refusal};
 use crate::namespace::{Factory, NamespaceInner};
+use crate::socket::{OutgoingHook, Socket};
 
 /// Builds a [`Server`]. Defaults follow the reference server: path `/socket.io/`, a 45 s connect
 /// timeout, the Engine.IO defaults of [`EngineBuilder`], and the in-memory channel layer.
@@ -31,7 +33,8 @@ use crate::namespace::{Factory, NamespaceInner};
 #[must_use]
 pub struct ServerBuilder {
     engine: EngineBuilder,
-    namespaces: HashMap<String, Factory>,
+    namespaces: HashMap<String, (Factory, Option<OutgoingHook>)>,
+    middleware: Vec<ConnectMiddleware>,
     layer: Box<dyn ChannelLayer>,
     config: SocketConfig,
     /// `max_binary_packet_bytes` if set; otherwise eight times `max_payload`.
@@ -55,6 +58,7 @@ impl Default for ServerBuilder {
         ServerBuilder {
             engine: Engine::builder().path("/socket.io/"),
             namespaces: HashMap::new(),
+            middleware: Vec::new(),
             layer: Box::new(InMemoryLayer),
             binary_packet_bytes: None,
             mailbox_bytes: None,
@@ -90,12 +94,50 @@ impl ServerBuilder {
             panic!("invalid consumer namespace: {error}");
         }
         let factory: Factory = Box::new(move || Box::new(factory()) as Box<dyn ErasedConsumer>);
-        let previous = self.namespaces.insert(C::NAMESPACE.to_owned(), factory);
+        let previous = self
+            .namespaces
+            .insert(C::NAMESPACE.to_owned(), (factory, C::outgoing_hook()));
         assert!(
             previous.is_none(),
             "namespace `{}` has two consumers",
             C::NAMESPACE
         );
+        self
+    }
+
+    /// Adds a step to the connect middleware of every namespace (sio's own: Node's `io.use` is
+    /// the main namespace's, which a consumer's `#[middleware]` methods are). The steps run in
+    /// the order they were added, before the namespace's own middleware and its `connect`; each
+    /// sees the socket (its handshake, its auth) and may keep typed data on it with
+    /// [`Socket::insert`], for handlers to read with [`Socket::get`]. The first that refuses
+    /// ends the chain: the client's `connect_error` gets the error's message and data.
+    ///
+    /// ```
+    /// use sio_server::{ConnectError, Server, Socket};
+    ///
+    /// #[derive(Clone)]
+    /// struct User(String);
+    ///
+    /// let server = Server::builder()
+    ///     .middleware(|socket: Socket| async move {
+    ///         let token = socket.handshake().header("authorization");
+    ///         match token.and_then(|t| t.strip_prefix("Bearer ")) {
+    ///             Some(name) => {
+    ///                 socket.insert(User(name.to_owned()));
+    ///                 Ok(())
+    ///             }
+    ///             None => Err(ConnectError::new("unauthorized").with_data("log in first")),
+    ///         }
+    ///     })
+    ///     .build();
+    /// # drop(server);
+    /// ```
+    pub fn middleware<F, Fut>(mut self, step: F) -> Self
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
+    {
+        self.middleware.push(middleware::boxed(step));
         self
     }
 
@@ -226,14 +268,15 @@ impl ServerBuilder {
         let namespaces = self
             .namespaces
             .into_iter()
-            .filter_map(|(name, factory)| {
+            .filter_map(|(name, (factory, outgoing))| {
                 let namespace = Namespace::new(name.clone()).ok()?;
-                Some((name, Arc::new(NamespaceInner::new(namespace, factory))))
+                let inner = NamespaceInner::new(namespace, factory, outgoing);
+                Some((name, Arc::new(inner)))
             })
             .collect();
         let engine = self.engine.build_cyclic(|engine| {
             let this = WeakServer { engine };
-            ServerInner::new(namespaces, self.layer, self.config, this)
+            ServerInner::new(namespaces, self.layer, self.config, self.middleware, this)
         });
         let server = Server { engine };
         let inner = server.inner();

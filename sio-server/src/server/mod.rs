@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 
 use crate::args::{EmitArgs, EmitArgsDyn};
 use crate::broadcast::{BroadcastOperator, ChannelLayer, LocalSockets, Room, Target};
+use crate::consumer::middleware::ConnectMiddleware;
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::sync::{Mutex, MutexGuard};
 use crate::engine::{Engine, EngineStats, WeakEngine};
@@ -48,6 +49,8 @@ pub(crate) struct ServerInner {
     /// itself.
     pub(crate) local: LocalSockets,
     pub(crate) config: SocketConfig,
+    /// The connect middleware of every namespace, in order.
+    pub(crate) middleware: Vec<ConnectMiddleware>,
     /// Sockets by id, across namespaces, for server-wide lookups.
     sockets: Mutex<HashMap<SocketId, Socket>>,
     packets_encoded: AtomicU64,
@@ -142,6 +145,7 @@ impl ServerInner {
         namespaces: HashMap<String, std::sync::Arc<NamespaceInner>>,
         layer: Box<dyn ChannelLayer>,
         config: SocketConfig,
+        middleware: Vec<ConnectMiddleware>,
         this: WeakServer,
     ) -> Self {
         ServerInner {
@@ -149,6 +153,7 @@ impl ServerInner {
             layer,
             local: LocalSockets { server: this },
             config,
+            middleware,
             sockets: Mutex::new(HashMap::new()),
             packets_encoded: AtomicU64::new(0),
         }

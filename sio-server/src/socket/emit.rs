@@ -8,7 +8,7 @@ use thiserror::Error;
 use tokio::sync::oneshot;
 use tracing::{debug, warn};
 
-use super::{Phase, Socket};
+use super::{Phase, Socket, outgoing};
 use crate::ack::{AckError, AckResponse};
 use crate::args::{EmitArgs, EmitArgsDyn};
 use crate::engine::SendError;
@@ -35,6 +35,7 @@ impl Socket {
                 .server
                 .inner()
                 .encode_event(self.namespace(), None, event, &data)?;
+        outgoing::notify(self, &packet);
         self.send_packet(&packet)
     }
 
@@ -65,6 +66,7 @@ impl Socket {
                 .inner()
                 .encode_event(self.namespace(), Some(id), event, &data)?;
         let reply = self.expect_ack(id);
+        outgoing::notify(self, &packet);
         self.send_packet(&packet)?;
         self.await_ack(id, reply, timeout).await
     }

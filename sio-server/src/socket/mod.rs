@@ -3,6 +3,7 @@
 mod emit;
 mod id;
 mod lifecycle;
+pub(crate) mod outgoing;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -23,6 +24,7 @@ use crate::server::Server;
 
 pub use emit::EmitError;
 pub use id::SocketId;
+pub use outgoing::{OutgoingEvent, OutgoingHook};
 
 /// Where a socket stands: admitted or not yet.
 #[derive(Debug)]

@@ -1,4 +1,5 @@
-"""Drives the official python-socketio client against tests/servers/socketio_testbed.rs.
+"""Drives the official python-socketio client against tests/servers/socketio_testbed.rs (and
+tests/servers/hooks_testbed.rs for the `hooks` scenario).
 
     python client.py <scenario> <http://host:port> <polling|websocket|upgrade>
 
@@ -150,7 +151,39 @@ def scenario_rooms(url, mode):
     return result
 
 
+def scenario_hooks(url, mode):
+    """Against tests/servers/hooks_testbed.rs: no ack unless a handler sends one, and a
+    middleware refusal with its data."""
+    client, _ = connect(url, mode, auth={"name": "ada"})
+    unanswered = {}
+    for event, arg in (("silent", 1), ("no_such_event", 2), ("failing", 3), ("double", "x")):
+        try:
+            unanswered[event] = client.call(event, arg, timeout=0.3)
+        except socketio.exceptions.TimeoutError:
+            unanswered[event] = "timeout"
+    doubled = client.call("double", 21, timeout=3)
+    report = client.call("report", timeout=3)
+    transport = client.transport()
+    client.disconnect()
+    refused = []
+    other = socketio.Client(reconnection=False)
+    other.on("connect_error", lambda data: refused.append(data), namespace="/")
+    try:
+        other.connect(url, transports=TRANSPORTS[mode], auth={"refuse": "second"}, wait_timeout=5)
+    except socketio.exceptions.ConnectionError:
+        pass
+    return {
+        "transport": transport,
+        "unanswered": unanswered,
+        "doubled": doubled,
+        "steps": report["steps"],
+        "visitor": report["visitor"],
+        "refused": refused,
+    }
+
+
 SCENARIOS = {
+    "hooks": scenario_hooks,
     "rooms": scenario_rooms,
     "connect": scenario_connect,
     "events": scenario_events,

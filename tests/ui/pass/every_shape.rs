@@ -1,7 +1,9 @@
 //! Every supported handler shape compiles.
 
 use serde::{Deserialize, Serialize};
-use sio::{Ack, Args, ConnectError, DisconnectReason, IncomingEvent, Socket, consumer};
+use sio::{
+    Ack, Args, ConnectError, DisconnectReason, IncomingEvent, OutgoingEvent, Socket, consumer,
+};
 
 #[derive(Deserialize)]
 struct Token {
@@ -139,6 +141,65 @@ impl Greeting {
     }
 }
 
+/// Middleware and hooks: connect middleware with and without typed auth, with `()` or a
+/// `Result` of any error that converts; event middleware that reads or takes the ack; `#[on_any]`
+/// with `&self`; outgoing hooks, two of them, run in order.
+#[derive(Default)]
+struct Hooked {
+    user: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UserToken {
+    user: String,
+}
+
+#[consumer(namespace = "/hooked")]
+impl Hooked {
+    #[middleware]
+    async fn authenticate(&mut self, _socket: &Socket, token: Option<UserToken>) -> Result<(), ConnectError> {
+        self.user = Some(token.ok_or_else(|| ConnectError::new("no token"))?.user);
+        Ok(())
+    }
+
+    #[sio::middleware]
+    async fn greet(&mut self, socket: &Socket) -> Result<(), sio::EmitError> {
+        socket.emit("hello", &self.user)
+    }
+
+    #[middleware]
+    async fn accept(&self, _socket: &Socket) {}
+
+    #[event_middleware]
+    async fn only_known(&mut self, _socket: &Socket, event: &IncomingEvent) -> sio::Result<()> {
+        match event.name() {
+            "say" => Ok(()),
+            other => Err(sio::Error::msg(format!("unknown event {other}"))),
+        }
+    }
+
+    #[event_middleware]
+    async fn answer_early(&mut self, _socket: &Socket, event: &mut IncomingEvent) {
+        let _ = event.ack::<&str>().send("seen");
+    }
+
+    #[on_any]
+    async fn log(&self, _socket: &Socket, event: &IncomingEvent) {
+        let _ = event.name();
+    }
+
+    #[on_any_outgoing]
+    fn count(_socket: &Socket, _event: &OutgoingEvent) {}
+
+    #[sio::on_any_outgoing]
+    fn audit(_socket: &Socket, event: &OutgoingEvent) {
+        let _ = (event.name(), event.len());
+    }
+
+    #[event("say")]
+    async fn say(&mut self, _socket: &Socket, _text: String) {}
+}
+
 fn main() {
     let _ = Chat::default().count();
     let _server = sio::Server::builder()
@@ -147,5 +208,6 @@ fn main() {
         .consumer::<Aliased>()
         .consumer::<Open>()
         .consumer::<Greeting>()
+        .consumer::<Hooked>()
         .build();
 }

@@ -1,0 +1,13 @@
+#![allow(unused)]
+use sio::{consumer, Socket};
+
+#[derive(Default)]
+struct Chat;
+
+#[consumer(namespace = "/chat")]
+impl Chat {
+    #[middleware]
+    async fn check(&mut self, token: String, socket: &Socket) {}
+}
+
+fn main() {}
