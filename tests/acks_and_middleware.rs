@@ -85,9 +85,10 @@ fn a_client_with_retries_resends_an_unanswered_event_three_times() {
                 "transport": transport,
                 "silent": {"error": TIMED_OUT},
                 "failing": {"error": TIMED_OUT},
-                "doubled": [10],
                 // `retries: 3`: the first send and three more, then the client gives up.
-                "received": {"silent": 4, "failing": 4, "double": 1},
+                "received": {"silent": 4, "failing": 4},
+                "doubled": [10],
+                "patientReceived": {"double": 1},
             }),
             "mode {mode}"
         );
@@ -112,6 +113,8 @@ fn connect_middleware_runs_in_order_and_refuses_with_data() {
                     "first": {"message": "refused by first", "data": {"step": "first"}},
                     "second": {"message": "refused by second", "data": {"step": "second"}},
                 },
+                // A refusal ends the chain: nothing after it ran.
+                "stepsAfterRefusal": 0,
                 "refusedHere": "refused by first",
                 "otherAnswers": ["pong"],
             }),
@@ -152,8 +155,14 @@ fn catch_all_hooks_see_events_both_ways() {
             json!({
                 "transport": transport,
                 "acked": [null],
-                // Each socket's outgoing hook saw its direct emit and the broadcast, and no ack.
-                "a": {"seen": ["shout", "report"], "sent": [["echo", ["hi"]], ["shouted", ["hi"]]]},
+                "binary": [1, 2, 3],
+                "reserved": ["`disconnect` is a reserved event name"],
+                // Each socket's outgoing hook saw its direct emits (binary data read back) and
+                // the broadcast, and no ack.
+                "a": {
+                    "seen": ["shout", "emit_reserved", "report"],
+                    "sent": [["echo", ["hi"]], ["binary", [[1, 2, 3]]], ["shouted", ["hi"]]],
+                },
                 "b": {"seen": ["report"], "sent": [["shouted", ["hi"]]]},
             }),
             "mode {mode}"
@@ -174,6 +183,7 @@ fn python_gets_no_unsent_acks_and_middleware_refusals() {
                     "silent": "timeout",
                     "no_such_event": "timeout",
                     "failing": "timeout",
+                    "dropped": "timeout",
                     "double": "timeout",
                 },
                 "doubled": 42,

@@ -91,6 +91,8 @@ pub(crate) struct Method {
     pub(crate) has_generics: Option<Span>,
     /// `Some(mutable)` for `&self` / `&mut self`; `None` without a reference receiver.
     pub(crate) receiver: Option<bool>,
+    /// Whether it takes `self` in any form.
+    pub(crate) takes_self: bool,
     pub(crate) params: Vec<Parameter>,
     pub(crate) output: syn::ReturnType,
 }
@@ -240,10 +242,12 @@ impl Model {
             };
             let sig = &method.sig;
             let mut receiver = None;
+            let mut takes_self = false;
             let mut params = Vec::new();
             for input in &sig.inputs {
                 match input {
                     FnArg::Receiver(r) => {
+                        takes_self = true;
                         receiver = r.reference.as_ref().map(|_| r.mutability.is_some());
                     }
                     FnArg::Typed(typed) => {
@@ -260,6 +264,7 @@ impl Model {
                 is_async: sig.asyncness.is_some(),
                 has_generics: (!sig.generics.params.is_empty()).then(|| sig.generics.span()),
                 receiver,
+                takes_self,
                 params,
                 output: sig.output.clone(),
             });

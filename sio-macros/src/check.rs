@@ -102,7 +102,7 @@ fn common(method: &Method, errors: &mut Vec<syn::Error>) {
     }
     if matches!(method.role, Role::OnAnyOutgoing) {
         // It runs inside whatever emits, on any task, while the consumer may be busy.
-        if method.is_async || method.receiver.is_some() {
+        if method.is_async || method.takes_self {
             errors.push(error(
                 method.ident.span(),
                 format!(

@@ -280,7 +280,15 @@ fn outgoing_fn(model: &Model) -> Option<TokenStream> {
     let calls: Vec<TokenStream> = with_role(model, |role| matches!(role, Role::OnAnyOutgoing))
         .map(|method| {
             let ident = &method.ident;
-            quote_spanned!(ident.span()=> Self::#ident(socket, event);)
+            // A hook returns nothing: there is nobody to hand an error to.
+            let span = return_span(method);
+            let call = quote_spanned!(ident.span()=> Self::#ident(socket, event));
+            let value = returned_value(span);
+            let done = quote_spanned!(span=> ::sio::__private::outgoing_done);
+            quote!({
+                let #value = #call;
+                #done(#value);
+            })
         })
         .collect();
     if calls.is_empty() {

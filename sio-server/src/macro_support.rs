@@ -119,6 +119,20 @@ pub fn event_refused(
     Ok(())
 }
 
+/// What an `#[on_any_outgoing]` hook may return: nothing, since it runs inside whatever emits
+/// and nobody could take an error.
+#[diagnostic::on_unimplemented(
+    message = "an `#[on_any_outgoing]` hook must return `()`",
+    label = "this return type is not supported",
+    note = "log or count a failure inside the hook: it runs inside whatever emits"
+)]
+pub trait OutgoingHookOutput {}
+
+impl OutgoingHookOutput for () {}
+
+/// An `#[on_any_outgoing]` hook returned.
+pub fn outgoing_done<T: OutgoingHookOutput>(_returned: T) {}
+
 /// Requires a handler's future to be `Send`: handlers run on a multi-threaded runtime, so a
 /// value that is not `Send` (an `Rc`, a `RefCell` borrow, a `MutexGuard`) must not live across
 /// an `.await` in a handler.

@@ -9,9 +9,11 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sio::socket::OutgoingEvent;
@@ -32,6 +34,16 @@ struct Visitor {
 /// The events the outgoing hook saw for a socket, kept on it.
 #[derive(Debug, Clone, Default)]
 struct Sent(Arc<Mutex<Vec<Value>>>);
+
+/// Middleware steps that ran after an earlier step refused: none, if a refusal ends the chain.
+static STEPS_AFTER_REFUSAL: AtomicU32 = AtomicU32::new(0);
+
+/// Counts a step reached although `auth` asked an earlier one (of `earlier`) to refuse.
+fn check_not_after(auth: &Auth, earlier: &[&str]) {
+    if earlier.contains(&auth.refuse.as_deref().unwrap_or_default()) {
+        STEPS_AFTER_REFUSAL.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 fn refusal(step: &str) -> ConnectError {
     ConnectError::new(format!("refused by {step}")).with_data(json!({ "step": step }))
@@ -62,7 +74,9 @@ impl Guarded {
             self.steps.push("server");
         }
         self.steps.push("first");
-        match auth.unwrap_or_default().refuse.as_deref() {
+        let auth = auth.unwrap_or_default();
+        check_not_after(&auth, &["server"]);
+        match auth.refuse.as_deref() {
             Some("first") => Err(refusal("first")),
             _ => Ok(()),
         }
@@ -73,13 +87,16 @@ impl Guarded {
         // Asynchronous, to show the chain waits for each step.
         tokio::time::sleep(Duration::from_millis(5)).await;
         self.steps.push("second");
-        match auth.unwrap_or_default().refuse.as_deref() {
+        let auth = auth.unwrap_or_default();
+        check_not_after(&auth, &["server", "first"]);
+        match auth.refuse.as_deref() {
             Some("second") => Err(refusal("second")),
             _ => Ok(()),
         }
     }
 
-    async fn connect(&mut self, socket: &Socket) {
+    async fn connect(&mut self, socket: &Socket, auth: Option<Auth>) {
+        check_not_after(&auth.unwrap_or_default(), &["server", "first", "second"]);
         self.steps.push("connect");
         socket.insert(Sent::default());
         socket.join("everyone").await;
@@ -130,6 +147,7 @@ impl Guarded {
             "seen": self.seen,
             "received": self.received,
             "sent": sent,
+            "stepsAfterRefusal": STEPS_AFTER_REFUSAL.load(Ordering::Relaxed),
         }))
     }
 
@@ -161,6 +179,13 @@ impl Guarded {
         ack.send(n * 2)
     }
 
+    /// A reserved name cannot be emitted, as in Node.
+    #[event("emit_reserved")]
+    async fn emit_reserved(&mut self, socket: &Socket, ack: Ack<String>) -> sio::Result<()> {
+        let refused = socket.emit("disconnect", "nope").err();
+        ack.send(refused.map(|error| error.to_string()).unwrap_or_default())
+    }
+
     /// Must never run: the middleware refuses it.
     #[event("forbidden")]
     async fn forbidden(&mut self, _socket: &Socket, ack: Ack<&'static str>) -> sio::Result<()> {
@@ -168,10 +193,11 @@ impl Guarded {
         ack.send("the handler ran")
     }
 
-    /// A direct emit, a broadcast to everyone (this socket included), and an ack.
+    /// Direct emits (one binary), a broadcast to everyone (this socket included), and an ack.
     #[event("shout")]
     async fn shout(&mut self, socket: &Socket, text: String, ack: Ack<()>) -> sio::Result<()> {
         socket.emit("echo", &text)?;
+        socket.emit("binary", Bytes::from_static(&[1, 2, 3]))?;
         socket.server().to("everyone").emit("shouted", &text)?;
         ack.send(())
     }

@@ -68,7 +68,7 @@ impl<C: Consumer> ErasedConsumer for C {
                     error!(
                         namespace = C::NAMESPACE,
                         panic = panic_message(&*panic),
-                        "`connect` panicked; the client gets a connect error"
+                        "`connect` or a connect middleware panicked; the client gets a connect error"
                     );
                     socket.refuse(&ConnectError::new("server error"));
                     None
@@ -95,7 +95,7 @@ impl<C: Consumer> ErasedConsumer for C {
                         event = %name,
                         argument = bad.index,
                         error = %bad.message,
-                        "an argument does not decode; the event is dropped, unanswered"
+                        "an argument does not decode; the handler gave up"
                     ),
                     None => {
                         warn!(socket = %socket.id(), event = %name, error = %failure, "handler failed");

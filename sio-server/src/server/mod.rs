@@ -175,6 +175,10 @@ impl ServerInner {
         event: &str,
         data: &dyn EmitArgsDyn,
     ) -> Result<EncodedPacket, EmitError> {
+        // As Node's `emit` throws: a client would take such an event for a lifecycle one.
+        if sio_core::RESERVED_EVENTS.contains(&event) {
+            return Err(EmitError::ReservedName(event.to_owned()));
+        }
         let mut packet = PacketEncoder::event(namespace, ack, event);
         data.write_args_dyn(&mut packet)?;
         self.packets_encoded.fetch_add(1, Ordering::Relaxed);

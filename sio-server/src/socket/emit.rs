@@ -25,6 +25,10 @@ pub enum EmitError {
     /// An argument does not serialize.
     #[error(transparent)]
     Encode(#[from] sio_core::EncodeError),
+    /// The event name is reserved (`connect`, `disconnect`, ...; see
+    /// [`RESERVED_EVENTS`](sio_core::RESERVED_EVENTS)), as in Node's `emit`.
+    #[error("`{0}` is a reserved event name")]
+    ReservedName(String),
 }
 
 impl Socket {

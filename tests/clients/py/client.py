@@ -156,7 +156,13 @@ def scenario_hooks(url, mode):
     middleware refusal with its data."""
     client, _ = connect(url, mode, auth={"name": "ada"})
     unanswered = {}
-    for event, arg in (("silent", 1), ("no_such_event", 2), ("failing", 3), ("double", "x")):
+    for event, arg in (
+        ("silent", 1),
+        ("no_such_event", 2),
+        ("failing", 3),
+        ("dropped", 4),
+        ("double", "x"),
+    ):
         try:
             unanswered[event] = client.call(event, arg, timeout=0.3)
         except socketio.exceptions.TimeoutError:
