@@ -12,7 +12,7 @@ use crate::broadcast::remote_socket::RemoteSocket;
 use crate::broadcast::target::{Room, Target};
 use crate::client::close_connection;
 use crate::disconnect_reason::DisconnectReason;
-use crate::namespace::NamespaceInner;
+use crate::namespace::{NamespaceInner, Recipients};
 use crate::server::WeakServer;
 use crate::socket::Socket;
 use crate::socket::outgoing::{self, OutgoingEvent, OutgoingHook};
@@ -42,7 +42,7 @@ impl LocalSockets {
             .unwrap_or_default()
     }
 
-    fn matching(&self, namespace: &Namespace, target: &Target) -> Vec<Socket> {
+    fn matching(&self, namespace: &Namespace, target: &Target) -> Recipients<Socket> {
         self.with_namespace(namespace, |namespace| namespace.matching(target, None))
     }
 
@@ -51,7 +51,7 @@ impl LocalSockets {
     fn recipients(
         &self,
         broadcast: &Broadcast,
-    ) -> (Vec<Socket>, Option<(OutgoingHook, OutgoingEvent)>) {
+    ) -> (Recipients<Socket>, Option<(OutgoingHook, OutgoingEvent)>) {
         self.with_namespace(&broadcast.namespace, |namespace| {
             let recipients = namespace.matching(&broadcast.target, None);
             let hook = namespace
@@ -87,16 +87,14 @@ impl LocalSockets {
     /// queue is full is not reading, and its connection is closed.
     pub fn deliver(&self, broadcast: &Broadcast) -> usize {
         let (recipients, hook) = self.recipients(broadcast);
-        let count = recipients.len();
-        // Each handle is let go right after its send, while its memory is still in the cache.
-        for socket in recipients {
+        for socket in recipients.iter() {
             if let Some((hook, event)) = &hook {
-                outgoing::call(*hook, &socket, event);
+                outgoing::call(*hook, socket, event);
             }
             // A recipient whose queue is full is closed by the send itself.
             let _ = socket.send_packet(&broadcast.packet);
         }
-        count
+        recipients.len()
     }
 
     /// A fresh ack id in `namespace`, for a packet to deliver with
@@ -117,7 +115,8 @@ impl LocalSockets {
         let (recipients, hook) = self.recipients(broadcast);
         let count = recipients.len();
         let waits: FuturesUnordered<_> = recipients
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|socket| {
                 if let Some((hook, event)) = &hook {
                     outgoing::call(*hook, &socket, event);
@@ -135,7 +134,7 @@ impl LocalSockets {
 
     /// Applies `operation` to the sockets of this process that `target` selects in `namespace`.
     pub fn apply(&self, namespace: &Namespace, target: &Target, operation: &Operation) {
-        for socket in self.matching(namespace, target) {
+        for socket in self.matching(namespace, target).iter() {
             match operation {
                 Operation::Join(rooms) => {
                     for room in rooms {

@@ -1,7 +1,9 @@
 //! Who is in a namespace, and in which rooms: the selection every broadcast makes.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
+use super::shared_list::SharedList;
 use crate::broadcast::{Room, Target};
 use crate::socket::SocketId;
 
@@ -9,28 +11,62 @@ use crate::socket::SocketId;
 /// `Socket` in the server; anything cheap to clone in tests).
 ///
 /// Every socket is in the room of its own id, as in the reference server, but that room is not
-/// stored: it is the socket's own entry, which saves each connection two sets. A room keeps
-/// the handles of its sockets, so a broadcast looks nothing up per recipient.
+/// stored: it is the socket's own entry, which saves each connection two sets. The namespace and
+/// each room keep their sockets' handles in a [`SharedList`], so a broadcast to one of them takes
+/// its recipients in one step and looks nothing up per recipient.
 #[derive(Debug)]
 pub(crate) struct Members<S> {
-    sockets: HashMap<SocketId, Member<S>>,
+    sockets: HashMap<SocketId, Member>,
+    /// Every socket's handle.
+    all: SharedList<S>,
     /// The rooms sockets joined by name (a socket's own room is not here).
-    rooms: HashMap<Room, HashMap<SocketId, S>>,
+    rooms: HashMap<Room, SharedList<S>>,
 }
 
 #[derive(Debug)]
-struct Member<S> {
-    socket: S,
+struct Member {
     /// Whether it is in the room of its own id: from the start, until it leaves it.
     in_own_room: bool,
     /// The other rooms it is in.
     rooms: HashSet<Room>,
 }
 
+/// The sockets a broadcast reaches: a list as it stood when the broadcast began (one reference
+/// count, whatever its length), or a selection made for it.
+#[derive(Debug)]
+pub(crate) enum Recipients<S> {
+    Snapshot(Arc<Vec<(SocketId, S)>>),
+    Selected(Vec<S>),
+}
+
+impl<S> Default for Recipients<S> {
+    fn default() -> Self {
+        Recipients::Selected(Vec::new())
+    }
+}
+
+impl<S> Recipients<S> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Recipients::Snapshot(list) => list.len(),
+            Recipients::Selected(list) => list.len(),
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &S> {
+        let (snapshot, selected) = match self {
+            Recipients::Snapshot(list) => (&list[..], &[][..]),
+            Recipients::Selected(list) => (&[][..], &list[..]),
+        };
+        snapshot.iter().map(|(_, socket)| socket).chain(selected)
+    }
+}
+
 impl<S> Default for Members<S> {
     fn default() -> Self {
         Members {
             sockets: HashMap::new(),
+            all: SharedList::default(),
             rooms: HashMap::new(),
         }
     }
@@ -45,11 +81,17 @@ impl<S: Clone> Members<S> {
     /// Admits a socket, in the room of its own id.
     pub(crate) fn add(&mut self, id: &SocketId, socket: S) {
         let member = Member {
-            socket,
             in_own_room: true,
             rooms: HashSet::new(),
         };
-        self.sockets.insert(id.clone(), member);
+        if let Some(old) = self.sockets.insert(id.clone(), member) {
+            // Admitted twice (never, with random ids): the first one's rooms go.
+            for room in &old.rooms {
+                self.leave_named(id, room);
+            }
+            self.all.remove(id);
+        }
+        self.all.insert(id, socket);
     }
 
     /// Puts an admitted socket in `room`; a socket not admitted joins nothing.
@@ -59,11 +101,13 @@ impl<S: Clone> Members<S> {
         };
         if is_own(id, &room) {
             member.in_own_room = true;
-        } else if member.rooms.insert(room.clone()) {
+        } else if member.rooms.insert(room.clone())
+            && let Some(socket) = self.all.get(id)
+        {
             self.rooms
                 .entry(room)
                 .or_default()
-                .insert(id.clone(), member.socket.clone());
+                .insert(id, socket.clone());
         }
     }
 
@@ -96,6 +140,7 @@ impl<S: Clone> Members<S> {
         for room in &member.rooms {
             self.leave_named(id, room);
         }
+        self.all.remove(id);
     }
 
     /// The rooms of a socket, sorted.
@@ -123,18 +168,39 @@ impl<S: Clone> Members<S> {
         rooms
     }
 
+    /// The socket whose own room `room` is, if it is in it.
+    fn owner<'a>(&'a self, room: &Room) -> Option<(&'a SocketId, &'a S)> {
+        let (id, member) = self.sockets.get_key_value(room.as_str())?;
+        if !member.in_own_room {
+            return None;
+        }
+        Some((id, self.all.get(id)?))
+    }
+
     /// The sockets in `room`, each once.
     fn in_room<'a>(&'a self, room: &Room) -> impl Iterator<Item = (&'a SocketId, &'a S)> {
-        let owner = self
-            .sockets
-            .get_key_value(room.as_str())
-            .filter(|(_, member)| member.in_own_room)
-            .map(|(id, member)| (id, &member.socket));
-        self.rooms.get(room).into_iter().flatten().chain(owner)
+        let named = self.rooms.get(room).into_iter().flat_map(SharedList::iter);
+        named.chain(self.owner(room))
     }
 
     /// The sockets `target` reaches, `except_socket` left out, each once.
-    pub(crate) fn matching(&self, target: &Target, except_socket: Option<&SocketId>) -> Vec<S> {
+    pub(crate) fn matching(
+        &self,
+        target: &Target,
+        except_socket: Option<&SocketId>,
+    ) -> Recipients<S> {
+        let leaves_none_out = target.except.is_empty() && except_socket.is_none();
+        match target.rooms.as_slice() {
+            // The namespace, or one room no socket owns: a list as it stands.
+            [] if leaves_none_out => return Recipients::Snapshot(self.all.snapshot()),
+            [room] if leaves_none_out && self.owner(room).is_none() => {
+                return match self.rooms.get(room) {
+                    Some(list) => Recipients::Snapshot(list.snapshot()),
+                    None => Recipients::Selected(Vec::new()),
+                };
+            }
+            _ => {}
+        }
         let excluded: HashSet<&SocketId> = target
             .except
             .iter()
@@ -143,12 +209,12 @@ impl<S: Clone> Members<S> {
         let keep = |id: &SocketId| {
             except_socket != Some(id) && (excluded.is_empty() || !excluded.contains(id))
         };
-        match target.rooms.as_slice() {
+        let selected = match target.rooms.as_slice() {
             [] => self
-                .sockets
+                .all
                 .iter()
                 .filter(|(id, _)| keep(id))
-                .map(|(_, member)| member.socket.clone())
+                .map(|(_, socket)| socket.clone())
                 .collect(),
             // One room holds each socket once: nothing to remember.
             [room] => self
@@ -165,7 +231,8 @@ impl<S: Clone> Members<S> {
                     .map(|(_, socket)| socket.clone())
                     .collect()
             }
-        }
+        };
+        Recipients::Selected(selected)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -201,7 +268,7 @@ mod tests {
             rooms: rooms.iter().map(|&r| Room::from(r)).collect(),
             except: except.iter().map(|&r| Room::from(r)).collect(),
         };
-        let mut selected = members.matching(&target, None);
+        let mut selected: Vec<_> = members.matching(&target, None).iter().copied().collect();
         selected.sort_unstable();
         selected
     }
@@ -232,7 +299,11 @@ mod tests {
     #[test]
     fn the_sender_can_be_left_out_directly() {
         let members = members();
-        let mut selected = members.matching(&Target::default(), Some(&SocketId::from("b")));
+        let mut selected: Vec<_> = members
+            .matching(&Target::default(), Some(&SocketId::from("b")))
+            .iter()
+            .copied()
+            .collect();
         selected.sort_unstable();
         assert_eq!(selected, ["a", "c"]);
     }

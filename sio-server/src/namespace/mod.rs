@@ -1,6 +1,7 @@
 //! A namespace in this process: its consumer, its sockets, and their rooms.
 
 mod members;
+mod shared_list;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -11,6 +12,7 @@ use crate::consumer::ErasedConsumer;
 use crate::engine::sync::{Mutex, MutexGuard};
 use crate::socket::{OutgoingHook, Socket, SocketId};
 use members::Members;
+pub(crate) use members::Recipients;
 
 /// Makes the consumer of a new socket.
 pub(crate) type Factory = Box<dyn Fn() -> Box<dyn ErasedConsumer> + Send + Sync>;
@@ -76,7 +78,7 @@ impl NamespaceInner {
         &self,
         target: &Target,
         except_socket: Option<&SocketId>,
-    ) -> Vec<Socket> {
+    ) -> Recipients<Socket> {
         self.members().matching(target, except_socket)
     }
 
