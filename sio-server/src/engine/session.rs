@@ -49,8 +49,9 @@ pub(crate) struct State {
     /// Whether some task is handing events to the application; others leave new events to it,
     /// which keeps them in order and lets callbacks feed the session again without deadlock.
     dispatching: bool,
-    /// The WebSocket (by id) whose stream is open to direct writes, as last published.
-    direct: Option<u64>,
+    /// What the direct-write slot holds, as last published: the stream (by id) and whether it
+    /// is open.
+    direct: (Option<u64>, bool),
 }
 
 impl State {
@@ -81,11 +82,20 @@ impl State {
     }
 }
 
+/// The stream of the session's WebSocket, and whether a frame may be written to it directly.
+/// The stream stays while it is the session's, so opening and closing is a flag, not a
+/// reference count.
+#[derive(Debug, Default)]
+struct DirectSlot {
+    stream: Option<Arc<SharedStream>>,
+    open: bool,
+}
+
 /// The session lock held. Released, it publishes whether frames may now be written directly,
 /// before anyone else can take the lock: whatever was queued under it is never overtaken.
 pub(crate) struct StateGuard<'a> {
     state: MutexGuard<'a, State>,
-    direct: &'a Mutex<Option<Arc<SharedStream>>>,
+    direct: &'a Mutex<DirectSlot>,
 }
 
 impl Deref for StateGuard<'_> {
@@ -104,13 +114,22 @@ impl DerefMut for StateGuard<'_> {
 
 impl Drop for StateGuard<'_> {
     fn drop(&mut self) {
-        let open = self.state.direct_stream();
-        let id = open.map(|(id, _)| *id);
-        if id != self.state.direct {
-            let stream = open.map(|(_, stream)| Arc::clone(stream));
-            *self.direct.lock() = stream;
-            self.state.direct = id;
+        let state = &mut *self.state;
+        let open = state.direct_stream().is_some();
+        let installed = state.ws_stream.as_ref().map(|(id, _)| *id);
+        if (installed, open) == state.direct {
+            return;
         }
+        let mut slot = self.direct.lock();
+        if installed != state.direct.0 {
+            // A stream no longer the session's is let go here, so that it can close.
+            slot.stream = state
+                .ws_stream
+                .as_ref()
+                .map(|(_, stream)| Arc::clone(stream));
+        }
+        slot.open = open;
+        state.direct = (installed, open);
     }
 }
 
@@ -119,9 +138,9 @@ pub(crate) struct SessionShared<D> {
     pub(crate) handshake: HandshakeInfo,
     pub(crate) span: Span,
     state: Mutex<State>,
-    /// The WebSocket stream while a frame may be written to it directly (see [`StateGuard`]):
-    /// an emit takes this small lock, not the session's.
-    direct: Mutex<Option<Arc<SharedStream>>>,
+    /// The WebSocket stream, and whether a frame may be written to it directly (see
+    /// [`StateGuard`]): an emit takes this small lock, not the session's.
+    direct: Mutex<DirectSlot>,
     /// Woken when there is output to take, for a pending GET.
     pub(crate) output: Notify,
     /// Names the session to the engine's timers.
@@ -153,9 +172,9 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
                 ws_stream: None,
                 ws_idle: false,
                 dispatching: false,
-                direct: None,
+                direct: (None, false),
             }),
-            direct: Mutex::new(None),
+            direct: Mutex::new(DirectSlot::default()),
             output: Notify::new(),
             timer,
             engine,
@@ -233,8 +252,11 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
     /// Writes `frame` to the WebSocket's stream if it is open to direct writes.
     fn write_directly(&self, frame: &Frame) -> Direct {
         match &*self.direct.lock() {
-            Some(stream) => stream.write_frame(frame),
-            None => Direct::NotNow,
+            DirectSlot {
+                stream: Some(stream),
+                open: true,
+            } => stream.write_frame(frame),
+            _ => Direct::NotNow,
         }
     }
 
