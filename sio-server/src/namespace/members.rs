@@ -360,6 +360,16 @@ mod tests {
     }
 
     #[test]
+    fn a_socket_admitted_again_starts_with_no_rooms() {
+        let mut members = members();
+        members.add(&SocketId::from("b"), "b2");
+        assert_eq!(select(&members, &["lobby"], &[]), ["a"]);
+        assert_eq!(select(&members, &["muted"], &[]), ["c"]);
+        assert_eq!(select(&members, &[], &[]), ["a", "b2", "c"]);
+        assert_eq!(members.len(), 3);
+    }
+
+    #[test]
     fn joining_twice_and_leaving_a_room_never_joined_change_nothing() {
         let mut members = members();
         members.join(&SocketId::from("a"), Room::from("lobby"));
