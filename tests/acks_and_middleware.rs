@@ -1,5 +1,5 @@
 //! Acks as the reference server does them (none unless a handler sends one), connect and event
-//! middleware, and the catch-all hooks, with the official `socket.io-client` (npm) and
+//! middleware, the catch-all hooks and the `disconnecting` hook, with the official `socket.io-client` (npm) and
 //! `python-socketio` (PyPI) against `tests/servers/hooks_testbed.rs`, over polling only,
 //! WebSocket only and polling upgraded to WebSocket.
 
@@ -139,6 +139,28 @@ fn event_middleware_drops_answers_or_disconnects() {
                 "seen": ["forbidden", "answered_by_middleware", "report"],
                 "received": {},
                 "reason": "io server disconnect",
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn disconnecting_reads_the_rooms_before_disconnect() {
+    let server = Server::start("hooks_testbed", &[]);
+    for (mode, transport) in MODES {
+        let result = js("disconnecting", &server, mode);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                "sameSocket": true,
+                "reason": "client namespace disconnect",
+                "rooms": ["everyone", "red"],
+                "ownRoom": true,
+                "roomsAfter": [],
+                "kickedReason": "server namespace disconnect",
+                "kickedRooms": ["everyone"],
             }),
             "mode {mode}"
         );

@@ -99,6 +99,8 @@ pub(crate) struct Method {
 
 pub(crate) enum Role {
     Connect,
+    /// `disconnecting`: runs before `disconnect`, while the socket's rooms are readable.
+    Disconnecting,
     Disconnect,
     /// `#[event]` or `#[event("name")]`: the event name and the token it came from.
     Event(String, Span),
@@ -210,6 +212,8 @@ fn take_role(method: &mut ImplItemFn, errors: &mut Vec<syn::Error>) -> Option<Ro
             role = Some(Role::Connect);
         } else if method.sig.ident == "disconnect" {
             role = Some(Role::Disconnect);
+        } else if method.sig.ident == "disconnecting" {
+            role = Some(Role::Disconnecting);
         }
     }
     role

@@ -89,6 +89,12 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
                 "`disconnect` takes `(&mut self, socket: &Socket, reason: DisconnectReason)`",
                 errors,
             ),
+            Role::Disconnecting => expect_params(
+                method,
+                &[Shape::Socket, Shape::Value],
+                "`disconnecting` takes `(&mut self, socket: &Socket, reason: DisconnectReason)`",
+                errors,
+            ),
         }
     }
 }

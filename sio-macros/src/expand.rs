@@ -48,7 +48,12 @@ fn generate(model: &Model) -> TokenStream {
         .methods
         .iter()
         .find(|m| matches!(m.role, Role::Disconnect))
-        .map(disconnect_fn);
+        .map(|method| leave_fn(method, quote!(disconnect)));
+    let disconnecting = model
+        .methods
+        .iter()
+        .find(|m| matches!(m.role, Role::Disconnecting))
+        .map(|method| leave_fn(method, quote!(disconnecting)));
 
     let mut names = Vec::new();
     let mut arms = Vec::new();
@@ -90,6 +95,7 @@ fn generate(model: &Model) -> TokenStream {
             const NAMESPACE: &'static str = #namespace;
 
             #connect
+            #disconnecting
             #disconnect
             #outgoing
 
@@ -304,13 +310,14 @@ fn outgoing_fn(model: &Model) -> Option<TokenStream> {
     })
 }
 
-fn disconnect_fn(method: &Method) -> TokenStream {
+/// `disconnecting` or `disconnect` (named by `hook`): the user's method of that name.
+fn leave_fn(method: &Method, hook: TokenStream) -> TokenStream {
     let ident = &method.ident;
     let call = quote_spanned!(ident.span()=>
         ::sio::__private::assert_send(Self::#ident(self, socket, reason))
     );
     quote! {
-        fn disconnect(
+        fn #hook(
             &mut self,
             socket: &::sio::__private::Socket,
             reason: ::sio::__private::DisconnectReason,

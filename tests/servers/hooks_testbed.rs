@@ -17,7 +17,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sio::socket::OutgoingEvent;
-use sio::{Ack, ConnectError, IncomingEvent, Server, Socket, consumer};
+use sio::{Ack, ConnectError, DisconnectReason, IncomingEvent, Server, Socket, consumer};
 
 #[derive(Debug, Default, Deserialize)]
 struct Auth {
@@ -177,6 +177,31 @@ impl Guarded {
     async fn double(&mut self, _socket: &Socket, n: u32, ack: Ack<u32>) -> sio::Result<()> {
         self.count("double");
         ack.send(n * 2)
+    }
+
+    /// Joins a room (`watchers` hear who leaves).
+    #[event("join")]
+    async fn join(&mut self, socket: &Socket, room: String, ack: Ack<()>) -> sio::Result<()> {
+        socket.join(room).await;
+        ack.send(())
+    }
+
+    /// Tells the watchers which rooms the socket was in: they are still readable here.
+    async fn disconnecting(&mut self, socket: &Socket, reason: DisconnectReason) {
+        let rooms: Vec<String> = socket.rooms().iter().map(ToString::to_string).collect();
+        let _ = socket.server().to("watchers").emit(
+            "leaving",
+            sio::Args((socket.id().as_str(), reason.as_str(), rooms)),
+        );
+    }
+
+    /// Then `disconnect`, when the rooms are gone.
+    async fn disconnect(&mut self, socket: &Socket, _reason: DisconnectReason) {
+        let rooms: Vec<String> = socket.rooms().iter().map(ToString::to_string).collect();
+        let _ = socket
+            .server()
+            .to("watchers")
+            .emit("left", sio::Args((socket.id().as_str(), rooms)));
     }
 
     /// A reserved name cannot be emitted, as in Node.

@@ -96,6 +96,18 @@ pub trait Consumer: Send + 'static {
         None
     }
 
+    /// The socket is leaving the namespace: called once, after the last handler finished and
+    /// before [`disconnect`](Consumer::disconnect), while [`Socket::rooms`] still names the
+    /// rooms it was in (Node's `disconnecting`). It no longer receives broadcasts.
+    fn disconnecting(
+        &mut self,
+        socket: &Socket,
+        reason: DisconnectReason,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (socket, reason);
+        async {}
+    }
+
     /// The socket left the namespace; called once, after the last handler finished.
     fn disconnect(
         &mut self,

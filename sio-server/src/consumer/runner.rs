@@ -118,6 +118,14 @@ impl<C: Consumer> ErasedConsumer for C {
     fn disconnect(self: Box<Self>, socket: Socket, reason: DisconnectReason) -> Hook {
         Box::pin(async move {
             let mut consumer = self;
+            if AssertUnwindSafe(Consumer::disconnecting(&mut *consumer, &socket, reason))
+                .catch_unwind()
+                .await
+                .is_err()
+            {
+                error!(socket = %socket.id(), "`disconnecting` panicked");
+            }
+            socket.forget_leaving_rooms();
             if AssertUnwindSafe(Consumer::disconnect(&mut *consumer, &socket, reason))
                 .catch_unwind()
                 .await

@@ -57,10 +57,16 @@ impl Socket {
     /// Ends the socket once: leaves every room, fails pending acks, and has its consumer run
     /// `disconnect` after the hook it runs now.
     pub(crate) fn close(&self, reason: DisconnectReason, tell_client: bool) {
-        let was = std::mem::replace(&mut *self.inner.phase.lock(), Phase::Disconnected);
+        let mut phase = self.inner.phase.lock();
+        let was = std::mem::replace(&mut *phase, Phase::Disconnected);
         if matches!(was, Phase::Disconnected) {
             return;
         }
+        if matches!(was, Phase::Connected) {
+            // Taken under the phase lock, so no join or leave slips in between.
+            *self.inner.leaving_rooms.lock() = self.inner.namespace.rooms_of(&self.inner.id);
+        }
+        drop(phase);
         if tell_client {
             let packet = SocketPacket::Disconnect {
                 namespace: self.namespace().clone(),
@@ -73,5 +79,11 @@ impl Socket {
         self.inner.acks.lock().clear();
         debug!(socket = %self.inner.id, reason = reason.as_str(), "socket disconnected");
         Runner::end(self, reason);
+    }
+
+    /// Its consumer's `disconnecting` has run: the rooms it was in are forgotten.
+    pub(crate) fn forget_leaving_rooms(&self) {
+        let rooms = std::mem::take(&mut *self.inner.leaving_rooms.lock());
+        drop(rooms);
     }
 }

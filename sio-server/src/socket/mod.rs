@@ -57,6 +57,8 @@ pub(crate) struct SocketInner {
     /// Its consumer, and the events waiting for it.
     pub(crate) runner: Runner,
     auth: Option<RawJson>,
+    /// The rooms it was in when it disconnected, for `disconnecting` to read.
+    leaving_rooms: Mutex<Vec<Room>>,
 }
 
 /// A client's connection to one namespace. Cheap to clone.
@@ -92,6 +94,7 @@ impl Socket {
                 state: Mutex::new(http::Extensions::new()),
                 runner: Runner::new(),
                 auth,
+                leaving_rooms: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -174,12 +177,13 @@ impl Socket {
         }
     }
 
-    /// The rooms the socket is in, its own included.
+    /// The rooms the socket is in, its own included. Once it has disconnected, the rooms it
+    /// was in, until its consumer's `disconnecting` has run; then none.
     pub fn rooms(&self) -> Vec<Room> {
         match &*self.inner.phase.lock() {
             Phase::Connecting(held) => held.rooms.clone(),
             Phase::Connected => self.inner.namespace.rooms_of(&self.inner.id),
-            Phase::Disconnected => Vec::new(),
+            Phase::Disconnected => self.inner.leaving_rooms.lock().clone(),
         }
     }
 

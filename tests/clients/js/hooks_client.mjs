@@ -149,6 +149,36 @@ const scenarios = {
     return { transport: transport(socket), forbidden, answered, seen, received, reason };
   },
 
+  // `disconnecting` reads the rooms the socket was in; `disconnect`, after it, finds none.
+  async disconnecting() {
+    const a = await connect("/");
+    const b = await connect("/");
+    await ask(b, 3000, "join", "watchers");
+    await ask(a, 3000, "join", "red");
+    const leaving = next(b, "leaving");
+    const left = next(b, "left");
+    const aId = a.id;
+    a.disconnect();
+    const [id, reason, rooms] = await leaving;
+    const [leftId, roomsAfter] = await left;
+    const kickedLeaving = next(b, "leaving");
+    const c = await connect("/");
+    const cId = c.id;
+    c.emit("kick");
+    const [kickedId, kickedReason, kickedRooms] = await kickedLeaving;
+    b.disconnect();
+    return {
+      transport: transport(b),
+      sameSocket: id === aId && leftId === aId && kickedId === cId,
+      reason,
+      rooms: rooms.filter((room) => room !== aId).sort(),
+      ownRoom: rooms.includes(aId),
+      roomsAfter,
+      kickedReason,
+      kickedRooms: kickedRooms.filter((room) => room !== cId),
+    };
+  },
+
   // The hooks both ways: what comes in, and what goes out to each socket (a direct emit and a
   // broadcast, not the acks).
   async hooks() {

@@ -191,6 +191,10 @@ impl Hooked {
     #[on_any_outgoing]
     fn count(_socket: &Socket, _event: &OutgoingEvent) {}
 
+    async fn disconnecting(&mut self, socket: &Socket, _reason: DisconnectReason) {
+        let _rooms = socket.rooms();
+    }
+
     #[sio::on_any_outgoing]
     fn audit(_socket: &Socket, event: &OutgoingEvent) {
         let _ = (event.name(), event.len());
