@@ -154,7 +154,6 @@ fn disconnecting_reads_the_rooms_before_disconnect() {
             result,
             json!({
                 "transport": transport,
-                "sameSocket": true,
                 "reason": "client namespace disconnect",
                 "rooms": ["everyone", "red"],
                 "ownRoom": true,

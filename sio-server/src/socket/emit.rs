@@ -130,7 +130,7 @@ impl Socket {
                 }
                 written
             }
-            Phase::Disconnected => Err(EmitError::Disconnected),
+            Phase::Disconnected(_) => Err(EmitError::Disconnected),
         }
     }
 

@@ -42,7 +42,7 @@ impl Socket {
 
     /// Refuses the socket: CONNECT_ERROR, and no trace left.
     pub(crate) fn refuse(&self, error: &ConnectError) {
-        *self.inner.phase.lock() = Phase::Disconnected;
+        *self.inner.phase.lock() = Phase::Disconnected(None);
         let packet = SocketPacket::ConnectError {
             namespace: self.namespace().clone(),
             data: error.payload(),
@@ -58,14 +58,13 @@ impl Socket {
     /// `disconnect` after the hook it runs now.
     pub(crate) fn close(&self, reason: DisconnectReason, tell_client: bool) {
         let mut phase = self.inner.phase.lock();
-        let was = std::mem::replace(&mut *phase, Phase::Disconnected);
-        if matches!(was, Phase::Disconnected) {
-            return;
-        }
-        if matches!(was, Phase::Connected) {
-            // Taken under the phase lock, so no join or leave slips in between.
-            *self.inner.leaving_rooms.lock() = self.inner.namespace.rooms_of(&self.inner.id);
-        }
+        // The rooms `disconnecting` reads, taken under the phase lock: no join or leave slips in.
+        let rooms = match &*phase {
+            Phase::Disconnected(_) => return,
+            Phase::Connecting(_) => None,
+            Phase::Connected => Some(Box::new(self.inner.namespace.rooms_of(&self.inner.id))),
+        };
+        *phase = Phase::Disconnected(rooms);
         drop(phase);
         if tell_client {
             let packet = SocketPacket::Disconnect {
@@ -83,7 +82,10 @@ impl Socket {
 
     /// Its consumer's `disconnecting` has run: the rooms it was in are forgotten.
     pub(crate) fn forget_leaving_rooms(&self) {
-        let rooms = std::mem::take(&mut *self.inner.leaving_rooms.lock());
+        let rooms = match &mut *self.inner.phase.lock() {
+            Phase::Disconnected(rooms) => rooms.take(),
+            _ => None,
+        };
         drop(rooms);
     }
 }

@@ -33,7 +33,9 @@ enum Phase {
     /// little of its life here, and the lock it shares a cache line with stays small).
     Connecting(Box<Held>),
     Connected,
-    Disconnected,
+    /// Gone; with the rooms it was in until its consumer's `disconnecting` has run.
+    #[allow(clippy::box_collection)] // a thin pointer: the phase stays two words
+    Disconnected(Option<Box<Vec<Room>>>),
 }
 
 /// What waits for `connect` to accept.
@@ -57,8 +59,6 @@ pub(crate) struct SocketInner {
     /// Its consumer, and the events waiting for it.
     pub(crate) runner: Runner,
     auth: Option<RawJson>,
-    /// The rooms it was in when it disconnected, for `disconnecting` to read.
-    leaving_rooms: Mutex<Vec<Room>>,
 }
 
 /// A client's connection to one namespace. Cheap to clone.
@@ -94,7 +94,6 @@ impl Socket {
                 state: Mutex::new(http::Extensions::new()),
                 runner: Runner::new(),
                 auth,
-                leaving_rooms: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -126,7 +125,7 @@ impl Socket {
 
     /// Whether the socket is still connected (or still connecting).
     pub fn is_connected(&self) -> bool {
-        !matches!(*self.inner.phase.lock(), Phase::Disconnected)
+        !matches!(*self.inner.phase.lock(), Phase::Disconnected(_))
     }
 
     /// Keeps a value of type `T` with the socket, replacing the previous one.
@@ -150,7 +149,7 @@ impl Socket {
         match &mut *phase {
             Phase::Connecting(held) => held.rooms.push(room),
             Phase::Connected => self.inner.namespace.join(&self.inner.id, room),
-            Phase::Disconnected => {}
+            Phase::Disconnected(_) => {}
         }
     }
 
@@ -164,7 +163,7 @@ impl Socket {
         match &mut *phase {
             Phase::Connecting(held) => held.rooms.retain(|r| r != room),
             Phase::Connected => self.inner.namespace.leave(&self.inner.id, room),
-            Phase::Disconnected => {}
+            Phase::Disconnected(_) => {}
         }
     }
 
@@ -183,7 +182,7 @@ impl Socket {
         match &*self.inner.phase.lock() {
             Phase::Connecting(held) => held.rooms.clone(),
             Phase::Connected => self.inner.namespace.rooms_of(&self.inner.id),
-            Phase::Disconnected => self.inner.leaving_rooms.lock().clone(),
+            Phase::Disconnected(rooms) => rooms.as_deref().cloned().unwrap_or_default(),
         }
     }
 
