@@ -55,6 +55,8 @@ fn only_what_a_handler_sends_is_an_ack() {
                 "doubled": [42],
                 // The undecodable `double` never reached its handler.
                 "received": {"silent": 1, "failing": 1, "dropped": 1, "double": 1},
+                // On the wire, only the two acks handlers sent: `double` 21 and `report`.
+                "ackPackets": 2,
             }),
             "mode {mode}"
         );

@@ -54,8 +54,9 @@ impl Socket {
         self.connection().data().forget(self);
     }
 
-    /// Ends the socket once: leaves every room, fails pending acks, and has its consumer run
-    /// `disconnect` after the hook it runs now.
+    /// Ends the socket once: leaves every room (keeping their names for `disconnecting`), fails
+    /// pending acks, and has its consumer run `disconnecting` and `disconnect` after the hook it
+    /// runs now.
     pub(crate) fn close(&self, reason: DisconnectReason, tell_client: bool) {
         let mut phase = self.inner.phase.lock();
         // The rooms `disconnecting` reads, taken under the phase lock: no join or leave slips in.

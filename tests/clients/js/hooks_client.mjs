@@ -82,6 +82,12 @@ const scenarios = {
   // Only what a handler sends is an ack: everything else times out on the client.
   async acks() {
     const socket = await connect("/", { auth: { name: "ada" } });
+    // Every ACK packet on the wire, late ones too (the client drops an ack that comes after
+    // its timeout without a word).
+    let ackPackets = 0;
+    socket.io.engine.on("packet", ({ type, data }) => {
+      if (type === "message" && typeof data === "string" && data.startsWith("3")) ackPackets += 1;
+    });
     const unanswered = {};
     for (const [event, ...args] of [
       ["silent", 1],
@@ -93,9 +99,10 @@ const scenarios = {
       unanswered[event] = await ask(socket, 300, event, ...args);
     }
     const doubled = await ask(socket, 3000, "double", 21);
+    // Handled in order: any ack of an earlier event would have come before this one's.
     const { received } = await report(socket);
     socket.disconnect();
-    return { transport: transport(socket), unanswered, doubled, received };
+    return { transport: transport(socket), unanswered, doubled, received, ackPackets };
   },
 
   // At-least-once delivery: the client resends until an ack comes or its retries run out.
