@@ -15,9 +15,9 @@ pub use sio_server::broadcast;
 pub mod socket {
     pub use sio_server::{
         Ack, AckError, AckResponse, ArgError, Args, BroadcastOperator, ConnectError, Consumer,
-        DisconnectReason, EmitArgs, EmitError, Error, HandlerError, IncomingEvent, OutgoingEvent,
-        OutgoingHook, RawJson, Received, RemoteSocket, Result, Room, Server, ServerBuilder,
-        ServerService, ServerStats, Socket, SocketId, WeakServer,
+        DisconnectReason, EmitArgs, EmitError, Error, HandlerError, Handshake, IncomingEvent,
+        OutgoingEvent, OutgoingHook, RawJson, Received, RemoteSocket, Result, Room, Server,
+        ServerBuilder, ServerService, ServerStats, Socket, SocketId, WeakServer,
     };
 }
 
@@ -25,7 +25,7 @@ pub use sio_macros::{
     consumer, event, event_middleware, fallback, middleware, on_any, on_any_outgoing,
 };
 pub use sio_server::{
-    Ack, Args, ConnectError, Cors, DisconnectReason, EmitError, Error, IncomingEvent,
+    Ack, Args, ConnectError, Cors, DisconnectReason, EmitError, Error, Handshake, IncomingEvent,
     OutgoingEvent, RawJson, Result, Room, Server, Socket, Transport,
 };
 

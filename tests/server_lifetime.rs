@@ -121,13 +121,19 @@ fn serve_then_drop(runtime: &Runtime, server: Server) -> WeakServer {
     assert_eq!(server.stats().sockets, 3);
     let weak = server.downgrade();
 
-    server.shutdown();
+    runtime.block_on(server.shutdown(Duration::from_secs(5)));
     let seen = clients.finish();
+    // No DISCONNECT packet: the clients see their transport close, as with Node's `close()`.
     assert_eq!(
         seen,
-        json!({ "disconnected": ["io server disconnect", "io server disconnect", "io server disconnect"] })
+        json!({ "disconnected": ["transport close", "transport close", "transport close"] })
     );
-    serving.abort();
+    let served =
+        runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), serving).await });
+    assert!(
+        matches!(served, Ok(Ok(Ok(())))),
+        "serve returns after the shutdown: {served:?}"
+    );
     drop(server);
     weak
 }

@@ -3,7 +3,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sio_core::{CloseReason, DecodedPacket, Namespace, PacketDecoder, RawJson, SocketPacket};
+use sio_core::{
+    CloseReason, DecodedPacket, Namespace, PacketDecoder, RawJson, SocketPacket, Transport,
+};
+use tokio::sync::oneshot;
 use tracing::{debug, error, warn};
 
 use crate::ack::AckResponse;
@@ -32,20 +35,27 @@ pub(crate) struct Client {
 /// The sockets of one connection, one per namespace joined. A list: a connection joins few
 /// namespaces, and a map would cost every connection an allocation several times larger.
 #[derive(Default)]
-struct NamespaceSockets(Vec<Socket>);
+struct NamespaceSockets {
+    sockets: Vec<Socket>,
+    /// Who waits for the connection to move to WebSocket (see [`Socket::upgraded`]); under
+    /// this lock, which costs no lock of its own.
+    upgrade_waiters: Vec<oneshot::Sender<()>>,
+}
 
 impl NamespaceSockets {
     fn get(&self, namespace: &Namespace) -> Option<&Socket> {
-        self.0.iter().find(|socket| socket.namespace() == namespace)
+        self.sockets
+            .iter()
+            .find(|socket| socket.namespace() == namespace)
     }
 
     fn remove(&mut self, namespace: &Namespace) -> Option<Socket> {
         let index = self
-            .0
+            .sockets
             .iter()
             .position(|socket| socket.namespace() == namespace)?;
         // In join order, as the reference server tells them of a close.
-        Some(self.0.remove(index))
+        Some(self.sockets.remove(index))
     }
 }
 
@@ -63,7 +73,7 @@ impl Client {
 
     /// Takes every namespace socket off the connection.
     fn take_sockets(&self) -> Vec<Socket> {
-        std::mem::take(&mut self.sockets.lock().0)
+        std::mem::take(&mut self.sockets.lock().sockets)
     }
 
     fn stop_connect_timer(&self) {
@@ -76,6 +86,23 @@ impl Client {
         if let Some(timer) = self.attachment_timer.lock().take() {
             timer.abort();
         }
+    }
+
+    /// Resolves once `connection` is on WebSocket (at once if it is), or never if it closes
+    /// first (the sender is dropped).
+    pub(crate) fn wait_for_upgrade(
+        &self,
+        connection: &Connection<Client>,
+    ) -> Option<oneshot::Receiver<()>> {
+        let mut sockets = self.sockets.lock();
+        // Under the lock `on_upgrade` takes: an upgrade cannot slip between the look and the
+        // registration.
+        if connection.transport() == Transport::WebSocket || connection.is_closed() {
+            return None;
+        }
+        let (sender, receiver) = oneshot::channel();
+        sockets.upgrade_waiters.push(sender);
+        Some(receiver)
     }
 
     /// Removes a socket that ended from its connection's namespaces, so the client may join
@@ -170,10 +197,19 @@ impl EngineHandler for ServerInner {
         }
     }
 
+    fn on_upgrade(&self, connection: &Connection<Client>) {
+        let waiters = std::mem::take(&mut connection.data().sockets.lock().upgrade_waiters);
+        for waiter in waiters {
+            let _ = waiter.send(());
+        }
+    }
+
     fn on_close(&self, connection: &Connection<Client>, reason: CloseReason) {
         let client = connection.data();
         client.stop_connect_timer();
         client.stop_attachment_timer();
+        // Those waiting for an upgrade learn it will not come.
+        drop(std::mem::take(&mut client.sockets.lock().upgrade_waiters));
         for socket in client.take_sockets() {
             socket.close(reason.into(), false);
         }
@@ -330,7 +366,7 @@ impl ServerInner {
             server,
             auth.clone(),
         );
-        sockets.0.push(socket.clone());
+        sockets.sockets.push(socket.clone());
         drop(sockets);
         self.remember_socket(&socket);
         // `connect` runs here, and answers here unless it awaits something.

@@ -69,4 +69,4 @@ pub use error::{Error, Result};
 pub use event::{ArgError, IncomingEvent};
 pub use server::{Server, ServerBuilder, ServerService, ServerStats, WeakServer};
 pub use sio_core::{RawJson, Transport};
-pub use socket::{EmitError, OutgoingEvent, OutgoingHook, Socket, SocketId};
+pub use socket::{EmitError, Handshake, OutgoingEvent, OutgoingHook, Socket, SocketId};

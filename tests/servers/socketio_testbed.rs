@@ -294,7 +294,9 @@ async fn main() -> std::io::Result<()> {
     };
     let shutdown_server = server.clone();
     let shutdown = move || {
-        shutdown_server.shutdown();
+        // Answered before the shutdown is over: it closes the transports.
+        let server = shutdown_server.clone();
+        tokio::spawn(async move { server.shutdown(Duration::from_secs(5)).await });
         async { "true" }
     };
     let app = Router::new()

@@ -4,6 +4,7 @@
 mod connect_error;
 pub(crate) mod middleware;
 mod runner;
+mod tasks;
 
 use std::future::Future;
 
@@ -15,6 +16,7 @@ use crate::socket::{OutgoingHook, Socket};
 
 pub use connect_error::ConnectError;
 pub(crate) use runner::{ErasedConsumer, MailboxFull, MailboxLimits, Runner};
+pub(crate) use tasks::HookTasks;
 
 /// What a handler may fail with; it is logged and the connection stays up.
 pub type HandlerError = crate::error::Error;

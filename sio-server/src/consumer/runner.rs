@@ -339,7 +339,8 @@ fn run(socket: &Socket, mut consumer: Box<dyn ErasedConsumer>, mut job: Job) {
 fn hand_over(socket: &Socket, mut hook: Hook) {
     let runtime = socket.inner.runner.runtime.clone();
     if let Some(runtime) = runtime.or_else(|| tokio::runtime::Handle::try_current().ok()) {
-        runtime.spawn(drive(socket.clone(), hook));
+        let tasks = &socket.inner.server.inner().hook_tasks;
+        tasks.spawn(&runtime, drive(socket.clone(), hook));
         return;
     }
     match poll_once(hook.as_mut()) {

@@ -1,6 +1,7 @@
 //! Configuring an [`Engine`]: the reference server's options and defaults.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sio_core::{SessionConfig, Transport};
@@ -9,6 +10,7 @@ use crate::engine::cors::Cors;
 use crate::engine::filter::{Refusal, RequestFilter};
 use crate::engine::handler::EngineHandler;
 use crate::engine::handshake::HandshakeInfo;
+use crate::engine::hooks::{ConnectionError, Hooks, RequestHead, SessionCookie};
 use crate::engine::service::{Engine, WeakEngine};
 
 /// Settings of an Engine.IO server; build one with [`Engine::builder`].
@@ -25,6 +27,8 @@ pub(crate) struct EngineConfig {
     /// How long a POST body may take to arrive.
     pub(crate) body_timeout: Duration,
     pub(crate) allow_request: Option<RequestFilter>,
+    pub(crate) hooks: Hooks,
+    pub(crate) cookie: Option<SessionCookie>,
 }
 
 /// Builds an [`Engine`] with the reference server's defaults: path `/engine.io/`, a ping every
@@ -63,6 +67,8 @@ impl Default for EngineBuilder {
                 header_read_timeout: Duration::from_secs(30),
                 body_timeout: Duration::from_secs(60),
                 allow_request: None,
+                hooks: Hooks::default(),
+                cookie: None,
             },
         }
     }
@@ -181,6 +187,88 @@ impl EngineBuilder {
         Fut: Future<Output = Result<(), Refusal>> + Send + 'static,
     {
         self.config.allow_request = Some(RequestFilter::new(filter));
+        self
+    }
+
+    /// Adds headers to the response that opens each session (the polling handshake, or the
+    /// WebSocket `101`), as Node's `initial_headers` event does: to set a cookie of the
+    /// application's, say. It runs after the [`cookie`](Self::cookie) is set, so it can change it.
+    ///
+    /// ```
+    /// use sio_server::engine::{Connection, Engine, Message};
+    ///
+    /// let engine = Engine::builder()
+    ///     .initial_headers(|headers, _request| {
+    ///         headers.append("set-cookie", "mycookie=456".parse().unwrap());
+    ///     })
+    ///     .build(|_: &Connection, _: Message| {});
+    /// # drop(engine);
+    /// ```
+    pub fn initial_headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut http::HeaderMap, &RequestHead) + Send + Sync + 'static,
+    {
+        self.config.hooks.initial_headers = Some(Arc::new(hook));
+        self
+    }
+
+    /// Adds headers to every response of a session's requests (each polling GET and POST, and
+    /// the WebSocket `101`), as Node's `headers` event does; refusals are left alone. On the
+    /// request that opens a session it runs after [`initial_headers`](Self::initial_headers).
+    ///
+    /// ```
+    /// use sio_server::engine::{Connection, Engine, Message};
+    ///
+    /// let engine = Engine::builder()
+    ///     .headers(|headers, _request| {
+    ///         headers.insert("x-served-by", "node-1".parse().unwrap());
+    ///     })
+    ///     .build(|_: &Connection, _: Message| {});
+    /// # drop(engine);
+    /// ```
+    pub fn headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut http::HeaderMap, &RequestHead) + Send + Sync + 'static,
+    {
+        self.config.hooks.headers = Some(Arc::new(hook));
+        self
+    }
+
+    /// Sets a cookie holding the session id on the handshake of each polling session (Node's
+    /// `cookie` option; default none). As in Node, a session opened on WebSocket gets none: its
+    /// id is not known until the upgrade is done.
+    ///
+    /// ```
+    /// use sio_server::engine::{Connection, Engine, Message, SessionCookie};
+    ///
+    /// let engine = Engine::builder()
+    ///     .cookie(SessionCookie::new("io"))
+    ///     .build(|_: &Connection, _: Message| {});
+    /// # drop(engine);
+    /// ```
+    pub fn cookie(mut self, cookie: SessionCookie) -> Self {
+        self.config.cookie = Some(cookie);
+        self
+    }
+
+    /// Told of every request the engine refuses, with Node's code, message and context (Node's
+    /// `connection_error` event). The refusal itself is answered as before.
+    ///
+    /// ```
+    /// use sio_server::engine::{Connection, Engine, Message};
+    ///
+    /// let engine = Engine::builder()
+    ///     .on_connection_error(|error| {
+    ///         tracing::info!(code = error.code(), message = error.message(), context = %error.context(), "refused");
+    ///     })
+    ///     .build(|_: &Connection, _: Message| {});
+    /// # drop(engine);
+    /// ```
+    pub fn on_connection_error<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&ConnectionError) + Send + Sync + 'static,
+    {
+        self.config.hooks.connection_error = Some(Arc::new(hook));
         self
     }
 

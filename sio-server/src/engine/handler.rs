@@ -56,6 +56,11 @@ pub trait EngineHandler: Send + Sync + 'static {
     /// A message arrived, in order.
     fn on_message(&self, connection: &Connection<Self::Data>, message: Message);
 
+    /// The session moved from polling to WebSocket; called at most once per session.
+    fn on_upgrade(&self, connection: &Connection<Self::Data>) {
+        let _ = connection;
+    }
+
     /// The session closed; called exactly once per session.
     fn on_close(&self, connection: &Connection<Self::Data>, reason: CloseReason) {
         let _ = (connection, reason);

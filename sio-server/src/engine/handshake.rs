@@ -15,6 +15,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
 pub struct HandshakeInfo {
     uri: Uri,
     remote_addr: Option<SocketAddr>,
+    secure: bool,
     /// The headers as they came, one `name:value\n` line each (neither contains a line feed,
     /// nor a name a colon), in one allocation.
     raw_headers: Box<[u8]>,
@@ -36,6 +37,7 @@ impl HandshakeInfo {
     /// ```
     pub fn new(uri: Uri, headers: HeaderMap, remote_addr: Option<SocketAddr>) -> Self {
         HandshakeInfo {
+            secure: uri.scheme() == Some(&http::uri::Scheme::HTTPS),
             uri,
             remote_addr,
             raw_headers: Box::default(),
@@ -71,9 +73,19 @@ impl HandshakeInfo {
             .to_string()
             .parse()
             .unwrap_or_else(|_| request.uri().clone());
+        let extensions = request.extensions();
+        let remote_addr = extensions.get::<RemoteAddr>().map(|addr| addr.0);
+        #[cfg(feature = "axum")]
+        let remote_addr = remote_addr.or_else(|| {
+            extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|info| info.0)
+        });
         HandshakeInfo {
+            secure: request.uri().scheme() == Some(&http::uri::Scheme::HTTPS)
+                || extensions.get::<Encrypted>().is_some(),
             uri,
-            remote_addr: request.extensions().get::<RemoteAddr>().map(|addr| addr.0),
+            remote_addr,
             raw_headers: raw_headers.into_boxed_slice(),
             headers: OnceLock::new(),
         }
@@ -158,9 +170,36 @@ impl HandshakeInfo {
             })
     }
 
-    /// The peer's address, when the server knows it (see [`RemoteAddr`]).
+    /// The peer's address, when the server knows it: from a [`RemoteAddr`] extension of the
+    /// request (which [`serve`](crate::engine::serve) adds), or, with the `axum` feature, from
+    /// axum's `ConnectInfo<SocketAddr>` (`into_make_service_with_connect_info`).
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.remote_addr
+    }
+
+    /// Whether the request came over TLS: its URI says `https`, or the server that terminated
+    /// TLS marked it with [`Encrypted`] (Node's `handshake.secure`).
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    /// Whether the request names an `Origin` (Node's `handshake.xdomain`).
+    pub fn is_cross_domain(&self) -> bool {
+        self.header("origin").is_some()
+    }
+
+    /// Every query parameter, decoded, in order; a name may come more than once.
+    ///
+    /// ```
+    /// # use sio_server::engine::HandshakeInfo;
+    /// let uri = "/socket.io/?EIO=4&transport=polling&tag=a&tag=b".parse().unwrap();
+    /// let info = HandshakeInfo::new(uri, Default::default(), None);
+    /// let tags: Vec<String> = info.query_pairs().filter(|(k, _)| k == "tag").map(|(_, v)| v).collect();
+    /// assert_eq!(tags, ["a", "b"]);
+    /// ```
+    pub fn query_pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        form_urlencoded::parse(self.uri.query().unwrap_or("").as_bytes())
+            .map(|(key, value)| (key.into_owned(), value.into_owned()))
     }
 
     /// The value of query parameter `name`, decoded.
@@ -192,6 +231,17 @@ impl fmt::Debug for HandshakeInfo {
             .finish()
     }
 }
+
+/// A mark that a request came over TLS, as a request extension: a server that terminates TLS
+/// in front of the engine inserts it, so that [`HandshakeInfo::is_secure`] is true.
+///
+/// ```
+/// use sio_server::engine::Encrypted;
+/// let mut request = http::Request::new(());
+/// request.extensions_mut().insert(Encrypted);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Encrypted;
 
 /// The peer address of a request, as a request extension.
 ///

@@ -62,6 +62,8 @@ pub(crate) enum RequestError {
     BodyTimeout,
     /// A WebSocket handshake from an origin the CORS allow-list does not name.
     OriginNotAllowed,
+    /// A handshake while the server shuts down.
+    ShuttingDown,
 }
 
 impl RequestError {
@@ -72,6 +74,7 @@ impl RequestError {
             RequestError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RequestError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             RequestError::OriginNotAllowed => StatusCode::FORBIDDEN,
+            RequestError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -106,6 +109,32 @@ impl RequestError {
                 "the request body did not arrive in time; the session is closed"
             }
             RequestError::OriginNotAllowed => "origin not allowed",
+            RequestError::ShuttingDown => "the server is shutting down",
+        }
+    }
+
+    /// Its name in the context of a [`ConnectionError`](crate::engine::ConnectionError), for
+    /// the refusals Node names no context for.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            RequestError::NotFound => "NOT_FOUND",
+            RequestError::UnsupportedVersion => "UNSUPPORTED_PROTOCOL_VERSION",
+            RequestError::UnknownTransport => "UNKNOWN_TRANSPORT",
+            RequestError::UnknownSession => "UNKNOWN_SID",
+            RequestError::HandshakeNotGet => "BAD_HANDSHAKE_METHOD",
+            RequestError::CrossOriginRefused | RequestError::OriginNotAllowed => "INVALID_ORIGIN",
+            RequestError::NotWebSocketHandshake | RequestError::MissingWebSocketKey => {
+                "TRANSPORT_HANDSHAKE_ERROR"
+            }
+            RequestError::ConcurrentGet => "CONCURRENT_GET",
+            RequestError::ConcurrentPost => "CONCURRENT_POST",
+            RequestError::NotPolling => "TRANSPORT_MISMATCH",
+            RequestError::SessionClosed => "SESSION_CLOSED",
+            RequestError::UnreadableBody => "UNREADABLE_BODY",
+            RequestError::UndecodablePayload => "UNDECODABLE_PAYLOAD",
+            RequestError::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            RequestError::BodyTimeout => "BODY_TIMEOUT",
+            RequestError::ShuttingDown => "SHUTTING_DOWN",
         }
     }
 

@@ -17,12 +17,15 @@ use tracing::debug;
 
 use crate::engine::builder::{EngineBuilder, EngineConfig};
 use crate::engine::connection::{Connection, Message};
+use crate::engine::filter::Refusal;
 use crate::engine::handler::EngineHandler;
 use crate::engine::handshake::HandshakeInfo;
+use crate::engine::hooks::{ConnectionError, NODE_MESSAGES, RequestHead};
 use crate::engine::http::{BoxError, RequestError, ResponseBody, plain};
 use crate::engine::query::Query;
 use crate::engine::registry::{EngineStats, Registry};
 use crate::engine::session::{SessionHost, SessionShared};
+use crate::engine::shutdown::Shutdown;
 use crate::engine::timers::Timers;
 use crate::engine::transport::websocket::Opening;
 use crate::engine::transport::{polling, websocket};
@@ -79,6 +82,7 @@ pub(crate) struct EngineInner<H: EngineHandler> {
     pub(crate) next_websocket_id: AtomicU64,
     /// Every session's deadlines, served by one task.
     pub(crate) timers: Arc<Timers>,
+    pub(crate) shutdown: Shutdown,
 }
 
 impl<H: EngineHandler> Clone for Engine<H> {
@@ -135,6 +139,7 @@ impl<H: EngineHandler> Engine<H> {
                 }),
                 next_websocket_id: AtomicU64::new(0),
                 timers: Arc::default(),
+                shutdown: Shutdown::default(),
             }),
         });
         Engine { handle }
@@ -169,6 +174,47 @@ impl<H: EngineHandler> Engine<H> {
         }
     }
 
+    /// Shuts the engine down: new sessions are refused, every open one is closed (the client
+    /// is told, and reconnects), and [`serve`](crate::engine::serve) stops accepting and returns
+    /// once the HTTP connections it serves have closed, or `deadline` has passed.
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # use sio_server::engine::{Connection, Engine, Message};
+    /// # async fn run(engine: Engine<fn(&Connection, Message)>) {
+    /// engine.shutdown(Duration::from_secs(5)).await;
+    /// # }
+    /// ```
+    pub async fn shutdown(&self, deadline: std::time::Duration) {
+        self.begin_shutdown(deadline);
+        self.close_all();
+        self.finish_shutdown();
+    }
+
+    /// Begins a shutdown that must be over by `deadline` from now; `false` if one had begun.
+    pub(crate) fn begin_shutdown(&self, deadline: std::time::Duration) -> bool {
+        self.inner().shutdown.begin(Instant::now() + deadline)
+    }
+
+    /// The shutdown is over: `serve` returns.
+    pub(crate) fn finish_shutdown(&self) {
+        self.inner().shutdown.finish();
+    }
+
+    /// Resolves once a shutdown begins, to stop a server that serves the engine (an axum one,
+    /// say) from accepting.
+    pub fn shutdown_begun(&self) -> impl Future<Output = ()> + Send + 'static {
+        let begun = self.inner().shutdown.begun();
+        async move {
+            begun.await;
+        }
+    }
+
+    /// Resolves once a shutdown is over.
+    pub(crate) fn shutdown_finished(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.inner().shutdown.finished()
+    }
+
     /// Answers one request. The future never fails: errors become HTTP error responses.
     pub fn handle<B>(
         &self,
@@ -186,15 +232,48 @@ impl<H: EngineHandler> Engine<H> {
                 .cors
                 .as_ref()
                 .and(request.headers().get(http::header::ORIGIN).cloned());
+            let hooks = &inner.config.hooks;
+            let head = hooks.want_request().then(|| RequestHead::of(&request));
             let mut response = match Arc::clone(&inner).route(request).await {
-                Ok(response) => response,
-                Err(refusal) => refusal.response(),
+                Ok(mut response) => {
+                    if let Some(head) = &head {
+                        hooks.answered(response.headers_mut(), head);
+                    }
+                    response
+                }
+                Err(Refused::Request(error)) => {
+                    if let (Some(head), false) = (head, error == RequestError::NotFound) {
+                        hooks.refused(|| ConnectionError::of(error, head));
+                    }
+                    error.response()
+                }
+                Err(Refused::Filter(refusal)) => {
+                    if let Some(head) = head {
+                        hooks.refused(|| {
+                            let context = serde_json::json!({ "message": refusal.message() });
+                            ConnectionError::new(4, NODE_MESSAGES[4], context, head)
+                        });
+                    }
+                    refusal.response()
+                }
             };
             if let Some(cors) = &inner.config.cors {
                 cors.apply(origin.as_ref(), response.headers_mut());
             }
             response
         }
+    }
+}
+
+/// Why a request got no session's answer.
+enum Refused {
+    Request(RequestError),
+    Filter(Refusal),
+}
+
+impl From<RequestError> for Refused {
+    fn from(error: RequestError) -> Self {
+        Refused::Request(error)
     }
 }
 
@@ -221,21 +300,21 @@ impl<H: EngineHandler> EngineInner<H> {
     async fn route<B>(
         self: Arc<Self>,
         mut request: Request<B>,
-    ) -> Result<Response<ResponseBody>, RequestError>
+    ) -> Result<Response<ResponseBody>, Refused>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
         if !self.path_matches(request.uri().path()) {
-            return Err(RequestError::NotFound);
+            return Err(RequestError::NotFound.into());
         }
         if request.method() == Method::OPTIONS {
-            return self.preflight(&request);
+            return Ok(self.preflight(&request)?);
         }
         let uri = request.uri().clone();
         let query = Query::parse(uri.query().unwrap_or(""));
         if query.version.is_none() {
-            return Err(RequestError::UnsupportedVersion);
+            return Err(RequestError::UnsupportedVersion.into());
         }
         let transport = query
             .transport
@@ -248,8 +327,11 @@ impl<H: EngineHandler> EngineInner<H> {
             if let Some(cors) = &self.config.cors
                 && !cors.admits(request.headers().get(http::header::ORIGIN))
             {
-                return Err(RequestError::OriginNotAllowed);
+                return Err(RequestError::OriginNotAllowed.into());
             }
+        }
+        if sid.is_none() && self.shutdown.has_begun() {
+            return Err(RequestError::ShuttingDown.into());
         }
         let handshake = match sid {
             None if request.method() == Method::GET => {
@@ -261,15 +343,15 @@ impl<H: EngineHandler> EngineInner<H> {
                         reason = refusal.message(),
                         "handshake refused by the request filter"
                     );
-                    return Ok(refusal.response());
+                    return Err(Refused::Filter(refusal));
                 }
                 handshake.release_map();
                 Some(handshake)
             }
-            None => return Err(RequestError::HandshakeNotGet),
+            None => return Err(RequestError::HandshakeNotGet.into()),
             Some(_) => None,
         };
-        match (transport, handshake, sid) {
+        let routed = match (transport, handshake, sid) {
             (Transport::WebSocket, Some(handshake), _) => {
                 websocket::upgrade(self, &mut request, Opening::New(Box::new(handshake)))
             }
@@ -278,7 +360,18 @@ impl<H: EngineHandler> EngineInner<H> {
             }
             (Transport::Polling, Some(handshake), _) => {
                 let session = self.open_session(Transport::Polling, handshake);
-                polling::get(session).await
+                let cookie = self
+                    .config
+                    .cookie
+                    .as_ref()
+                    .map(|cookie| cookie.header_for(session.sid.as_str()));
+                let mut response = polling::get(session).await?;
+                if let Some(cookie) = cookie {
+                    response
+                        .headers_mut()
+                        .append(http::header::SET_COOKIE, cookie);
+                }
+                Ok(response)
             }
             (Transport::Polling, None, Some(sid)) => match *request.method() {
                 Method::GET => polling::get(self.session(sid)?).await,
@@ -289,7 +382,8 @@ impl<H: EngineHandler> EngineInner<H> {
                 _ => Err(RequestError::HandshakeNotGet),
             },
             (_, None, None) => Err(RequestError::HandshakeNotGet),
-        }
+        };
+        Ok(routed?)
     }
 
     pub(crate) fn session(&self, sid: &str) -> Result<Arc<SessionShared<H::Data>>, RequestError> {
@@ -341,6 +435,10 @@ impl<H: EngineHandler> SessionHost<H::Data> for EngineInner<H> {
 
     fn on_close(&self, connection: &Connection<H::Data>, reason: CloseReason) {
         self.handler.on_close(connection, reason);
+    }
+
+    fn on_upgrade(&self, connection: &Connection<H::Data>) {
+        self.handler.on_upgrade(connection);
     }
 
     fn registry(&self) -> &Registry<H::Data> {

@@ -22,6 +22,7 @@ use crate::engine::transport::shared_stream::{Direct, SharedStream};
 pub(crate) trait SessionHost<D>: Send + Sync {
     fn on_message(&self, connection: &Connection<D>, message: Message);
     fn on_close(&self, connection: &Connection<D>, reason: CloseReason);
+    fn on_upgrade(&self, connection: &Connection<D>);
     fn registry(&self) -> &Registry<D>;
     fn timers(&self) -> &Arc<Timers>;
 }
@@ -357,6 +358,7 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
                 self.span
                     .record("transport", tracing::field::debug(Transport::WebSocket));
                 self.engine.registry().upgraded();
+                self.engine.on_upgrade(connection);
             }
             SessionEvent::Closed(reason) => self.on_closed(connection, reason),
         }

@@ -9,14 +9,17 @@ mod service;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sio_core::{AckId, DecoderLimits, EncodedPacket, Namespace, PacketEncoder};
 use tokio::net::TcpListener;
+use tracing::{debug, warn};
 
 use crate::args::{EmitArgs, EmitArgsDyn};
 use crate::broadcast::{BroadcastOperator, ChannelLayer, LocalSockets, Room, Target};
+use crate::consumer::HookTasks;
 use crate::consumer::middleware::ConnectMiddleware;
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::sync::{Mutex, MutexGuard};
@@ -53,6 +56,8 @@ pub(crate) struct ServerInner {
     pub(crate) middleware: Vec<ConnectMiddleware>,
     /// Sockets by id, across namespaces, for server-wide lookups.
     sockets: Mutex<HashMap<SocketId, Socket>>,
+    /// Hooks running on tasks of their own, which a shutdown waits for.
+    pub(crate) hook_tasks: HookTasks,
     packets_encoded: AtomicU64,
 }
 
@@ -155,6 +160,7 @@ impl ServerInner {
             config,
             middleware,
             sockets: Mutex::new(HashMap::new()),
+            hook_tasks: HookTasks::default(),
             packets_encoded: AtomicU64::new(0),
         }
     }
@@ -214,7 +220,9 @@ impl Server {
         ServerService::new(self.engine.clone())
     }
 
-    /// Serves the server on every connection `listener` accepts.
+    /// Serves the server on every connection `listener` accepts, until
+    /// [`shutdown`](Self::shutdown): then it stops accepting, and returns once the shutdown is
+    /// over.
     pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
         crate::engine::serve(listener, self.engine.clone()).await
     }
@@ -274,14 +282,64 @@ impl Server {
         }
     }
 
-    /// Disconnects every socket with [`DisconnectReason::ServerShuttingDown`] and closes every
-    /// connection. The server still accepts new ones until the listener is dropped.
-    pub fn shutdown(&self) {
-        let sockets: Vec<Socket> = self.inner().sockets_map().values().cloned().collect();
+    /// Shuts the server down gracefully, as Node's `io.close()` does, and returns once it is
+    /// done:
+    ///
+    /// 1. new connections are refused, and [`serve`](Self::serve) stops accepting;
+    /// 2. every socket ends with [`DisconnectReason::ServerShuttingDown`], its consumer's
+    ///    `disconnecting` and `disconnect` run, and every connection's transport is closed.
+    ///    Clients get no Socket.IO DISCONNECT, which would tell them not to come back: they see
+    ///    the transport close and reconnect, to another server of a rolling restart say;
+    /// 3. handlers still running (and the `disconnect` hooks) get until `deadline` to finish;
+    ///    those still running then are aborted, with a warning;
+    /// 4. the channel layer stops, and `serve` returns.
+    ///
+    /// A second call aborts what is left at once, and returns when the first does.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// # async fn run() -> std::io::Result<()> {
+    /// let server = sio_server::Server::builder().build();
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// let serving = tokio::spawn({
+    ///     let server = server.clone();
+    ///     async move { server.serve(listener).await }
+    /// });
+    /// tokio::signal::ctrl_c().await?;
+    /// server.shutdown(Duration::from_secs(10)).await;
+    /// serving.await??;
+    /// # Ok(()) }
+    /// ```
+    pub async fn shutdown(&self, deadline: Duration) {
+        let inner = self.inner();
+        let until = Instant::now() + deadline;
+        if !self.engine.begin_shutdown(deadline) {
+            inner.hook_tasks.abort();
+            self.engine.shutdown_finished().await;
+            return;
+        }
+        let sockets: Vec<Socket> = inner.sockets_map().values().cloned().collect();
+        debug!(sockets = sockets.len(), "shutting down");
         for socket in sockets {
-            socket.close(DisconnectReason::ServerShuttingDown, true);
+            socket.close(DisconnectReason::ServerShuttingDown, false);
         }
         self.engine.close_all();
-        self.inner().layer.shutdown();
+        if !inner.hook_tasks.finish_by(until).await {
+            warn!(
+                deadline_ms = deadline.as_millis() as u64,
+                "handlers still running when the shutdown's deadline passed were aborted"
+            );
+        }
+        inner.layer.shutdown();
+        self.engine.finish_shutdown();
+    }
+
+    /// Resolves once [`shutdown`](Self::shutdown) is called: the signal that stops a server
+    /// the application serves the service with, such as
+    /// [`serve_service_with_shutdown`](crate::engine::serve_service_with_shutdown) or axum's
+    /// `with_graceful_shutdown`.
+    pub fn shutdown_begun(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.engine.shutdown_begun()
     }
 }

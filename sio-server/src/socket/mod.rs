@@ -1,6 +1,7 @@
 //! A client's connection to one namespace.
 
 mod emit;
+mod handshake;
 mod id;
 mod lifecycle;
 pub(crate) mod outgoing;
@@ -9,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use sio_core::{EncodedPacket, Namespace, RawJson};
+use sio_core::{EncodedPacket, Namespace, RawJson, Transport};
 use tokio::sync::oneshot;
 
 use crate::ack::AckResponse;
@@ -23,6 +24,7 @@ use crate::namespace::NamespaceInner;
 use crate::server::Server;
 
 pub use emit::EmitError;
+pub use handshake::Handshake;
 pub use id::SocketId;
 pub use outgoing::{OutgoingEvent, OutgoingHook};
 
@@ -53,12 +55,14 @@ pub(crate) struct SocketInner {
     connection: Connection<Client>,
     id: SocketId,
     pub(crate) namespace: Arc<NamespaceInner>,
-    server: Server,
+    pub(crate) server: Server,
     acks: Mutex<HashMap<u64, oneshot::Sender<AckResponse>>>,
     state: Mutex<http::Extensions>,
     /// Its consumer, and the events waiting for it.
     pub(crate) runner: Runner,
     auth: Option<RawJson>,
+    /// When it connected, in milliseconds since the Unix epoch.
+    issued: u64,
 }
 
 /// A client's connection to one namespace. Cheap to clone.
@@ -94,6 +98,7 @@ impl Socket {
                 state: Mutex::new(http::Extensions::new()),
                 runner: Runner::new(),
                 auth,
+                issued: handshake::now_millis(),
             }),
         }
     }
@@ -111,6 +116,47 @@ impl Socket {
     /// The HTTP request that opened the connection (headers, query, remote address).
     pub fn handshake(&self) -> &HandshakeInfo {
         self.inner.connection.handshake()
+    }
+
+    /// The handshake as Node's `socket.handshake` gives it (headers, time, address, `xdomain`,
+    /// `secure`, `issued`, url, query, auth), made on each call; it serializes as Node's does.
+    pub fn handshake_details(&self) -> Handshake {
+        Handshake::of(self)
+    }
+
+    /// The transport the connection uses now: polling until an upgrade to WebSocket is done.
+    pub fn transport(&self) -> Transport {
+        self.inner.connection.transport()
+    }
+
+    /// Resolves with `true` once the connection is on WebSocket (at once if it is already), or
+    /// with `false` if it closes first: Node's `socket.conn.on("upgrade")`. It holds the socket
+    /// only weakly, so a task can wait on it for as long as the socket lives.
+    ///
+    /// ```
+    /// use sio_server::{Socket, Transport};
+    ///
+    /// async fn connect(socket: &Socket) {
+    ///     let upgraded = socket.upgraded();
+    ///     let id = socket.id().clone();
+    ///     tokio::spawn(async move {
+    ///         if upgraded.await {
+    ///             tracing::info!(%id, "upgraded to WebSocket");
+    ///         }
+    ///     });
+    ///     # let _ = Transport::Polling;
+    /// }
+    /// ```
+    pub fn upgraded(&self) -> impl Future<Output = bool> + Send + 'static {
+        let connection = &self.inner.connection;
+        let waiter = connection.data().wait_for_upgrade(connection);
+        let transport = connection.transport();
+        async move {
+            match waiter {
+                Some(waiter) => waiter.await.is_ok(),
+                None => transport == Transport::WebSocket,
+            }
+        }
     }
 
     /// The auth payload the client sent with its CONNECT, if any.
@@ -199,9 +245,20 @@ impl Socket {
         self.broadcast().to(room)
     }
 
-    /// Disconnects the socket from its namespace; the client is told.
+    /// Disconnects the socket from its namespace; the client is told. Its other namespaces on
+    /// the same connection go on; [`close_connection`](Self::close_connection) ends them all.
     pub fn disconnect(&self) {
         self.close(DisconnectReason::ServerNamespaceDisconnect, true);
+    }
+
+    /// Disconnects every socket of this client's connection, this one included (each is told,
+    /// with reason [`DisconnectReason::ServerNamespaceDisconnect`]), then closes the connection
+    /// itself: Node's `socket.disconnect(true)`.
+    pub fn close_connection(&self) {
+        crate::client::close_connection(
+            &self.inner.connection,
+            DisconnectReason::ServerNamespaceDisconnect,
+        );
     }
 
     pub(crate) fn connection(&self) -> &Connection<Client> {

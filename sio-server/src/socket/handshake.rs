@@ -1,0 +1,157 @@
+//! A socket's handshake as Node's `socket.handshake` gives it, field for field.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::Socket;
+
+/// The handshake of a socket as Node's socket.io gives it (`socket.handshake`), from
+/// [`Socket::handshake_details`]; it serializes to the same JSON, so tools written for Node's
+/// (the Admin UI, a Node process fetching sockets across a cluster) read it unchanged.
+///
+/// [`Socket::handshake`] is the request itself, with every header and the query as they came.
+///
+/// ```
+/// # async fn connect(socket: &sio_server::Socket) {
+/// let handshake = socket.handshake_details();
+/// tracing::info!(address = ?handshake.address, url = %handshake.url, "connected");
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Handshake {
+    /// The headers of the request that opened the connection (the first polling request, or
+    /// the WebSocket upgrade), names in lowercase. Repeated headers are joined as Node joins
+    /// them: with `; ` for `cookie`, with `, ` for the others.
+    pub headers: BTreeMap<String, String>,
+    /// When the socket connected, as JavaScript's `Date.toString()` writes it, in UTC.
+    pub time: String,
+    /// The peer's IP address, when known.
+    pub address: Option<String>,
+    /// Whether the request named an `Origin`.
+    pub xdomain: bool,
+    /// Whether the request came over TLS.
+    pub secure: bool,
+    /// When the socket connected, in milliseconds since the Unix epoch.
+    pub issued: u64,
+    /// The request URL: path and query.
+    pub url: String,
+    /// The query parameters; of a repeated one, the last.
+    pub query: BTreeMap<String, String>,
+    /// The payload of the client's CONNECT for this namespace, `{}` if it sent none.
+    pub auth: serde_json::Value,
+}
+
+impl Handshake {
+    pub(crate) fn of(socket: &Socket) -> Self {
+        let info = socket.handshake();
+        let mut headers: BTreeMap<String, String> = BTreeMap::new();
+        for (name, value) in info.header_lines() {
+            let Ok(value) = std::str::from_utf8(value) else {
+                continue;
+            };
+            let name = name.to_ascii_lowercase();
+            let separator = if name == "cookie" { "; " } else { ", " };
+            headers
+                .entry(name)
+                .and_modify(|joined| {
+                    joined.push_str(separator);
+                    joined.push_str(value);
+                })
+                .or_insert_with(|| value.to_owned());
+        }
+        let issued = socket.inner.issued;
+        Handshake {
+            headers,
+            time: js_date_string(issued),
+            address: info.remote_addr().map(|addr| addr.ip().to_string()),
+            xdomain: info.is_cross_domain(),
+            secure: info.is_secure(),
+            issued,
+            url: info
+                .uri()
+                .path_and_query()
+                .map_or_else(|| info.uri().to_string(), ToString::to_string),
+            query: info.query_pairs().collect(),
+            auth: socket
+                .auth()
+                .and_then(|auth| auth.deserialize().ok())
+                .unwrap_or_else(|| serde_json::json!({})),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis() as u64
+}
+
+/// `Date.toString()` of JavaScript for `millis`, in UTC:
+/// `Mon Nov 30 2026 22:51:03 GMT+0000 (Coordinated Universal Time)`.
+fn js_date_string(millis: u64) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let seconds = millis / 1000;
+    let days = seconds / 86_400;
+    let of_day = seconds % 86_400;
+    let (year, month, day) = civil_date(days);
+    format!(
+        "{} {} {:02} {} {:02}:{:02}:{:02} GMT+0000 (Coordinated Universal Time)",
+        WEEKDAYS[(days % 7) as usize],
+        MONTHS[(month - 1) as usize],
+        day,
+        year,
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60,
+    )
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01: year, month (1-12), day (1-31).
+fn civil_date(days: u64) -> (u64, u64, u64) {
+    // Counted in 400-year eras from 0000-03-01, so that the leap day ends each year.
+    let days = days + 719_468;
+    let era = days / 146_097;
+    let of_era = days % 146_097;
+    let year_of_era = (of_era - of_era / 1460 + of_era / 36_524 - of_era / 146_096) / 365;
+    let of_year = of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * of_year + 2) / 153;
+    let day = of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::js_date_string;
+
+    #[test]
+    fn dates_read_as_javascript_writes_them() {
+        assert_eq!(
+            js_date_string(0),
+            "Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)"
+        );
+        // `new Date(1796083200000).toString()` with TZ=UTC
+        assert_eq!(
+            js_date_string(1_796_083_200_000),
+            "Tue Dec 01 2026 00:00:00 GMT+0000 (Coordinated Universal Time)"
+        );
+        // A leap day, and the end of a day.
+        assert_eq!(
+            js_date_string(951_868_799_999),
+            "Tue Feb 29 2000 23:59:59 GMT+0000 (Coordinated Universal Time)"
+        );
+    }
+}
