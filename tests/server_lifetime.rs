@@ -123,10 +123,11 @@ fn serve_then_drop(runtime: &Runtime, server: Server) -> WeakServer {
 
     runtime.block_on(server.shutdown(Duration::from_secs(5)));
     let seen = clients.finish();
-    // No DISCONNECT packet: the clients see their transport close, as with Node's `close()`.
+    // Neither a DISCONNECT nor an engine `close`: each client sees its transport end (the
+    // polling one its request refused) and would reconnect.
     assert_eq!(
         seen,
-        json!({ "disconnected": ["transport close", "transport close", "transport close"] })
+        json!({ "disconnected": ["transport close", "transport close", "transport error"] })
     );
     let served =
         runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), serving).await });

@@ -144,6 +144,19 @@ async fn main() -> std::io::Result<()> {
         "open http://{} in two browser windows",
         listener.local_addr()?
     );
+    // Ctrl-C shuts down gracefully: browsers reconnect to the next server that listens here.
+    tokio::spawn({
+        let server = server.clone();
+        async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                server.shutdown(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    });
     // Not `axum::serve`: this one closes connections whose headers dribble in (slowloris).
-    sio::engine::serve_service(listener, app, std::time::Duration::from_secs(30)).await
+    let signal = server.shutdown_signal();
+    let timeout = std::time::Duration::from_secs(30);
+    sio::engine::serve_service_with_shutdown(listener, app, timeout, signal).await?;
+    server.shutdown_finished().await;
+    Ok(())
 }

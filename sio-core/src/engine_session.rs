@@ -280,6 +280,15 @@ impl EngineSession {
         self.finish(CloseReason::ServerClose);
     }
 
+    /// Ends the session without a `close` packet: what is queued still goes out, then the
+    /// transport closes (a WebSocket is closed, a polling client's next GET is refused), so the
+    /// client takes it for a lost connection and reconnects, as after a server restart. A
+    /// graceful shutdown ends sessions so: a `close` packet makes some clients (python-socketio)
+    /// give up for good.
+    pub fn discard(&mut self) {
+        self.finish_with(CloseReason::ServerClose, false);
+    }
+
     // ---- incoming packets ----
 
     fn handle_packet(&mut self, packet: EnginePacket, now: Instant) {
@@ -303,12 +312,17 @@ impl EngineSession {
 
     /// Ends the session; a polling client that did not end it is told with a `close` packet.
     fn finish(&mut self, reason: CloseReason) {
+        self.finish_with(reason, true);
+    }
+
+    /// Ends the session, a polling client told with a `close` packet if `tell`.
+    fn finish_with(&mut self, reason: CloseReason, tell: bool) {
         if self.closed.is_none() {
             // As the reference server does: a WebSocket is simply closed after its last frames;
             // polling answers `close`, and after messages still queued it does so in a later
             // response, since clients handle a close found in a payload before the messages
             // ahead of it.
-            let polling = self.transport == Transport::Polling;
+            let polling = self.transport == Transport::Polling && tell;
             if polling && reason == CloseReason::ServerClose && !self.queue.is_empty() {
                 self.close_after_queue = true;
             } else if polling && reason != CloseReason::TransportClose {

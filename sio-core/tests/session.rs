@@ -623,3 +623,28 @@ fn a_server_closed_polling_session_serves_what_it_queued_then_refuses() {
     );
     assert_eq!(session.handle_get(start), Err(PollingError::Closed));
 }
+
+#[test]
+fn a_discarded_polling_session_serves_what_it_queued_then_refuses_with_no_close_packet() {
+    let start = Instant::now();
+    let mut session = polling(start);
+    session.send(text("4bye")).unwrap();
+    session.discard();
+    assert_eq!(get(&mut session, start).unwrap(), "4bye");
+    assert_eq!(
+        session.handle_get(start),
+        Err(PollingError::Closed),
+        "no `close` packet: the next GET is refused, which clients take for a lost connection"
+    );
+    assert_eq!(
+        events(&mut session),
+        [SessionEvent::Closed(CloseReason::ServerClose)]
+    );
+
+    // A GET already waiting gets no answer from the session: the runtime refuses it.
+    let mut waiting = polling(start);
+    waiting.handle_get(start).unwrap();
+    waiting.discard();
+    assert_eq!(waiting.poll_get_response(), None);
+    assert_eq!(waiting.close_reason(), Some(CloseReason::ServerClose));
+}

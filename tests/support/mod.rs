@@ -116,6 +116,20 @@ impl Server {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+
+    /// Waits up to `limit` for the process to exit by itself, and returns how it did.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if start.elapsed() > limit {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 }
 
 impl Drop for Server {
@@ -294,10 +308,21 @@ pub struct Waiting {
 
 impl Waiting {
     pub fn start(script: &str, args: &[&str]) -> Waiting {
-        let mut child = Command::new("node")
-            .arg(script)
-            .args(args)
-            .current_dir(js_clients())
+        let mut command = Command::new("node");
+        command.arg(script).args(args).current_dir(js_clients());
+        Self::start_command(command, script)
+    }
+
+    /// The Python client of `tests/clients/py`, run as [`python`] runs it.
+    pub fn start_python(args: &[&str]) -> Waiting {
+        let dir = root().join("tests/clients/py");
+        let mut command = Command::new(dir.join(".venv/bin/python"));
+        command.arg("client.py").args(args).current_dir(&dir);
+        Self::start_command(command, "client.py")
+    }
+
+    fn start_command(mut command: Command, script: &str) -> Waiting {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

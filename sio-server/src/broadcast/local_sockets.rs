@@ -184,32 +184,5 @@ impl LocalSockets {
 
 /// The handshake of a socket as Node's socket.io describes it to other processes.
 fn handshake_json(socket: &Socket) -> RawJson {
-    let info = socket.handshake();
-    let headers: serde_json::Map<String, serde_json::Value> = info
-        .header_lines()
-        .filter_map(|(name, value)| {
-            Some((name.to_owned(), std::str::from_utf8(value).ok()?.into()))
-        })
-        .collect();
-    let query: serde_json::Map<String, serde_json::Value> = info
-        .uri()
-        .query()
-        .map(|query| {
-            form_urlencoded::parse(query.as_bytes())
-                .map(|(key, value)| (key.into_owned(), value.into_owned().into()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let auth: serde_json::Value = socket
-        .auth()
-        .and_then(|auth| auth.deserialize().ok())
-        .unwrap_or_else(|| serde_json::json!({}));
-    let handshake = serde_json::json!({
-        "headers": headers,
-        "address": info.remote_addr().map(|addr| addr.ip().to_string()),
-        "url": info.uri().to_string(),
-        "query": query,
-        "auth": auth,
-    });
-    RawJson::from_value(&handshake).unwrap_or_else(|_| RawJson::null())
+    RawJson::from_value(&socket.handshake_details()).unwrap_or_else(|_| RawJson::null())
 }

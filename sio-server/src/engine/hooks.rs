@@ -77,7 +77,7 @@ impl RequestHead {
 /// let cookie = SessionCookie::new("sid").path("/app").secure(true).max_age(Duration::from_secs(3600));
 /// assert_eq!(
 ///     cookie.header_for("abc").to_str().unwrap(),
-///     "sid=abc; Path=/app; Max-Age=3600; HttpOnly; Secure; SameSite=Lax"
+///     "sid=abc; Max-Age=3600; Path=/app; HttpOnly; Secure; SameSite=Lax"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,9 +123,15 @@ impl SessionCookie {
         }
     }
 
-    /// The `Path` attribute, or none.
-    pub fn path(mut self, path: impl Into<Option<String>>) -> Self {
-        self.path = path.into();
+    /// The `Path` attribute (default `/`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// No `Path` attribute: the browser takes the request's.
+    pub fn without_path(mut self) -> Self {
+        self.path = None;
         self
     }
 
@@ -159,8 +165,9 @@ impl SessionCookie {
         self
     }
 
-    /// The `Set-Cookie` value for session `sid`. Characters a cookie cannot hold are
-    /// percent-encoded, as Node's `cookie` package encodes them.
+    /// The `Set-Cookie` value for session `sid`, its attributes in the order Node's `cookie`
+    /// package writes them. The value is percent-encoded as JavaScript's `encodeURIComponent`
+    /// does, as that package encodes it.
     pub fn header_for(&self, sid: &str) -> HeaderValue {
         let mut value = format!("{}={}", self.name, encode(sid));
         if let Some(max_age) = self.max_age {
@@ -190,11 +197,11 @@ impl SessionCookie {
     }
 }
 
-/// Percent-encodes what is not a cookie-value character.
+/// Percent-encodes `value` as `encodeURIComponent` does.
 fn encode(value: &str) -> String {
     let mut encoded = String::with_capacity(value.len());
     for byte in value.bytes() {
-        let plain = byte.is_ascii_alphanumeric() || b"!#$&'()*+-./:<=>?@[]^_`{|}~".contains(&byte);
+        let plain = byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte);
         if plain {
             encoded.push(byte as char);
         } else {
@@ -367,7 +374,7 @@ mod tests {
             "io=a%20b; Path=/; HttpOnly; SameSite=Lax"
         );
         let bare = SessionCookie::new("x")
-            .path(None)
+            .without_path()
             .http_only(false)
             .same_site(None)
             .domain("example.com");

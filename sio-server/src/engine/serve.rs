@@ -41,23 +41,9 @@ use crate::engine::service::Engine;
 /// ```
 pub async fn serve<H: EngineHandler>(listener: TcpListener, engine: Engine<H>) -> io::Result<()> {
     let header_read_timeout = engine.inner().config.header_read_timeout;
-    let shutdown = &engine.inner().shutdown;
-    let (begun, finished) = (shutdown.begun(), shutdown.finished());
-    let watched = engine.downgrade();
-    let drained = async move {
-        let deadline = begun.await;
-        // The HTTP connections stay open until every session is gone: a polling client's GET
-        // already on its way still finds its session's `close` packet, rather than a
-        // connection closed under it.
-        while Instant::now() < deadline
-            && watched
-                .upgrade()
-                .is_some_and(|engine| engine.stats().open > 0)
-        {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        Some(deadline)
-    };
+    let finished = engine.shutdown_finished();
+    let drained = engine.drained();
+    let drained = async move { Some(drained.await) };
     serve_until(listener, engine, header_read_timeout, drained).await;
     finished.await;
     Ok(())
@@ -108,24 +94,19 @@ where
 /// connection finish the request it is serving, and returns once they have all closed.
 /// WebSocket connections are the engine's once upgraded: the engine closes them.
 ///
-/// With a [`Server`](crate::Server), `signal` is
-/// [`Server::shutdown_begun`](crate::Server::shutdown_begun), so the listener closes when
-/// [`Server::shutdown`](crate::Server::shutdown) is called:
+/// With an engine, `signal` is [`Engine::shutdown_signal`], so the listener closes once
+/// [`Engine::shutdown`] has closed every session (a Socket.IO server has the same signal):
 ///
 /// ```no_run
 /// use std::time::Duration;
+/// use sio_server::engine::{Connection, Engine, Message};
 ///
 /// # async fn run() -> std::io::Result<()> {
-/// let server = sio_server::Server::builder().build();
+/// let engine = Engine::builder().build(|_: &Connection, _: Message| {});
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
-/// let signal = server.shutdown_begun();
-/// sio_server::engine::serve_service_with_shutdown(
-///     listener,
-///     server.service(),
-///     Duration::from_secs(10),
-///     signal,
-/// )
-/// .await
+/// let signal = engine.shutdown_signal();
+/// sio_server::engine::serve_service_with_shutdown(listener, engine, Duration::from_secs(10), signal)
+///     .await
 /// # }
 /// ```
 pub async fn serve_service_with_shutdown<S, B>(

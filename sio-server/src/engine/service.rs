@@ -174,8 +174,8 @@ impl<H: EngineHandler> Engine<H> {
         }
     }
 
-    /// Shuts the engine down: new sessions are refused, every open one is closed (the client
-    /// is told, and reconnects), and [`serve`](crate::engine::serve) stops accepting and returns
+    /// Shuts the engine down: new sessions are refused, every open one is closed without a
+    /// `close` packet (so its client reconnects, to another server of a rolling restart say), and [`serve`](crate::engine::serve) stops accepting and returns
     /// once the HTTP connections it serves have closed, or `deadline` has passed.
     ///
     /// ```no_run
@@ -187,8 +187,17 @@ impl<H: EngineHandler> Engine<H> {
     /// ```
     pub async fn shutdown(&self, deadline: std::time::Duration) {
         self.begin_shutdown(deadline);
-        self.close_all();
+        self.discard_all();
         self.finish_shutdown();
+    }
+
+    /// Ends every open session without a `close` packet (see
+    /// [`EngineSession::discard`](sio_core::EngineSession::discard)): clients take it for a lost
+    /// connection and reconnect.
+    pub(crate) fn discard_all(&self) {
+        for session in self.inner().registry.all() {
+            session.process(|state| state.session.discard());
+        }
     }
 
     /// Begins a shutdown that must be over by `deadline` from now; `false` if one had begun.
@@ -201,17 +210,38 @@ impl<H: EngineHandler> Engine<H> {
         self.inner().shutdown.finish();
     }
 
-    /// Resolves once a shutdown begins, to stop a server that serves the engine (an axum one,
-    /// say) from accepting.
-    pub fn shutdown_begun(&self) -> impl Future<Output = ()> + Send + 'static {
+    /// Resolves, with the shutdown's deadline, once a shutdown began and every session is gone
+    /// (each client took its `close`), or the deadline passed: the moment to stop accepting and
+    /// close idle HTTP connections. Earlier, a polling client's request already on its way
+    /// would find its connection closed rather than its session's `close`.
+    pub(crate) fn drained(&self) -> impl Future<Output = Instant> + Send + 'static {
         let begun = self.inner().shutdown.begun();
+        let watched = self.downgrade();
         async move {
-            begun.await;
+            let deadline = begun.await;
+            while Instant::now() < deadline
+                && watched
+                    .upgrade()
+                    .is_some_and(|engine| engine.stats().open > 0)
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            deadline
+        }
+    }
+
+    /// Resolves once a shutdown began and every session is gone, or its deadline passed: the
+    /// signal a server that serves the engine (an axum one, say) stops on: a polling client's
+    /// request already on its way still finds its session's end, not a closed connection.
+    pub fn shutdown_signal(&self) -> impl Future<Output = ()> + Send + 'static {
+        let drained = self.drained();
+        async move {
+            drained.await;
         }
     }
 
     /// Resolves once a shutdown is over.
-    pub(crate) fn shutdown_finished(&self) -> impl Future<Output = ()> + Send + 'static {
+    pub fn shutdown_finished(&self) -> impl Future<Output = ()> + Send + 'static {
         self.inner().shutdown.finished()
     }
 

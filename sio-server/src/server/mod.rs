@@ -288,8 +288,10 @@ impl Server {
     /// 1. new connections are refused, and [`serve`](Self::serve) stops accepting;
     /// 2. every socket ends with [`DisconnectReason::ServerShuttingDown`], its consumer's
     ///    `disconnecting` and `disconnect` run, and every connection's transport is closed.
-    ///    Clients get no Socket.IO DISCONNECT, which would tell them not to come back: they see
-    ///    the transport close and reconnect, to another server of a rolling restart say;
+    ///    Clients get neither a Socket.IO DISCONNECT nor an Engine.IO `close`, either of which
+    ///    tells some clients not to come back: they see their transport close (a WebSocket
+    ///    closed, a polling request refused) and reconnect, to another server of a rolling
+    ///    restart say;
     /// 3. handlers still running (and the `disconnect` hooks) get until `deadline` to finish;
     ///    those still running then are aborted, with a warning;
     /// 4. the channel layer stops, and `serve` returns.
@@ -324,7 +326,7 @@ impl Server {
         for socket in sockets {
             socket.close(DisconnectReason::ServerShuttingDown, false);
         }
-        self.engine.close_all();
+        self.engine.discard_all();
         if !inner.hook_tasks.finish_by(until).await {
             warn!(
                 deadline_ms = deadline.as_millis() as u64,
@@ -335,11 +337,33 @@ impl Server {
         self.engine.finish_shutdown();
     }
 
-    /// Resolves once [`shutdown`](Self::shutdown) is called: the signal that stops a server
-    /// the application serves the service with, such as
-    /// [`serve_service_with_shutdown`](crate::engine::serve_service_with_shutdown) or axum's
-    /// `with_graceful_shutdown`.
-    pub fn shutdown_begun(&self) -> impl Future<Output = ()> + Send + 'static {
-        self.engine.shutdown_begun()
+    /// Resolves once [`shutdown`](Self::shutdown) has closed every session (or its deadline
+    /// passed): the signal that stops a server the application serves the service with, such
+    /// as [`serve_service_with_shutdown`](crate::engine::serve_service_with_shutdown) or axum's
+    /// `with_graceful_shutdown`. Not earlier: a polling client's request already on its way
+    /// still finds its session's `close`, rather than its HTTP connection closed.
+    ///
+    /// With axum: `axum::serve(listener, app).with_graceful_shutdown(server.shutdown_signal())`,
+    /// then `server.shutdown_finished().await`. Or:
+    ///
+    /// ```no_run
+    /// # async fn run(server: sio_server::Server, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// let signal = server.shutdown_signal();
+    /// let app = server.service(); // or a router with it mounted
+    /// sio_server::engine::serve_service_with_shutdown(listener, app, Duration::from_secs(30), signal)
+    ///     .await?;
+    /// server.shutdown_finished().await; // the handlers still running, up to the deadline
+    /// # Ok(()) }
+    /// ```
+    pub fn shutdown_signal(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.engine.shutdown_signal()
+    }
+
+    /// Resolves once a [`shutdown`](Self::shutdown) is over: its handlers finished (or were
+    /// aborted) and the channel layer stopped.
+    pub fn shutdown_finished(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.engine.shutdown_finished()
     }
 }

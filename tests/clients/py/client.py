@@ -1,9 +1,11 @@
 """Drives the official python-socketio client against tests/servers/socketio_testbed.rs (and
-tests/servers/hooks_testbed.rs for the `hooks` scenario).
+tests/servers/hooks_testbed.rs for the `hooks` scenario, tests/servers/lifecycle_testbed.rs for
+`shutdown`).
 
-    python client.py <scenario> <http://host:port> <polling|websocket|upgrade>
+    python client.py <scenario> <http://host:port> <polling|websocket|upgrade> [args..]
 
-Prints one JSON line with what it saw, including the transport it ended on.
+Prints one JSON line with what it saw, including the transport it ended on (`shutdown` prints
+two: once disconnected, once reconnected).
 """
 
 import json
@@ -188,7 +190,66 @@ def scenario_hooks(url, mode):
     }
 
 
+def scenario_shutdown(url, mode, slow_ms, deadline_ms):
+    """Busy on /other, asks for a shutdown on /; prints how it was disconnected, then (once the
+    test started a second server on the address) which server it reconnected to."""
+    client = socketio.Client(
+        reconnection=True,
+        reconnection_delay=0.1,
+        reconnection_delay_max=0.2,
+        randomization_factor=0,
+    )
+    changed = threading.Condition()
+    reasons = {}
+    connects = {"/": 0, "/other": 0}
+
+    def on_connect(namespace):
+        def handler():
+            with changed:
+                connects[namespace] += 1
+                changed.notify_all()
+
+        return handler
+
+    def on_disconnect(namespace):
+        def handler(reason=None):
+            with changed:
+                reasons[namespace] = str(reason)
+                changed.notify_all()
+
+        return handler
+
+    for namespace in ("/", "/other"):
+        client.on("connect", on_connect(namespace), namespace=namespace)
+        client.on("disconnect", on_disconnect(namespace), namespace=namespace)
+    client.connect(url, namespaces=["/", "/other"], transports=TRANSPORTS[mode], wait_timeout=5)
+
+    def settle():
+        deadline = time.time() + 5
+        while mode == "upgrade" and client.transport() != "websocket" and time.time() < deadline:
+            time.sleep(0.02)
+
+    settle()
+    first = client.call("whoami", namespace="/", timeout=5)
+    client.call("slow", int(slow_ms), namespace="/other", timeout=5)
+    client.emit("shutdown", int(deadline_ms), namespace="/")
+    with changed:
+        changed.wait_for(lambda: len(reasons) == 2, 10)
+    print(
+        json.dumps({"first": first, "main": reasons.get("/"), "other": reasons.get("/other")}),
+        flush=True,
+    )
+    with changed:
+        changed.wait_for(lambda: min(connects.values()) >= 2, 30)
+    settle()
+    second = client.call("whoami", namespace="/", timeout=5)
+    result = {"second": second, "transport": client.transport()}
+    client.disconnect()
+    return result
+
+
 SCENARIOS = {
+    "shutdown": scenario_shutdown,
     "hooks": scenario_hooks,
     "rooms": scenario_rooms,
     "connect": scenario_connect,
@@ -199,7 +260,7 @@ SCENARIOS = {
 if __name__ == "__main__":
     scenario, url, mode = sys.argv[1:4]
     try:
-        print(json.dumps(SCENARIOS[scenario](url, mode)), flush=True)
+        print(json.dumps(SCENARIOS[scenario](url, mode, *sys.argv[4:])), flush=True)
     except Exception as error:  # report, so the Rust test shows what went wrong
         print(json.dumps({"error": f"{type(error).__name__}: {error}"}), flush=True)
         sys.exit(1)

@@ -1,0 +1,150 @@
+// Drives the official socket.io-client against tests/servers/lifecycle_testbed.rs.
+//
+//   node lifecycle_client.mjs <scenario> <http://host:port> <polling|websocket|upgrade> [args..]
+//
+// Prints one JSON line with what it saw (the `shutdown` scenario prints two: once disconnected,
+// and once reconnected).
+import { io } from "socket.io-client";
+
+const [scenario, url, mode, ...rest] = process.argv.slice(2);
+// Dates as the server writes them: in UTC.
+process.env.TZ = "UTC";
+
+const TRANSPORTS = {
+  polling: ["polling"],
+  websocket: ["websocket"],
+  upgrade: ["polling", "websocket"],
+};
+
+function timeout(ms, what) {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref());
+}
+
+function next(socket, event, ms = 5000) {
+  return Promise.race([new Promise((resolve) => socket.once(event, (...args) => resolve(args))), timeout(ms, event)]);
+}
+
+/// Connects `namespace` and, in upgrade mode, waits until the client is on WebSocket.
+async function connect(options = {}, namespace = "/") {
+  const socket = io(url + namespace, { transports: TRANSPORTS[mode], reconnection: false, forceNew: true, ...options });
+  await Promise.race([
+    next(socket, "connect"),
+    next(socket, "connect_error").then(([error]) => Promise.reject(error)),
+  ]);
+  await settled(socket);
+  return socket;
+}
+
+async function settled(socket) {
+  if (mode === "upgrade" && socket.io.engine.transport.name !== "websocket") {
+    await next(socket.io.engine, "upgrade");
+  }
+}
+
+function ask(socket, event, ...args) {
+  return socket.timeout(5000).emitWithAck(event, ...args);
+}
+
+const scenarios = {
+  // The handshake as the server sees it, with a header, a query and an auth of our own.
+  async handshake() {
+    const before = Date.now();
+    const socket = await connect({
+      extraHeaders: { "x-custom": "abc", origin: "http://example.com" },
+      query: { q: "1" },
+      auth: { token: "t" },
+    });
+    const after = Date.now();
+    const { details, transportAtConnect } = await ask(socket, "handshake");
+    socket.disconnect();
+    return { details, transportAtConnect, before, after, issuedAsJs: new Date(details.issued).toString() };
+  },
+
+  // The transport at connect and now, and the `upgraded` events the server sent.
+  async transport() {
+    const socket = io(url, { transports: TRANSPORTS[mode], reconnection: false, forceNew: true });
+    const upgraded = [];
+    socket.on("upgraded", (transport) => upgraded.push(transport));
+    await next(socket, "connect");
+    await settled(socket);
+    if (mode !== "polling") {
+      // The server's notice may trail the client's own view of the upgrade.
+      while (upgraded.length === 0) await next(socket, "upgraded");
+    }
+    const { transportAtConnect } = await ask(socket, "handshake");
+    const now = await ask(socket, "transport");
+    socket.disconnect();
+    return { transportAtConnect, now, upgraded, client: socket.io.engine?.transport?.name ?? mode };
+  },
+
+  // The session cookie, read and sent back by the client's cookie jar.
+  async cookies() {
+    const socket = await connect({ withCredentials: true });
+    const sid = socket.io.engine.id;
+    // One more request of the session in every mode: an ack's round trip.
+    await ask(socket, "transport");
+    const cookies = await ask(socket, "cookies");
+    socket.disconnect();
+    return { sid, cookies };
+  },
+
+  // The refused requests the engine reported.
+  async errors() {
+    const socket = await connect();
+    const errors = await ask(socket, "errors");
+    socket.disconnect();
+    return { errors };
+  },
+
+  // `close_connection` from the main namespace ends both namespaces of the connection.
+  async closeConnection() {
+    const main = await connect({ forceNew: true });
+    const other = main.io.socket("/other");
+    other.connect();
+    await next(other, "connect");
+    const sameConnection = other.io === main.io;
+    const reasons = Promise.all([next(main, "disconnect"), next(other, "disconnect")]);
+    main.emit("close_connection");
+    const [[mainReason], [otherReason]] = await reasons;
+    return { sameConnection, main: mainReason, other: otherReason };
+  },
+
+  // Busy on `/other` for `slowMs`, then asks for a shutdown with `deadlineMs` on `/`; reports
+  // how it was disconnected, then which server it reconnected to.
+  async shutdown() {
+    const [slowMs, deadlineMs] = rest.map(Number);
+    const options = { reconnectionDelay: 100, reconnectionDelayMax: 200, randomizationFactor: 0 };
+    const main = await connect({ ...options, reconnection: true });
+    const other = main.io.socket("/other");
+    other.connect();
+    await next(other, "connect");
+    const first = await ask(main, "whoami");
+    await ask(other, "slow", slowMs);
+    const disconnected = Promise.all([next(main, "disconnect"), next(other, "disconnect")]);
+    main.emit("shutdown", deadlineMs);
+    const [[mainReason], [otherReason]] = await disconnected;
+    console.log(JSON.stringify({ first, main: mainReason, other: otherReason }));
+    // The test starts the second server on the same address; the client comes back by itself.
+    await Promise.all([next(main, "connect", 30000), next(other, "connect", 30000)]);
+    await settled(main);
+    const second = await ask(main, "whoami");
+    const result = { second, transport: main.io.engine.transport.name, otherConnected: other.connected };
+    main.disconnect();
+    other.disconnect();
+    return result;
+  },
+};
+
+const run = scenarios[scenario];
+if (!run) {
+  console.error(`unknown scenario ${scenario}`);
+  process.exit(2);
+}
+try {
+  const result = await run();
+  console.log(JSON.stringify(result));
+  setTimeout(() => process.exit(0), 200).unref();
+} catch (error) {
+  console.log(JSON.stringify({ error: String(error?.message ?? error) }));
+  process.exit(1);
+}
