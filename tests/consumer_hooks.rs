@@ -185,6 +185,24 @@ fn a_shutdown_returns_once_every_disconnect_ran_to_its_end() {
     drop(runtime);
 }
 
+#[test]
+fn a_shutdown_whose_caller_gives_up_still_runs_to_its_end() {
+    let log = Log::default();
+    let server = server(&log);
+    let (runtime, addr) = serve(&server);
+    let _client = join(addr, &["/", "/other"]);
+    let handle = runtime.0.as_ref().expect("runtime").handle().clone();
+    let finished = handle.block_on(async {
+        // The caller's future is dropped at once (a `select!` that went another way, say).
+        let _ = tokio::time::timeout(Duration::ZERO, server.shutdown(Duration::from_secs(5))).await;
+        tokio::time::timeout(Duration::from_secs(10), server.shutdown_finished()).await
+    });
+    assert!(finished.is_ok(), "the shutdown went on without its caller");
+    let mut lines = log.lock().expect("log").clone();
+    lines.sort();
+    assert_eq!(lines, ["/ done", "/ left", "/other done", "/other left"]);
+}
+
 /// A namespace whose consumers cannot be made.
 #[derive(Default)]
 struct Broken;

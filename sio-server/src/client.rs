@@ -100,6 +100,9 @@ impl Client {
         if connection.transport() == Transport::WebSocket || connection.is_closed() {
             return None;
         }
+        // Waiters that gave up are let go of first: a connection that stays on polling keeps
+        // only those still waiting.
+        sockets.upgrade_waiters.retain(|waiter| !waiter.is_closed());
         let (sender, receiver) = oneshot::channel();
         sockets.upgrade_waiters.push(sender);
         Some(receiver)
@@ -328,6 +331,15 @@ impl ServerInner {
         auth: Option<RawJson>,
     ) {
         let client = connection.data();
+        if self
+            .handle()
+            .is_some_and(|server| server.is_shutting_down())
+        {
+            // Its session is about to end, and the client to come back elsewhere: neither
+            // admitted nor refused (a refusal would keep it from retrying).
+            debug!(namespace = %namespace, "CONNECT during a shutdown; ignored");
+            return;
+        }
         let (Some(inner), Some(server)) = (self.namespace(namespace.as_str()), self.handle())
         else {
             let packet = SocketPacket::ConnectError {

@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{LazyLock, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -33,6 +33,18 @@ static CONNECTION_ERRORS: Mutex<Vec<Value>> = Mutex::new(Vec::new());
 /// transport: `["websocket", "io=.."]`.
 static COOKIES: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
+/// Where a handler that awaits the shutdown stands: the process waits for it to have
+/// returned before it exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    None,
+    Waiting,
+    Returned,
+}
+
+static CALLER: LazyLock<tokio::sync::watch::Sender<Caller>> =
+    LazyLock::new(|| tokio::sync::watch::Sender::new(Caller::None));
+
 fn options() -> &'static Options {
     OPTIONS.get().expect("options parsed")
 }
@@ -45,7 +57,9 @@ fn journal(line: &str) {
             .append(true)
             .open(path)
             .expect("open the journal");
-        writeln!(file, "{line}").expect("write the journal");
+        // One write, so that lines from two tasks never mix.
+        file.write_all(format!("{line}\n").as_bytes())
+            .expect("write the journal");
     }
 }
 
@@ -111,14 +125,22 @@ impl Life {
         socket.close_connection();
     }
 
-    /// Shuts the server down, with `ms` milliseconds for the handlers still running.
+    /// Shuts the server down, with `ms` milliseconds for the handlers still running; awaited
+    /// here if `wait`, else on a task of its own (so this socket's `disconnect` runs within it).
     #[event("shutdown")]
-    async fn shutdown(&mut self, socket: &Socket, ms: u64) {
+    async fn shutdown(&mut self, socket: &Socket, ms: u64, wait: bool) {
         let server = socket.server();
-        tokio::spawn(async move {
+        let shutdown = async move {
             server.shutdown(Duration::from_millis(ms)).await;
             journal("shutdown returned");
-        });
+        };
+        if wait {
+            CALLER.send_replace(Caller::Waiting);
+            shutdown.await;
+            CALLER.send_replace(Caller::Returned);
+        } else {
+            tokio::spawn(shutdown);
+        }
     }
 
     async fn disconnect(&mut self, _socket: &Socket, reason: DisconnectReason) {
@@ -133,12 +155,24 @@ struct Other;
 
 #[consumer(namespace = "/other")]
 impl Other {
-    /// Takes `ms` milliseconds, then notes that it finished; answers when it starts.
+    /// Takes `ms` milliseconds, then notes that it finished (or, if it is dropped before, that
+    /// it was aborted); answers when it starts.
     #[event("slow")]
     async fn slow(&mut self, _socket: &Socket, ms: u64, ack: Ack<bool>) -> sio::Result<()> {
+        /// Notes an end that came before the handler's.
+        struct Unfinished(bool);
+        impl Drop for Unfinished {
+            fn drop(&mut self) {
+                if self.0 {
+                    journal("slow aborted");
+                }
+            }
+        }
+        let mut unfinished = Unfinished(true);
         journal("slow started");
         ack.send(true)?;
         tokio::time::sleep(Duration::from_millis(ms)).await;
+        unfinished.0 = false;
         journal("slow finished");
         Ok(())
     }
@@ -243,5 +277,8 @@ async fn main() -> std::io::Result<()> {
         server.serve(listener).await?;
     }
     journal("serve returned");
+    let mut caller = CALLER.subscribe();
+    let returned = caller.wait_for(|caller| *caller != Caller::Waiting);
+    let _ = tokio::time::timeout(Duration::from_secs(5), returned).await;
     Ok(())
 }

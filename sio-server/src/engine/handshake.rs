@@ -74,13 +74,7 @@ impl HandshakeInfo {
             .parse()
             .unwrap_or_else(|_| request.uri().clone());
         let extensions = request.extensions();
-        let remote_addr = extensions.get::<RemoteAddr>().map(|addr| addr.0);
-        #[cfg(feature = "axum")]
-        let remote_addr = remote_addr.or_else(|| {
-            extensions
-                .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|info| info.0)
-        });
+        let remote_addr = peer_address(extensions);
         HandshakeInfo {
             secure: request.uri().scheme() == Some(&http::uri::Scheme::HTTPS)
                 || extensions.get::<Encrypted>().is_some(),
@@ -179,11 +173,25 @@ impl HandshakeInfo {
 
     /// Whether the request came over TLS: its URI says `https`, or the server that terminated
     /// TLS marked it with [`Encrypted`] (Node's `handshake.secure`).
+    ///
+    /// ```
+    /// # use sio_server::engine::HandshakeInfo;
+    /// let info = HandshakeInfo::new("https://example.com/socket.io/".parse().unwrap(), Default::default(), None);
+    /// assert!(info.is_secure());
+    /// ```
     pub fn is_secure(&self) -> bool {
         self.secure
     }
 
     /// Whether the request names an `Origin` (Node's `handshake.xdomain`).
+    ///
+    /// ```
+    /// # use sio_server::engine::HandshakeInfo;
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("origin", "https://app.example".parse().unwrap());
+    /// let info = HandshakeInfo::new("/socket.io/".parse().unwrap(), headers, None);
+    /// assert!(info.is_cross_domain());
+    /// ```
     pub fn is_cross_domain(&self) -> bool {
         self.header("origin").is_some()
     }
@@ -230,6 +238,19 @@ impl fmt::Debug for HandshakeInfo {
             .field("remote_addr", &self.remote_addr)
             .finish()
     }
+}
+
+/// The peer address a request carries: a [`RemoteAddr`], or, with the `axum` feature, axum's
+/// `ConnectInfo<SocketAddr>`.
+pub(crate) fn peer_address(extensions: &http::Extensions) -> Option<SocketAddr> {
+    let remote_addr = extensions.get::<RemoteAddr>().map(|addr| addr.0);
+    #[cfg(feature = "axum")]
+    let remote_addr = remote_addr.or_else(|| {
+        extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0)
+    });
+    remote_addr
 }
 
 /// A mark that a request came over TLS, as a request extension: a server that terminates TLS

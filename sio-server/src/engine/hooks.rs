@@ -10,7 +10,7 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 use serde_json::{Value, json};
 
-use crate::engine::handshake::RemoteAddr;
+use crate::engine::handshake::peer_address;
 use crate::engine::http::RequestError;
 use crate::engine::query::Query;
 
@@ -36,7 +36,7 @@ impl RequestHead {
             method: request.method().clone(),
             uri: request.uri().clone(),
             headers: request.headers().clone(),
-            remote_addr: request.extensions().get::<RemoteAddr>().map(|addr| addr.0),
+            remote_addr: peer_address(request.extensions()),
         }
     }
 
@@ -55,7 +55,8 @@ impl RequestHead {
         &self.headers
     }
 
-    /// The peer's address, when known (see [`RemoteAddr`]).
+    /// The peer's address, when known (see
+    /// [`HandshakeInfo::remote_addr`](crate::engine::HandshakeInfo::remote_addr)).
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.remote_addr
     }
@@ -76,7 +77,7 @@ impl RequestHead {
 ///
 /// let cookie = SessionCookie::new("sid").path("/app").secure(true).max_age(Duration::from_secs(3600));
 /// assert_eq!(
-///     cookie.header_for("abc").to_str().unwrap(),
+///     cookie.header_for("abc").unwrap(),
 ///     "sid=abc; Max-Age=3600; Path=/app; HttpOnly; Secure; SameSite=Lax"
 /// );
 /// ```
@@ -93,6 +94,13 @@ pub struct SessionCookie {
 }
 
 /// The `SameSite` attribute of a cookie.
+///
+/// ```
+/// use sio_server::engine::{SameSite, SessionCookie};
+///
+/// let cookie = SessionCookie::new("io").same_site(SameSite::None).secure(true);
+/// assert_eq!(cookie.header_for("1").unwrap(), "io=1; Path=/; HttpOnly; Secure; SameSite=None");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SameSite {
     /// Sent with same-site requests only.
@@ -168,7 +176,8 @@ impl SessionCookie {
     /// The `Set-Cookie` value for session `sid`, its attributes in the order Node's `cookie`
     /// package writes them. The value is percent-encoded as JavaScript's `encodeURIComponent`
     /// does, as that package encodes it.
-    pub fn header_for(&self, sid: &str) -> HeaderValue {
+    /// `None` if the name, path or domain the application gave cannot be in a header.
+    pub fn header_for(&self, sid: &str) -> Option<HeaderValue> {
         let mut value = format!("{}={}", self.name, encode(sid));
         if let Some(max_age) = self.max_age {
             value.push_str(&format!("; Max-Age={}", max_age.as_secs()));
@@ -191,9 +200,7 @@ impl SessionCookie {
             Some(SameSite::None) => value.push_str("; SameSite=None"),
             None => {}
         }
-        // Names, paths and domains are the application's: one that is not a valid header
-        // value leaves the cookie out rather than the response.
-        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+        HeaderValue::from_str(&value).ok()
     }
 }
 
@@ -219,8 +226,24 @@ fn encode(value: &str) -> String {
 /// | 0 | `Transport unknown` | `transport` missing, unknown or turned off |
 /// | 1 | `Session ID unknown` | `sid` names no open session |
 /// | 2 | `Bad handshake method` | a handshake that is not a GET |
-/// | 3 | `Bad request` | a malformed request, a transport that does not match the session's, a body too large or too slow, a server shutting down |
-/// | 4 | `Forbidden` | an origin the CORS rules refuse, or the request filter's refusal |
+/// | 3 | `Bad request` | a malformed WebSocket handshake, or a polling request for a session on WebSocket |
+/// | 4 | `Forbidden` | the request filter's refusal, or (sio's own) a WebSocket origin the CORS rules refuse |
+///
+/// As in Node, concurrent polls, closed sessions, failed bodies and requests for another path
+/// are answered without a report.
+///
+/// ```
+/// use sio_server::engine::{Connection, Engine, Message};
+///
+/// let engine = Engine::builder()
+///     .on_connection_error(|error| {
+///         if error.code() == 1 {
+///             eprintln!("unknown session {} from {:?}", error.context()["sid"], error.request().remote_addr());
+///         }
+///     })
+///     .build(|_: &Connection, _: Message| {});
+/// # drop(engine);
+/// ```
 /// | 5 | `Unsupported protocol version` | `EIO` missing or not 4 |
 #[derive(Debug, Clone)]
 pub struct ConnectionError {
@@ -245,9 +268,10 @@ impl ConnectionError {
         }
     }
 
-    /// A refusal of the engine, with the context Node gives the same refusal.
-    pub(crate) fn of(error: RequestError, request: RequestHead) -> Self {
-        let query = Query::parse(request.uri.query().unwrap_or(""));
+    /// A refusal of the engine, with the context Node gives the same refusal; `None` for the
+    /// refusals Node reports no `connection_error` for (a request for another path, a
+    /// preflight, concurrent polls, a closed session, a body that fails, a shutdown).
+    pub(crate) fn of(error: RequestError, request: RequestHead) -> Option<Self> {
         let raw = |name: &str| {
             request.uri.query().and_then(|query| {
                 form_urlencoded::parse(query.as_bytes())
@@ -259,28 +283,44 @@ impl ConnectionError {
             RequestError::UnknownTransport => (0, json!({ "transport": raw("transport") })),
             RequestError::UnknownSession => (1, json!({ "sid": raw("sid") })),
             RequestError::HandshakeNotGet => (2, json!({ "method": request.method.as_str() })),
-            RequestError::OriginNotAllowed | RequestError::CrossOriginRefused => {
-                let origin = request
-                    .headers
-                    .get(http::header::ORIGIN)
-                    .and_then(|origin| origin.to_str().ok());
-                (4, json!({ "name": "INVALID_ORIGIN", "origin": origin }))
-            }
-            RequestError::UnsupportedVersion => (5, json!({ "protocol": raw("EIO") })),
             RequestError::NotPolling => (
                 3,
                 json!({
                     "name": "TRANSPORT_MISMATCH",
-                    "transport": query.transport.map(|t| t.as_str()),
+                    "transport": raw("transport"),
                     "previousTransport": "websocket",
                 }),
             ),
             RequestError::NotWebSocketHandshake | RequestError::MissingWebSocketKey => {
                 (3, json!({ "name": "TRANSPORT_HANDSHAKE_ERROR" }))
             }
-            other => (3, json!({ "name": other.name() })),
+            // sio's own: Node leaves origins to its CORS middleware, which reports nothing.
+            RequestError::OriginNotAllowed => {
+                let origin = request
+                    .headers
+                    .get(http::header::ORIGIN)
+                    .and_then(|origin| origin.to_str().ok());
+                (4, json!({ "name": "ORIGIN_NOT_ALLOWED", "origin": origin }))
+            }
+            // Node answers every version but 4 as version 3, which it does not allow.
+            RequestError::UnsupportedVersion => (5, json!({ "protocol": 3 })),
+            RequestError::NotFound
+            | RequestError::CrossOriginRefused
+            | RequestError::ConcurrentGet
+            | RequestError::ConcurrentPost
+            | RequestError::SessionClosed
+            | RequestError::UnreadableBody
+            | RequestError::UndecodablePayload
+            | RequestError::PayloadTooLarge
+            | RequestError::BodyTimeout
+            | RequestError::ShuttingDown => return None,
         };
-        ConnectionError::new(code, NODE_MESSAGES[code as usize], context, request)
+        Some(ConnectionError::new(
+            code,
+            NODE_MESSAGES[usize::from(code)],
+            context,
+            request,
+        ))
     }
 
     /// Node's error code, 0 to 5.
@@ -332,8 +372,12 @@ impl Hooks {
         self.initial_headers.is_some() || self.headers.is_some() || self.connection_error.is_some()
     }
 
-    /// A response the engine gave: the header hooks add to it, the handshake's first.
+    /// A response the engine gave: the header hooks add to it, the handshake's first. A
+    /// preflight is CORS's answer, not a session's: as in Node, the hooks leave it alone.
     pub(crate) fn answered(&self, headers: &mut HeaderMap, request: &RequestHead) {
+        if request.method == Method::OPTIONS {
+            return;
+        }
         if let Some(hook) = &self.initial_headers
             && request.is_initial()
         {
@@ -345,9 +389,11 @@ impl Hooks {
     }
 
     /// A request the engine refused.
-    pub(crate) fn refused(&self, error: impl FnOnce() -> ConnectionError) {
-        if let Some(hook) = &self.connection_error {
-            hook(&error());
+    pub(crate) fn refused(&self, error: impl FnOnce() -> Option<ConnectionError>) {
+        if let Some(hook) = &self.connection_error
+            && let Some(error) = error()
+        {
+            hook(&error);
         }
     }
 }
@@ -370,18 +416,19 @@ mod tests {
     #[test]
     fn the_default_cookie_is_nodes() {
         assert_eq!(
-            SessionCookie::default().header_for("a b"),
+            SessionCookie::default().header_for("a b").unwrap(),
             "io=a%20b; Path=/; HttpOnly; SameSite=Lax"
         );
+        assert_eq!(SessionCookie::new("bad\nname").header_for("1"), None);
         let bare = SessionCookie::new("x")
             .without_path()
             .http_only(false)
             .same_site(None)
             .domain("example.com");
-        assert_eq!(bare.header_for("1"), "x=1; Domain=example.com");
+        assert_eq!(bare.header_for("1").unwrap(), "x=1; Domain=example.com");
         let strict = SessionCookie::new("x").same_site(SameSite::Strict);
         assert_eq!(
-            strict.header_for("1"),
+            strict.header_for("1").unwrap(),
             "x=1; Path=/; HttpOnly; SameSite=Strict"
         );
     }
@@ -393,23 +440,24 @@ mod tests {
             .body(())
             .unwrap();
         let head = RequestHead::of(&request);
-        let unknown = ConnectionError::of(RequestError::UnknownSession, head.clone());
+        let unknown = ConnectionError::of(RequestError::UnknownSession, head.clone()).unwrap();
         assert_eq!(unknown.code(), 1);
         assert_eq!(unknown.message(), "Session ID unknown");
         assert_eq!(unknown.context(), &serde_json::json!({"sid": "nope"}));
-        let method = ConnectionError::of(RequestError::HandshakeNotGet, head.clone());
+        let method = ConnectionError::of(RequestError::HandshakeNotGet, head.clone()).unwrap();
         assert_eq!(
             (method.code(), method.message()),
             (2, "Bad handshake method")
         );
         assert_eq!(method.context(), &serde_json::json!({"method": "POST"}));
-        let origin = ConnectionError::of(RequestError::OriginNotAllowed, head.clone());
+        let origin = ConnectionError::of(RequestError::OriginNotAllowed, head.clone()).unwrap();
         assert_eq!(origin.code(), 4);
         assert_eq!(
             origin.context(),
-            &serde_json::json!({"name": "INVALID_ORIGIN", "origin": "http://evil.example"})
+            &serde_json::json!({"name": "ORIGIN_NOT_ALLOWED", "origin": "http://evil.example"})
         );
-        let version = ConnectionError::of(RequestError::UnsupportedVersion, head);
-        assert_eq!(version.context(), &serde_json::json!({"protocol": "4"}));
+        let version = ConnectionError::of(RequestError::UnsupportedVersion, head.clone()).unwrap();
+        assert_eq!(version.context(), &serde_json::json!({"protocol": 3}));
+        assert!(ConnectionError::of(RequestError::ConcurrentGet, head).is_none());
     }
 }

@@ -113,31 +113,6 @@ impl RequestError {
         }
     }
 
-    /// Its name in the context of a [`ConnectionError`](crate::engine::ConnectionError), for
-    /// the refusals Node names no context for.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            RequestError::NotFound => "NOT_FOUND",
-            RequestError::UnsupportedVersion => "UNSUPPORTED_PROTOCOL_VERSION",
-            RequestError::UnknownTransport => "UNKNOWN_TRANSPORT",
-            RequestError::UnknownSession => "UNKNOWN_SID",
-            RequestError::HandshakeNotGet => "BAD_HANDSHAKE_METHOD",
-            RequestError::CrossOriginRefused | RequestError::OriginNotAllowed => "INVALID_ORIGIN",
-            RequestError::NotWebSocketHandshake | RequestError::MissingWebSocketKey => {
-                "TRANSPORT_HANDSHAKE_ERROR"
-            }
-            RequestError::ConcurrentGet => "CONCURRENT_GET",
-            RequestError::ConcurrentPost => "CONCURRENT_POST",
-            RequestError::NotPolling => "TRANSPORT_MISMATCH",
-            RequestError::SessionClosed => "SESSION_CLOSED",
-            RequestError::UnreadableBody => "UNREADABLE_BODY",
-            RequestError::UndecodablePayload => "UNDECODABLE_PAYLOAD",
-            RequestError::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            RequestError::BodyTimeout => "BODY_TIMEOUT",
-            RequestError::ShuttingDown => "SHUTTING_DOWN",
-        }
-    }
-
     /// The response; a 400 is logged at `debug` (a 413 is logged where it happens, with the
     /// session it closes).
     pub(crate) fn response(self) -> Response<ResponseBody> {

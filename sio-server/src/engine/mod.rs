@@ -47,6 +47,7 @@ mod serve;
 mod service;
 mod session;
 mod shutdown;
+pub(crate) use shutdown::deadline_after;
 pub(crate) mod sync;
 #[cfg(test)]
 mod tests;

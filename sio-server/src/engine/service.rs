@@ -25,7 +25,7 @@ use crate::engine::http::{BoxError, RequestError, ResponseBody, plain};
 use crate::engine::query::Query;
 use crate::engine::registry::{EngineStats, Registry};
 use crate::engine::session::{SessionHost, SessionShared};
-use crate::engine::shutdown::Shutdown;
+use crate::engine::shutdown::{Shutdown, deadline_after};
 use crate::engine::timers::Timers;
 use crate::engine::transport::websocket::Opening;
 use crate::engine::transport::{polling, websocket};
@@ -186,9 +186,11 @@ impl<H: EngineHandler> Engine<H> {
     /// # }
     /// ```
     pub async fn shutdown(&self, deadline: std::time::Duration) {
-        self.begin_shutdown(deadline);
-        self.discard_all();
-        self.finish_shutdown();
+        if self.begin_shutdown(deadline_after(deadline)) {
+            self.discard_all();
+            self.finish_shutdown();
+        }
+        self.shutdown_finished().await;
     }
 
     /// Ends every open session without a `close` packet (see
@@ -200,9 +202,14 @@ impl<H: EngineHandler> Engine<H> {
         }
     }
 
-    /// Begins a shutdown that must be over by `deadline` from now; `false` if one had begun.
-    pub(crate) fn begin_shutdown(&self, deadline: std::time::Duration) -> bool {
-        self.inner().shutdown.begin(Instant::now() + deadline)
+    /// Begins a shutdown that must be over by `deadline`; `false` if one had begun.
+    pub(crate) fn begin_shutdown(&self, deadline: Instant) -> bool {
+        self.inner().shutdown.begin(deadline)
+    }
+
+    /// Whether a shutdown began.
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.inner().shutdown.has_begun()
     }
 
     /// The shutdown is over: `serve` returns.
@@ -233,6 +240,16 @@ impl<H: EngineHandler> Engine<H> {
     /// Resolves once a shutdown began and every session is gone, or its deadline passed: the
     /// signal a server that serves the engine (an axum one, say) stops on: a polling client's
     /// request already on its way still finds its session's end, not a closed connection.
+    ///
+    /// ```no_run
+    /// # use sio_server::engine::{Connection, Engine, Message};
+    /// # async fn run(engine: Engine<fn(&Connection, Message)>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    /// let signal = engine.shutdown_signal();
+    /// let timeout = std::time::Duration::from_secs(30);
+    /// sio_server::engine::serve_service_with_shutdown(listener, engine.clone(), timeout, signal).await?;
+    /// engine.shutdown_finished().await;
+    /// # Ok(()) }
+    /// ```
     pub fn shutdown_signal(&self) -> impl Future<Output = ()> + Send + 'static {
         let drained = self.drained();
         async move {
@@ -240,7 +257,8 @@ impl<H: EngineHandler> Engine<H> {
         }
     }
 
-    /// Resolves once a shutdown is over.
+    /// Resolves once a shutdown is over (see [`shutdown_signal`](Self::shutdown_signal) for an
+    /// example).
     pub fn shutdown_finished(&self) -> impl Future<Output = ()> + Send + 'static {
         self.inner().shutdown.finished()
     }
@@ -272,7 +290,7 @@ impl<H: EngineHandler> Engine<H> {
                     response
                 }
                 Err(Refused::Request(error)) => {
-                    if let (Some(head), false) = (head, error == RequestError::NotFound) {
+                    if let Some(head) = head {
                         hooks.refused(|| ConnectionError::of(error, head));
                     }
                     error.response()
@@ -281,7 +299,7 @@ impl<H: EngineHandler> Engine<H> {
                     if let Some(head) = head {
                         hooks.refused(|| {
                             let context = serde_json::json!({ "message": refusal.message() });
-                            ConnectionError::new(4, NODE_MESSAGES[4], context, head)
+                            Some(ConnectionError::new(4, NODE_MESSAGES[4], context, head))
                         });
                     }
                     refusal.response()
@@ -343,13 +361,14 @@ impl<H: EngineHandler> EngineInner<H> {
         }
         let uri = request.uri().clone();
         let query = Query::parse(uri.query().unwrap_or(""));
-        if query.version.is_none() {
-            return Err(RequestError::UnsupportedVersion.into());
-        }
+        // In Node's order: the transport, then the version.
         let transport = query
             .transport
             .filter(|t| self.transport_allowed(*t))
             .ok_or(RequestError::UnknownTransport)?;
+        if query.version.is_none() {
+            return Err(RequestError::UnsupportedVersion.into());
+        }
         let sid = query.sid.as_deref();
         if transport == Transport::WebSocket {
             websocket::check_handshake(&request)?;
@@ -394,7 +413,7 @@ impl<H: EngineHandler> EngineInner<H> {
                     .config
                     .cookie
                     .as_ref()
-                    .map(|cookie| cookie.header_for(session.sid.as_str()));
+                    .and_then(|cookie| cookie.header_for(session.sid.as_str()));
                 let mut response = polling::get(session).await?;
                 if let Some(cookie) = cookie {
                     response
@@ -449,6 +468,11 @@ impl<H: EngineHandler> EngineInner<H> {
         let shared = SessionShared::new(sid, session, handshake, host, data);
         self.registry.insert(Arc::clone(&shared), transport);
         shared.span.in_scope(|| debug!("session opened"));
+        // A shutdown that began since the request was let in did not see this session (its
+        // flag is set before it lists them): it ends here, as those ended.
+        if self.shutdown.has_begun() {
+            shared.process(|state| state.session.discard());
+        }
         let first_deadline = shared.lock().session.poll_timeout();
         if let Some(at) = first_deadline {
             shared.schedule(at);

@@ -5,6 +5,13 @@ use std::time::Instant;
 
 use tokio::sync::watch;
 
+/// `duration` from now, or far in the future if that does not fit an `Instant`.
+pub(crate) fn deadline_after(duration: std::time::Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .unwrap_or_else(|| now + std::time::Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
 /// The shutdown of one engine, shared by its clones and the loops that serve it.
 pub(crate) struct Shutdown {
     /// `Some(deadline)` once a shutdown began.

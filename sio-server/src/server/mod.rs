@@ -285,7 +285,7 @@ impl Server {
     /// Shuts the server down gracefully, as Node's `io.close()` does, and returns once it is
     /// done:
     ///
-    /// 1. new connections are refused, and [`serve`](Self::serve) stops accepting;
+    /// 1. new connections and new sockets are refused (a handshake gets 503);
     /// 2. every socket ends with [`DisconnectReason::ServerShuttingDown`], its consumer's
     ///    `disconnecting` and `disconnect` run, and every connection's transport is closed.
     ///    Clients get neither a Socket.IO DISCONNECT nor an Engine.IO `close`, either of which
@@ -294,9 +294,13 @@ impl Server {
     ///    restart say;
     /// 3. handlers still running (and the `disconnect` hooks) get until `deadline` to finish;
     ///    those still running then are aborted, with a warning;
-    /// 4. the channel layer stops, and `serve` returns.
+    /// 4. the channel layer stops.
     ///
-    /// A second call aborts what is left at once, and returns when the first does.
+    /// [`serve`](Self::serve) stops accepting once every session is gone (or the deadline
+    /// passed), lets each HTTP connection finish its request, and returns once the shutdown is
+    /// over. The steps run on a task of their own: dropping this future does not stop them. A
+    /// handler may await it: its own task is neither waited for nor aborted. A second call
+    /// aborts what is left at once, and returns when the first does.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -315,12 +319,33 @@ impl Server {
     /// ```
     pub async fn shutdown(&self, deadline: Duration) {
         let inner = self.inner();
-        let until = Instant::now() + deadline;
-        if !self.engine.begin_shutdown(deadline) {
+        let finished = self.engine.shutdown_finished();
+        let until = crate::engine::deadline_after(deadline);
+        if self.engine.begin_shutdown(until) {
+            // On a task of its own, so that it goes on to its end even if this future is
+            // dropped (a caller's `select!` or `timeout`).
+            let server = self.clone();
+            let steps = async move { server.shut_down(until).await };
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn(steps)),
+                Err(_) => steps.await,
+            }
+        } else {
             inner.hook_tasks.abort();
-            self.engine.shutdown_finished().await;
-            return;
         }
+        // A handler that awaits the shutdown is not waited for: it waits for the shutdown. Its
+        // task is noted at each poll, since a handler moves to a task of its own once pending.
+        let mut finished = std::pin::pin!(finished);
+        std::future::poll_fn(|cx| {
+            inner.hook_tasks.exclude_current();
+            finished.as_mut().poll(cx)
+        })
+        .await;
+    }
+
+    /// The steps of [`shutdown`](Self::shutdown), once.
+    async fn shut_down(&self, until: Instant) {
+        let inner = self.inner();
         let sockets: Vec<Socket> = inner.sockets_map().values().cloned().collect();
         debug!(sockets = sockets.len(), "shutting down");
         for socket in sockets {
@@ -328,13 +353,15 @@ impl Server {
         }
         self.engine.discard_all();
         if !inner.hook_tasks.finish_by(until).await {
-            warn!(
-                deadline_ms = deadline.as_millis() as u64,
-                "handlers still running when the shutdown's deadline passed were aborted"
-            );
+            warn!("handlers still running when the shutdown's deadline passed were aborted");
         }
         inner.layer.shutdown();
         self.engine.finish_shutdown();
+    }
+
+    /// Whether a [`shutdown`](Self::shutdown) began.
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.engine.is_shutting_down()
     }
 
     /// Resolves once [`shutdown`](Self::shutdown) has closed every session (or its deadline
@@ -362,7 +389,19 @@ impl Server {
     }
 
     /// Resolves once a [`shutdown`](Self::shutdown) is over: its handlers finished (or were
-    /// aborted) and the channel layer stopped.
+    /// aborted) and the channel layer stopped. For the code that serves the server itself, while
+    /// another task called `shutdown`.
+    ///
+    /// ```no_run
+    /// # async fn run(server: sio_server::Server) {
+    /// let finished = server.shutdown_finished();
+    /// tokio::spawn({
+    ///     let server = server.clone();
+    ///     async move { server.shutdown(std::time::Duration::from_secs(5)).await }
+    /// });
+    /// finished.await;
+    /// # }
+    /// ```
     pub fn shutdown_finished(&self) -> impl Future<Output = ()> + Send + 'static {
         self.engine.shutdown_finished()
     }

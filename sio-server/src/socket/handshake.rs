@@ -23,8 +23,10 @@ use super::Socket;
 #[non_exhaustive]
 pub struct Handshake {
     /// The headers of the request that opened the connection (the first polling request, or
-    /// the WebSocket upgrade), names in lowercase. Repeated headers are joined as Node joins
-    /// them: with `; ` for `cookie`, with `, ` for the others.
+    /// the WebSocket upgrade), names in lowercase. Repeated headers are kept as Node's HTTP
+    /// server keeps them: the first of those that may appear once (`host`, `user-agent`,
+    /// `authorization`, ...), the others joined, with `; ` for `cookie` and `, ` for the rest.
+    /// (Node makes `set-cookie`, which requests do not send, a list; here it is joined too.)
     pub headers: BTreeMap<String, String>,
     /// When the socket connected, as JavaScript's `Date.toString()` writes it, in UTC.
     pub time: String,
@@ -47,21 +49,7 @@ pub struct Handshake {
 impl Handshake {
     pub(crate) fn of(socket: &Socket) -> Self {
         let info = socket.handshake();
-        let mut headers: BTreeMap<String, String> = BTreeMap::new();
-        for (name, value) in info.header_lines() {
-            let Ok(value) = std::str::from_utf8(value) else {
-                continue;
-            };
-            let name = name.to_ascii_lowercase();
-            let separator = if name == "cookie" { "; " } else { ", " };
-            headers
-                .entry(name)
-                .and_modify(|joined| {
-                    joined.push_str(separator);
-                    joined.push_str(value);
-                })
-                .or_insert_with(|| value.to_owned());
-        }
+        let headers = node_headers(info.header_lines());
         let issued = socket.inner.issued;
         Handshake {
             headers,
@@ -82,6 +70,52 @@ impl Handshake {
         }
     }
 }
+
+/// Headers as Node's HTTP server gives them: names in lowercase, repeated ones kept first or
+/// joined.
+fn node_headers<'a>(lines: impl Iterator<Item = (&'a str, &'a [u8])>) -> BTreeMap<String, String> {
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in lines {
+        let Ok(value) = std::str::from_utf8(value) else {
+            continue;
+        };
+        let name = name.to_ascii_lowercase();
+        let separator = if name == "cookie" { "; " } else { ", " };
+        let first_only = FIRST_ONLY.contains(&name.as_str());
+        headers
+            .entry(name)
+            .and_modify(|joined| {
+                if !first_only {
+                    joined.push_str(separator);
+                    joined.push_str(value);
+                }
+            })
+            .or_insert_with(|| value.to_owned());
+    }
+    headers
+}
+
+/// The headers of which Node's HTTP server keeps the first when a request repeats them.
+const FIRST_ONLY: [&str; 18] = [
+    "age",
+    "authorization",
+    "content-length",
+    "content-type",
+    "etag",
+    "expires",
+    "from",
+    "host",
+    "if-modified-since",
+    "if-unmodified-since",
+    "last-modified",
+    "location",
+    "max-forwards",
+    "proxy-authorization",
+    "referer",
+    "retry-after",
+    "server",
+    "user-agent",
+];
 
 /// Milliseconds since the Unix epoch, now.
 pub(crate) fn now_millis() -> u64 {
@@ -135,7 +169,28 @@ fn civil_date(days: u64) -> (u64, u64, u64) {
 
 #[cfg(test)]
 mod tests {
-    use super::js_date_string;
+    use super::{js_date_string, node_headers};
+
+    #[test]
+    fn repeated_headers_are_kept_as_nodes_server_keeps_them() {
+        let lines: [(&str, &[u8]); 7] = [
+            ("Host", b"a"),
+            ("host", b"b"),
+            ("Cookie", b"x=1"),
+            ("cookie", b"y=2"),
+            ("Accept", b"text/html"),
+            ("accept", b"*/*"),
+            ("x-bytes", b"caf\xe9"),
+        ];
+        let headers = node_headers(lines.into_iter());
+        assert_eq!(headers["host"], "a");
+        assert_eq!(headers["cookie"], "x=1; y=2");
+        assert_eq!(headers["accept"], "text/html, */*");
+        assert!(
+            !headers.contains_key("x-bytes"),
+            "a value that is not text is left out"
+        );
+    }
 
     #[test]
     fn dates_read_as_javascript_writes_them() {

@@ -130,8 +130,9 @@ impl Socket {
     }
 
     /// Resolves with `true` once the connection is on WebSocket (at once if it is already), or
-    /// with `false` if it closes first: Node's `socket.conn.on("upgrade")`. It holds the socket
-    /// only weakly, so a task can wait on it for as long as the socket lives.
+    /// with `false` if the connection closes first: Node's `socket.conn.on("upgrade")`. It
+    /// holds no handle to the socket or the connection, so a task may wait on it freely; a
+    /// socket that only leaves its namespace (its connection goes on) leaves it waiting.
     ///
     /// ```
     /// use sio_server::{Socket, Transport};
@@ -253,8 +254,11 @@ impl Socket {
 
     /// Disconnects every socket of this client's connection, this one included (each is told,
     /// with reason [`DisconnectReason::ServerNamespaceDisconnect`]), then closes the connection
-    /// itself: Node's `socket.disconnect(true)`.
+    /// itself: Node's `socket.disconnect(true)`. Does nothing once this socket has disconnected.
     pub fn close_connection(&self) {
+        if !self.is_connected() {
+            return;
+        }
         crate::client::close_connection(
             &self.inner.connection,
             DisconnectReason::ServerNamespaceDisconnect,

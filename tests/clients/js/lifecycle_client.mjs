@@ -109,10 +109,11 @@ const scenarios = {
     return { sameConnection, main: mainReason, other: otherReason };
   },
 
-  // Busy on `/other` for `slowMs`, then asks for a shutdown with `deadlineMs` on `/`; reports
-  // how it was disconnected, then which server it reconnected to.
+  // Busy on `/other` for `slowMs`, then asks for a shutdown with `deadlineMs` on `/` (awaited
+  // by the handler if `wait` is 1); reports how it was disconnected, then which server it
+  // reconnected to.
   async shutdown() {
-    const [slowMs, deadlineMs] = rest.map(Number);
+    const [slowMs, deadlineMs, wait] = rest.map(Number);
     const options = { reconnectionDelay: 100, reconnectionDelayMax: 200, randomizationFactor: 0 };
     const main = await connect({ ...options, reconnection: true });
     const other = main.io.socket("/other");
@@ -121,7 +122,7 @@ const scenarios = {
     const first = await ask(main, "whoami");
     await ask(other, "slow", slowMs);
     const disconnected = Promise.all([next(main, "disconnect"), next(other, "disconnect")]);
-    main.emit("shutdown", deadlineMs);
+    main.emit("shutdown", deadlineMs, wait === 1);
     const [[mainReason], [otherReason]] = await disconnected;
     console.log(JSON.stringify({ first, main: mainReason, other: otherReason }));
     // The test starts the second server on the same address; the client comes back by itself.

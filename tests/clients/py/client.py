@@ -190,7 +190,7 @@ def scenario_hooks(url, mode):
     }
 
 
-def scenario_shutdown(url, mode, slow_ms, deadline_ms):
+def scenario_shutdown(url, mode, slow_ms, deadline_ms, wait="0"):
     """Busy on /other, asks for a shutdown on /; prints how it was disconnected, then (once the
     test started a second server on the address) which server it reconnected to."""
     client = socketio.Client(
@@ -232,7 +232,7 @@ def scenario_shutdown(url, mode, slow_ms, deadline_ms):
     settle()
     first = client.call("whoami", namespace="/", timeout=5)
     client.call("slow", int(slow_ms), namespace="/other", timeout=5)
-    client.emit("shutdown", int(deadline_ms), namespace="/")
+    client.emit("shutdown", (int(deadline_ms), wait == "1"), namespace="/")
     with changed:
         changed.wait_for(lambda: len(reasons) == 2, 10)
     print(
