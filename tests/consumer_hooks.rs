@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -198,6 +199,38 @@ fn a_shutdown_whose_caller_gives_up_still_runs_to_its_end() {
         tokio::time::timeout(Duration::from_secs(10), server.shutdown_finished()).await
     });
     assert!(finished.is_ok(), "the shutdown went on without its caller");
+    let mut lines = log.lock().expect("log").clone();
+    lines.sort();
+    assert_eq!(lines, ["/ done", "/ left", "/other done", "/other left"]);
+}
+
+/// Polls `future` to its end on this thread, outside any runtime, as a plain executor would.
+fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_shutdown_from_outside_any_runtime_runs_on_the_servers() {
+    let log = Log::default();
+    let server = server(&log);
+    let (_runtime, addr) = serve(&server);
+    let _client = join(addr, &["/", "/other"]);
+    // This thread is in no runtime: the shutdown's steps run on the one that serves.
+    block_on(server.shutdown(Duration::from_secs(5)));
     let mut lines = log.lock().expect("log").clone();
     lines.sort();
     assert_eq!(lines, ["/ done", "/ left", "/other done", "/other left"]);

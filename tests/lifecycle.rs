@@ -352,33 +352,44 @@ fn after_a_shutdown_python_clients_reconnect_to_the_next_server() {
 
 #[test]
 fn a_shutdown_aborts_the_handlers_still_running_at_its_deadline_but_not_its_caller() {
-    let path = journal_path("deadline");
-    let journal_arg = path.to_str().expect("path");
-    let mut server = Server::start(
-        "lifecycle_testbed",
-        &["--name", "a", "--journal", journal_arg],
-    );
-    // A handler of 60 s, a deadline of 300 ms, a shutdown awaited by the handler that asked.
-    let client = Waiting::start(
-        "lifecycle_client.mjs",
-        &["shutdown", &server.url(), "websocket", "60000", "300", "1"],
-    );
-    assert_eq!(client.ready, shut_down_by_transport("websocket"));
-    let status = server.wait_exit(Duration::from_secs(5));
-    assert!(
-        status.is_some_and(|status| status.success()),
-        "serve returns once the deadline passed: {status:?}"
-    );
-    let lines = journal(&path);
-    let _ = std::fs::remove_file(&path);
-    let position = |line: &str| lines.iter().position(|l| l == line);
-    // The slow handler was aborted, before `serve` returned; the handler that awaited the
-    // shutdown was neither waited for (it would have been aborted with the slow one) nor
-    // aborted.
-    assert!(
-        position("slow aborted").is_some() && position("slow aborted") < position("serve returned"),
-        "{lines:?}"
-    );
-    assert!(position("slow finished").is_none(), "{lines:?}");
-    assert!(position("shutdown returned").is_some(), "{lines:?}");
+    for deadline in ["300", "0"] {
+        let path = journal_path(&format!("deadline-{deadline}"));
+        let journal_arg = path.to_str().expect("path");
+        let mut server = Server::start(
+            "lifecycle_testbed",
+            &["--name", "a", "--journal", journal_arg],
+        );
+        // A handler of 60 s, and a shutdown awaited by the handler that asked for it.
+        let client = Waiting::start(
+            "lifecycle_client.mjs",
+            &[
+                "shutdown",
+                &server.url(),
+                "websocket",
+                "60000",
+                deadline,
+                "1",
+            ],
+        );
+        assert_eq!(client.ready, shut_down_by_transport("websocket"));
+        let status = server.wait_exit(Duration::from_secs(5));
+        assert!(
+            status.is_some_and(|status| status.success()),
+            "serve returns once the deadline passed: {status:?}, deadline {deadline} ms"
+        );
+        let lines = journal(&path);
+        let _ = std::fs::remove_file(&path);
+        let position = |line: &str| lines.iter().position(|l| l == line);
+        // The slow handler was aborted, before `serve` returned; the handler that awaited the
+        // shutdown was neither waited for (it would have been aborted with the slow one) nor
+        // aborted.
+        let context = format!("{lines:?}, deadline {deadline} ms");
+        assert!(
+            position("slow aborted").is_some()
+                && position("slow aborted") < position("serve returned"),
+            "{context}"
+        );
+        assert!(position("slow finished").is_none(), "{context}");
+        assert!(position("shutdown returned").is_some(), "{context}");
+    }
 }

@@ -33,8 +33,8 @@ static CONNECTION_ERRORS: Mutex<Vec<Value>> = Mutex::new(Vec::new());
 /// transport: `["websocket", "io=.."]`.
 static COOKIES: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
-/// Where a handler that awaits the shutdown stands: the process waits for it to have
-/// returned before it exits.
+/// Where the code that awaits the shutdown stands: the process waits for it to have returned
+/// (and noted so) before it exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
     None,
@@ -134,10 +134,13 @@ impl Life {
             server.shutdown(Duration::from_millis(ms)).await;
             journal("shutdown returned");
         };
-        if wait {
-            CALLER.send_replace(Caller::Waiting);
+        CALLER.send_replace(Caller::Waiting);
+        let shutdown = async move {
             shutdown.await;
             CALLER.send_replace(Caller::Returned);
+        };
+        if wait {
+            shutdown.await;
         } else {
             tokio::spawn(shutdown);
         }

@@ -21,7 +21,7 @@ use futures_util::task::noop_waker_ref;
 use sio_core::RawJson;
 use tracing::{error, warn};
 
-use super::{ConnectError, Consumer, middleware};
+use super::{ConnectError, Consumer, middleware, tasks};
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::sync::Mutex;
 use crate::event::{ArgError, IncomingEvent};
@@ -165,6 +165,11 @@ struct State {
     ending: Option<DisconnectReason>,
     /// `disconnect` started (or the consumer is gone): nothing more runs.
     ended: bool,
+    /// The consumer is gone: its last hook returned (or none ever ran).
+    done: bool,
+    /// Its hooks run on a task of their own (kept with the server's), which runs its
+    /// `disconnect` too; until it hands the consumer back.
+    on_task: bool,
 }
 
 /// Why an event found no room.
@@ -197,6 +202,8 @@ impl Runner {
                 queued_bytes: 0,
                 ending: None,
                 ended: false,
+                done: false,
+                on_task: false,
             }),
             runtime: tokio::runtime::Handle::try_current().ok(),
         }
@@ -214,10 +221,20 @@ impl Runner {
             let mut state = socket.inner.runner.state.lock();
             if state.ended || state.ending.is_some() {
                 state.ended = true;
+                state.done = true;
                 return;
             }
         }
         run(socket, consumer, Job::Connect(auth));
+    }
+
+    /// Whether what is left of the consumer's hooks is on a task of its own, or nothing is: its
+    /// last hook (`disconnect`, or a `connect` that refused) returned, or none will ever run, or
+    /// they run on a task a shutdown can wait for. Not while a hook is polled where its event
+    /// arrived: that one hands its `disconnect` to a task only once it returns.
+    pub(crate) fn is_settled(&self) -> bool {
+        let state = self.state.lock();
+        state.done || state.on_task
     }
 
     /// Hands `event` to the consumer: run now if it is idle, queued behind the hook running if
@@ -294,6 +311,7 @@ impl Runner {
             }
             None => {
                 state.idle = Some(consumer);
+                state.on_task = false;
                 None
             }
         }
@@ -304,6 +322,7 @@ impl Runner {
         let dropped = {
             let mut state = socket.inner.runner.state.lock();
             state.ended = true;
+            state.done = true;
             state.queued_bytes = 0;
             std::mem::take(&mut state.queue)
         };
@@ -318,8 +337,9 @@ fn run(socket: &Socket, mut consumer: Box<dyn ErasedConsumer>, mut job: Job) {
         let disconnect = matches!(job, Job::Disconnect(_));
         let mut hook = job.start(consumer, socket);
         if disconnect {
-            return hand_over(socket, hook);
+            return hand_over(socket, hook, false);
         }
+        tasks::begin_inline_poll();
         match poll_once(hook.as_mut()) {
             Poll::Ready(Some(back)) => match Runner::next(socket, back) {
                 Some((next_consumer, next_job)) => {
@@ -329,18 +349,34 @@ fn run(socket: &Socket, mut consumer: Box<dyn ErasedConsumer>, mut job: Job) {
                 None => return,
             },
             Poll::Ready(None) => return Runner::finish(socket),
-            Poll::Pending => return hand_over(socket, hook),
+            Poll::Pending => {
+                let awaits_shutdown = tasks::inline_poll_awaits_shutdown();
+                return hand_over(socket, hook, awaits_shutdown);
+            }
         }
     }
 }
 
-/// Moves a hook to a task of its own, in the socket's runtime. A socket made outside any
-/// runtime (never, when served) has its hook polled here once, and dropped if still pending.
-fn hand_over(socket: &Socket, mut hook: Hook) {
+/// Moves a hook to a task of its own, in the socket's runtime, kept with the server's hook
+/// tasks (`awaits_shutdown` if the hook awaits the server's shutdown). A socket made outside
+/// any runtime (never, when served) has its hook polled here once, and dropped if still
+/// pending.
+fn hand_over(socket: &Socket, mut hook: Hook, awaits_shutdown: bool) {
     let runtime = socket.inner.runner.runtime.clone();
     if let Some(runtime) = runtime.or_else(|| tokio::runtime::Handle::try_current().ok()) {
         let tasks = &socket.inner.server.inner().hook_tasks;
-        tasks.spawn(&runtime, drive(socket.clone(), hook));
+        let owned = socket.clone();
+        let task = async move {
+            drive(owned.clone(), hook).await;
+            owned.inner.server.inner().hook_tasks.forget_current();
+        };
+        tasks.spawn(&runtime, task, awaits_shutdown);
+        // Once it is kept (a shutdown that sees this flag finds the task), unless it handed
+        // the consumer back already.
+        let mut state = socket.inner.runner.state.lock();
+        if state.idle.is_none() && !state.done {
+            state.on_task = true;
+        }
         return;
     }
     match poll_once(hook.as_mut()) {

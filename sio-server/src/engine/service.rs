@@ -468,16 +468,16 @@ impl<H: EngineHandler> EngineInner<H> {
         let shared = SessionShared::new(sid, session, handshake, host, data);
         self.registry.insert(Arc::clone(&shared), transport);
         shared.span.in_scope(|| debug!("session opened"));
-        // A shutdown that began since the request was let in did not see this session (its
-        // flag is set before it lists them): it ends here, as those ended.
-        if self.shutdown.has_begun() {
-            shared.process(|state| state.session.discard());
-        }
         let first_deadline = shared.lock().session.poll_timeout();
         if let Some(at) = first_deadline {
             shared.schedule(at);
         }
         self.handler.on_open(&shared.connection());
+        // A shutdown that began since the request was let in did not see this session (its
+        // flag is set before it lists them): it ends here, as those ended, after `on_open`.
+        if self.shutdown.has_begun() {
+            shared.process(|state| state.session.discard());
+        }
         shared
     }
 }

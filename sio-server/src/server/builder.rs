@@ -280,6 +280,7 @@ impl ServerBuilder {
         });
         let server = Server { engine };
         let inner = server.inner();
+        inner.note_runtime();
         inner.layer.start(&inner.local);
         server
     }

@@ -58,6 +58,9 @@ pub(crate) struct ServerInner {
     sockets: Mutex<HashMap<SocketId, Socket>>,
     /// Hooks running on tasks of their own, which a shutdown waits for.
     pub(crate) hook_tasks: HookTasks,
+    /// The runtime the server was built or served in, where a shutdown called from outside
+    /// any runtime runs.
+    pub(crate) runtime: std::sync::OnceLock<tokio::runtime::Handle>,
     packets_encoded: AtomicU64,
 }
 
@@ -67,6 +70,44 @@ impl fmt::Debug for ServerInner {
             .field("namespaces", &self.namespaces.keys().collect::<Vec<_>>())
             .field("config", &self.config)
             .finish_non_exhaustive()
+    }
+}
+
+/// The tasks that await a shutdown (see [`Server::shutdown`]), forgotten when it is dropped.
+struct Caller<'a> {
+    tasks: &'a HookTasks,
+    ids: Vec<tokio::task::Id>,
+}
+
+impl Caller<'_> {
+    fn note(&mut self) {
+        if let Some(id) = self.tasks.exclude_current() {
+            self.ids.push(id);
+        }
+    }
+}
+
+impl Drop for Caller<'_> {
+    fn drop(&mut self) {
+        self.tasks.include(&self.ids);
+    }
+}
+
+/// Ends a shutdown once its steps end: what is left of the hooks is aborted if they did not
+/// complete, the channel layer stops, and `serve` may return.
+struct Over<'a> {
+    server: &'a Server,
+    completed: bool,
+}
+
+impl Drop for Over<'_> {
+    fn drop(&mut self) {
+        let inner = self.server.inner();
+        if !self.completed {
+            inner.hook_tasks.abort();
+        }
+        inner.layer.shutdown();
+        self.server.engine.finish_shutdown();
     }
 }
 
@@ -161,7 +202,17 @@ impl ServerInner {
             middleware,
             sockets: Mutex::new(HashMap::new()),
             hook_tasks: HookTasks::default(),
+            runtime: std::sync::OnceLock::new(),
             packets_encoded: AtomicU64::new(0),
+        }
+    }
+
+    /// Keeps the runtime this runs in, if none is kept yet.
+    pub(crate) fn note_runtime(&self) {
+        if self.runtime.get().is_none()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let _ = self.runtime.set(runtime);
         }
     }
 
@@ -224,6 +275,7 @@ impl Server {
     /// [`shutdown`](Self::shutdown): then it stops accepting, and returns once the shutdown is
     /// over.
     pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
+        self.inner().note_runtime();
         crate::engine::serve(listener, self.engine.clone()).await
     }
 
@@ -320,24 +372,34 @@ impl Server {
     pub async fn shutdown(&self, deadline: Duration) {
         let inner = self.inner();
         let finished = self.engine.shutdown_finished();
+        // A handler that awaits the shutdown is not waited for: it waits for the shutdown. Its
+        // task is noted now and at each poll (a handler moves to a task of its own once
+        // pending), and forgotten when this future ends.
+        let mut caller = Caller {
+            tasks: &inner.hook_tasks,
+            ids: Vec::new(),
+        };
+        caller.note();
         let until = crate::engine::deadline_after(deadline);
         if self.engine.begin_shutdown(until) {
             // On a task of its own, so that it goes on to its end even if this future is
             // dropped (a caller's `select!` or `timeout`).
             let server = self.clone();
             let steps = async move { server.shut_down(until).await };
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => drop(runtime.spawn(steps)),
-                Err(_) => steps.await,
+            let runtime = tokio::runtime::Handle::try_current()
+                .ok()
+                .or_else(|| inner.runtime.get().cloned());
+            match runtime {
+                Some(runtime) => drop(runtime.spawn(steps)),
+                // No runtime was ever seen: no hook can be running on one.
+                None => steps.await,
             }
         } else {
             inner.hook_tasks.abort();
         }
-        // A handler that awaits the shutdown is not waited for: it waits for the shutdown. Its
-        // task is noted at each poll, since a handler moves to a task of its own once pending.
         let mut finished = std::pin::pin!(finished);
         std::future::poll_fn(|cx| {
-            inner.hook_tasks.exclude_current();
+            caller.note();
             finished.as_mut().poll(cx)
         })
         .await;
@@ -346,17 +408,29 @@ impl Server {
     /// The steps of [`shutdown`](Self::shutdown), once.
     async fn shut_down(&self, until: Instant) {
         let inner = self.inner();
+        // However this ends (its future dropped, on the path without a runtime), the shutdown
+        // is over once it does.
+        let mut over = Over {
+            server: self,
+            completed: false,
+        };
         let sockets: Vec<Socket> = inner.sockets_map().values().cloned().collect();
         debug!(sockets = sockets.len(), "shutting down");
-        for socket in sockets {
+        for socket in &sockets {
             socket.close(DisconnectReason::ServerShuttingDown, false);
         }
         self.engine.discard_all();
-        if !inner.hook_tasks.finish_by(until).await {
+        // Every hook task, and every socket's last hook: one being polled where its event
+        // arrived hands its `disconnect` to a task only once it returns.
+        let done = || {
+            sockets
+                .iter()
+                .all(|socket| socket.inner.runner.is_settled())
+        };
+        if !inner.hook_tasks.finish_by(until, done).await {
             warn!("handlers still running when the shutdown's deadline passed were aborted");
         }
-        inner.layer.shutdown();
-        self.engine.finish_shutdown();
+        over.completed = true;
     }
 
     /// Whether a [`shutdown`](Self::shutdown) began.
