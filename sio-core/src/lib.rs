@@ -45,6 +45,7 @@ mod engine_session;
 mod error;
 mod handshake;
 mod names;
+mod namespace_pattern;
 mod packet_decoder;
 mod packet_encoder;
 mod placeholder_scan;
@@ -64,6 +65,7 @@ pub use engine_session::{
 pub use error::{EncodeError, EngineError, NameError, PacketError};
 pub use handshake::{Handshake, Sid};
 pub use names::{AckId, Namespace, RESERVED_EVENTS, validate_event_name, validate_namespace};
+pub use namespace_pattern::{MAX_DYNAMIC_NAMESPACE_LEN, NamespacePattern, PatternError};
 pub use packet_decoder::{DEFAULT_MAX_ATTACHMENTS, DecodedPacket, DecoderLimits, PacketDecoder};
 pub use packet_encoder::{EncodedPacket, PacketEncoder};
 pub use raw_json::RawJson;

@@ -1,6 +1,7 @@
 //! Property tests: every decoder takes random bytes and mutated valid packets without panicking,
 //! failing only with its typed error; and encoding then decoding generated packets is the
-//! identity. Each property runs 10,000 cases.
+//! identity; namespace patterns said apart share no name, and those said to overlap share one.
+//! Each property runs 10,000 cases (the last 1,000).
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -10,8 +11,8 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 use sio_core::{
-    AckId, EnginePacket, EngineSession, Frame, Namespace, PacketDecoder, PacketEncoder,
-    SessionConfig, Sid, SocketPacket, Transport, decode_payload, encode_payload,
+    AckId, EnginePacket, EngineSession, Frame, Namespace, NamespacePattern, PacketDecoder,
+    PacketEncoder, SessionConfig, Sid, SocketPacket, Transport, decode_payload, encode_payload,
 };
 
 const CASES: u32 = 10_000;
@@ -333,5 +334,88 @@ proptest! {
         prop_assert_eq!(got_id, AckId(ack_id));
         let got: Vec<serde_json::Value> = got_args.iter().map(|a| a.deserialize().unwrap()).collect();
         prop_assert_eq!(got, args);
+    }
+}
+
+/// A namespace pattern of few segments over a tiny alphabet, so that overlaps are common.
+fn namespace_pattern() -> impl Strategy<Value = NamespacePattern> {
+    let segment = prop_oneof![
+        Just("a".to_owned()),
+        Just("b".to_owned()),
+        Just(String::new()),
+        Just("{p}".to_owned()),
+    ];
+    (prop::collection::vec(segment, 1..4), any::<bool>()).prop_map(|(segments, catch_all)| {
+        // Parameters renamed in order, so that none repeats; a catch-all may end it.
+        let mut count = 0;
+        let mut parts: Vec<String> = segments
+            .into_iter()
+            .map(|segment| {
+                if segment == "{p}" {
+                    count += 1;
+                    format!("{{p{count}}}")
+                } else {
+                    segment
+                }
+            })
+            .collect();
+        if catch_all {
+            parts.push("{*rest}".to_owned());
+        }
+        NamespacePattern::parse(&format!("/{}", parts.join("/"))).unwrap()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// Patterns said not to overlap share no name: two consumers said compatible never both
+    /// match a CONNECT.
+    #[test]
+    fn patterns_that_do_not_overlap_share_no_name(
+        a in namespace_pattern(),
+        b in namespace_pattern(),
+        name in prop::collection::vec(prop::sample::select(&["a", "b", "", "c"][..]), 1..6),
+    ) {
+        let name = format!("/{}", name.join("/"));
+        if a.matches(&name).is_some() && b.matches(&name).is_some() {
+            prop_assert!(a.overlaps(&b), "{} and {} both match {}", a, b, name);
+        }
+        prop_assert_eq!(a.overlaps(&b), b.overlaps(&a));
+    }
+}
+
+/// Every name of one to five segments over `a`, `b`, `c` and the empty segment.
+fn small_names() -> Vec<String> {
+    let mut names: Vec<Vec<&str>> = vec![vec![]];
+    let mut all = Vec::new();
+    for _ in 0..5 {
+        names = names
+            .iter()
+            .flat_map(|name| {
+                ["a", "b", "c", ""].iter().map(move |segment| {
+                    let mut longer = name.clone();
+                    longer.push(*segment);
+                    longer
+                })
+            })
+            .collect();
+        all.extend(names.iter().map(|name| format!("/{}", name.join("/"))));
+    }
+    all
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    /// Patterns said to overlap share a name: the refusal of two consumers is never spurious.
+    #[test]
+    fn patterns_that_overlap_share_a_name(a in namespace_pattern(), b in namespace_pattern()) {
+        if a.overlaps(&b) {
+            let shared = small_names()
+                .into_iter()
+                .find(|name| a.matches(name).is_some() && b.matches(name).is_some());
+            prop_assert!(shared.is_some(), "{} and {} are said to overlap", a, b);
+        }
     }
 }
