@@ -18,7 +18,11 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
             "missing namespace: write `#[consumer(namespace = \"/chat\")]`",
         )),
         Some(namespace) => {
-            if let Err(problem) = sio_core::validate_namespace(&namespace.value()) {
+            // A namespace, or a pattern of namespaces (`/workspace/{id}`).
+            let value = namespace.value();
+            if let Err(problem) = sio_core::validate_namespace(&value) {
+                errors.push(syn::Error::new_spanned(namespace, format!("{problem}")));
+            } else if let Err(problem) = sio_core::NamespacePattern::parse(&value) {
                 errors.push(syn::Error::new_spanned(namespace, format!("{problem}")));
             }
         }

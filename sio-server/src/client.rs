@@ -340,7 +340,12 @@ impl ServerInner {
             debug!(namespace = %namespace, "CONNECT during a shutdown; ignored");
             return;
         }
-        let (Some(inner), Some(server)) = (self.namespace(namespace.as_str()), self.handle())
+        if client.sockets.lock().get(&namespace).is_some() {
+            debug!(namespace = %namespace, "second CONNECT to a joined namespace; ignored");
+            return;
+        }
+        let (Some(inner), Some(server)) =
+            (self.attach_namespace(namespace.as_str()), self.handle())
         else {
             let packet = SocketPacket::ConnectError {
                 namespace,
@@ -349,15 +354,12 @@ impl ServerInner {
             let _ = connection.send_frame(packet.encode());
             return;
         };
-        if client.sockets.lock().get(&namespace).is_some() {
-            debug!(namespace = %namespace, "second CONNECT to a joined namespace; ignored");
-            return;
-        }
         // The factory is application code: it runs outside the lock, and a panic costs only
         // this CONNECT. (A connection's packets are handled one at a time: no other CONNECT
         // can join this namespace meanwhile.)
         let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (inner.factory)()));
         let Ok(consumer) = made else {
+            self.detach_namespace(&inner);
             error!(
                 namespace = %namespace,
                 "the consumer factory panicked; the client gets a connect error"
@@ -372,12 +374,7 @@ impl ServerInner {
         let mut sockets = client.sockets.lock();
         client.joined.store(true, Ordering::Relaxed);
         client.stop_connect_timer();
-        let socket = Socket::new(
-            std::sync::Arc::clone(inner),
-            connection.clone(),
-            server,
-            auth.clone(),
-        );
+        let socket = Socket::new(inner, connection.clone(), server, auth.clone());
         sockets.sockets.push(socket.clone());
         drop(sockets);
         self.remember_socket(&socket);

@@ -37,8 +37,7 @@ impl LocalSockets {
         };
         server
             .inner()
-            .namespace(name.as_str())
-            .map(|namespace| read(namespace))
+            .with_namespace(name.as_str(), read)
             .unwrap_or_default()
     }
 
@@ -66,7 +65,7 @@ impl LocalSockets {
         self.server.upgrade().is_some()
     }
 
-    /// The namespaces this server serves.
+    /// The namespaces this server declared as they are (not those made from patterns).
     pub fn namespaces(&self) -> Vec<Namespace> {
         let Some(server) = self.server.upgrade() else {
             return Vec::new();

@@ -1,9 +1,11 @@
 //! A namespace in this process: its consumer, its sockets, and their rooms.
 
+pub(crate) mod dynamic;
 mod members;
 mod shared_list;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use sio_core::{AckId, Namespace};
 
@@ -14,8 +16,8 @@ use crate::socket::{OutgoingHook, Socket, SocketId};
 use members::Members;
 pub(crate) use members::Recipients;
 
-/// Makes the consumer of a new socket.
-pub(crate) type Factory = Box<dyn Fn() -> Box<dyn ErasedConsumer> + Send + Sync>;
+/// Makes the consumer of a new socket; shared by the children of a pattern.
+pub(crate) type Factory = Arc<dyn Fn() -> Box<dyn ErasedConsumer> + Send + Sync>;
 
 pub(crate) struct NamespaceInner {
     pub(crate) name: Namespace,
@@ -26,6 +28,13 @@ pub(crate) struct NamespaceInner {
     /// Ack ids of this namespace's server-to-client emits, shared by direct and broadcast emits
     /// so they never collide on a socket.
     next_ack: AtomicU64,
+    /// The values of its pattern's parameters, for a namespace made from a pattern.
+    pub(crate) params: Box<[(String, String)]>,
+    /// The index of its pattern among the server's, for a namespace made from a pattern.
+    pub(crate) family: Option<usize>,
+    /// Sockets made for it and not gone yet, connecting ones included: a child is removed only
+    /// when none is left.
+    attached: AtomicUsize,
 }
 
 impl NamespaceInner {
@@ -36,7 +45,40 @@ impl NamespaceInner {
             outgoing,
             members: Mutex::new(Members::default()),
             next_ack: AtomicU64::new(0),
+            params: Box::default(),
+            family: None,
+            attached: AtomicUsize::new(0),
         }
+    }
+
+    /// A namespace made from pattern number `family`, with the values of its parameters.
+    pub(crate) fn child(
+        name: Namespace,
+        factory: Factory,
+        outgoing: Option<OutgoingHook>,
+        params: Box<[(String, String)]>,
+        family: usize,
+    ) -> Self {
+        NamespaceInner {
+            params,
+            family: Some(family),
+            ..NamespaceInner::new(name, factory, outgoing)
+        }
+    }
+
+    /// A socket is made for it.
+    pub(crate) fn attach(&self) {
+        self.attached.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A socket made for it is gone (refused, or disconnected).
+    pub(crate) fn detach(&self) {
+        self.attached.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// How many sockets made for it are not gone.
+    pub(crate) fn attached(&self) -> usize {
+        self.attached.load(Ordering::Acquire)
     }
 
     fn members(&self) -> MutexGuard<'_, Members<Socket>> {
@@ -96,7 +138,7 @@ mod tests {
     fn ack_ids_are_unique_within_a_namespace() {
         let namespace = NamespaceInner::new(
             Namespace::new("/chat".to_owned()).unwrap(),
-            Box::new(|| unreachable!("no socket is made here")),
+            std::sync::Arc::new(|| unreachable!("no socket is made here")),
             None,
         );
         let ids: Vec<AckId> = (0..3).map(|_| namespace.next_ack_id()).collect();

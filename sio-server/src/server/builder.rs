@@ -12,6 +12,7 @@ use crate::broadcast::{ChannelLayer, InMemoryLayer};
 use crate::consumer::middleware::{self, ConnectMiddleware};
 use crate::consumer::{ConnectError, Consumer, ErasedConsumer};
 use crate::engine::{Cors, Engine, EngineBuilder, HandshakeInfo, Refusal};
+use crate::namespace::dynamic::{ChildLimits, Dynamic, Family};
 use crate::namespace::{Factory, NamespaceInner};
 use crate::socket::{OutgoingHook, Socket};
 
@@ -34,6 +35,9 @@ use crate::socket::{OutgoingHook, Socket};
 pub struct ServerBuilder {
     engine: EngineBuilder,
     namespaces: HashMap<String, (Factory, Option<OutgoingHook>)>,
+    /// Consumers declared for patterns, in order.
+    families: Vec<Family>,
+    child_limits: ChildLimits,
     middleware: Vec<ConnectMiddleware>,
     layer: Box<dyn ChannelLayer>,
     config: SocketConfig,
@@ -58,6 +62,11 @@ impl Default for ServerBuilder {
         ServerBuilder {
             engine: Engine::builder().path("/socket.io/"),
             namespaces: HashMap::new(),
+            families: Vec::new(),
+            child_limits: ChildLimits {
+                max_per_pattern: 10_000,
+                cleanup_empty: false,
+            },
             middleware: Vec::new(),
             layer: Box::new(InMemoryLayer),
             binary_packet_bytes: None,
@@ -82,18 +91,39 @@ impl ServerBuilder {
     /// Serves namespace `C::NAMESPACE` with `factory()` per client; the factory can hand each
     /// instance shared state (a pool, a cache).
     ///
+    /// A namespace with parameters, such as `/workspace/{id}` (see
+    /// [`NamespacePattern`](sio_core::NamespacePattern)), is a family: each name that matches
+    /// becomes a namespace of its own at its first CONNECT, served by this consumer, whose
+    /// sockets read the values with [`Socket::param`](crate::Socket::param). A name declared
+    /// as it is wins over a pattern that matches it, as in Node.
+    ///
     /// # Panics
     ///
-    /// If `C::NAMESPACE` is not a valid namespace, or already has a consumer.
+    /// If `C::NAMESPACE` is not a valid namespace or pattern, already has a consumer, or (at
+    /// [`build`](Self::build)) is a pattern that shares a name with another consumer's pattern.
     pub fn consumer_with<C, F>(mut self, factory: F) -> Self
     where
         C: Consumer,
         F: Fn() -> C + Send + Sync + 'static,
     {
-        if let Err(error) = sio_core::validate_namespace(C::NAMESPACE) {
-            panic!("invalid consumer namespace: {error}");
+        let pattern = sio_core::NamespacePattern::parse(C::NAMESPACE)
+            .unwrap_or_else(|error| panic!("invalid consumer namespace: {error}"));
+        let factory: Factory = Arc::new(move || Box::new(factory()) as Box<dyn ErasedConsumer>);
+        if pattern.is_dynamic() {
+            assert!(
+                self.families
+                    .iter()
+                    .all(|family| family.pattern.as_str() != C::NAMESPACE),
+                "namespace `{}` has two consumers",
+                C::NAMESPACE
+            );
+            self.families.push(Family {
+                pattern,
+                factory,
+                outgoing: C::outgoing_hook(),
+            });
+            return self;
         }
-        let factory: Factory = Box::new(move || Box::new(factory()) as Box<dyn ErasedConsumer>);
         let previous = self
             .namespaces
             .insert(C::NAMESPACE.to_owned(), (factory, C::outgoing_hook()));
@@ -102,6 +132,43 @@ impl ServerBuilder {
             "namespace `{}` has two consumers",
             C::NAMESPACE
         );
+        self
+    }
+
+    /// The most namespaces one pattern may have at once (default 10,000): a CONNECT to a new
+    /// name beyond it gets `Invalid namespace`, so clients cannot make the server keep
+    /// namespaces without bound. Names longer than 256 bytes never match a pattern.
+    pub fn max_child_namespaces(mut self, max: usize) -> Self {
+        self.child_limits.max_per_pattern = max;
+        self
+    }
+
+    /// Whether a namespace made from a pattern is removed once its last socket leaves (default
+    /// no), as Node's `cleanupEmptyChildNamespaces`; the next CONNECT to its name makes it
+    /// again.
+    ///
+    /// ```
+    /// use sio_server::{Consumer, HandlerError, IncomingEvent, Server, Socket};
+    ///
+    /// #[derive(Default)]
+    /// struct Workspace;
+    ///
+    /// impl Consumer for Workspace {
+    ///     const NAMESPACE: &'static str = "/workspace/{id}";
+    ///     async fn on_event(&mut self, _: &Socket, _: IncomingEvent) -> Result<(), HandlerError> {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let server = Server::builder()
+    ///     .consumer::<Workspace>()
+    ///     .cleanup_empty_child_namespaces(true)
+    ///     .max_child_namespaces(1_000)
+    ///     .build();
+    /// # drop(server);
+    /// ```
+    pub fn cleanup_empty_child_namespaces(mut self, cleanup: bool) -> Self {
+        self.child_limits.cleanup_empty = cleanup;
         self
     }
 
@@ -274,9 +341,28 @@ impl ServerBuilder {
                 Some((name, Arc::new(inner)))
             })
             .collect();
+        for (index, family) in self.families.iter().enumerate() {
+            for other in &self.families[index + 1..] {
+                assert!(
+                    !family.pattern.overlaps(&other.pattern),
+                    "namespace patterns `{}` and `{}` both match some names; make them distinct",
+                    family.pattern,
+                    other.pattern
+                );
+            }
+        }
+        let dynamic =
+            (!self.families.is_empty()).then(|| Dynamic::new(self.families, self.child_limits));
         let engine = self.engine.build_cyclic(|engine| {
             let this = WeakServer { engine };
-            ServerInner::new(namespaces, self.layer, self.config, self.middleware, this)
+            ServerInner::new(
+                namespaces,
+                dynamic,
+                self.layer,
+                self.config,
+                self.middleware,
+                this,
+            )
         });
         let server = Server { engine };
         let inner = server.inner();

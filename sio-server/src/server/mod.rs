@@ -25,6 +25,7 @@ use crate::disconnect_reason::DisconnectReason;
 use crate::engine::sync::{Mutex, MutexGuard};
 use crate::engine::{Engine, EngineStats, WeakEngine};
 use crate::namespace::NamespaceInner;
+use crate::namespace::dynamic::Dynamic;
 use crate::socket::{EmitError, Socket, SocketId};
 
 pub use builder::ServerBuilder;
@@ -47,6 +48,8 @@ pub(crate) struct SocketConfig {
 /// The state of a server, owned by its engine as the engine's handler.
 pub(crate) struct ServerInner {
     pub(crate) namespaces: HashMap<String, std::sync::Arc<NamespaceInner>>,
+    /// The consumers declared for patterns and the namespaces made from them, if any.
+    pub(crate) dynamic: Option<Dynamic>,
     pub(crate) layer: Box<dyn ChannelLayer>,
     /// This server's sockets as its channel layer sees them; also the server's weak handle to
     /// itself.
@@ -189,6 +192,7 @@ impl WeakServer {
 impl ServerInner {
     pub(crate) fn new(
         namespaces: HashMap<String, std::sync::Arc<NamespaceInner>>,
+        dynamic: Option<Dynamic>,
         layer: Box<dyn ChannelLayer>,
         config: SocketConfig,
         middleware: Vec<ConnectMiddleware>,
@@ -196,6 +200,7 @@ impl ServerInner {
     ) -> Self {
         ServerInner {
             namespaces,
+            dynamic,
             layer,
             local: LocalSockets { server: this },
             config,
@@ -221,8 +226,44 @@ impl ServerInner {
         self.local.server.upgrade()
     }
 
-    pub(crate) fn namespace(&self, name: &str) -> Option<&std::sync::Arc<NamespaceInner>> {
-        self.namespaces.get(name)
+    /// Reads namespace `name`: one declared as it is, or one made from a pattern.
+    pub(crate) fn with_namespace<T>(
+        &self,
+        name: &str,
+        read: impl FnOnce(&NamespaceInner) -> T,
+    ) -> Option<T> {
+        if let Some(namespace) = self.namespaces.get(name) {
+            return Some(read(namespace));
+        }
+        let child = self.dynamic.as_ref()?.child(name)?;
+        Some(read(&child))
+    }
+
+    /// The namespace a CONNECT to `name` joins, with one more socket attached: one declared as
+    /// it is, or one made from the first pattern that matches (made now if it is new).
+    pub(crate) fn attach_namespace(&self, name: &str) -> Option<std::sync::Arc<NamespaceInner>> {
+        if let Some(namespace) = self.namespaces.get(name) {
+            namespace.attach();
+            return Some(std::sync::Arc::clone(namespace));
+        }
+        self.dynamic.as_ref()?.attach(name)
+    }
+
+    /// A socket made for `namespace` is gone.
+    pub(crate) fn detach_namespace(&self, namespace: &NamespaceInner) {
+        namespace.detach();
+        if let Some(dynamic) = &self.dynamic {
+            dynamic.detached(namespace);
+        }
+    }
+
+    /// Every namespace now: those declared, then those made from patterns.
+    pub(crate) fn all_namespaces(&self) -> Vec<std::sync::Arc<NamespaceInner>> {
+        let mut all: Vec<_> = self.namespaces.values().cloned().collect();
+        if let Some(dynamic) = &self.dynamic {
+            all.extend(dynamic.children());
+        }
+        all
     }
 
     pub(crate) fn encode_event(
@@ -319,6 +360,24 @@ impl Server {
         self.of("/").emit(event, data)
     }
 
+    /// The namespaces this process serves now, sorted: those declared as they are, and those
+    /// made from patterns.
+    ///
+    /// ```
+    /// let server = sio_server::Server::builder().build();
+    /// assert!(server.namespaces().is_empty());
+    /// ```
+    pub fn namespaces(&self) -> Vec<Namespace> {
+        let mut names: Vec<Namespace> = self
+            .inner()
+            .all_namespaces()
+            .iter()
+            .map(|namespace| namespace.name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// A socket of this process by id.
     pub fn socket(&self, id: &str) -> Option<Socket> {
         self.inner().sockets_map().get(&SocketId::from(id)).cloned()
@@ -329,7 +388,11 @@ impl Server {
         let inner = self.inner();
         ServerStats {
             engine: self.engine.stats(),
-            sockets: inner.namespaces.values().map(|n| n.socket_count()).sum(),
+            sockets: inner
+                .all_namespaces()
+                .iter()
+                .map(|namespace| namespace.socket_count())
+                .sum(),
             packets_encoded: inner.packets_encoded.load(Ordering::Relaxed),
         }
     }

@@ -52,6 +52,10 @@ impl Socket {
         }
         self.inner.server.inner().forget_socket(self);
         self.connection().data().forget(self);
+        self.inner
+            .server
+            .inner()
+            .detach_namespace(&self.inner.namespace);
     }
 
     /// Ends the socket once: leaves every room (keeping their names for `disconnecting`), fails
@@ -76,6 +80,10 @@ impl Socket {
         self.inner.namespace.remove(&self.inner.id);
         self.inner.server.inner().forget_socket(self);
         self.connection().data().forget(self);
+        self.inner
+            .server
+            .inner()
+            .detach_namespace(&self.inner.namespace);
         self.inner.acks.lock().clear();
         debug!(socket = %self.inner.id, reason = reason.as_str(), "socket disconnected");
         Runner::end(self, reason);

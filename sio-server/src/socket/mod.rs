@@ -113,6 +113,57 @@ impl Socket {
         &self.inner.namespace.name
     }
 
+    /// The values of the parameters of the pattern its namespace was made from, in order: for
+    /// a socket of `/workspace/7` served by the consumer of `/workspace/{id}`, `[("id", "7")]`.
+    /// Empty for a namespace declared as it is.
+    pub fn params(&self) -> &[(String, String)] {
+        &self.inner.namespace.params
+    }
+
+    /// Parameter `name` of its namespace's pattern, as a `T`: text as it is, or a number or a
+    /// boolean written as text.
+    ///
+    /// ```
+    /// use sio_server::{Consumer, HandlerError, IncomingEvent, Socket};
+    ///
+    /// #[derive(Default)]
+    /// struct Workspace;
+    ///
+    /// impl Consumer for Workspace {
+    ///     const NAMESPACE: &'static str = "/workspace/{id}";
+    ///
+    ///     async fn on_event(&mut self, socket: &Socket, _: IncomingEvent) -> Result<(), HandlerError> {
+    ///         let id: u64 = socket.param("id")?;
+    ///         socket.emit("workspace", id)?;
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub fn param<T: serde::de::DeserializeOwned>(&self, name: &str) -> crate::Result<T> {
+        let value = self
+            .params()
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .ok_or_else(|| {
+                crate::Error::msg(format!(
+                    "namespace `{}` has no parameter `{name}`",
+                    self.namespace()
+                ))
+            })?;
+        // As text first; then as the number or boolean the text may spell.
+        let text = serde_json::Value::String(value.to_owned());
+        match T::deserialize(text) {
+            Ok(typed) => Ok(typed),
+            Err(as_text) => match serde_json::from_str::<serde_json::Value>(value) {
+                Ok(scalar @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
+                    Ok(T::deserialize(scalar)?)
+                }
+                _ => Err(as_text.into()),
+            },
+        }
+    }
+
     /// The HTTP request that opened the connection (headers, query, remote address).
     pub fn handshake(&self) -> &HandshakeInfo {
         self.inner.connection.handshake()

@@ -204,6 +204,18 @@ impl Hooked {
     async fn say(&mut self, _socket: &Socket, _text: String) {}
 }
 
+/// A family of namespaces: `/workspace/1`, `/workspace/2`, ... each made at its first CONNECT.
+#[derive(Default)]
+struct Workspace;
+
+#[consumer(namespace = "/workspace/{id}/{*rest}")]
+impl Workspace {
+    #[event("which")]
+    async fn which(&mut self, socket: &Socket, ack: Ack<u64>) -> sio::Result<()> {
+        ack.send(socket.param::<u64>("id")?)
+    }
+}
+
 fn main() {
     let _ = Chat::default().count();
     let _server = sio::Server::builder()
@@ -213,5 +225,6 @@ fn main() {
         .consumer::<Open>()
         .consumer::<Greeting>()
         .consumer::<Hooked>()
+        .consumer::<Workspace>()
         .build();
 }

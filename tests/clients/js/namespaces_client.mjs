@@ -1,0 +1,112 @@
+// Drives the official socket.io-client against tests/servers/namespaces_testbed.rs.
+//
+//   node namespaces_client.mjs <scenario> <http://host:port> <polling|websocket|upgrade>
+//
+// Prints one JSON line with what it saw.
+import { io } from "socket.io-client";
+
+const [scenario, url, mode] = process.argv.slice(2);
+
+const TRANSPORTS = {
+  polling: ["polling"],
+  websocket: ["websocket"],
+  upgrade: ["polling", "websocket"],
+};
+
+function timeout(ms, what) {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref());
+}
+
+function next(socket, event, ms = 5000) {
+  return Promise.race([new Promise((resolve) => socket.once(event, (...args) => resolve(args))), timeout(ms, event)]);
+}
+
+/// Connects `namespace`, on a connection of its own; in upgrade mode, waits for WebSocket.
+async function connect(namespace) {
+  const socket = io(url + namespace, { transports: TRANSPORTS[mode], reconnection: false, forceNew: true });
+  const [outcome, value] = await Promise.race([
+    next(socket, "connect").then(() => ["connected"]),
+    next(socket, "connect_error").then(([error]) => ["refused", error.message]),
+  ]);
+  if (outcome === "refused") {
+    socket.disconnect();
+    return { refused: value };
+  }
+  if (mode === "upgrade" && socket.io.engine.transport.name !== "websocket") {
+    await next(socket.io.engine, "upgrade");
+  }
+  return { socket };
+}
+
+function ask(socket, event, ...args) {
+  return socket.timeout(5000).emitWithAck(event, ...args);
+}
+
+const scenarios = {
+  // Two sockets of /workspace/1 and one of /workspace/2: each hears only its own workspace.
+  async isolation() {
+    const { socket: a1 } = await connect("/workspace/1");
+    const { socket: a2 } = await connect("/workspace/1");
+    const { socket: b } = await connect("/workspace/2");
+    const heard = { a1: [], a2: [], b: [] };
+    for (const [name, socket] of Object.entries({ a1, a2, b })) {
+      socket.on("said", (text) => heard[name].push(text));
+    }
+    const a2Heard = next(a2, "said");
+    a1.emit("say", "to workspace 1");
+    b.emit("say", "to workspace 2");
+    await a2Heard;
+    // Anything meant for the others was queued before what a2 heard: a round trip each flushes it.
+    await Promise.all([ask(a1, "ping"), ask(b, "ping")]);
+    const who = await Promise.all([ask(a1, "whoami"), ask(b, "whoami")]);
+    const transport = a1.io.engine.transport.name;
+    for (const socket of [a1, a2, b]) socket.disconnect();
+    return { heard, who, transport };
+  },
+
+  // Names no pattern matches, or that leave a parameter empty.
+  async invalid() {
+    const results = {};
+    for (const name of ["/nothing", "/workspace/", "/workspace/1/2"]) {
+      const { socket, refused } = await connect(name);
+      socket?.disconnect();
+      results[name] = refused ?? "connected";
+    }
+    return results;
+  },
+
+  // What the server serves while a workspace has a socket, and once it has none.
+  async cleanup() {
+    const { socket: admin } = await connect("/");
+    const { socket: member } = await connect("/workspace/9");
+    const during = await ask(admin, "namespaces");
+    const gone = next(member, "disconnect");
+    member.disconnect();
+    await gone;
+    // The server handles the client's DISCONNECT as it arrives: poll until it has.
+    let after = await ask(admin, "namespaces");
+    for (let tries = 0; after.includes("/workspace/9") && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await ask(admin, "namespaces");
+    }
+    const { socket: again } = await connect("/workspace/9");
+    const back = await ask(again, "whoami");
+    admin.disconnect();
+    again.disconnect();
+    return { during, after, back: back.namespace };
+  },
+};
+
+const run = scenarios[scenario];
+if (!run) {
+  console.error(`unknown scenario ${scenario}`);
+  process.exit(2);
+}
+try {
+  const result = await run();
+  console.log(JSON.stringify(result));
+  setTimeout(() => process.exit(0), 200).unref();
+} catch (error) {
+  console.log(JSON.stringify({ error: String(error?.message ?? error) }));
+  process.exit(1);
+}

@@ -1,0 +1,157 @@
+//! Namespaces made from a pattern (`/workspace/{id}`), with the official `socket.io-client`
+//! (npm) against `tests/servers/namespaces_testbed.rs`, over polling only, WebSocket only and
+//! polling upgraded to WebSocket: each workspace its own namespace, typed parameters, `Invalid
+//! namespace` for the rest, the cleanup of an empty one, and a flood of names held to the limit.
+
+mod support;
+
+use serde_json::{Value, json};
+use sio::socket::{Consumer, HandlerError, IncomingEvent, Socket};
+use support::{Server, node, open_websocket};
+
+const MODES: [(&str, &str); 3] = [
+    ("polling", "polling"),
+    ("websocket", "websocket"),
+    ("upgrade", "websocket"),
+];
+
+fn js(scenario: &str, server: &Server, mode: &str) -> Value {
+    node("namespaces_client.mjs", &[scenario, &server.url(), mode])
+}
+
+#[test]
+fn each_workspace_is_a_namespace_of_its_own_with_typed_parameters() {
+    let server = Server::start("namespaces_testbed", &[]);
+    for (mode, transport) in MODES {
+        assert_eq!(
+            js("isolation", &server, mode),
+            json!({
+                // The broadcast of a1 reaches a2 only: not a1 itself, not workspace 2.
+                "heard": {"a1": [], "a2": ["to workspace 1"], "b": []},
+                "who": [
+                    {"namespace": "/workspace/1", "id": 1, "params": [["id", "1"]]},
+                    {"namespace": "/workspace/2", "id": 2, "params": [["id", "2"]]},
+                ],
+                "transport": transport,
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn names_no_pattern_matches_are_invalid() {
+    let server = Server::start("namespaces_testbed", &[]);
+    for (mode, _) in MODES {
+        assert_eq!(
+            js("invalid", &server, mode),
+            json!({
+                "/nothing": "Invalid namespace",
+                "/workspace/": "Invalid namespace",
+                "/workspace/1/2": "Invalid namespace",
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_workspace_is_removed_only_with_cleanup_on() {
+    let server = Server::start("namespaces_testbed", &["--cleanup", "on"]);
+    for (mode, _) in MODES {
+        assert_eq!(
+            js("cleanup", &server, mode),
+            json!({
+                "during": ["/", "/workspace/9"],
+                "after": ["/"],
+                "back": "/workspace/9",
+            }),
+            "mode {mode}"
+        );
+    }
+    let kept = Server::start("namespaces_testbed", &[]);
+    assert_eq!(
+        js("cleanup", &kept, "websocket"),
+        json!({
+            "during": ["/", "/workspace/9"],
+            "after": ["/", "/workspace/9"],
+            "back": "/workspace/9",
+        })
+    );
+}
+
+#[test]
+fn a_flood_of_names_is_held_to_the_limit() {
+    let server = Server::start("namespaces_testbed", &["--max-children", "50"]);
+    let mut socket = open_websocket(server.addr);
+    const NAMES: usize = 10_000;
+    for index in 0..NAMES {
+        let connect = format!("40/workspace/{index},");
+        socket
+            .send(tungstenite::Message::text(connect))
+            .expect("send");
+    }
+    let (mut admitted, mut refused) = (0, 0);
+    while admitted + refused < NAMES {
+        match socket.read().expect("a reply to each CONNECT") {
+            tungstenite::Message::Text(text) if text.starts_with("40/workspace/") => admitted += 1,
+            tungstenite::Message::Text(text)
+                if text.starts_with("44/workspace/") && text.contains("Invalid namespace") =>
+            {
+                refused += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((admitted, refused), (50, NAMES - 50));
+    // The server serves the main namespace and the 50 workspaces, no more.
+    socket.send(tungstenite::Message::text("40")).expect("send");
+    socket
+        .send(tungstenite::Message::text(r#"421["namespaces"]"#))
+        .expect("send");
+    let namespaces = loop {
+        if let tungstenite::Message::Text(text) = socket.read().expect("the answer")
+            && let Some(answer) = text.strip_prefix("431")
+        {
+            let answer: Value = serde_json::from_str(answer).expect("JSON");
+            break answer[0].as_array().expect("a list").len();
+        }
+    };
+    assert_eq!(namespaces, 1 + 50);
+}
+
+/// A consumer for any namespace `N`.
+#[derive(Default)]
+struct Any<const N: usize>;
+
+const PATTERNS: [&str; 3] = ["/a/{x}", "/{y}/b", "/a/{x}/c"];
+
+impl<const N: usize> Consumer for Any<N> {
+    const NAMESPACE: &'static str = PATTERNS[N];
+
+    async fn on_event(&mut self, _: &Socket, _: IncomingEvent) -> Result<(), HandlerError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn two_patterns_that_share_a_name_are_refused_at_build() {
+    let built = std::panic::catch_unwind(|| {
+        sio::Server::builder()
+            .consumer::<Any<0>>()
+            .consumer::<Any<1>>()
+            .build()
+    });
+    let message = built
+        .err()
+        .and_then(|panic| panic.downcast::<String>().ok());
+    assert_eq!(
+        message.as_deref().map(String::as_str),
+        Some("namespace patterns `/a/{x}` and `/{y}/b` both match some names; make them distinct")
+    );
+    // Patterns that share no name are fine together.
+    let _server = sio::Server::builder()
+        .consumer::<Any<0>>()
+        .consumer::<Any<2>>()
+        .build();
+}

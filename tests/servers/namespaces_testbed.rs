@@ -1,0 +1,95 @@
+//! The server the end-to-end tests of dynamic namespaces drive with the official client. Not an
+//! example to learn from: each event exercises one rule.
+//!
+//! `--addr HOST:PORT` (port 0 picks one; the address is printed), `--max-children N` (the most
+//! namespaces `/workspace/{id}` may have), `--cleanup` (remove a workspace once empty).
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
+
+use std::net::SocketAddr;
+
+use serde_json::{Value, json};
+use sio::{Ack, Server, Socket, consumer};
+
+/// One namespace per workspace.
+#[derive(Default)]
+struct Workspace;
+
+#[consumer(namespace = "/workspace/{id}")]
+impl Workspace {
+    /// Its namespace and its typed parameter.
+    #[event("whoami")]
+    async fn whoami(&mut self, socket: &Socket, ack: Ack<Value>) -> sio::Result<()> {
+        let id: u64 = socket.param("id")?;
+        ack.send(json!({
+            "namespace": socket.namespace().as_str(),
+            "id": id,
+            "params": socket.params(),
+        }))?;
+        Ok(())
+    }
+
+    /// To the other sockets of this workspace only.
+    #[event("say")]
+    async fn say(&mut self, socket: &Socket, text: String) -> sio::Result<()> {
+        socket.broadcast().emit("said", text)?;
+        Ok(())
+    }
+
+    #[event("ping")]
+    async fn ping(&mut self, _socket: &Socket, ack: Ack<&'static str>) -> sio::Result<()> {
+        ack.send("pong")?;
+        Ok(())
+    }
+}
+
+/// The main namespace: what the server serves now.
+#[derive(Default)]
+struct Admin;
+
+#[consumer(namespace = "/")]
+impl Admin {
+    #[event("namespaces")]
+    async fn namespaces(&mut self, socket: &Socket, ack: Ack<Vec<String>>) -> sio::Result<()> {
+        let names = socket.server().namespaces();
+        ack.send(names.iter().map(|name| name.as_str().to_owned()).collect())?;
+        Ok(())
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let mut addr: Option<SocketAddr> = None;
+    let mut builder = Server::builder()
+        .consumer::<Workspace>()
+        .consumer::<Admin>();
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        match (flag.as_str(), args.next()) {
+            ("--addr", Some(value)) => addr = value.parse().ok(),
+            ("--max-children", Some(value)) => {
+                builder = builder.max_child_namespaces(value.parse().unwrap_or(0));
+            }
+            ("--cleanup", Some(value)) => {
+                builder = builder.cleanup_empty_child_namespaces(value == "on");
+            }
+            _ => {
+                eprintln!(
+                    "usage: namespaces_testbed --addr HOST:PORT [--max-children N] [--cleanup on]"
+                );
+                std::process::exit(2);
+            }
+        }
+    }
+    let Some(addr) = addr else {
+        eprintln!("usage: namespaces_testbed --addr HOST:PORT");
+        std::process::exit(2);
+    };
+    let server = builder.build();
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on {}", listener.local_addr()?);
+    server.serve(listener).await
+}
