@@ -56,14 +56,32 @@ fn names_no_pattern_matches_are_invalid() {
 }
 
 #[test]
+fn a_declared_name_wins_and_a_refused_name_is_not_kept() {
+    // Cleanup off: what goes, goes because no socket was ever admitted to it.
+    let server = Server::start("namespaces_testbed", &[]);
+    for (mode, _) in MODES {
+        assert_eq!(
+            js("declaredAndRefused", &server, mode),
+            json!({
+                "declared": {"namespace": "/workspace/lobby", "declared": true},
+                "refused": "workspace 0 is closed",
+                "notNumbered": "workspaces are numbered",
+                "namespaces": ["/", "/workspace/lobby"],
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
 fn an_empty_workspace_is_removed_only_with_cleanup_on() {
     let server = Server::start("namespaces_testbed", &["--cleanup", "on"]);
     for (mode, _) in MODES {
         assert_eq!(
             js("cleanup", &server, mode),
             json!({
-                "during": ["/", "/workspace/9"],
-                "after": ["/"],
+                "during": ["/", "/workspace/9", "/workspace/lobby"],
+                "after": ["/", "/workspace/lobby"],
                 "back": "/workspace/9",
             }),
             "mode {mode}"
@@ -73,11 +91,25 @@ fn an_empty_workspace_is_removed_only_with_cleanup_on() {
     assert_eq!(
         js("cleanup", &kept, "websocket"),
         json!({
-            "during": ["/", "/workspace/9"],
-            "after": ["/", "/workspace/9"],
+            "during": ["/", "/workspace/9", "/workspace/lobby"],
+            "after": ["/", "/workspace/9", "/workspace/lobby"],
             "back": "/workspace/9",
         })
     );
+}
+
+#[test]
+fn a_client_that_leaves_while_its_connect_is_decided_costs_the_workspace_nothing() {
+    // Cleanup on: had the leaving socket let go of the workspace twice, the workspace would be
+    // removed while `stays` is in it, and the late socket would join a new one.
+    let server = Server::start("namespaces_testbed", &["--cleanup", "on"]);
+    for (mode, _) in MODES {
+        assert_eq!(
+            js("leftWhileConnecting", &server, mode),
+            json!({"heard": "still one workspace"}),
+            "mode {mode}"
+        );
+    }
 }
 
 #[test]
@@ -85,7 +117,7 @@ fn a_flood_of_names_is_held_to_the_limit() {
     let server = Server::start("namespaces_testbed", &["--max-children", "50"]);
     let mut socket = open_websocket(server.addr);
     const NAMES: usize = 10_000;
-    for index in 0..NAMES {
+    for index in 1..=NAMES {
         let connect = format!("40/workspace/{index},");
         socket
             .send(tungstenite::Message::text(connect))
@@ -117,7 +149,8 @@ fn a_flood_of_names_is_held_to_the_limit() {
             break answer[0].as_array().expect("a list").len();
         }
     };
-    assert_eq!(namespaces, 1 + 50);
+    // The main namespace, the declared `/workspace/lobby` and the 50 workspaces.
+    assert_eq!(namespaces, 2 + 50);
 }
 
 /// A consumer for any namespace `N`.

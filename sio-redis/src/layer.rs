@@ -169,7 +169,10 @@ impl ChannelLayer for RedisLayer {
 
     fn broadcast(&self, broadcast: &Broadcast, local: &LocalSockets) {
         local.deliver(broadcast);
-        self.shared.publish(Outgoing::Broadcast(broadcast.clone()));
+        // A namespace made from a pattern has no channel: nothing to queue for the publisher.
+        if !self.shared.is_local_only(&broadcast.namespace) {
+            self.shared.publish(Outgoing::Broadcast(broadcast.clone()));
+        }
     }
 
     fn apply(
@@ -210,6 +213,9 @@ impl ChannelLayer for RedisLayer {
         let (namespace, local) = (namespace.clone(), local.clone());
         let opts = opts_json(target);
         async move {
+            if shared.is_local_only(&namespace) {
+                return Ok(sockets);
+            }
             let request = Request::send(&shared, &namespace, shared.requests_timeout, |id| {
                 json!({ "uid": shared.uid, "requestId": id, "type": request_type::REMOTE_FETCH, "opts": opts })
                     .to_string()
@@ -241,6 +247,10 @@ impl ChannelLayer for RedisLayer {
         let shared = Arc::clone(&self.shared);
         let namespace = namespace.clone();
         async move {
+            if shared.is_local_only(&namespace) {
+                rooms.sort();
+                return Ok(rooms);
+            }
             let request = Request::send(&shared, &namespace, shared.requests_timeout, |id| {
                 json!({ "uid": shared.uid, "requestId": id, "type": request_type::ALL_ROOMS })
                     .to_string()

@@ -90,6 +90,14 @@ impl Shared {
         self.channels.get()?.get(namespace)
     }
 
+    /// Whether the layer started and serves no channels for `namespace`: one made from a
+    /// pattern, which stays in its process for now.
+    pub(crate) fn is_local_only(&self, namespace: &Namespace) -> bool {
+        self.channels
+            .get()
+            .is_some_and(|channels| !channels.contains_key(namespace))
+    }
+
     pub(crate) fn pending(&self) -> MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Value>>> {
         self.pending
             .lock()

@@ -344,9 +344,10 @@ impl ServerInner {
             debug!(namespace = %namespace, "second CONNECT to a joined namespace; ignored");
             return;
         }
-        let (Some(inner), Some(server)) =
-            (self.attach_namespace(namespace.as_str()), self.handle())
-        else {
+        let Some(server) = self.handle() else {
+            return;
+        };
+        let Some(inner) = self.attach_namespace(namespace.as_str()) else {
             let packet = SocketPacket::ConnectError {
                 namespace,
                 data: ConnectError::new("Invalid namespace").payload(),

@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 
 use serde_json::{Value, json};
-use sio::{Ack, Server, Socket, consumer};
+use sio::{Ack, ConnectError, Server, Socket, consumer};
 
 /// One namespace per workspace.
 #[derive(Default)]
@@ -16,6 +16,20 @@ struct Workspace;
 
 #[consumer(namespace = "/workspace/{id}")]
 impl Workspace {
+    /// Workspace 0 is closed: its CONNECTs are refused. With auth `{"slow": true}`, a CONNECT
+    /// is refused after 300 ms (time for its client to leave first).
+    async fn connect(&mut self, socket: &Socket, auth: Option<Value>) -> Result<(), ConnectError> {
+        if auth.is_some_and(|auth| auth["slow"] == true) {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            return Err(ConnectError::new("too slow"));
+        }
+        match socket.param::<u64>("id") {
+            Ok(0) => Err(ConnectError::new("workspace 0 is closed")),
+            Ok(_) => Ok(()),
+            Err(_) => Err(ConnectError::new("workspaces are numbered")),
+        }
+    }
+
     /// Its namespace and its typed parameter.
     #[event("whoami")]
     async fn whoami(&mut self, socket: &Socket, ack: Ack<Value>) -> sio::Result<()> {
@@ -38,6 +52,19 @@ impl Workspace {
     #[event("ping")]
     async fn ping(&mut self, _socket: &Socket, ack: Ack<&'static str>) -> sio::Result<()> {
         ack.send("pong")?;
+        Ok(())
+    }
+}
+
+/// A name the pattern matches, declared as it is: it wins over the pattern.
+#[derive(Default)]
+struct Lobby;
+
+#[consumer(namespace = "/workspace/lobby")]
+impl Lobby {
+    #[event("whoami")]
+    async fn whoami(&mut self, socket: &Socket, ack: Ack<Value>) -> sio::Result<()> {
+        ack.send(json!({ "namespace": socket.namespace().as_str(), "declared": true }))?;
         Ok(())
     }
 }
@@ -65,6 +92,7 @@ async fn main() -> std::io::Result<()> {
     let mut addr: Option<SocketAddr> = None;
     let mut builder = Server::builder()
         .consumer::<Workspace>()
+        .consumer::<Lobby>()
         .consumer::<Admin>();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {

@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sio_core::{Namespace, NamespacePattern};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::{Factory, NamespaceInner};
 use crate::engine::sync::Mutex;
@@ -17,6 +18,8 @@ pub(crate) struct Family {
     pub(crate) pattern: NamespacePattern,
     pub(crate) factory: Factory,
     pub(crate) outgoing: Option<OutgoingHook>,
+    /// Whether the limit was reached once: warned then, at debug after.
+    pub(crate) full_once: AtomicBool,
 }
 
 /// The settings of the children.
@@ -79,6 +82,14 @@ impl Dynamic {
                     Some((index, family, params))
                 })?;
         if children.per_family[index] >= self.limits.max_per_pattern {
+            if !family.full_once.swap(true, Ordering::Relaxed) {
+                warn!(
+                    pattern = family.pattern.as_str(),
+                    max = self.limits.max_per_pattern,
+                    "a pattern has as many namespaces as it may; CONNECTs to new names get \
+                     `Invalid namespace` (logged once; see `max_child_namespaces`)"
+                );
+            }
             // At debug: a client flooding names must not flood the log too.
             debug!(
                 namespace = name,
@@ -111,12 +122,14 @@ impl Dynamic {
         Some(child)
     }
 
-    /// A socket of `child` went away: with cleanup on, the child goes too once none is left.
+    /// A socket of `child` went away: once none is left, the child goes too if cleanup is on,
+    /// or if no socket was ever admitted to it (every CONNECT refused: a client must not make
+    /// the server keep namespaces it never served).
     pub(crate) fn detached(&self, child: &NamespaceInner) {
         let Some(index) = child.family else {
             return;
         };
-        if !self.limits.cleanup_empty {
+        if child.attached() > 0 || (!self.limits.cleanup_empty && child.ever_admitted()) {
             return;
         }
         let mut children = self.children.lock();

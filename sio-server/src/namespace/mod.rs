@@ -5,7 +5,7 @@ mod members;
 mod shared_list;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use sio_core::{AckId, Namespace};
 
@@ -35,6 +35,9 @@ pub(crate) struct NamespaceInner {
     /// Sockets made for it and not gone yet, connecting ones included: a child is removed only
     /// when none is left.
     attached: AtomicUsize,
+    /// Whether a socket was ever admitted: a child none was admitted to (every CONNECT refused)
+    /// is not kept, cleanup or not.
+    admitted: AtomicBool,
 }
 
 impl NamespaceInner {
@@ -48,6 +51,7 @@ impl NamespaceInner {
             params: Box::default(),
             family: None,
             attached: AtomicUsize::new(0),
+            admitted: AtomicBool::new(false),
         }
     }
 
@@ -91,7 +95,13 @@ impl NamespaceInner {
 
     /// Registers an admitted socket, in the room of its own id.
     pub(crate) fn add(&self, socket: &Socket) {
+        self.admitted.store(true, Ordering::Release);
         self.members().add(socket.id(), socket.clone());
+    }
+
+    /// Whether a socket was ever admitted.
+    pub(crate) fn ever_admitted(&self) -> bool {
+        self.admitted.load(Ordering::Acquire)
     }
 
     pub(crate) fn join(&self, id: &SocketId, room: Room) {

@@ -121,6 +121,7 @@ impl ServerBuilder {
                 pattern,
                 factory,
                 outgoing: C::outgoing_hook(),
+                full_once: Default::default(),
             });
             return self;
         }
@@ -136,8 +137,12 @@ impl ServerBuilder {
     }
 
     /// The most namespaces one pattern may have at once (default 10,000): a CONNECT to a new
-    /// name beyond it gets `Invalid namespace`, so clients cannot make the server keep
-    /// namespaces without bound. Names longer than 256 bytes never match a pattern.
+    /// name beyond it gets `Invalid namespace` (and a warning is logged, once), so clients
+    /// cannot make the server keep namespaces without bound. A namespace no socket was ever
+    /// admitted to goes as soon as its CONNECTs are done; one that had sockets stays unless
+    /// [`cleanup_empty_child_namespaces`](Self::cleanup_empty_child_namespaces) is on, so
+    /// without it this bounds how many ever had sockets. Names longer than 256 bytes never
+    /// match a pattern.
     pub fn max_child_namespaces(mut self, max: usize) -> Self {
         self.child_limits.max_per_pattern = max;
         self

@@ -42,7 +42,15 @@ impl Socket {
 
     /// Refuses the socket: CONNECT_ERROR, and no trace left.
     pub(crate) fn refuse(&self, error: &ConnectError) {
-        *self.inner.phase.lock() = Phase::Disconnected(None);
+        {
+            let mut phase = self.inner.phase.lock();
+            // Closed while `connect` ran (its transport went, a shutdown): `close` told
+            // everyone already, and let go of the namespace.
+            if matches!(*phase, Phase::Disconnected(_)) {
+                return;
+            }
+            *phase = Phase::Disconnected(None);
+        }
         let packet = SocketPacket::ConnectError {
             namespace: self.namespace().clone(),
             data: error.payload(),

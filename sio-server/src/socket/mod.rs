@@ -121,7 +121,7 @@ impl Socket {
     }
 
     /// Parameter `name` of its namespace's pattern, as a `T`: text as it is, or a number or a
-    /// boolean written as text.
+    /// boolean as JSON writes it (`7`, `-1.5`, `true`; not `007` or `+5`).
     ///
     /// ```
     /// use sio_server::{Consumer, HandlerError, IncomingEvent, Socket};

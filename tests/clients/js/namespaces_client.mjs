@@ -23,7 +23,7 @@ function next(socket, event, ms = 5000) {
 
 /// Connects `namespace`, on a connection of its own; in upgrade mode, waits for WebSocket.
 async function connect(namespace) {
-  const socket = io(url + namespace, { transports: TRANSPORTS[mode], reconnection: false, forceNew: true });
+  const socket = open(namespace);
   const [outcome, value] = await Promise.race([
     next(socket, "connect").then(() => ["connected"]),
     next(socket, "connect_error").then(([error]) => ["refused", error.message]),
@@ -36,6 +36,10 @@ async function connect(namespace) {
     await next(socket.io.engine, "upgrade");
   }
   return { socket };
+}
+
+function open(namespace, auth) {
+  return io(url + namespace, { transports: TRANSPORTS[mode], reconnection: false, forceNew: true, auth });
 }
 
 function ask(socket, event, ...args) {
@@ -57,7 +61,7 @@ const scenarios = {
     b.emit("say", "to workspace 2");
     await a2Heard;
     // Anything meant for the others was queued before what a2 heard: a round trip each flushes it.
-    await Promise.all([ask(a1, "ping"), ask(b, "ping")]);
+    await Promise.all([ask(a1, "ping"), ask(a2, "ping"), ask(b, "ping")]);
     const who = await Promise.all([ask(a1, "whoami"), ask(b, "whoami")]);
     const transport = a1.io.engine.transport.name;
     for (const socket of [a1, a2, b]) socket.disconnect();
@@ -75,6 +79,45 @@ const scenarios = {
     return results;
   },
 
+  // A declared name wins over the pattern; a name whose CONNECT `connect` refuses is not kept.
+  async declaredAndRefused() {
+    const { socket: admin } = await connect("/");
+    const { socket: lobby } = await connect("/workspace/lobby");
+    const declared = await ask(lobby, "whoami");
+    const { refused } = await connect("/workspace/0");
+    const { refused: notNumbered } = await connect("/workspace/abc");
+    // The refused sockets' namespaces go once their CONNECT is answered.
+    let namespaces = await ask(admin, "namespaces");
+    for (let tries = 0; namespaces.length > 2 && tries < 250; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      namespaces = await ask(admin, "namespaces");
+    }
+    admin.disconnect();
+    lobby.disconnect();
+    return { declared, refused, notNumbered, namespaces };
+  },
+
+  // A client that leaves while its CONNECT is still being decided: the workspace keeps its
+  // other socket, which still hears the workspace's broadcasts.
+  async leftWhileConnecting() {
+    const { socket: stays } = await connect("/workspace/5");
+    const leaving = open("/workspace/5", { slow: true });
+    await next(leaving.io, "open");
+    // The server is deciding (300 ms): the client goes.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    leaving.disconnect();
+    leaving.io.engine?.close();
+    // The refusal comes, for a socket that is gone.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const { socket: late } = await connect("/workspace/5");
+    const heard = next(stays, "said");
+    late.emit("say", "still one workspace");
+    const [text] = await heard;
+    stays.disconnect();
+    late.disconnect();
+    return { heard: text };
+  },
+
   // What the server serves while a workspace has a socket, and once it has none.
   async cleanup() {
     const { socket: admin } = await connect("/");
@@ -85,7 +128,7 @@ const scenarios = {
     await gone;
     // The server handles the client's DISCONNECT as it arrives: poll until it has.
     let after = await ask(admin, "namespaces");
-    for (let tries = 0; after.includes("/workspace/9") && tries < 50; tries++) {
+    for (let tries = 0; after.includes("/workspace/9") && tries < 250; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       after = await ask(admin, "namespaces");
     }
