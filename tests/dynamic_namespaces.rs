@@ -40,6 +40,28 @@ fn each_workspace_is_a_namespace_of_its_own_with_typed_parameters() {
 }
 
 #[test]
+fn a_broadcast_to_the_pattern_reaches_every_workspace() {
+    let server = Server::start("namespaces_testbed", &[]);
+    for (mode, _) in MODES {
+        assert_eq!(
+            js("parent", &server, mode),
+            json!({
+                "heard": {
+                    "admin": [],
+                    "a1": ["to every workspace"],
+                    "a2": ["to every workspace"],
+                    "b": ["to every workspace"],
+                    // Declared as it is: not made from the pattern.
+                    "lobby": [],
+                },
+                "rooms": 3,
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
 fn names_no_pattern_matches_are_invalid() {
     let server = Server::start("namespaces_testbed", &[]);
     for (mode, _) in MODES {

@@ -75,6 +75,20 @@ struct Admin;
 
 #[consumer(namespace = "/")]
 impl Admin {
+    /// To every workspace at once; answers how many sockets the pattern's rooms hold.
+    #[event("announce")]
+    async fn announce(
+        &mut self,
+        socket: &Socket,
+        text: String,
+        ack: Ack<usize>,
+    ) -> sio::Result<()> {
+        let workspaces = socket.server().of("/workspace/{id}");
+        workspaces.emit("announced", text)?;
+        ack.send(workspaces.rooms().await?.len())?;
+        Ok(())
+    }
+
     #[event("namespaces")]
     async fn namespaces(&mut self, socket: &Socket, ack: Ack<Vec<String>>) -> sio::Result<()> {
         let names = socket.server().namespaces();

@@ -66,19 +66,31 @@ impl BroadcastOperator {
         self
     }
 
-    /// Sends an event to every selected socket, encoded once; nothing waits on a recipient.
-    pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
+    /// The namespaces selected: the one named, or, when the name is a pattern a consumer was
+    /// declared for (`server.of("/workspace/{id}")`), every namespace made from it now.
+    fn namespaces(&self) -> Vec<Namespace> {
         let Some(namespace) = &self.namespace_name else {
-            return Ok(());
+            return Vec::new();
         };
+        self.server
+            .inner()
+            .children_of_pattern(namespace.as_str())
+            .unwrap_or_else(|| vec![namespace.clone()])
+    }
+
+    /// Sends an event to every selected socket, encoded once (once per namespace, for a
+    /// pattern); nothing waits on a recipient.
+    pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
         let server = self.server.inner();
-        let packet = server.encode_event(namespace, None, event, &data)?;
-        let broadcast = Broadcast {
-            namespace: namespace.clone(),
-            target: self.target.clone(),
-            packet,
-        };
-        server.layer.broadcast(&broadcast, &server.local);
+        for namespace in self.namespaces() {
+            let packet = server.encode_event(&namespace, None, event, &data)?;
+            let broadcast = Broadcast {
+                namespace,
+                target: self.target.clone(),
+                packet,
+            };
+            server.layer.broadcast(&broadcast, &server.local);
+        }
         Ok(())
     }
 
@@ -90,27 +102,30 @@ impl BroadcastOperator {
         data: impl EmitArgs,
         timeout: Duration,
     ) -> Result<Vec<AckResponse>, EmitError> {
-        let Some(namespace) = &self.namespace_name else {
-            return Ok(Vec::new());
-        };
         let server = self.server.inner();
-        let Some(id) = server.local.next_ack_id(namespace) else {
-            return Ok(Vec::new());
-        };
-        let packet = server.encode_event(namespace, Some(id), event, &data)?;
-        let broadcast = Broadcast {
-            namespace: namespace.clone(),
-            target: self.target.clone(),
-            packet,
-        };
-        let replies = server
-            .layer
-            .broadcast_with_ack(&broadcast, id, timeout, &server.local);
-        // The layer ends the stream at `timeout`; the bound here guards against one that does not.
+        let mut streams = Vec::new();
+        for namespace in self.namespaces() {
+            let Some(id) = server.local.next_ack_id(&namespace) else {
+                continue;
+            };
+            let packet = server.encode_event(&namespace, Some(id), event, &data)?;
+            let broadcast = Broadcast {
+                namespace,
+                target: self.target.clone(),
+                packet,
+            };
+            streams.push(
+                server
+                    .layer
+                    .broadcast_with_ack(&broadcast, id, timeout, &server.local),
+            );
+        }
+        // The layer ends each stream at `timeout`; the bound here guards against one that does
+        // not.
         let mut gathered = Vec::new();
         let _ = tokio::time::timeout(
             timeout + Duration::from_millis(100),
-            replies.for_each(|reply| {
+            futures_util::stream::select_all(streams).for_each(|reply| {
                 gathered.push(reply);
                 std::future::ready(())
             }),
@@ -121,22 +136,24 @@ impl BroadcastOperator {
 
     /// The selected sockets, from every process.
     pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, LayerError> {
-        let Some(namespace) = &self.namespace_name else {
-            return Ok(Vec::new());
-        };
         let server = self.server.inner();
-        server
-            .layer
-            .fetch_sockets(namespace, &self.target, &server.local)
-            .await
+        let mut sockets = Vec::new();
+        for namespace in self.namespaces() {
+            let found = server
+                .layer
+                .fetch_sockets(&namespace, &self.target, &server.local)
+                .await?;
+            sockets.extend(found);
+        }
+        Ok(sockets)
     }
 
     fn apply(&self, operation: Operation) {
-        if let Some(namespace) = &self.namespace_name {
-            let server = self.server.inner();
+        let server = self.server.inner();
+        for namespace in self.namespaces() {
             server
                 .layer
-                .apply(namespace, &self.target, &operation, &server.local);
+                .apply(&namespace, &self.target, &operation, &server.local);
         }
     }
 
@@ -157,12 +174,15 @@ impl BroadcastOperator {
     }
 
     /// Every room of the namespace with at least one socket, in any process (socket-id rooms
-    /// included).
+    /// included); for a pattern, of each namespace made from it.
     pub async fn rooms(&self) -> Result<Vec<Room>, LayerError> {
-        let Some(namespace) = &self.namespace_name else {
-            return Ok(Vec::new());
-        };
         let server = self.server.inner();
-        server.layer.rooms(namespace, &server.local).await
+        let mut rooms = Vec::new();
+        for namespace in self.namespaces() {
+            rooms.extend(server.layer.rooms(&namespace, &server.local).await?);
+        }
+        rooms.sort();
+        rooms.dedup();
+        Ok(rooms)
     }
 }

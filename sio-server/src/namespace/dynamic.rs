@@ -142,6 +142,24 @@ impl Dynamic {
         }
     }
 
+    /// The names of the children of the pattern written `pattern` now; `None` if no consumer
+    /// was declared for that pattern.
+    pub(crate) fn children_of(&self, pattern: &str) -> Option<Vec<Namespace>> {
+        let index = self
+            .families
+            .iter()
+            .position(|family| family.pattern.as_str() == pattern)?;
+        let children = self.children.lock();
+        Some(
+            children
+                .by_name
+                .values()
+                .filter(|child| child.family == Some(index))
+                .map(|child| child.name.clone())
+                .collect(),
+        )
+    }
+
     /// Every child now.
     pub(crate) fn children(&self) -> Vec<Arc<NamespaceInner>> {
         self.children.lock().by_name.values().cloned().collect()

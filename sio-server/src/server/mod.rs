@@ -257,6 +257,12 @@ impl ServerInner {
         }
     }
 
+    /// The namespaces made from the pattern written `name` now, if a consumer was declared for
+    /// it; `None` for any other name.
+    pub(crate) fn children_of_pattern(&self, name: &str) -> Option<Vec<Namespace>> {
+        self.dynamic.as_ref()?.children_of(name)
+    }
+
     /// Every namespace now: those declared, then those made from patterns.
     pub(crate) fn all_namespaces(&self) -> Vec<std::sync::Arc<NamespaceInner>> {
         let mut all: Vec<_> = self.namespaces.values().cloned().collect();

@@ -68,6 +68,26 @@ const scenarios = {
     return { heard, who, transport };
   },
 
+  // A broadcast to the pattern reaches every workspace, and no other namespace.
+  async parent() {
+    const { socket: admin } = await connect("/");
+    const { socket: a1 } = await connect("/workspace/1");
+    const { socket: a2 } = await connect("/workspace/1");
+    const { socket: b } = await connect("/workspace/2");
+    const { socket: lobby } = await connect("/workspace/lobby");
+    const heard = { admin: [], a1: [], a2: [], b: [], lobby: [] };
+    for (const [name, socket] of Object.entries({ admin, a1, a2, b, lobby })) {
+      socket.on("announced", (text) => heard[name].push(text));
+    }
+    const arrived = Promise.all([next(a1, "announced"), next(a2, "announced"), next(b, "announced")]);
+    const rooms = await ask(admin, "announce", "to every workspace");
+    await arrived;
+    await Promise.all([ask(lobby, "whoami"), ask(a1, "ping")]);
+    for (const socket of [admin, a1, a2, b, lobby]) socket.disconnect();
+    // Each socket's own room, in the two workspaces: three.
+    return { heard, rooms };
+  },
+
   // Names no pattern matches, or that leave a parameter empty.
   async invalid() {
     const results = {};
