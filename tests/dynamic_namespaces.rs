@@ -62,6 +62,48 @@ fn a_broadcast_to_the_pattern_reaches_every_workspace() {
 }
 
 #[test]
+fn the_pattern_s_operations_act_on_every_workspace() {
+    let server = Server::start("namespaces_testbed", &[]);
+    for (mode, _) in MODES {
+        assert_eq!(
+            js("operations", &server, mode),
+            json!({
+                "operated": {
+                    "answers": ["a1", "a2", "b"],
+                    "found": ["/workspace/1", "/workspace/1", "/workspace/2"],
+                    // One room name in two workspaces: listed once.
+                    "joined": ["everyone"],
+                    "inRoom": 3,
+                    "left": [],
+                },
+                "disconnected": {
+                    "a1": "io server disconnect",
+                    "a2": "io server disconnect",
+                    "b": "io server disconnect",
+                },
+                "lobby": true,
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn a_name_written_like_the_pattern_is_invalid() {
+    // Were it a workspace, its own broadcasts would select every workspace.
+    let server = Server::start("namespaces_testbed", &[]);
+    let mut socket = open_websocket(server.addr);
+    socket
+        .send(tungstenite::Message::text("40/workspace/{id},"))
+        .expect("send");
+    let reply = socket.read().expect("a reply to the CONNECT");
+    assert_eq!(
+        reply,
+        tungstenite::Message::text(r#"44/workspace/{id},{"message":"Invalid namespace"}"#)
+    );
+}
+
+#[test]
 fn names_no_pattern_matches_are_invalid() {
     let server = Server::start("namespaces_testbed", &[]);
     for (mode, _) in MODES {

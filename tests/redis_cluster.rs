@@ -242,3 +242,55 @@ fn local_delivery_goes_on_while_redis_restarts_and_cross_process_delivery_resume
         "both processes survived"
     );
 }
+
+#[test]
+fn namespaces_made_from_a_pattern_span_processes() {
+    let redis = Redis::start();
+    let start = || {
+        Server::start(
+            "namespaces_testbed",
+            &["--redis", &redis.url(), "--cleanup", "on"],
+        )
+    };
+    let (first, second) = (start(), start());
+    // Only sio processes hear the pattern's own channels.
+    redis.wait_for_subscribers("socket.io-request#/workspace/{id}#", 2);
+    redis.wait_for_subscribers(REQUESTS, 2);
+    for mode in ["polling", "websocket", "upgrade"] {
+        let result = node(
+            "namespaces_client.mjs",
+            &["cluster", &urls(&[&first, &second]), mode],
+        );
+        let disconnected = json!({
+            "a1": "io server disconnect", "a2": "io server disconnect",
+            "b": "io server disconnect", "c": "io server disconnect",
+        });
+        assert_eq!(
+            result,
+            json!({
+                "heard": {
+                    // The same workspace on two processes is one workspace.
+                    "a1": ["to every workspace", "again"],
+                    "a2": ["to every workspace", "within workspace 1", "again"],
+                    // Workspace 2 exists on the second process only.
+                    "b": ["to every workspace", "again"],
+                    "c": ["to every workspace", "again"],
+                },
+                "rooms": 4,
+                "operated": {
+                    "answers": ["a1", "a2", "b", "c"],
+                    "found": ["/workspace/1", "/workspace/1", "/workspace/2", "/workspace/3"],
+                    "joined": ["everyone"],
+                    "inRoom": 4,
+                    "left": [],
+                },
+                "disconnected": disconnected,
+            }),
+            "mode {mode}"
+        );
+        // Emptied and removed, each workspace stops hearing Redis, on both processes.
+        for id in 1..=3 {
+            redis.wait_for_subscribers(&format!("socket.io-request#/workspace/{id}#"), 0);
+        }
+    }
+}

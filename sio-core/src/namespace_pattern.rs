@@ -87,15 +87,17 @@ impl NamespacePattern {
     /// );
     /// ```
     pub fn parse(pattern: &str) -> Result<Self, PatternError> {
-        // The text around the parameters must make a namespace.
+        // The pattern as written, and the text around its parameters, must make namespaces.
         let plain: String = pattern
             .chars()
             .filter(|c| !matches!(c, '{' | '}'))
             .collect();
-        validate_namespace(&plain).map_err(|error| PatternError::NotANamespace {
-            pattern: pattern.to_owned(),
-            reason: error.to_string(),
-        })?;
+        validate_namespace(pattern)
+            .and_then(|()| validate_namespace(&plain))
+            .map_err(|error| PatternError::NotANamespace {
+                pattern: pattern.to_owned(),
+                reason: error.to_string(),
+            })?;
         let mut segments = Vec::new();
         let mut names: Vec<&str> = Vec::new();
         let parts: Vec<&str> = pattern[1..].split('/').collect();
@@ -311,6 +313,11 @@ mod tests {
         ));
         assert!(matches!(
             error("/chat/{id},x"),
+            PatternError::NotANamespace { .. }
+        ));
+        // A brace before the slash would hide that the name does not start with one.
+        assert!(matches!(
+            error("}/{id}"),
             PatternError::NotANamespace { .. }
         ));
         assert_eq!(

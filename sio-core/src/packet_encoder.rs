@@ -27,6 +27,52 @@ impl EncodedPacket {
         std::iter::once(self.text.clone())
             .chain(self.attachments.iter().cloned().map(Frame::Binary))
     }
+
+    /// The same packet addressed to `namespace`: a broadcast to every namespace made from a
+    /// pattern is encoded once and re-addressed for each, sharing the attachments.
+    ///
+    /// ```
+    /// use sio_core::{Frame, Namespace, PacketEncoder};
+    ///
+    /// let pattern = Namespace::new("/workspace/{id}").unwrap();
+    /// let mut event = PacketEncoder::event(&pattern, None, "saved");
+    /// event.arg(&1).unwrap();
+    /// let child = event.finish().for_namespace(&Namespace::new("/workspace/7").unwrap());
+    /// assert_eq!(child.text, Frame::Text(r#"42/workspace/7,["saved",1]"#.into()));
+    /// ```
+    pub fn for_namespace(&self, namespace: &Namespace) -> EncodedPacket {
+        let Frame::Text(text) = &self.text else {
+            return self.clone();
+        };
+        let bytes = text.as_bytes();
+        // `4`, the packet type, and for the binary types the attachment count and `-`.
+        let mut start = 2.min(bytes.len());
+        let digits = bytes[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if bytes.get(start + digits) == Some(&b'-') {
+            start += digits + 1;
+        }
+        // The namespace runs to the first `,`; the main one is left out of the wire form.
+        let end = match bytes.get(start) {
+            Some(b'/') => text[start..]
+                .find(',')
+                .map_or(start, |comma| start + comma + 1),
+            _ => start,
+        };
+        let mut out = String::with_capacity(text.len() + namespace.as_str().len());
+        out.push_str(&text[..start]);
+        if !namespace.is_root() {
+            out.push_str(namespace.as_str());
+            out.push(',');
+        }
+        out.push_str(&text[end..]);
+        EncodedPacket {
+            text: Frame::Text(ByteString::from(out)),
+            attachments: self.attachments.clone(),
+        }
+    }
 }
 
 /// Builds an EVENT or ACK from typed arguments.
@@ -180,5 +226,45 @@ impl PacketEncoder {
             text: Frame::Text(ByteString::from(text)),
             attachments,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(packet: &EncodedPacket) -> &str {
+        match &packet.text {
+            Frame::Text(text) => text,
+            Frame::Binary(_) => panic!("a text frame"),
+        }
+    }
+
+    #[test]
+    fn a_packet_is_re_addressed_with_its_ack_and_attachments() {
+        let from = Namespace::new("/workspace/{id}").unwrap();
+        let to = Namespace::new("/workspace/42").unwrap();
+        let mut event = PacketEncoder::event(&from, Some(AckId(12)), "file");
+        event.arg(&Bytes::from_static(b"\x01")).unwrap();
+        let packet = event.finish();
+        let moved = packet.for_namespace(&to);
+        assert_eq!(
+            text(&moved),
+            r#"451-/workspace/42,12["file",{"_placeholder":true,"num":0}]"#
+        );
+        assert_eq!(moved.attachments, packet.attachments);
+    }
+
+    #[test]
+    fn the_main_namespace_is_left_out_both_ways() {
+        let root = Namespace::root();
+        let chat = Namespace::new("/chat").unwrap();
+        let mut event = PacketEncoder::event(&root, Some(AckId(3)), "hi");
+        event.arg(&"x").unwrap();
+        let packet = event.finish();
+        assert_eq!(text(&packet), r#"423["hi","x"]"#);
+        let moved = packet.for_namespace(&chat);
+        assert_eq!(text(&moved), r#"42/chat,3["hi","x"]"#);
+        assert_eq!(text(&moved.for_namespace(&root)), r#"423["hi","x"]"#);
     }
 }

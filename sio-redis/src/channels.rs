@@ -30,9 +30,29 @@ impl Channels {
         }
     }
 
-    /// The pattern that matches every broadcast of the namespace.
+    /// The pattern that matches every broadcast of the namespace: its channel, with the glob
+    /// characters Redis knows escaped (a namespace `/a*` hears `/a*` alone, and the pattern
+    /// `/files/{*path}` its own channel), then `*`.
     pub(crate) fn broadcast_pattern(&self) -> String {
-        format!("{}*", self.broadcast)
+        let mut pattern = String::with_capacity(self.broadcast.len() + 4);
+        for c in self.broadcast.chars() {
+            if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('*');
+        pattern
+    }
+
+    /// The namespace a channel of the adapter under `key` belongs to, as written in its name:
+    /// a namespace holds no `#`.
+    pub(crate) fn namespace_of<'a>(key: &str, channel: &'a str) -> Option<&'a str> {
+        let rest = channel.strip_prefix(key)?;
+        let rest = ["#", "-request#", "-response#"]
+            .iter()
+            .find_map(|kind| rest.strip_prefix(kind))?;
+        rest.split_once('#').map(|(namespace, _)| namespace)
     }
 
     /// Where a broadcast to `rooms` goes: the room's own channel when there is exactly one.
@@ -63,5 +83,31 @@ mod tests {
             channels.specific_response,
             "socket.io-response#/chat#abc123#"
         );
+    }
+
+    #[test]
+    fn glob_characters_are_heard_as_themselves() {
+        let files = Namespace::new("/files/{*path}").unwrap();
+        let channels = Channels::new("socket.io", &files, "abc123");
+        assert_eq!(channels.broadcast_pattern(), "socket.io#/files/{\\*path}#*");
+        let odd = Namespace::new("/a[1]\\").unwrap();
+        assert_eq!(
+            Channels::new("k", &odd, "u").broadcast_pattern(),
+            "k#/a\\[1\\]\\\\#*"
+        );
+    }
+
+    #[test]
+    fn a_channel_names_its_namespace() {
+        let of = |channel| Channels::namespace_of("socket.io", channel);
+        assert_eq!(of("socket.io#/chat#"), Some("/chat"));
+        assert_eq!(of("socket.io#/chat#lobby#"), Some("/chat"));
+        assert_eq!(
+            of("socket.io-request#/workspace/{id}#"),
+            Some("/workspace/{id}")
+        );
+        assert_eq!(of("socket.io-response#/#abc123#"), Some("/"));
+        assert_eq!(of("socket.io-other#/chat#"), None);
+        assert_eq!(of("socket.io#/chat"), None);
     }
 }

@@ -31,24 +31,20 @@ pub(crate) fn handle(shared: &Arc<Shared>, message: &redis::Msg) {
         }
     };
     let channel = message.get_channel_name();
-    if message.from_pattern() {
-        let namespace = shared
-            .channels
-            .get()
-            .and_then(|all| all.values().find(|c| channel.starts_with(&c.broadcast)))
-            .map(|c| &c.namespace);
-        return on_broadcast(shared, local, namespace, &value);
-    }
-    let Some(channels) = shared.channels.get().and_then(|all| {
-        all.values().find(|c| {
-            c.request == channel || c.response == channel || c.specific_response == channel
-        })
-    }) else {
+    let Some(channels) =
+        Channels::namespace_of(&shared.key, channel).and_then(|name| shared.channels(name))
+    else {
         return;
     };
-    if channel == channels.request {
-        on_request(shared, local, channels, &value);
-    } else if let Some(id) = field(&value, "requestId").and_then(Value::as_str) {
+    if message.from_pattern() {
+        if channel.starts_with(&channels.broadcast) {
+            on_broadcast(shared, local, &channels.namespace, &value);
+        }
+    } else if channel == channels.request {
+        on_request(shared, local, &channels, &value);
+    } else if (channel == channels.response || channel == channels.specific_response)
+        && let Some(id) = field(&value, "requestId").and_then(Value::as_str)
+    {
         let waiting = shared.pending().get(id).cloned();
         if let Some(waiting) = waiting {
             let _ = waiting.send(value);
@@ -68,7 +64,7 @@ fn target_of(opts: Option<&Value>) -> Target {
 fn on_broadcast(
     shared: &Shared,
     local: &LocalSockets,
-    channel_namespace: Option<&Namespace>,
+    channel_namespace: &Namespace,
     message: &Value,
 ) {
     let Some([uid, packet, opts]) = message.as_array().map(Vec::as_slice) else {
@@ -80,7 +76,7 @@ fn on_broadcast(
     }
     match wire::encode_event(packet, None) {
         // As Node's adapter: a packet must name the namespace of the channel it came on.
-        Ok((namespace, _)) if Some(&namespace) != channel_namespace => {
+        Ok((namespace, _)) if namespace != *channel_namespace => {
             debug!(%namespace, "redis layer: ignoring a broadcast for another namespace");
         }
         Ok((namespace, packet)) => {
@@ -167,12 +163,17 @@ fn on_request(shared: &Arc<Shared>, local: &LocalSockets, channels: &Channels, r
                 .fetch_sockets(namespace, &target_of(opts))
                 .iter()
                 .map(|socket| {
-                    json!({
+                    let mut described = json!({
                         "id": socket.id().as_str(),
                         "handshake": socket.handshake(),
                         "rooms": socket.rooms().iter().map(Room::as_str).collect::<Vec<_>>(),
                         "data": null,
-                    })
+                    });
+                    // Asked through a pattern: say which namespace made from it holds the socket.
+                    if socket.namespace() != namespace {
+                        described["nsp"] = json!(socket.namespace().as_str());
+                    }
+                    described
                 })
                 .collect();
             respond(json!({ "requestId": request_id, "sockets": sockets }));

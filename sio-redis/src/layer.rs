@@ -16,10 +16,9 @@ use sio_server::broadcast::{
     Broadcast, ChannelLayer, LayerError, LocalSockets, Operation, RemoteSocket, Room, Target,
 };
 use sio_server::{AckResponse, SocketId};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tracing::error;
 
-use crate::channels::Channels;
 use crate::requests::Request;
 use crate::shared::{Outgoing, Shared, random_id, request_type};
 use crate::wire::{self, field, room_names};
@@ -76,7 +75,8 @@ impl RedisLayer {
                 queue_bytes: 64 << 20,
                 queued_bytes: AtomicUsize::new(0),
                 local: OnceLock::new(),
-                channels: OnceLock::new(),
+                subscriptions: Mutex::default(),
+                subscriptions_changed: Notify::new(),
                 outgoing: OnceLock::new(),
                 connection: watch::Sender::new(None),
                 down: AtomicBool::new(false),
@@ -143,16 +143,12 @@ fn opts_json(target: &Target) -> serde_json::Value {
 impl ChannelLayer for RedisLayer {
     fn start(&self, local: &LocalSockets) {
         let shared = &self.shared;
+        // A pattern (`/workspace/{id}`) has channels of its own, which only sio processes
+        // hear: a broadcast to it reaches each namespace made from it, in every process.
+        for namespace in local.namespaces().iter().chain(&local.patterns()) {
+            shared.serve(namespace, true);
+        }
         let _ = shared.local.set(local.clone());
-        let channels = local
-            .namespaces()
-            .into_iter()
-            .map(|namespace| {
-                let channels = Channels::new(&shared.key, &namespace, &shared.uid);
-                (namespace, channels)
-            })
-            .collect();
-        let _ = shared.channels.set(channels);
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             error!(
                 "redis layer: the server was built outside a tokio runtime; this process stays alone"
@@ -169,7 +165,7 @@ impl ChannelLayer for RedisLayer {
 
     fn broadcast(&self, broadcast: &Broadcast, local: &LocalSockets) {
         local.deliver(broadcast);
-        // A namespace made from a pattern has no channel: nothing to queue for the publisher.
+        // A namespace not served here has no channel: nothing to queue for the publisher.
         if !self.shared.is_local_only(&broadcast.namespace) {
             self.shared.publish(Outgoing::Broadcast(broadcast.clone()));
         }
@@ -183,7 +179,7 @@ impl ChannelLayer for RedisLayer {
         local: &LocalSockets,
     ) {
         local.apply(namespace, target, operation);
-        let Some(channels) = self.shared.channels(namespace) else {
+        let Some(channels) = self.shared.channels(namespace.as_str()) else {
             return;
         };
         let uid = &self.shared.uid;
@@ -281,6 +277,9 @@ impl ChannelLayer for RedisLayer {
         local: &LocalSockets,
     ) -> BoxStream<'static, AckResponse> {
         let (_, here) = local.deliver_with_ack(broadcast, ack_id, timeout);
+        if self.shared.is_local_only(&broadcast.namespace) {
+            return here;
+        }
         let Ok(data) = wire::event_data(&broadcast.packet) else {
             return here;
         };
@@ -333,18 +332,31 @@ impl ChannelLayer for RedisLayer {
         stream::select(here, there).boxed()
     }
 
+    fn namespace_created(&self, namespace: &Namespace) {
+        self.shared.serve(namespace, true);
+    }
+
+    fn namespace_removed(&self, namespace: &Namespace) {
+        self.shared.serve(namespace, false);
+    }
+
     fn shutdown(&self) {
         self.shared.stop.send_replace(true);
     }
 }
 
-/// A socket as another process describes it in a `fetchSockets` response.
+/// A socket as another process describes it in a `fetchSockets` response; sio names the
+/// namespace of a socket found through a pattern (`nsp`), which Node's adapter leaves out.
 fn remote_socket(
     local: &LocalSockets,
     namespace: &Namespace,
     socket: &Value,
 ) -> Option<RemoteSocket> {
     let id = field(socket, "id")?.as_str()?;
+    let namespace = match field(socket, "nsp").and_then(Value::as_str) {
+        Some(name) => Namespace::new(name.to_owned()).ok()?,
+        None => namespace.clone(),
+    };
     let rooms = room_names(field(socket, "rooms"))
         .into_iter()
         .map(Room::from)
@@ -358,7 +370,7 @@ fn remote_socket(
     let handshake = RawJson::new(handshake).ok()?;
     Some(RemoteSocket::new(
         local,
-        namespace.clone(),
+        namespace,
         SocketId::from(id),
         rooms,
         handshake,

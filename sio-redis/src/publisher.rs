@@ -129,7 +129,7 @@ impl Shared {
         match outgoing {
             Outgoing::Message { channel, payload } => Some((channel, payload)),
             Outgoing::Broadcast(broadcast) => {
-                let channels = self.channels(&broadcast.namespace)?;
+                let channels = self.channels(broadcast.namespace.as_str())?;
                 let data = match wire::event_data(&broadcast.packet) {
                     Ok(data) => data,
                     Err(err) => {

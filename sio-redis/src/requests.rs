@@ -42,8 +42,8 @@ impl Request {
         build: impl FnOnce(&str) -> Vec<u8>,
     ) -> Result<Request, LayerError> {
         let channel = &shared
-            .channels(namespace)
-            .ok_or_else(|| unavailable("the layer is not started"))?
+            .channels(namespace.as_str())
+            .ok_or_else(|| unavailable("the namespace is not served here"))?
             .request;
         if !shared.subscribed.load(Ordering::Relaxed) {
             return Err(unavailable("not subscribed to Redis"));

@@ -1,15 +1,15 @@
 //! What the layer's handle and its two background tasks share.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use rmpv::Value;
 use sio_core::Namespace;
 use sio_server::broadcast::{Broadcast, LocalSockets};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tracing::warn;
 
 use crate::channels::Channels;
@@ -70,7 +70,10 @@ pub(crate) struct Shared {
     pub(crate) queued_bytes: AtomicUsize,
     /// Set by `start`.
     pub(crate) local: OnceLock<LocalSockets>,
-    pub(crate) channels: OnceLock<HashMap<Namespace, Channels>>,
+    /// The namespaces served, and which of them the subscriber has yet to catch up on.
+    pub(crate) subscriptions: Mutex<Subscriptions>,
+    /// Wakes the subscriber when `subscriptions` changed.
+    pub(crate) subscriptions_changed: Notify,
     pub(crate) outgoing: OnceLock<mpsc::Sender<Outgoing>>,
     /// The publishing connection while Redis is reachable, for requests that await a reply.
     pub(crate) connection: watch::Sender<Option<MultiplexedConnection>>,
@@ -85,17 +88,51 @@ pub(crate) struct Shared {
     pub(crate) stop: watch::Sender<bool>,
 }
 
+/// The channels of the namespaces this process serves: those declared and the patterns from the
+/// start, those made from patterns while they exist.
+#[derive(Debug, Default)]
+pub(crate) struct Subscriptions {
+    /// The channels of each namespace, by name.
+    pub(crate) wanted: HashMap<String, Arc<Channels>>,
+    /// The names added or removed since the subscriber last caught up: at most one entry per
+    /// name, however often it comes and goes.
+    pub(crate) changed: HashSet<String>,
+}
+
 impl Shared {
-    pub(crate) fn channels(&self, namespace: &Namespace) -> Option<&Channels> {
-        self.channels.get()?.get(namespace)
+    pub(crate) fn subscriptions(&self) -> MutexGuard<'_, Subscriptions> {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    /// Whether the layer started and serves no channels for `namespace`: one made from a
-    /// pattern, which stays in its process for now.
+    /// The channels of the namespace named `namespace`, if this process serves it.
+    pub(crate) fn channels(&self, namespace: &str) -> Option<Arc<Channels>> {
+        self.subscriptions().wanted.get(namespace).cloned()
+    }
+
+    /// Starts or stops hearing `namespace` on Redis (the subscriber catches up in the
+    /// background).
+    pub(crate) fn serve(&self, namespace: &Namespace, served: bool) {
+        let name = namespace.as_str();
+        let mut subscriptions = self.subscriptions();
+        if served {
+            let channels = Channels::new(&self.key, namespace, &self.uid);
+            subscriptions
+                .wanted
+                .insert(name.to_owned(), Arc::new(channels));
+        } else {
+            subscriptions.wanted.remove(name);
+        }
+        subscriptions.changed.insert(name.to_owned());
+        drop(subscriptions);
+        self.subscriptions_changed.notify_one();
+    }
+
+    /// Whether the layer started and serves no channels for `namespace`: a namespace that is
+    /// gone, or was never served here.
     pub(crate) fn is_local_only(&self, namespace: &Namespace) -> bool {
-        self.channels
-            .get()
-            .is_some_and(|channels| !channels.contains_key(namespace))
+        self.local.get().is_some() && self.channels(namespace.as_str()).is_none()
     }
 
     pub(crate) fn pending(&self) -> MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Value>>> {

@@ -1,14 +1,16 @@
 //! The subscriber task: hears the other processes' broadcasts, requests and responses, and
 //! resubscribes with backoff whenever Redis goes away.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::aio::PubSub;
+use redis::aio::{PubSub, PubSubSink};
 use tracing::{info, warn};
 
+use crate::channels::Channels;
 use crate::incoming;
 use crate::publisher::HEARTBEAT;
 use crate::shared::{Backoff, Shared};
@@ -23,7 +25,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             subscribed = subscribe(&shared) => subscribed,
         };
         match subscribed {
-            Ok(pubsub) => {
+            Ok((pubsub, mut subscribed)) => {
                 info!("redis layer: subscribed; hearing the other processes");
                 shared.subscribed.store(true, Ordering::Relaxed);
                 backoff.reset();
@@ -32,24 +34,30 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 let mut heartbeat = tokio::time::interval(HEARTBEAT);
                 heartbeat.reset();
                 loop {
-                    let message = tokio::select! {
+                    let event = tokio::select! {
                         _ = stop.wait_for(|stopped| *stopped) => return,
-                        message = messages.next() => Some(message),
-                        _ = heartbeat.tick() => None,
+                        message = messages.next() => Event::Message(message),
+                        () = shared.subscriptions_changed.notified() => Event::Changed,
+                        _ = heartbeat.tick() => Event::Heartbeat,
                     };
-                    match message {
-                        Some(Some(message)) => incoming::handle(&shared, &message),
-                        Some(None) => break,
-                        None => {
-                            // A half-open connection never ends the stream: a PING finds it.
-                            let pong = tokio::time::timeout(
-                                Duration::from_secs(2),
-                                sink.ping::<redis::Value>(),
-                            );
-                            if !matches!(pong.await, Ok(Ok(_))) {
-                                break;
-                            }
+                    let healthy = match event {
+                        Event::Message(Some(message)) => {
+                            incoming::handle(&shared, &message);
+                            true
                         }
+                        Event::Message(None) => false,
+                        Event::Changed => {
+                            let caught_up = catch_up(&shared, &mut sink, &mut subscribed);
+                            matches!(tokio::time::timeout(TIMEOUT, caught_up).await, Ok(Ok(())))
+                        }
+                        Event::Heartbeat => {
+                            // A half-open connection never ends the stream: a PING finds it.
+                            let pong = tokio::time::timeout(TIMEOUT, sink.ping::<redis::Value>());
+                            matches!(pong.await, Ok(Ok(_)))
+                        }
+                    };
+                    if !healthy {
+                        break;
                     }
                 }
                 shared.subscribed.store(false, Ordering::Relaxed);
@@ -70,30 +78,96 @@ pub(crate) async fn run(shared: Arc<Shared>) {
     }
 }
 
-async fn subscribe(shared: &Shared) -> Result<PubSub, String> {
-    let connect = tokio::time::timeout(Duration::from_secs(2), shared.client.get_async_pubsub());
+/// What the subscriber wakes up for.
+enum Event {
+    Message(Option<redis::Msg>),
+    Changed,
+    Heartbeat,
+}
+
+/// How long Redis may take to connect or to answer a command.
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What one connection is subscribed to, by namespace.
+type Subscribed = HashMap<String, Arc<Channels>>;
+
+/// A new connection subscribed to the channels of every namespace served now.
+async fn subscribe(shared: &Shared) -> Result<(PubSub, Subscribed), String> {
+    let connect = tokio::time::timeout(TIMEOUT, shared.client.get_async_pubsub());
     let mut pubsub = connect
         .await
         .map_err(|_| "connection timed out".to_owned())?
         .map_err(|err| err.to_string())?;
-    for channels in shared
-        .channels
-        .get()
-        .into_iter()
-        .flat_map(|all| all.values())
-    {
-        pubsub
-            .psubscribe(channels.broadcast_pattern())
+    let wanted = {
+        let mut subscriptions = shared.subscriptions();
+        // Everything changed so far is in this snapshot.
+        subscriptions.changed.clear();
+        subscriptions.wanted.clone()
+    };
+    if !wanted.is_empty() {
+        let (patterns, channels) = channel_names(wanted.values());
+        let subscribed = async {
+            pubsub.psubscribe(patterns).await?;
+            pubsub.subscribe(channels).await
+        };
+        tokio::time::timeout(TIMEOUT, subscribed)
             .await
-            .map_err(|err| err.to_string())?;
-        pubsub
-            .subscribe(&[
-                &channels.request,
-                &channels.response,
-                &channels.specific_response,
-            ])
-            .await
+            .map_err(|_| "subscribing timed out".to_owned())?
             .map_err(|err| err.to_string())?;
     }
-    Ok(pubsub)
+    Ok((pubsub, wanted))
+}
+
+/// Subscribes to the namespaces made since the last look and unsubscribes from those removed.
+async fn catch_up(
+    shared: &Shared,
+    sink: &mut PubSubSink,
+    subscribed: &mut Subscribed,
+) -> redis::RedisResult<()> {
+    let (added, removed) = {
+        let mut subscriptions = shared.subscriptions();
+        let changed = std::mem::take(&mut subscriptions.changed);
+        let (mut added, mut removed) = (Vec::new(), Vec::new());
+        for name in changed {
+            match (subscriptions.wanted.get(&name), subscribed.get(&name)) {
+                (Some(wanted), Some(had)) if Arc::ptr_eq(wanted, had) => {}
+                (Some(wanted), _) => added.push((name, Arc::clone(wanted))),
+                (None, Some(_)) => removed.push(name),
+                (None, None) => {}
+            }
+        }
+        (added, removed)
+    };
+    if !removed.is_empty() {
+        let gone: Vec<Arc<Channels>> = removed
+            .iter()
+            .filter_map(|name| subscribed.remove(name))
+            .collect();
+        let (patterns, channels) = channel_names(gone.iter());
+        sink.punsubscribe(patterns).await?;
+        sink.unsubscribe(channels).await?;
+    }
+    if !added.is_empty() {
+        let (patterns, channels) = channel_names(added.iter().map(|(_, channels)| channels));
+        sink.psubscribe(patterns).await?;
+        sink.subscribe(channels).await?;
+        subscribed.extend(added);
+    }
+    Ok(())
+}
+
+/// The broadcast patterns and the request and response channels of some namespaces.
+fn channel_names<'a>(
+    namespaces: impl Iterator<Item = &'a Arc<Channels>>,
+) -> (Vec<String>, Vec<String>) {
+    let (mut patterns, mut channels) = (Vec::new(), Vec::new());
+    for namespace in namespaces {
+        patterns.push(namespace.broadcast_pattern());
+        channels.extend([
+            namespace.request.clone(),
+            namespace.response.clone(),
+            namespace.specific_response.clone(),
+        ]);
+    }
+    (patterns, channels)
 }

@@ -2,7 +2,8 @@
 //! example to learn from: each event exercises one rule.
 //!
 //! `--addr HOST:PORT` (port 0 picks one; the address is printed), `--max-children N` (the most
-//! namespaces `/workspace/{id}` may have), `--cleanup` (remove a workspace once empty).
+//! namespaces `/workspace/{id}` may have), `--cleanup on` (remove a workspace once empty),
+//! `--redis URL` (with the `redis` feature: share broadcasts with the other processes there).
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
 
 use std::net::SocketAddr;
@@ -89,12 +90,67 @@ impl Admin {
         Ok(())
     }
 
+    /// Every server-side operation on the pattern, in every process: an ack gathered from
+    /// each workspace's sockets, the sockets found, a room joined (then its rooms), the room
+    /// left, and at last every workspace socket disconnected.
+    #[event("operate")]
+    async fn operate(&mut self, socket: &Socket, ack: Ack<Value>) -> sio::Result<()> {
+        let workspaces = socket.server().of("/workspace/{id}");
+        let timeout = std::time::Duration::from_secs(3);
+        let mut answers: Vec<String> = workspaces
+            .emit_with_ack("survey", sio::Args(()), timeout)
+            .await?
+            .iter()
+            .filter_map(|answer| answer.get::<String>(0).ok())
+            .collect();
+        answers.sort();
+        let sockets = workspaces.fetch_sockets().await?;
+        let mut found: Vec<String> = sockets
+            .iter()
+            .map(|socket| socket.namespace().as_str().to_owned())
+            .collect();
+        found.sort();
+        let ids: Vec<String> = sockets.iter().map(|s| s.id().to_string()).collect();
+        workspaces.sockets_join("everyone");
+        let joined = named_rooms(&workspaces, &ids).await?;
+        let in_room = workspaces
+            .clone()
+            .to("everyone")
+            .fetch_sockets()
+            .await?
+            .len();
+        workspaces.sockets_leave("everyone");
+        let left = named_rooms(&workspaces, &ids).await?;
+        workspaces.disconnect_sockets(false);
+        ack.send(json!({
+            "answers": answers,
+            "found": found,
+            "joined": joined,
+            "inRoom": in_room,
+            "left": left,
+        }))?;
+        Ok(())
+    }
+
     #[event("namespaces")]
     async fn namespaces(&mut self, socket: &Socket, ack: Ack<Vec<String>>) -> sio::Result<()> {
         let names = socket.server().namespaces();
         ack.send(names.iter().map(|name| name.as_str().to_owned()).collect())?;
         Ok(())
     }
+}
+
+/// The rooms of the pattern's namespaces other than the rooms of the sockets' ids.
+async fn named_rooms(
+    workspaces: &sio::socket::BroadcastOperator,
+    ids: &[String],
+) -> sio::Result<Vec<String>> {
+    let rooms = workspaces.rooms().await?;
+    Ok(rooms
+        .iter()
+        .map(|room| room.as_str().to_owned())
+        .filter(|room| !ids.contains(room))
+        .collect())
 }
 
 #[tokio::main]
@@ -118,9 +174,17 @@ async fn main() -> std::io::Result<()> {
             ("--cleanup", Some(value)) => {
                 builder = builder.cleanup_empty_child_namespaces(value == "on");
             }
+            #[cfg(feature = "redis")]
+            ("--redis", Some(url)) => match sio::redis::RedisLayer::new(&url) {
+                Ok(layer) => builder = builder.channel_layer(layer),
+                Err(err) => {
+                    eprintln!("error: invalid Redis URL: {err}");
+                    std::process::exit(2);
+                }
+            },
             _ => {
                 eprintln!(
-                    "usage: namespaces_testbed --addr HOST:PORT [--max-children N] [--cleanup on]"
+                    "usage: namespaces_testbed --addr HOST:PORT [--max-children N] [--cleanup on] [--redis URL]"
                 );
                 std::process::exit(2);
             }

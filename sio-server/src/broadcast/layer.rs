@@ -62,6 +62,10 @@ pub enum LayerError {
 
 /// A channel layer: the path of every broadcast and server-side operation.
 ///
+/// A namespace given to its methods may be a pattern a consumer was declared for
+/// (`/workspace/{id}`, see [`LocalSockets::patterns`]): it stands for every namespace made from
+/// it, and [`LocalSockets`] applies it to each.
+///
 /// The default, [`InMemoryLayer`], serves one process: every method has a default that acts on
 /// [`LocalSockets`] only. A layer that spans processes (such as `sio::redis::RedisLayer`)
 /// overrides them to act locally and tell the other processes; [`start`](Self::start) hands it
@@ -138,6 +142,21 @@ pub trait ChannelLayer: Send + Sync + 'static {
         local: &LocalSockets,
     ) -> BoxFuture<'static, Result<Vec<Room>, LayerError>> {
         std::future::ready(Ok(local.rooms(namespace))).boxed()
+    }
+
+    /// Called when a namespace is made from a pattern, at the first CONNECT to its name and
+    /// before any socket joins it: a layer that spans processes starts hearing of it. Called
+    /// under the lock that orders the creations and removals of namespaces, so it must not
+    /// wait nor call back into the server.
+    fn namespace_created(&self, namespace: &Namespace) {
+        let _ = namespace;
+    }
+
+    /// Called when a namespace made from a pattern is removed (see
+    /// [`ServerBuilder::cleanup_empty_child_namespaces`](crate::ServerBuilder::cleanup_empty_child_namespaces)),
+    /// under the same lock as [`namespace_created`](Self::namespace_created).
+    fn namespace_removed(&self, namespace: &Namespace) {
+        let _ = namespace;
     }
 
     /// Called by [`Server::shutdown`](crate::Server::shutdown): stop talking to other processes.

@@ -1,10 +1,11 @@
 //! The sockets of this process, as a channel layer sees them.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::{BoxStream, FuturesUnordered};
-use sio_core::{AckId, Namespace, RawJson};
+use sio_core::{AckId, EncodedPacket, Namespace, RawJson};
 
 use crate::ack::AckResponse;
 use crate::broadcast::layer::{Broadcast, Operation};
@@ -26,38 +27,12 @@ pub struct LocalSockets {
 }
 
 impl LocalSockets {
-    /// `read` applied to namespace `name` of this server; the default when there is none.
-    fn with_namespace<T: Default>(
-        &self,
-        name: &Namespace,
-        read: impl FnOnce(&NamespaceInner) -> T,
-    ) -> T {
-        let Some(server) = self.server.upgrade() else {
-            return T::default();
-        };
-        server
-            .inner()
-            .with_namespace(name.as_str(), read)
-            .unwrap_or_default()
-    }
-
-    fn matching(&self, namespace: &Namespace, target: &Target) -> Recipients<Socket> {
-        self.with_namespace(namespace, |namespace| namespace.matching(target, None))
-    }
-
-    /// The recipients of `broadcast`, and the outgoing hook of their namespace with the event
-    /// as it sees it (read back once for them all), if it has one.
-    fn recipients(
-        &self,
-        broadcast: &Broadcast,
-    ) -> (Recipients<Socket>, Option<(OutgoingHook, OutgoingEvent)>) {
-        self.with_namespace(&broadcast.namespace, |namespace| {
-            let recipients = namespace.matching(&broadcast.target, None);
-            let hook = namespace
-                .outgoing
-                .and_then(|hook| Some((hook, OutgoingEvent::from_packet(&broadcast.packet)?)));
-            (recipients, hook)
-        })
+    /// Runs `each` on the namespaces `name` selects in this process: the one of that name, or
+    /// for a pattern every namespace made from it now. Nothing once the server is gone.
+    fn for_each_namespace(&self, name: &Namespace, each: impl FnMut(&NamespaceInner)) {
+        if let Some(server) = self.server.upgrade() {
+            server.inner().for_each_namespace(name.as_str(), each);
+        }
     }
 
     /// Whether the server is still running.
@@ -76,30 +51,55 @@ impl LocalSockets {
             .values()
             .map(|namespace| namespace.name.clone())
             .collect();
-        names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        names.sort();
         names
+    }
+
+    /// The patterns consumers were declared for (`/workspace/{id}`), in declaration order.
+    /// Every method here takes a pattern as a namespace that stands for every namespace made
+    /// from it in this process; [`ChannelLayer::namespace_created`] and
+    /// [`namespace_removed`](crate::broadcast::ChannelLayer::namespace_removed) tell which
+    /// those are.
+    ///
+    /// [`ChannelLayer::namespace_created`]: crate::broadcast::ChannelLayer::namespace_created
+    pub fn patterns(&self) -> Vec<Namespace> {
+        self.server
+            .upgrade()
+            .map(|server| server.inner().patterns())
+            .unwrap_or_default()
     }
 
     /// Delivers `broadcast` to the matching sockets of this process; returns how many it reached.
     ///
     /// Nothing waits on a recipient: each one's queue takes the shared bytes. A recipient whose
-    /// queue is full is not reading, and its connection is closed.
+    /// queue is full is not reading, and its connection is closed. A broadcast to a pattern is
+    /// re-addressed to each namespace made from it.
     pub fn deliver(&self, broadcast: &Broadcast) -> usize {
-        let (recipients, hook) = self.recipients(broadcast);
-        for socket in recipients.iter() {
-            if let Some((hook, event)) = &hook {
-                outgoing::call(*hook, socket, event);
+        let mut reached = 0;
+        self.for_each_namespace(&broadcast.namespace, |namespace| {
+            let packet = addressed(&broadcast.packet, &broadcast.namespace, namespace);
+            let recipients = namespace.matching(&broadcast.target, None);
+            let hook = outgoing_hook(namespace, &packet);
+            for socket in recipients.iter() {
+                if let Some((hook, event)) = &hook {
+                    outgoing::call(*hook, socket, event);
+                }
+                // A recipient whose queue is full is closed by the send itself.
+                let _ = socket.send_packet(&packet);
             }
-            // A recipient whose queue is full is closed by the send itself.
-            let _ = socket.send_packet(&broadcast.packet);
-        }
-        recipients.len()
+            reached += recipients.len();
+        });
+        reached
     }
 
-    /// A fresh ack id in `namespace`, for a packet to deliver with
-    /// [`deliver_with_ack`](Self::deliver_with_ack); `None` for a namespace not served here.
+    /// A fresh ack id in `namespace` (unique in each namespace of a pattern), for a packet to
+    /// deliver with [`deliver_with_ack`](Self::deliver_with_ack); `None` for a namespace not
+    /// served here.
     pub fn next_ack_id(&self, namespace: &Namespace) -> Option<AckId> {
-        self.with_namespace(namespace, |namespace| Some(namespace.next_ack_id()))
+        self.server
+            .upgrade()?
+            .inner()
+            .next_ack_id(namespace.as_str())
     }
 
     /// Delivers `broadcast`, whose packet asks for ack `ack_id`, to the matching sockets of this
@@ -111,29 +111,33 @@ impl LocalSockets {
         ack_id: AckId,
         timeout: Duration,
     ) -> (usize, BoxStream<'static, AckResponse>) {
-        let (recipients, hook) = self.recipients(broadcast);
-        let count = recipients.len();
-        let waits: FuturesUnordered<_> = recipients
-            .iter()
-            .cloned()
-            .map(|socket| {
+        let waits = FuturesUnordered::new();
+        self.for_each_namespace(&broadcast.namespace, |namespace| {
+            let packet = addressed(&broadcast.packet, &broadcast.namespace, namespace);
+            let hook = outgoing_hook(namespace, &packet);
+            for socket in namespace.matching(&broadcast.target, None).iter() {
                 if let Some((hook, event)) = &hook {
-                    outgoing::call(*hook, &socket, event);
+                    outgoing::call(*hook, socket, event);
                 }
                 let reply = socket.expect_ack(ack_id);
-                let sent = socket.send_packet(&broadcast.packet);
-                async move {
+                let sent = socket.send_packet(&packet);
+                let socket = socket.clone();
+                waits.push(async move {
                     sent.ok()?;
                     socket.await_ack(ack_id, reply, timeout).await.ok()
-                }
-            })
-            .collect();
-        (count, waits.filter_map(std::future::ready).boxed())
+                });
+            }
+        });
+        (waits.len(), waits.filter_map(std::future::ready).boxed())
     }
 
     /// Applies `operation` to the sockets of this process that `target` selects in `namespace`.
     pub fn apply(&self, namespace: &Namespace, target: &Target, operation: &Operation) {
-        for socket in self.matching(namespace, target).iter() {
+        let mut selected = Vec::new();
+        self.for_each_namespace(namespace, |namespace| {
+            selected.push(namespace.matching(target, None));
+        });
+        for socket in selected.iter().flat_map(Recipients::iter) {
             match operation {
                 Operation::Join(rooms) => {
                     for room in rooms {
@@ -158,27 +162,60 @@ impl LocalSockets {
         }
     }
 
-    /// The sockets of this process that `target` selects in `namespace`.
+    /// The sockets of this process that `target` selects in `namespace`, each with the
+    /// namespace it is in (for a pattern, the one made from it).
     pub fn fetch_sockets(&self, namespace: &Namespace, target: &Target) -> Vec<RemoteSocket> {
-        self.matching(namespace, target)
-            .iter()
-            .map(|socket| {
+        let mut sockets = Vec::new();
+        self.for_each_namespace(namespace, |namespace| {
+            let found = namespace.matching(target, None);
+            sockets.extend(found.iter().map(|socket| {
                 RemoteSocket::new(
                     self,
-                    namespace.clone(),
+                    namespace.name.clone(),
                     socket.id().clone(),
                     socket.rooms(),
                     handshake_json(socket),
                 )
-            })
-            .collect()
+            }));
+        });
+        sockets
     }
 
     /// Every room of `namespace` with at least one socket of this process (socket-id rooms
-    /// included).
+    /// included), sorted.
     pub fn rooms(&self, namespace: &Namespace) -> Vec<Room> {
-        self.with_namespace(namespace, NamespaceInner::all_rooms)
+        let mut rooms = Vec::new();
+        self.for_each_namespace(namespace, |namespace| {
+            rooms.extend(namespace.all_rooms());
+        });
+        rooms.sort();
+        rooms.dedup();
+        rooms
     }
+}
+
+/// The packet of a broadcast to `to`, one of the namespaces its name selects: the same bytes,
+/// unless the broadcast named a pattern.
+fn addressed<'a>(
+    packet: &'a EncodedPacket,
+    to: &Namespace,
+    namespace: &NamespaceInner,
+) -> Cow<'a, EncodedPacket> {
+    if namespace.name == *to {
+        Cow::Borrowed(packet)
+    } else {
+        Cow::Owned(packet.for_namespace(&namespace.name))
+    }
+}
+
+/// The outgoing hook of `namespace`, if it has one, with the event as it sees it (read back
+/// once for every recipient).
+fn outgoing_hook(
+    namespace: &NamespaceInner,
+    packet: &EncodedPacket,
+) -> Option<(OutgoingHook, OutgoingEvent)> {
+    let hook = namespace.outgoing?;
+    Some((hook, OutgoingEvent::from_packet(packet)?))
 }
 
 /// The handshake of a socket as Node's socket.io describes it to other processes.

@@ -66,31 +66,21 @@ impl BroadcastOperator {
         self
     }
 
-    /// The namespaces selected: the one named, or, when the name is a pattern a consumer was
-    /// declared for (`server.of("/workspace/{id}")`), every namespace made from it now.
-    fn namespaces(&self) -> Vec<Namespace> {
-        let Some(namespace) = &self.namespace_name else {
-            return Vec::new();
-        };
-        self.server
-            .inner()
-            .children_of_pattern(namespace.as_str())
-            .unwrap_or_else(|| vec![namespace.clone()])
-    }
-
-    /// Sends an event to every selected socket, encoded once (once per namespace, for a
-    /// pattern); nothing waits on a recipient.
+    /// Sends an event to every selected socket, encoded once; nothing waits on a recipient.
+    /// For a pattern (`server.of("/workspace/{id}")`), every namespace made from it, in every
+    /// process the channel layer reaches.
     pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(());
+        };
         let server = self.server.inner();
-        for namespace in self.namespaces() {
-            let packet = server.encode_event(&namespace, None, event, &data)?;
-            let broadcast = Broadcast {
-                namespace,
-                target: self.target.clone(),
-                packet,
-            };
-            server.layer.broadcast(&broadcast, &server.local);
-        }
+        let packet = server.encode_event(namespace, None, event, &data)?;
+        let broadcast = Broadcast {
+            namespace: namespace.clone(),
+            target: self.target.clone(),
+            packet,
+        };
+        server.layer.broadcast(&broadcast, &server.local);
         Ok(())
     }
 
@@ -103,29 +93,27 @@ impl BroadcastOperator {
         timeout: Duration,
     ) -> Result<Vec<AckResponse>, EmitError> {
         let server = self.server.inner();
-        let mut streams = Vec::new();
-        for namespace in self.namespaces() {
-            let Some(id) = server.local.next_ack_id(&namespace) else {
-                continue;
-            };
-            let packet = server.encode_event(&namespace, Some(id), event, &data)?;
-            let broadcast = Broadcast {
-                namespace,
-                target: self.target.clone(),
-                packet,
-            };
-            streams.push(
-                server
-                    .layer
-                    .broadcast_with_ack(&broadcast, id, timeout, &server.local),
-            );
-        }
-        // The layer ends each stream at `timeout`; the bound here guards against one that does
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(Vec::new());
+        };
+        let Some(id) = server.local.next_ack_id(namespace) else {
+            return Ok(Vec::new());
+        };
+        let packet = server.encode_event(namespace, Some(id), event, &data)?;
+        let broadcast = Broadcast {
+            namespace: namespace.clone(),
+            target: self.target.clone(),
+            packet,
+        };
+        let replies = server
+            .layer
+            .broadcast_with_ack(&broadcast, id, timeout, &server.local);
+        // The layer ends the stream at `timeout`; the bound here guards against one that does
         // not.
         let mut gathered = Vec::new();
         let _ = tokio::time::timeout(
             timeout + Duration::from_millis(100),
-            futures_util::stream::select_all(streams).for_each(|reply| {
+            replies.for_each(|reply| {
                 gathered.push(reply);
                 std::future::ready(())
             }),
@@ -136,25 +124,24 @@ impl BroadcastOperator {
 
     /// The selected sockets, from every process.
     pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, LayerError> {
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(Vec::new());
+        };
         let server = self.server.inner();
-        let mut sockets = Vec::new();
-        for namespace in self.namespaces() {
-            let found = server
-                .layer
-                .fetch_sockets(&namespace, &self.target, &server.local)
-                .await?;
-            sockets.extend(found);
-        }
-        Ok(sockets)
+        server
+            .layer
+            .fetch_sockets(namespace, &self.target, &server.local)
+            .await
     }
 
     fn apply(&self, operation: Operation) {
+        let Some(namespace) = &self.namespace_name else {
+            return;
+        };
         let server = self.server.inner();
-        for namespace in self.namespaces() {
-            server
-                .layer
-                .apply(&namespace, &self.target, &operation, &server.local);
-        }
+        server
+            .layer
+            .apply(namespace, &self.target, &operation, &server.local);
     }
 
     /// Makes the selected sockets join `room`.
@@ -176,13 +163,10 @@ impl BroadcastOperator {
     /// Every room of the namespace with at least one socket, in any process (socket-id rooms
     /// included); for a pattern, of each namespace made from it.
     pub async fn rooms(&self) -> Result<Vec<Room>, LayerError> {
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(Vec::new());
+        };
         let server = self.server.inner();
-        let mut rooms = Vec::new();
-        for namespace in self.namespaces() {
-            rooms.extend(server.layer.rooms(&namespace, &server.local).await?);
-        }
-        rooms.sort();
-        rooms.dedup();
-        Ok(rooms)
+        server.layer.rooms(namespace, &server.local).await
     }
 }

@@ -4,22 +4,51 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use sio_core::{Namespace, NamespacePattern};
+use sio_core::{AckId, Namespace, NamespacePattern};
 use tracing::{debug, warn};
 
 use super::{Factory, NamespaceInner};
+use crate::broadcast::ChannelLayer;
 use crate::engine::sync::Mutex;
 use crate::socket::OutgoingHook;
 
 /// A consumer declared for a pattern.
 pub(crate) struct Family {
     pub(crate) pattern: NamespacePattern,
+    /// The pattern as written, the name that selects every child (`server.of("/workspace/{id}")`).
+    pub(crate) name: Namespace,
     pub(crate) factory: Factory,
     pub(crate) outgoing: Option<OutgoingHook>,
+    /// The ack ids of every child, so a broadcast to them all asks each socket for one id.
+    pub(crate) next_ack: Arc<AtomicU64>,
     /// Whether the limit was reached once: warned then, at debug after.
-    pub(crate) full_once: AtomicBool,
+    full_once: AtomicBool,
+}
+
+impl Family {
+    pub(crate) fn new(
+        pattern: NamespacePattern,
+        factory: Factory,
+        outgoing: Option<OutgoingHook>,
+    ) -> Self {
+        // A pattern is checked as a namespace name when it is parsed.
+        let name = Namespace::new(pattern.as_str().to_owned()).unwrap_or_default();
+        Family {
+            pattern,
+            name,
+            factory,
+            outgoing,
+            next_ack: Arc::default(),
+            full_once: AtomicBool::new(false),
+        }
+    }
+
+    /// A fresh ack id, unique in each of its children.
+    pub(crate) fn next_ack_id(&self) -> AckId {
+        AckId(self.next_ack.fetch_add(1, Ordering::Relaxed))
+    }
 }
 
 /// The settings of the children.
@@ -66,12 +95,25 @@ impl Dynamic {
 
     /// The child of that name, made if a pattern matches it and its family has room, with one
     /// more socket attached (see [`NamespaceInner::attach`]) under the same lock, so that a
-    /// cleanup cannot remove it in between.
-    pub(crate) fn attach(&self, name: &str) -> Option<Arc<NamespaceInner>> {
+    /// cleanup cannot remove it in between. The layer hears of a new child under that lock
+    /// too, so it hears of creations and removals of one name in their order.
+    pub(crate) fn attach(
+        &self,
+        name: &str,
+        layer: &dyn ChannelLayer,
+    ) -> Option<Arc<NamespaceInner>> {
         let mut children = self.children.lock();
         if let Some(child) = children.by_name.get(name) {
             child.attach();
             return Some(Arc::clone(child));
+        }
+        // A pattern's own name selects all its children: no child may take it.
+        if self
+            .families
+            .iter()
+            .any(|family| family.name.as_str() == name)
+        {
+            return None;
         }
         let (index, family, params) =
             self.families
@@ -104,16 +146,11 @@ impl Dynamic {
             .into_iter()
             .map(|(key, value)| (key.to_owned(), value.to_owned()))
             .collect();
-        let child = Arc::new(NamespaceInner::child(
-            namespace,
-            Arc::clone(&family.factory),
-            family.outgoing,
-            params,
-            index,
-        ));
+        let child = Arc::new(NamespaceInner::child(namespace, family, params, index));
         child.attach();
         children.per_family[index] += 1;
         children.by_name.insert(name.to_owned(), Arc::clone(&child));
+        layer.namespace_created(&child.name);
         debug!(
             namespace = name,
             pattern = family.pattern.as_str(),
@@ -125,7 +162,7 @@ impl Dynamic {
     /// A socket of `child` went away: once none is left, the child goes too if cleanup is on,
     /// or if no socket was ever admitted to it (every CONNECT refused: a client must not make
     /// the server keep namespaces it never served).
-    pub(crate) fn detached(&self, child: &NamespaceInner) {
+    pub(crate) fn detached(&self, child: &NamespaceInner, layer: &dyn ChannelLayer) {
         let Some(index) = child.family else {
             return;
         };
@@ -138,26 +175,39 @@ impl Dynamic {
         if current.is_some_and(|current| std::ptr::eq(&**current, child)) && child.attached() == 0 {
             children.by_name.remove(child.name.as_str());
             children.per_family[index] -= 1;
+            layer.namespace_removed(&child.name);
             debug!(namespace = %child.name, "empty namespace removed");
         }
     }
 
-    /// The names of the children of the pattern written `pattern` now; `None` if no consumer
-    /// was declared for that pattern.
-    pub(crate) fn children_of(&self, pattern: &str) -> Option<Vec<Namespace>> {
+    /// The pattern written `name`, if a consumer was declared for it.
+    pub(crate) fn family(&self, name: &str) -> Option<&Family> {
+        self.families
+            .iter()
+            .find(|family| family.name.as_str() == name)
+    }
+
+    /// The children of the pattern written `name` now; `None` if no consumer was declared for
+    /// that pattern.
+    pub(crate) fn children_of(&self, name: &str) -> Option<Vec<Arc<NamespaceInner>>> {
         let index = self
             .families
             .iter()
-            .position(|family| family.pattern.as_str() == pattern)?;
+            .position(|family| family.name.as_str() == name)?;
         let children = self.children.lock();
         Some(
             children
                 .by_name
                 .values()
                 .filter(|child| child.family == Some(index))
-                .map(|child| child.name.clone())
+                .cloned()
                 .collect(),
         )
+    }
+
+    /// The patterns, as names.
+    pub(crate) fn patterns(&self) -> impl Iterator<Item = &Namespace> {
+        self.families.iter().map(|family| &family.name)
     }
 
     /// Every child now.

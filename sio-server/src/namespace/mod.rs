@@ -13,6 +13,7 @@ use crate::broadcast::{Room, Target};
 use crate::consumer::ErasedConsumer;
 use crate::engine::sync::{Mutex, MutexGuard};
 use crate::socket::{OutgoingHook, Socket, SocketId};
+use dynamic::Family;
 use members::Members;
 pub(crate) use members::Recipients;
 
@@ -26,8 +27,9 @@ pub(crate) struct NamespaceInner {
     pub(crate) outgoing: Option<OutgoingHook>,
     members: Mutex<Members<Socket>>,
     /// Ack ids of this namespace's server-to-client emits, shared by direct and broadcast emits
-    /// so they never collide on a socket.
-    next_ack: AtomicU64,
+    /// so they never collide on a socket; shared by the namespaces of a pattern too, so one
+    /// broadcast to them all asks every socket for the same id.
+    next_ack: Arc<AtomicU64>,
     /// The values of its pattern's parameters, for a namespace made from a pattern.
     pub(crate) params: Box<[(String, String)]>,
     /// The index of its pattern among the server's, for a namespace made from a pattern.
@@ -47,7 +49,7 @@ impl NamespaceInner {
             factory,
             outgoing,
             members: Mutex::new(Members::default()),
-            next_ack: AtomicU64::new(0),
+            next_ack: Arc::default(),
             params: Box::default(),
             family: None,
             attached: AtomicUsize::new(0),
@@ -55,18 +57,18 @@ impl NamespaceInner {
         }
     }
 
-    /// A namespace made from pattern number `family`, with the values of its parameters.
+    /// A namespace made from pattern number `index`, with the values of its parameters.
     pub(crate) fn child(
         name: Namespace,
-        factory: Factory,
-        outgoing: Option<OutgoingHook>,
+        family: &Family,
         params: Box<[(String, String)]>,
-        family: usize,
+        index: usize,
     ) -> Self {
         NamespaceInner {
             params,
-            family: Some(family),
-            ..NamespaceInner::new(name, factory, outgoing)
+            family: Some(index),
+            next_ack: Arc::clone(&family.next_ack),
+            ..NamespaceInner::new(name, Arc::clone(&family.factory), family.outgoing)
         }
     }
 

@@ -117,12 +117,8 @@ impl ServerBuilder {
                 "namespace `{}` has two consumers",
                 C::NAMESPACE
             );
-            self.families.push(Family {
-                pattern,
-                factory,
-                outgoing: C::outgoing_hook(),
-                full_once: Default::default(),
-            });
+            self.families
+                .push(Family::new(pattern, factory, C::outgoing_hook()));
             return self;
         }
         let previous = self

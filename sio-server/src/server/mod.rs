@@ -246,21 +246,50 @@ impl ServerInner {
             namespace.attach();
             return Some(std::sync::Arc::clone(namespace));
         }
-        self.dynamic.as_ref()?.attach(name)
+        self.dynamic.as_ref()?.attach(name, &*self.layer)
     }
 
     /// A socket made for `namespace` is gone.
     pub(crate) fn detach_namespace(&self, namespace: &NamespaceInner) {
         namespace.detach();
         if let Some(dynamic) = &self.dynamic {
-            dynamic.detached(namespace);
+            dynamic.detached(namespace, &*self.layer);
         }
     }
 
-    /// The namespaces made from the pattern written `name` now, if a consumer was declared for
-    /// it; `None` for any other name.
-    pub(crate) fn children_of_pattern(&self, name: &str) -> Option<Vec<Namespace>> {
-        self.dynamic.as_ref()?.children_of(name)
+    /// Runs `each` on the namespaces `name` selects: the one of that name, or, for a pattern a
+    /// consumer was declared for (`/workspace/{id}`), every namespace made from it now. No lock
+    /// is held while `each` runs.
+    pub(crate) fn for_each_namespace(&self, name: &str, mut each: impl FnMut(&NamespaceInner)) {
+        if let Some(namespace) = self.namespaces.get(name) {
+            return each(namespace);
+        }
+        let Some(dynamic) = &self.dynamic else {
+            return;
+        };
+        if let Some(child) = dynamic.child(name) {
+            return each(&child);
+        }
+        for child in dynamic.children_of(name).unwrap_or_default() {
+            each(&child);
+        }
+    }
+
+    /// A fresh ack id in the namespaces `name` selects (see
+    /// [`for_each_namespace`](Self::for_each_namespace)); `None` if it selects none.
+    pub(crate) fn next_ack_id(&self, name: &str) -> Option<AckId> {
+        if let Some(id) = self.with_namespace(name, NamespaceInner::next_ack_id) {
+            return Some(id);
+        }
+        Some(self.dynamic.as_ref()?.family(name)?.next_ack_id())
+    }
+
+    /// The patterns consumers were declared for, as names.
+    pub(crate) fn patterns(&self) -> Vec<Namespace> {
+        self.dynamic
+            .iter()
+            .flat_map(|dynamic| dynamic.patterns().cloned())
+            .collect()
     }
 
     /// Every namespace now: those declared, then those made from patterns.

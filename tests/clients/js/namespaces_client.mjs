@@ -1,11 +1,13 @@
 // Drives the official socket.io-client against tests/servers/namespaces_testbed.rs.
 //
-//   node namespaces_client.mjs <scenario> <http://host:port> <polling|websocket|upgrade>
+//   node namespaces_client.mjs <scenario> <http://host:port[,http://host:port]> <polling|websocket|upgrade>
 //
-// Prints one JSON line with what it saw.
+// Two URLs (for `cluster`) are two sio processes sharing one Redis. Prints one JSON line with
+// what it saw.
 import { io } from "socket.io-client";
 
-const [scenario, url, mode] = process.argv.slice(2);
+const [scenario, urls, mode] = process.argv.slice(2);
+const [url, secondUrl] = urls.split(",");
 
 const TRANSPORTS = {
   polling: ["polling"],
@@ -22,8 +24,8 @@ function next(socket, event, ms = 5000) {
 }
 
 /// Connects `namespace`, on a connection of its own; in upgrade mode, waits for WebSocket.
-async function connect(namespace) {
-  const socket = open(namespace);
+async function connect(namespace, on = url) {
+  const socket = open(namespace, undefined, on);
   const [outcome, value] = await Promise.race([
     next(socket, "connect").then(() => ["connected"]),
     next(socket, "connect_error").then(([error]) => ["refused", error.message]),
@@ -38,8 +40,8 @@ async function connect(namespace) {
   return { socket };
 }
 
-function open(namespace, auth) {
-  return io(url + namespace, { transports: TRANSPORTS[mode], reconnection: false, forceNew: true, auth });
+function open(namespace, auth, on = url) {
+  return io(on + namespace, { transports: TRANSPORTS[mode], reconnection: false, forceNew: true, auth });
 }
 
 function ask(socket, event, ...args) {
@@ -86,6 +88,50 @@ const scenarios = {
     for (const socket of [admin, a1, a2, b, lobby]) socket.disconnect();
     // Each socket's own room, in the two workspaces: three.
     return { heard, rooms };
+  },
+
+  // Every server-side operation on the pattern: acks gathered from each workspace, sockets
+  // found, a room joined and left, and every workspace socket disconnected.
+  async operations() {
+    const { socket: admin } = await connect("/");
+    const members = {
+      a1: (await connect("/workspace/1")).socket,
+      a2: (await connect("/workspace/1")).socket,
+      b: (await connect("/workspace/2")).socket,
+    };
+    return { ...(await operate(admin, members)), lobby: await lobbyKept() };
+  },
+
+  // Two processes on one Redis: a broadcast to the pattern reaches the workspaces of both (one
+  // of them only exists on the second), a workspace on both is one workspace, and the pattern's
+  // operations act on both.
+  async cluster() {
+    const { socket: adminA } = await connect("/", url);
+    const { socket: adminB } = await connect("/", secondUrl);
+    const members = {
+      a1: (await connect("/workspace/1", url)).socket,
+      a2: (await connect("/workspace/1", secondUrl)).socket,
+      b: (await connect("/workspace/2", secondUrl)).socket,
+      c: (await connect("/workspace/3", url)).socket,
+    };
+    const heard = Object.fromEntries(Object.keys(members).map((name) => [name, []]));
+    for (const [name, socket] of Object.entries(members)) {
+      socket.on("announced", (text) => heard[name].push(text));
+      socket.on("said", (text) => heard[name].push(text));
+    }
+    const announced = Promise.all(Object.values(members).map((socket) => next(socket, "announced")));
+    const rooms = await ask(adminA, "announce", "to every workspace");
+    await announced;
+    const said = next(members.a2, "said");
+    members.a1.emit("say", "within workspace 1");
+    await said;
+    // Anything else on its way was published before: a round trip through the other process
+    // after it lets it arrive.
+    await ask(adminB, "announce", "again");
+    await Promise.all(Object.values(members).map((socket) => ask(socket, "ping")));
+    const outcome = await operate(adminB, members);
+    adminA.disconnect();
+    return { heard, rooms, ...outcome };
   },
 
   // Names no pattern matches, or that leave a parameter empty.
@@ -159,6 +205,29 @@ const scenarios = {
     return { during, after, back: back.namespace };
   },
 };
+
+/// Each member answers the survey with its name; `operate` runs from `admin`; what the server
+/// answered, and how each member was disconnected.
+async function operate(admin, members) {
+  for (const [name, socket] of Object.entries(members)) {
+    socket.on("survey", (ack) => ack(name));
+  }
+  const reasons = Promise.all(
+    Object.entries(members).map(async ([name, socket]) => [name, (await next(socket, "disconnect"))[0]]),
+  );
+  const operated = await ask(admin, "operate");
+  const disconnected = Object.fromEntries(await reasons);
+  admin.disconnect();
+  return { operated, disconnected };
+}
+
+/// Whether the declared `/workspace/lobby` is untouched by the pattern's operations.
+async function lobbyKept() {
+  const { socket } = await connect("/workspace/lobby");
+  const answer = await ask(socket, "whoami");
+  socket.disconnect();
+  return answer.declared === true;
+}
 
 const run = scenarios[scenario];
 if (!run) {
