@@ -29,8 +29,8 @@ fn each_workspace_is_a_namespace_of_its_own_with_typed_parameters() {
                 // The broadcast of a1 reaches a2 only: not a1 itself, not workspace 2.
                 "heard": {"a1": [], "a2": ["to workspace 1"], "b": []},
                 "who": [
-                    {"namespace": "/workspace/1", "id": 1, "params": [["id", "1"]]},
-                    {"namespace": "/workspace/2", "id": 2, "params": [["id", "2"]]},
+                    {"namespace": "/workspace/1", "id": 1, "text": "1", "params": [["id", "1"]]},
+                    {"namespace": "/workspace/2", "id": 2, "text": "2", "params": [["id", "2"]]},
                 ],
                 "transport": transport,
             }),
@@ -75,7 +75,9 @@ fn the_pattern_s_operations_act_on_every_workspace() {
                     "joined": ["everyone"],
                     "inRoom": 3,
                     "left": [],
+                    "elsewhere": 0,
                 },
+                "found": {"a1": "/workspace/1", "a2": "/workspace/1", "b": "/workspace/2"},
                 "disconnected": {
                     "a1": "io server disconnect",
                     "a2": "io server disconnect",
@@ -101,6 +103,40 @@ fn a_name_written_like_the_pattern_is_invalid() {
         reply,
         tungstenite::Message::text(r#"44/workspace/{id},{"message":"Invalid namespace"}"#)
     );
+}
+
+#[test]
+fn a_typed_parameter_of_connect_refuses_names_it_cannot_read() {
+    let server = Server::start("namespaces_testbed", &[]);
+    for (mode, _) in MODES {
+        assert_eq!(
+            js("typedConnect", &server, mode),
+            json!({"number": 12, "refused": "Invalid namespace"}),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn a_predicate_decides_once_per_namespace_with_the_handshake() {
+    let server = Server::start("namespaces_testbed", &[]);
+    for (mode, _) in MODES {
+        assert_eq!(
+            js("admitted", &server, mode),
+            json!({
+                // Two CONNECTs while the predicate runs, one after: it ran once for them all.
+                "together": ["connected", "connected"],
+                "later": "connected",
+                "other": "Invalid namespace",
+                "wrongPass": "Invalid namespace",
+                // Refused, the name was not kept: the next CONNECT asked again.
+                "rightPass": "connected",
+                "pong": "pong",
+                "calls": 4,
+            }),
+            "mode {mode}"
+        );
+    }
 }
 
 #[test]

@@ -262,8 +262,7 @@ fn namespaces_made_from_a_pattern_span_processes() {
             &["cluster", &urls(&[&first, &second]), mode],
         );
         let disconnected = json!({
-            "a1": "io server disconnect", "a2": "io server disconnect",
-            "b": "io server disconnect", "c": "io server disconnect",
+            "a2": "io server disconnect", "b": "io server disconnect", "c": "io server disconnect",
         });
         assert_eq!(
             result,
@@ -277,13 +276,19 @@ fn namespaces_made_from_a_pattern_span_processes() {
                     "c": ["to every workspace", "again"],
                 },
                 "rooms": 4,
+                // Sent by a1's `disconnect` after its process removed workspace 1.
+                "left": "someone left",
                 "operated": {
-                    "answers": ["a1", "a2", "b", "c"],
-                    "found": ["/workspace/1", "/workspace/1", "/workspace/2", "/workspace/3"],
+                    "answers": ["a2", "b", "c"],
+                    "found": ["/workspace/1", "/workspace/2", "/workspace/3"],
                     "joined": ["everyone"],
-                    "inRoom": 4,
+                    "inRoom": 3,
                     "left": [],
+                    // Asked of the second process, which never had workspace 3.
+                    "elsewhere": 1,
                 },
+                // c's socket is on the first process, in a workspace the second never had.
+                "found": {"a2": "/workspace/1", "b": "/workspace/2", "c": "/workspace/3"},
                 "disconnected": disconnected,
             }),
             "mode {mode}"

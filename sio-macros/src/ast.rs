@@ -74,6 +74,13 @@ pub(crate) enum Param {
     Socket,
     /// `Ack<T>`, holding `T`.
     Ack(Type),
+    /// `#[param] id: T` or `#[param("id")] name: T`: parameter `id` of the namespace's pattern.
+    Path {
+        name: String,
+        /// Where the name was written: the attribute's string, or the argument's name.
+        name_span: Span,
+        ty: Type,
+    },
     /// Anything else: an event argument, or `connect`'s auth, or `disconnect`'s reason.
     Value(Type),
 }
@@ -154,6 +161,45 @@ fn classify(ty: &Type) -> Param {
         return Param::Ack(inner.clone());
     }
     Param::Value(ty.clone())
+}
+
+/// Takes `#[param]` or `#[param("name")]` off an argument: the parameter's name and where it
+/// was written, the argument's own name for the bare form.
+fn take_param_marker(
+    typed: &mut syn::PatType,
+    errors: &mut Vec<syn::Error>,
+) -> Option<(String, Span)> {
+    let position = typed.attrs.iter().position(|attr| {
+        attr.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "param")
+    })?;
+    let attr = typed.attrs.remove(position);
+    let usage = "expected `#[param]` or `#[param(\"name\")]`";
+    match &attr.meta {
+        Meta::Path(_) => match &*typed.pat {
+            syn::Pat::Ident(binding) => Some((binding.ident.to_string(), binding.ident.span())),
+            other => {
+                errors.push(syn::Error::new_spanned(
+                    other,
+                    "name the parameter: `#[param(\"id\")]` for an argument that is not a plain name",
+                ));
+                None
+            }
+        },
+        Meta::List(_) => match attr.parse_args::<LitStr>() {
+            Ok(lit) => Some((lit.value(), lit.span())),
+            Err(_) => {
+                errors.push(syn::Error::new_spanned(&attr, usage));
+                None
+            }
+        },
+        Meta::NameValue(_) => {
+            errors.push(syn::Error::new_spanned(&attr, usage));
+            None
+        }
+    }
 }
 
 /// Takes the markers (`#[event]`, `#[event("name")]`, `#[fallback]`, the middleware and the
@@ -244,24 +290,32 @@ impl Model {
             let Some(role) = take_role(method, errors) else {
                 continue;
             };
-            let sig = &method.sig;
             let mut receiver = None;
             let mut takes_self = false;
             let mut params = Vec::new();
-            for input in &sig.inputs {
+            for input in &mut method.sig.inputs {
                 match input {
                     FnArg::Receiver(r) => {
                         takes_self = true;
                         receiver = r.reference.as_ref().map(|_| r.mutability.is_some());
                     }
                     FnArg::Typed(typed) => {
+                        let kind = match take_param_marker(typed, errors) {
+                            Some((name, name_span)) => Param::Path {
+                                name,
+                                name_span,
+                                ty: (*typed.ty).clone(),
+                            },
+                            None => classify(&typed.ty),
+                        };
                         params.push(Parameter {
-                            kind: classify(&typed.ty),
+                            kind,
                             span: typed.span(),
                         });
                     }
                 }
             }
+            let sig = &method.sig;
             methods.push(Method {
                 ident: sig.ident.clone(),
                 role,

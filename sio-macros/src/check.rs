@@ -28,10 +28,16 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
         }
     }
 
+    let pattern = model
+        .args
+        .namespace
+        .as_ref()
+        .and_then(|namespace| sio_core::NamespacePattern::parse(&namespace.value()).ok());
     let mut names: HashMap<String, Span> = HashMap::new();
     let mut fallback: Option<Span> = None;
     for method in &model.methods {
         common(method, errors);
+        path_params(method, pattern.as_ref(), errors);
         match &method.role {
             Role::Event(name, span) => {
                 if let Err(problem) = sio_core::validate_event_name(name) {
@@ -138,6 +144,57 @@ fn common(method: &Method, errors: &mut Vec<syn::Error>) {
     }
 }
 
+/// `#[param]` arguments: on the hooks that have a socket of a namespace being served, naming a
+/// parameter of the consumer's pattern.
+fn path_params(
+    method: &Method,
+    pattern: Option<&sio_core::NamespacePattern>,
+    errors: &mut Vec<syn::Error>,
+) {
+    for param in &method.params {
+        let Param::Path {
+            name, name_span, ..
+        } = &param.kind
+        else {
+            continue;
+        };
+        if !matches!(
+            method.role,
+            Role::Event(..) | Role::Connect | Role::Middleware
+        ) {
+            errors.push(error(
+                param.span,
+                "`#[param]` goes on arguments of `#[event]` handlers, `connect` and `#[middleware]`",
+            ));
+            continue;
+        }
+        // A namespace that does not parse is reported on its own.
+        let Some(pattern) = pattern else {
+            continue;
+        };
+        let known: Vec<&str> = pattern.param_names().collect();
+        if known.is_empty() {
+            errors.push(error(
+                *name_span,
+                format!(
+                    "`#[param]` reads a parameter of the namespace's pattern, and `{pattern}` has none; \
+                     declare one, such as `{pattern}/{{{name}}}`"
+                ),
+            ));
+        } else if !known.contains(&name.as_str()) {
+            let list = known
+                .iter()
+                .map(|known| format!("`{known}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            errors.push(error(
+                *name_span,
+                format!("`{name}` is not a parameter of `{pattern}`; it has {list}"),
+            ));
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Shape {
     Socket,
@@ -163,13 +220,17 @@ fn expect_params(method: &Method, shapes: &[Shape], usage: &str, errors: &mut Ve
 fn expect_connect(method: &Method, usage: &str, errors: &mut Vec<syn::Error>) {
     // What it returns is checked by the `ConnectOutput` trait the expansion calls, on the
     // type itself: an alias of `Result` is as good as `Result`.
-    let fits = matches!(
-        method.params.as_slice(),
-        [p] if matches!(p.kind, Param::Socket)
-    ) || matches!(
-        method.params.as_slice(),
-        [p, q] if matches!(p.kind, Param::Socket) && matches!(q.kind, Param::Value(_))
-    );
+    // `#[param]` arguments may come anywhere after the socket.
+    let params: Vec<&Param> = method
+        .params
+        .iter()
+        .map(|p| &p.kind)
+        .filter(|kind| !matches!(kind, Param::Path { .. }))
+        .collect();
+    let socket_first = matches!(method.params.first(), Some(p) if matches!(p.kind, Param::Socket));
+    let fits = socket_first
+        && (matches!(params.as_slice(), [Param::Socket])
+            || matches!(params.as_slice(), [Param::Socket, Param::Value(_)]));
     if !fits {
         errors.push(error(
             method.ident.span(),

@@ -145,6 +145,11 @@ fn event_call(method: &Method) -> TokenStream {
                     let #var = ::sio::__private::take_ack::<#reply>(&mut event);
                 ));
             }
+            Param::Path { name, ty, .. } => {
+                decodes.push(quote_spanned!(ty.span()=>
+                    let #var = ::sio::__private::path_param::<#ty>(socket, #name)?;
+                ));
+            }
             Param::Socket => {}
         }
         values.push(var);
@@ -228,26 +233,33 @@ fn connect_step(method: &Method) -> TokenStream {
     let span = return_span(method);
     let output = quote_spanned!(span=> ::sio::__private::ConnectOutput::into_connect_result);
     let value = returned_value(span);
-    let call = match method.params.get(1).map(|p| &p.kind) {
-        Some(Param::Value(auth_ty)) => {
-            let decode = quote_spanned!(auth_ty.span()=>
-                ::sio::__private::decode_auth::<#auth_ty>(::core::clone::Clone::clone(&auth))?
-            );
-            let call = quote_spanned!(ident.span()=>
-                ::sio::__private::assert_send(Self::#ident(self, socket, __sio_auth))
-            );
-            quote!(
-                let __sio_auth = #decode;
-                let #value = #call.await;
-            )
+    // After the socket: the auth, decoded from a copy of the payload, and `#[param]` values,
+    // in the order written; a value that does not decode refuses the client.
+    let mut decodes = Vec::new();
+    let mut values = Vec::new();
+    for (position, param) in method.params.iter().enumerate().skip(1) {
+        let var = format_ident!("__sio_arg{}", position);
+        match &param.kind {
+            Param::Value(auth_ty) => decodes.push(quote_spanned!(auth_ty.span()=>
+                let #var = ::sio::__private::decode_auth::<#auth_ty>(
+                    ::core::clone::Clone::clone(&auth),
+                )?;
+            )),
+            Param::Path { name, ty, .. } => decodes.push(quote_spanned!(ty.span()=>
+                let #var = ::sio::__private::connect_param::<#ty>(socket, #name)?;
+            )),
+            // Refused by the checks.
+            Param::Socket | Param::Ack(_) => {}
         }
-        _ => {
-            let call = quote_spanned!(ident.span()=>
-                ::sio::__private::assert_send(Self::#ident(self, socket))
-            );
-            quote!(let #value = #call.await;)
-        }
-    };
+        values.push(var);
+    }
+    let invoke = quote_spanned!(ident.span()=>
+        ::sio::__private::assert_send(Self::#ident(self, socket, #(#values),*))
+    );
+    let call = quote!(
+        #(#decodes)*
+        let #value = #invoke.await;
+    );
     quote!({
         #call
         #output(#value)?;

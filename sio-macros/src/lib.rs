@@ -1,5 +1,7 @@
 //! Procedural macros of the `sio` framework: `#[consumer]` and its markers (`#[event]`,
-//! `#[fallback]`, `#[middleware]`, `#[event_middleware]`, `#[on_any]`, `#[on_any_outgoing]`). Users depend on the `sio` facade, which re-exports them; see its documentation.
+//! `#[fallback]`, `#[middleware]`, `#[event_middleware]`, `#[on_any]`, `#[on_any_outgoing]`, and
+//! `#[param]` on arguments, which `#[consumer]` reads and removes). Users depend on the `sio`
+//! facade, which re-exports them; see its documentation.
 //!
 //! The expansion is small on purpose: the user's impl block as written (markers removed), and one
 //! impl of the runtime `Consumer` trait whose `on_event` matches event names to methods. Decoding,

@@ -90,11 +90,29 @@ fn on_broadcast(
     }
 }
 
+/// The namespace a request is about: the one of its channels, or, for a request that came
+/// through a pattern's channels naming one (`nsp`, sio's own), that namespace if the pattern
+/// makes it.
+fn request_namespace(
+    local: &LocalSockets,
+    channels: &Channels,
+    request: &Value,
+) -> Option<Namespace> {
+    let Some(name) = field(request, "nsp").and_then(Value::as_str) else {
+        return Some(channels.namespace.clone());
+    };
+    let namespace = Namespace::new(name.to_owned()).ok()?;
+    (local.pattern_of(&namespace).as_ref() == Some(&channels.namespace)).then_some(namespace)
+}
+
 fn on_request(shared: &Arc<Shared>, local: &LocalSockets, channels: &Channels, request: &Value) {
     if field(request, "uid").and_then(Value::as_str) == Some(shared.uid.as_str()) {
         return;
     }
-    let namespace = &channels.namespace;
+    let Some(namespace) = &request_namespace(local, channels, request) else {
+        debug!("redis layer: ignoring a request for a namespace its pattern does not make");
+        return;
+    };
     let request_id = field(request, "requestId").and_then(Value::as_str);
     let respond = |body: serde_json::Value| {
         if request_id.is_some() {
@@ -178,7 +196,9 @@ fn on_request(shared: &Arc<Shared>, local: &LocalSockets, channels: &Channels, r
                 .collect();
             respond(json!({ "requestId": request_id, "sockets": sockets }));
         }
-        Some(request_type::BROADCAST) => on_broadcast_with_ack(shared, local, channels, request),
+        Some(request_type::BROADCAST) => {
+            on_broadcast_with_ack(shared, local, channels, namespace, request);
+        }
         Some(request_type::SERVER_SIDE_EMIT) => {
             debug!("redis layer: server-side emits between servers are not supported; ignored");
         }
@@ -192,12 +212,12 @@ fn on_broadcast_with_ack(
     shared: &Arc<Shared>,
     local: &LocalSockets,
     channels: &Channels,
+    namespace: &Namespace,
     request: &Value,
 ) {
     let Some(request_id) = field(request, "requestId").and_then(Value::as_str) else {
         return;
     };
-    let namespace: &Namespace = &channels.namespace;
     let Some(packet) = field(request, "packet") else {
         return;
     };
@@ -214,7 +234,12 @@ fn on_broadcast_with_ack(
         return;
     };
     let packet = match wire::encode_event(packet, Some(ack_id)) {
-        Ok((_, packet)) => packet,
+        Ok((named, packet)) if named == *namespace => packet,
+        Ok((named, _)) => {
+            debug!(%named, %namespace, "redis layer: ignoring a broadcast with ack for another namespace");
+            shared.publish_json(&channels.response, &count_reply(0));
+            return;
+        }
         Err(err) => {
             // The requester still counts on an answer from every process.
             warn!(error = %err, "redis layer: ignoring a broadcast with ack");

@@ -21,6 +21,7 @@ use tracing::error;
 
 use crate::requests::Request;
 use crate::shared::{Outgoing, Shared, random_id, request_type};
+use crate::subscriptions::Route;
 use crate::wire::{self, field, room_names};
 
 /// A channel layer through Redis: broadcasts and server-side operations reach the sockets of
@@ -165,9 +166,9 @@ impl ChannelLayer for RedisLayer {
 
     fn broadcast(&self, broadcast: &Broadcast, local: &LocalSockets) {
         local.deliver(broadcast);
-        // A namespace not served here has no channel: nothing to queue for the publisher.
-        if !self.shared.is_local_only(&broadcast.namespace) {
-            self.shared.publish(Outgoing::Broadcast(broadcast.clone()));
+        if let Some(channels) = self.shared.publish_channels(&broadcast.namespace, local) {
+            self.shared
+                .publish(Outgoing::Broadcast(broadcast.clone(), channels));
         }
     }
 
@@ -179,7 +180,7 @@ impl ChannelLayer for RedisLayer {
         local: &LocalSockets,
     ) {
         local.apply(namespace, target, operation);
-        let Some(channels) = self.shared.channels(namespace.as_str()) else {
+        let Some(channels) = self.shared.publish_channels(namespace, local) else {
             return;
         };
         let uid = &self.shared.uid;
@@ -206,16 +207,16 @@ impl ChannelLayer for RedisLayer {
     ) -> BoxFuture<'static, Result<Vec<RemoteSocket>, LayerError>> {
         let mut sockets = local.fetch_sockets(namespace, target);
         let shared = Arc::clone(&self.shared);
+        let route = shared.route(namespace, local);
         let (namespace, local) = (namespace.clone(), local.clone());
         let opts = opts_json(target);
         async move {
-            if shared.is_local_only(&namespace) {
-                return Ok(sockets);
-            }
-            let request = Request::send(&shared, &namespace, shared.requests_timeout, |id| {
-                json!({ "uid": shared.uid, "requestId": id, "type": request_type::REMOTE_FETCH, "opts": opts })
-                    .to_string()
-                    .into_bytes()
+            let Some(route) = route else {
+                return stays_here(&shared, sockets);
+            };
+            let request = Request::send(&shared, &route, shared.requests_timeout, |id| {
+                let request = json!({ "uid": shared.uid, "requestId": id, "type": request_type::REMOTE_FETCH, "opts": opts });
+                json_request(request, &route)
             })
             .await?;
             let remote = request
@@ -241,16 +242,15 @@ impl ChannelLayer for RedisLayer {
     ) -> BoxFuture<'static, Result<Vec<Room>, LayerError>> {
         let mut rooms = local.rooms(namespace);
         let shared = Arc::clone(&self.shared);
-        let namespace = namespace.clone();
+        let route = shared.route(namespace, local);
         async move {
-            if shared.is_local_only(&namespace) {
-                rooms.sort();
-                return Ok(rooms);
-            }
-            let request = Request::send(&shared, &namespace, shared.requests_timeout, |id| {
-                json!({ "uid": shared.uid, "requestId": id, "type": request_type::ALL_ROOMS })
-                    .to_string()
-                    .into_bytes()
+            let Some(route) = route else {
+                return stays_here(&shared, rooms);
+            };
+            let request = Request::send(&shared, &route, shared.requests_timeout, |id| {
+                let request =
+                    json!({ "uid": shared.uid, "requestId": id, "type": request_type::ALL_ROOMS });
+                json_request(request, &route)
             })
             .await?;
             let remote = request
@@ -277,28 +277,32 @@ impl ChannelLayer for RedisLayer {
         local: &LocalSockets,
     ) -> BoxStream<'static, AckResponse> {
         let (_, here) = local.deliver_with_ack(broadcast, ack_id, timeout);
-        if self.shared.is_local_only(&broadcast.namespace) {
+        let Some(route) = self.shared.route(&broadcast.namespace, local) else {
             return here;
-        }
+        };
         let Ok(data) = wire::event_data(&broadcast.packet) else {
             return here;
         };
         let shared = Arc::clone(&self.shared);
         let (sender, receiver) = mpsc::unbounded_channel();
         let packet = wire::packet_object(&broadcast.namespace, data);
-        let (namespace, target) = (broadcast.namespace.clone(), broadcast.target.clone());
+        let target = broadcast.target.clone();
         tokio::spawn(async move {
             let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-            let request = Request::send(&shared, &namespace, timeout, |id| {
+            let request = Request::send(&shared, &route, timeout, |id| {
                 let opts =
                     wire::broadcast_opts(&target, vec![("timeout", Value::from(timeout_ms))]);
-                wire::encode_message(&wire::object(vec![
+                let mut fields = vec![
                     ("uid", Value::from(shared.uid.as_str())),
                     ("requestId", Value::from(id)),
                     ("type", Value::from(request_type::BROADCAST)),
                     ("packet", packet),
                     ("opts", opts),
-                ]))
+                ];
+                if let Some(namespace) = &route.namespace {
+                    fields.push(("nsp", Value::from(namespace.as_str())));
+                }
+                wire::encode_message(&wire::object(fields))
             })
             .await;
             let Ok(mut request) = request else {
@@ -343,6 +347,26 @@ impl ChannelLayer for RedisLayer {
     fn shutdown(&self) {
         self.shared.stop.send_replace(true);
     }
+}
+
+/// A request as JSON, naming its namespace when it goes through a pattern's channels.
+fn json_request(mut request: serde_json::Value, route: &Route) -> Vec<u8> {
+    if let Some(namespace) = &route.namespace {
+        request["nsp"] = json!(namespace.as_str());
+    }
+    request.to_string().into_bytes()
+}
+
+/// What this process found alone, for a request that has nowhere to go: the namespace is not
+/// one the others can hear of, or, while this process is not subscribed, the others' part is
+/// unavailable.
+fn stays_here<T>(shared: &Shared, found: Vec<T>) -> Result<Vec<T>, LayerError> {
+    if !shared.subscribed.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(LayerError::Unavailable(
+            "not subscribed to Redis".to_owned(),
+        ));
+    }
+    Ok(found)
 }
 
 /// A socket as another process describes it in a `fetchSockets` response; sio names the

@@ -17,6 +17,7 @@ mod publisher;
 mod requests;
 mod shared;
 mod subscriber;
+mod subscriptions;
 mod wire;
 
 pub use layer::RedisLayer;

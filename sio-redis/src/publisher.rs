@@ -128,8 +128,7 @@ impl Shared {
     fn message(&self, outgoing: Outgoing) -> Option<(String, Vec<u8>)> {
         match outgoing {
             Outgoing::Message { channel, payload } => Some((channel, payload)),
-            Outgoing::Broadcast(broadcast) => {
-                let channels = self.channels(broadcast.namespace.as_str())?;
+            Outgoing::Broadcast(broadcast, channels) => {
                 let data = match wire::event_data(&broadcast.packet) {
                     Ok(data) => data,
                     Err(err) => {

@@ -5,12 +5,12 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rmpv::Value;
-use sio_core::Namespace;
 use sio_server::broadcast::LayerError;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::shared::{Outgoing, Shared, random_id};
+use crate::subscriptions::Route;
 
 /// A request sent to the other processes, waiting for their responses. Dropping it forgets it.
 pub(crate) struct Request {
@@ -37,18 +37,14 @@ impl Request {
     /// if there are any, publishes the request `build` makes from a fresh request id.
     pub(crate) async fn send(
         shared: &Arc<Shared>,
-        namespace: &Namespace,
+        route: &Route,
         timeout: Duration,
         build: impl FnOnce(&str) -> Vec<u8>,
     ) -> Result<Request, LayerError> {
-        let channel = &shared
-            .channels(namespace.as_str())
-            .ok_or_else(|| unavailable("the namespace is not served here"))?
-            .request;
+        let channel = &route.channels.request;
         if !shared.subscribed.load(Ordering::Relaxed) {
             return Err(unavailable("not subscribed to Redis"));
         }
-        // None while the publisher is down, so a request is never queued to be dropped.
         let mut connection = shared
             .connection
             .borrow()

@@ -1,18 +1,18 @@
 //! What the layer's handle and its two background tasks share.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use rmpv::Value;
-use sio_core::Namespace;
 use sio_server::broadcast::{Broadcast, LocalSockets};
 use tokio::sync::{Notify, mpsc, watch};
 use tracing::warn;
 
 use crate::channels::Channels;
+use crate::subscriptions::Subscriptions;
 
 /// The request types of the adapter protocol (`RequestType` in `lib/index.ts`).
 pub(crate) mod request_type {
@@ -31,8 +31,9 @@ pub(crate) mod request_type {
 /// Something for the publisher task to send.
 #[derive(Debug)]
 pub(crate) enum Outgoing {
-    /// A broadcast, converted to the adapter's form by the publisher, off the handler's path.
-    Broadcast(Broadcast),
+    /// A broadcast, converted to the adapter's form by the publisher, off the handler's path,
+    /// for the channels of its namespace (found when it was queued).
+    Broadcast(Broadcast, Arc<Channels>),
     /// A message ready to publish.
     Message { channel: String, payload: Vec<u8> },
 }
@@ -41,7 +42,7 @@ impl Outgoing {
     /// The bytes it holds, counted against the queue's byte budget.
     pub(crate) fn size(&self) -> usize {
         match self {
-            Outgoing::Broadcast(broadcast) => {
+            Outgoing::Broadcast(broadcast, _) => {
                 let text = match &broadcast.packet.text {
                     sio_core::Frame::Text(text) => text.len(),
                     sio_core::Frame::Binary(bytes) => bytes.len(),
@@ -88,53 +89,7 @@ pub(crate) struct Shared {
     pub(crate) stop: watch::Sender<bool>,
 }
 
-/// The channels of the namespaces this process serves: those declared and the patterns from the
-/// start, those made from patterns while they exist.
-#[derive(Debug, Default)]
-pub(crate) struct Subscriptions {
-    /// The channels of each namespace, by name.
-    pub(crate) wanted: HashMap<String, Arc<Channels>>,
-    /// The names added or removed since the subscriber last caught up: at most one entry per
-    /// name, however often it comes and goes.
-    pub(crate) changed: HashSet<String>,
-}
-
 impl Shared {
-    pub(crate) fn subscriptions(&self) -> MutexGuard<'_, Subscriptions> {
-        self.subscriptions
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-    }
-
-    /// The channels of the namespace named `namespace`, if this process serves it.
-    pub(crate) fn channels(&self, namespace: &str) -> Option<Arc<Channels>> {
-        self.subscriptions().wanted.get(namespace).cloned()
-    }
-
-    /// Starts or stops hearing `namespace` on Redis (the subscriber catches up in the
-    /// background).
-    pub(crate) fn serve(&self, namespace: &Namespace, served: bool) {
-        let name = namespace.as_str();
-        let mut subscriptions = self.subscriptions();
-        if served {
-            let channels = Channels::new(&self.key, namespace, &self.uid);
-            subscriptions
-                .wanted
-                .insert(name.to_owned(), Arc::new(channels));
-        } else {
-            subscriptions.wanted.remove(name);
-        }
-        subscriptions.changed.insert(name.to_owned());
-        drop(subscriptions);
-        self.subscriptions_changed.notify_one();
-    }
-
-    /// Whether the layer started and serves no channels for `namespace`: a namespace that is
-    /// gone, or was never served here.
-    pub(crate) fn is_local_only(&self, namespace: &Namespace) -> bool {
-        self.local.get().is_some() && self.channels(namespace.as_str()).is_none()
-    }
-
     pub(crate) fn pending(&self) -> MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Value>>> {
         self.pending
             .lock()

@@ -1,7 +1,6 @@
 //! The subscriber task: hears the other processes' broadcasts, requests and responses, and
 //! resubscribes with backoff whenever Redis goes away.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -25,7 +24,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             subscribed = subscribe(&shared) => subscribed,
         };
         match subscribed {
-            Ok((pubsub, mut subscribed)) => {
+            Ok(pubsub) => {
                 info!("redis layer: subscribed; hearing the other processes");
                 shared.subscribed.store(true, Ordering::Relaxed);
                 backoff.reset();
@@ -47,8 +46,12 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                         }
                         Event::Message(None) => false,
                         Event::Changed => {
-                            let caught_up = catch_up(&shared, &mut sink, &mut subscribed);
-                            matches!(tokio::time::timeout(TIMEOUT, caught_up).await, Ok(Ok(())))
+                            let caught_up =
+                                tokio::time::timeout(TIMEOUT, catch_up(&shared, &mut sink));
+                            tokio::select! {
+                                _ = stop.wait_for(|stopped| *stopped) => return,
+                                caught_up = caught_up => matches!(caught_up, Ok(Ok(()))),
+                            }
                         }
                         Event::Heartbeat => {
                             // A half-open connection never ends the stream: a PING finds it.
@@ -61,6 +64,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                     }
                 }
                 shared.subscribed.store(false, Ordering::Relaxed);
+                shared.subscriptions().heard.clear();
                 warn!(
                     "redis layer: lost the subscription; other processes' broadcasts are missed until it is back"
                 );
@@ -88,11 +92,8 @@ enum Event {
 /// How long Redis may take to connect or to answer a command.
 const TIMEOUT: Duration = Duration::from_secs(2);
 
-/// What one connection is subscribed to, by namespace.
-type Subscribed = HashMap<String, Arc<Channels>>;
-
 /// A new connection subscribed to the channels of every namespace served now.
-async fn subscribe(shared: &Shared) -> Result<(PubSub, Subscribed), String> {
+async fn subscribe(shared: &Shared) -> Result<PubSub, String> {
     let connect = tokio::time::timeout(TIMEOUT, shared.client.get_async_pubsub());
     let mut pubsub = connect
         .await
@@ -115,35 +116,37 @@ async fn subscribe(shared: &Shared) -> Result<(PubSub, Subscribed), String> {
             .map_err(|_| "subscribing timed out".to_owned())?
             .map_err(|err| err.to_string())?;
     }
-    Ok((pubsub, wanted))
+    shared.subscriptions().heard = wanted;
+    Ok(pubsub)
 }
 
 /// Subscribes to the namespaces made since the last look and unsubscribes from those removed.
-async fn catch_up(
-    shared: &Shared,
-    sink: &mut PubSubSink,
-    subscribed: &mut Subscribed,
-) -> redis::RedisResult<()> {
+/// A namespace is heard (requests about it go out on its channels) once subscribed, and no
+/// longer from before it is unsubscribed.
+async fn catch_up(shared: &Shared, sink: &mut PubSubSink) -> redis::RedisResult<()> {
     let (added, removed) = {
         let mut subscriptions = shared.subscriptions();
         let changed = std::mem::take(&mut subscriptions.changed);
         let (mut added, mut removed) = (Vec::new(), Vec::new());
         for name in changed {
-            match (subscriptions.wanted.get(&name), subscribed.get(&name)) {
+            match (
+                subscriptions.wanted.get(&name),
+                subscriptions.heard.get(&name),
+            ) {
                 (Some(wanted), Some(had)) if Arc::ptr_eq(wanted, had) => {}
                 (Some(wanted), _) => added.push((name, Arc::clone(wanted))),
-                (None, Some(_)) => removed.push(name),
+                (None, Some(_)) => {
+                    if let Some(gone) = subscriptions.heard.remove(&name) {
+                        removed.push(gone);
+                    }
+                }
                 (None, None) => {}
             }
         }
         (added, removed)
     };
     if !removed.is_empty() {
-        let gone: Vec<Arc<Channels>> = removed
-            .iter()
-            .filter_map(|name| subscribed.remove(name))
-            .collect();
-        let (patterns, channels) = channel_names(gone.iter());
+        let (patterns, channels) = channel_names(removed.iter());
         sink.punsubscribe(patterns).await?;
         sink.unsubscribe(channels).await?;
     }
@@ -151,7 +154,7 @@ async fn catch_up(
         let (patterns, channels) = channel_names(added.iter().map(|(_, channels)| channels));
         sink.psubscribe(patterns).await?;
         sink.subscribe(channels).await?;
-        subscribed.extend(added);
+        shared.subscriptions().heard.extend(added);
     }
     Ok(())
 }

@@ -30,6 +30,32 @@ pub fn event_arg<T: EventArg>(event: &IncomingEvent, index: usize) -> Result<T, 
     event.arg(index)
 }
 
+/// A type a handler can take as a parameter of its namespace's pattern (`#[param]`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a namespace parameter: it is not `Deserialize`",
+    label = "this type must implement `serde::Deserialize`",
+    note = "take it as text (`String`), a number or a `bool`, or derive `serde::Deserialize`"
+)]
+pub trait PathParam: DeserializeOwned + 'static {}
+
+impl<T: DeserializeOwned + 'static> PathParam for T {}
+
+/// Parameter `name` of the socket's namespace as a `T`, for an event handler: a value that does
+/// not decode ends the handler with the error logged.
+pub fn path_param<T: PathParam>(socket: &Socket, name: &str) -> Result<T, Error> {
+    socket.param(name)
+}
+
+/// Parameter `name` of the socket's namespace as a `T`, for `connect` or a middleware: a name
+/// whose parameter does not decode is not one this consumer serves, and the client gets
+/// `Invalid namespace`.
+pub fn connect_param<T: PathParam>(socket: &Socket, name: &str) -> Result<T, ConnectError> {
+    socket.param(name).map_err(|error| {
+        debug!(socket = %socket.id(), namespace = %socket.namespace(), parameter = name, %error, "a namespace parameter does not decode");
+        ConnectError::new("Invalid namespace")
+    })
+}
+
 /// A type a handler can answer an ack with.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be an ack reply: it is not `Serialize`",

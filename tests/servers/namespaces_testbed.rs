@@ -7,6 +7,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 use sio::{Ack, ConnectError, Server, Socket, consumer};
@@ -31,13 +32,19 @@ impl Workspace {
         }
     }
 
-    /// Its namespace and its typed parameter.
+    /// Its namespace and its parameter, typed and as text.
     #[event("whoami")]
-    async fn whoami(&mut self, socket: &Socket, ack: Ack<Value>) -> sio::Result<()> {
-        let id: u64 = socket.param("id")?;
+    async fn whoami(
+        &mut self,
+        socket: &Socket,
+        #[param] id: u64,
+        #[param("id")] text: String,
+        ack: Ack<Value>,
+    ) -> sio::Result<()> {
         ack.send(json!({
             "namespace": socket.namespace().as_str(),
             "id": id,
+            "text": text,
             "params": socket.params(),
         }))?;
         Ok(())
@@ -55,6 +62,51 @@ impl Workspace {
         ack.send("pong")?;
         Ok(())
     }
+
+    /// Tells the workspace, in every process, even when this was its last socket here.
+    async fn disconnect(&mut self, socket: &Socket, _reason: sio::DisconnectReason) {
+        let _ = socket.broadcast().emit("left", "someone left");
+    }
+}
+
+/// A game per number: `connect` takes the number typed, so `/game/x` is no game.
+#[derive(Default)]
+struct Game;
+
+#[consumer(namespace = "/game/{number}")]
+impl Game {
+    async fn connect(&mut self, socket: &Socket, #[param] number: u32) {
+        socket.insert(number);
+    }
+
+    #[event("whoami")]
+    async fn whoami(&mut self, socket: &Socket, ack: Ack<Option<u32>>) -> sio::Result<()> {
+        ack.send(socket.get::<u32>())?;
+        Ok(())
+    }
+}
+
+/// Rooms that exist when the predicate says so (`/room/dyn-...`, with auth `{"pass": "yes"}`).
+#[derive(Default)]
+struct DynamicRoom;
+
+#[consumer(namespace = "/room/{name}")]
+impl DynamicRoom {
+    #[event("ping")]
+    async fn ping(&mut self, _socket: &Socket, ack: Ack<&'static str>) -> sio::Result<()> {
+        ack.send("pong")?;
+        Ok(())
+    }
+}
+
+/// How often the predicate of `/room/{name}` ran.
+static PREDICATE_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// The predicate: slow (200 ms), so that CONNECTs arriving meanwhile wait for its answer.
+async fn admit_room(name: sio::protocol::Namespace, handshake: sio::socket::Handshake) -> bool {
+    PREDICATE_CALLS.fetch_add(1, Ordering::Relaxed);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    name.as_str().starts_with("/room/dyn-") && handshake.auth["pass"] == "yes"
 }
 
 /// A name the pattern matches, declared as it is: it wins over the pattern.
@@ -110,6 +162,18 @@ impl Admin {
             .map(|socket| socket.namespace().as_str().to_owned())
             .collect();
         found.sort();
+        // Each socket found hears of it, wherever it is (through its namespace's channels).
+        for found in &sockets {
+            found.emit("found", found.namespace().as_str())?;
+        }
+        // Workspace 3 exists only where the tests put it first: asked of the other process,
+        // the request goes through the pattern.
+        let elsewhere = socket
+            .server()
+            .of("/workspace/3")
+            .fetch_sockets()
+            .await?
+            .len();
         let ids: Vec<String> = sockets.iter().map(|s| s.id().to_string()).collect();
         workspaces.sockets_join("everyone");
         let joined = named_rooms(&workspaces, &ids).await?;
@@ -128,7 +192,14 @@ impl Admin {
             "joined": joined,
             "inRoom": in_room,
             "left": left,
+            "elsewhere": elsewhere,
         }))?;
+        Ok(())
+    }
+
+    #[event("predicateCalls")]
+    async fn predicate_calls(&mut self, _socket: &Socket, ack: Ack<usize>) -> sio::Result<()> {
+        ack.send(PREDICATE_CALLS.load(Ordering::Relaxed))?;
         Ok(())
     }
 
@@ -163,7 +234,10 @@ async fn main() -> std::io::Result<()> {
     let mut builder = Server::builder()
         .consumer::<Workspace>()
         .consumer::<Lobby>()
-        .consumer::<Admin>();
+        .consumer::<Admin>()
+        .consumer::<Game>()
+        .consumer::<DynamicRoom>()
+        .admit_namespaces("/room/{name}", admit_room);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         match (flag.as_str(), args.next()) {

@@ -69,6 +69,17 @@ impl LocalSockets {
             .unwrap_or_default()
     }
 
+    /// The pattern a namespace named `namespace` is made from, whether or not this process has
+    /// it now (`/workspace/7` → `/workspace/{id}`); `None` for a name declared as it is, or that
+    /// no pattern matches. A layer can reach through the pattern the namespaces that exist
+    /// only in other processes.
+    pub fn pattern_of(&self, namespace: &Namespace) -> Option<Namespace> {
+        self.server
+            .upgrade()?
+            .inner()
+            .pattern_of(namespace.as_str())
+    }
+
     /// Delivers `broadcast` to the matching sockets of this process; returns how many it reached.
     ///
     /// Nothing waits on a recipient: each one's queue takes the shared bytes. A recipient whose

@@ -22,8 +22,16 @@ where
     Box::new(move |socket| Box::pin(step(socket)))
 }
 
-/// Runs the server's chain in order; the first refusal ends it.
+/// Runs the server's chain in order; the first refusal ends it. Before it, for a namespace
+/// made from a pattern with a predicate, the predicate's answer: `Invalid namespace` if it
+/// said no, as Node answers.
 pub(crate) async fn run(socket: &Socket) -> Result<(), ConnectError> {
+    if let Some(approval) = &socket.inner.namespace.approval
+        && !approval.admits(socket).await
+    {
+        debug!(socket = %socket.id(), namespace = %socket.namespace(), "the namespace's predicate said no");
+        return Err(ConnectError::new("Invalid namespace"));
+    }
     let server = socket.server();
     for step in &server.inner().middleware {
         if let Err(refusal) = step(socket.clone()).await {

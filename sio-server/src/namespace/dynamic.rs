@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use sio_core::{AckId, Namespace, NamespacePattern};
 use tracing::{debug, warn};
 
+use super::approval::NamespaceFilter;
 use super::{Factory, NamespaceInner};
 use crate::broadcast::ChannelLayer;
 use crate::engine::sync::Mutex;
@@ -23,6 +24,8 @@ pub(crate) struct Family {
     pub(crate) outgoing: Option<OutgoingHook>,
     /// The ack ids of every child, so a broadcast to them all asks each socket for one id.
     pub(crate) next_ack: Arc<AtomicU64>,
+    /// Decides whether a name the pattern matches gets a namespace, if the application said.
+    pub(crate) filter: Option<NamespaceFilter>,
     /// Whether the limit was reached once: warned then, at debug after.
     full_once: AtomicBool,
 }
@@ -41,6 +44,7 @@ impl Family {
             factory,
             outgoing,
             next_ack: Arc::default(),
+            filter: None,
             full_once: AtomicBool::new(false),
         }
     }
@@ -203,6 +207,21 @@ impl Dynamic {
                 .cloned()
                 .collect(),
         )
+    }
+
+    /// The pattern a namespace of that name is (or would be) made from: the first that matches.
+    pub(crate) fn pattern_of(&self, name: &str) -> Option<&Namespace> {
+        if self
+            .families
+            .iter()
+            .any(|family| family.name.as_str() == name)
+        {
+            return None;
+        }
+        self.families
+            .iter()
+            .find(|family| family.pattern.matches(name).is_some())
+            .map(|family| &family.name)
     }
 
     /// The patterns, as names.

@@ -1,5 +1,6 @@
 //! A namespace in this process: its consumer, its sockets, and their rooms.
 
+pub(crate) mod approval;
 pub(crate) mod dynamic;
 mod members;
 mod shared_list;
@@ -13,6 +14,7 @@ use crate::broadcast::{Room, Target};
 use crate::consumer::ErasedConsumer;
 use crate::engine::sync::{Mutex, MutexGuard};
 use crate::socket::{OutgoingHook, Socket, SocketId};
+use approval::Approval;
 use dynamic::Family;
 use members::Members;
 pub(crate) use members::Recipients;
@@ -40,6 +42,8 @@ pub(crate) struct NamespaceInner {
     /// Whether a socket was ever admitted: a child none was admitted to (every CONNECT refused)
     /// is not kept, cleanup or not.
     admitted: AtomicBool,
+    /// For a namespace made from a pattern with a predicate: whether it may exist.
+    pub(crate) approval: Option<Approval>,
 }
 
 impl NamespaceInner {
@@ -54,6 +58,7 @@ impl NamespaceInner {
             family: None,
             attached: AtomicUsize::new(0),
             admitted: AtomicBool::new(false),
+            approval: None,
         }
     }
 
@@ -68,6 +73,7 @@ impl NamespaceInner {
             params,
             family: Some(index),
             next_ack: Arc::clone(&family.next_ack),
+            approval: family.filter.clone().map(Approval::new),
             ..NamespaceInner::new(name, Arc::clone(&family.factory), family.outgoing)
         }
     }

@@ -12,9 +12,10 @@ use crate::broadcast::{ChannelLayer, InMemoryLayer};
 use crate::consumer::middleware::{self, ConnectMiddleware};
 use crate::consumer::{ConnectError, Consumer, ErasedConsumer};
 use crate::engine::{Cors, Engine, EngineBuilder, HandshakeInfo, Refusal};
+use crate::namespace::approval::{self, NamespaceFilter};
 use crate::namespace::dynamic::{ChildLimits, Dynamic, Family};
 use crate::namespace::{Factory, NamespaceInner};
-use crate::socket::{OutgoingHook, Socket};
+use crate::socket::{Handshake, OutgoingHook, Socket};
 
 /// Builds a [`Server`]. Defaults follow the reference server: path `/socket.io/`, a 45 s connect
 /// timeout, the Engine.IO defaults of [`EngineBuilder`], and the in-memory channel layer.
@@ -37,6 +38,8 @@ pub struct ServerBuilder {
     namespaces: HashMap<String, (Factory, Option<OutgoingHook>)>,
     /// Consumers declared for patterns, in order.
     families: Vec<Family>,
+    /// Predicates given to patterns, attached to their families at `build`.
+    filters: Vec<(String, NamespaceFilter)>,
     child_limits: ChildLimits,
     middleware: Vec<ConnectMiddleware>,
     layer: Box<dyn ChannelLayer>,
@@ -63,6 +66,7 @@ impl Default for ServerBuilder {
             engine: Engine::builder().path("/socket.io/"),
             namespaces: HashMap::new(),
             families: Vec::new(),
+            filters: Vec::new(),
             child_limits: ChildLimits {
                 max_per_pattern: 10_000,
                 cleanup_empty: false,
@@ -141,6 +145,53 @@ impl ServerBuilder {
     /// match a pattern.
     pub fn max_child_namespaces(mut self, max: usize) -> Self {
         self.child_limits.max_per_pattern = max;
+        self
+    }
+
+    /// Makes a namespace from `pattern` only for the names `admit` approves: the pattern (the
+    /// `NAMESPACE` of a consumer, written the same) says the shape of the names, `admit` the
+    /// rest, for rules no pattern expresses (Node's `io.of(fn)`). It runs once per new
+    /// namespace, at the first CONNECT to its name and before any middleware, with the name and
+    /// the handshake (auth included) of that socket; sockets that come meanwhile wait for its
+    /// answer. A name it refuses gets `Invalid namespace`, as in Node, and is not kept: a later
+    /// CONNECT asks again. Once made, the namespace serves every CONNECT without asking.
+    ///
+    /// ```
+    /// use sio_server::{Consumer, HandlerError, IncomingEvent, Server, Socket};
+    ///
+    /// /// `/dyn-1`, `/dyn-2`, ...: a pattern has whole segments only; the predicate does the rest.
+    /// #[derive(Default)]
+    /// struct Numbered;
+    ///
+    /// impl Consumer for Numbered {
+    ///     const NAMESPACE: &'static str = "/{name}";
+    ///     async fn on_event(&mut self, _: &Socket, _: IncomingEvent) -> Result<(), HandlerError> {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let server = Server::builder()
+    ///     .consumer::<Numbered>()
+    ///     .admit_namespaces("/{name}", |name, _handshake| async move {
+    ///         name.as_str()
+    ///             .strip_prefix("/dyn-")
+    ///             .is_some_and(|n| n.parse::<u32>().is_ok())
+    ///     })
+    ///     .build();
+    /// # drop(server);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// At [`build`](Self::build), if no consumer was declared for `pattern`, or it was given
+    /// two predicates.
+    pub fn admit_namespaces<F, Fut>(mut self, pattern: &str, admit: F) -> Self
+    where
+        F: Fn(Namespace, Handshake) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        self.filters
+            .push((pattern.to_owned(), approval::boxed(admit)));
         self
     }
 
@@ -351,6 +402,20 @@ impl ServerBuilder {
                     other.pattern
                 );
             }
+        }
+        for (pattern, filter) in self.filters {
+            let family = self
+                .families
+                .iter_mut()
+                .find(|family| family.pattern.as_str() == pattern)
+                .unwrap_or_else(|| {
+                    panic!("`admit_namespaces`: no consumer was declared for pattern `{pattern}`")
+                });
+            assert!(
+                family.filter.is_none(),
+                "`admit_namespaces`: pattern `{pattern}` has two predicates"
+            );
+            family.filter = Some(filter);
         }
         let dynamic =
             (!self.families.is_empty()).then(|| Dynamic::new(self.families, self.child_limits));

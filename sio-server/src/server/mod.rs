@@ -284,6 +284,15 @@ impl ServerInner {
         Some(self.dynamic.as_ref()?.family(name)?.next_ack_id())
     }
 
+    /// The pattern a namespace named `name` is (or would be) made from; `None` for a name
+    /// declared as it is, or that no pattern matches.
+    pub(crate) fn pattern_of(&self, name: &str) -> Option<Namespace> {
+        if self.namespaces.contains_key(name) {
+            return None;
+        }
+        self.dynamic.as_ref()?.pattern_of(name).cloned()
+    }
+
     /// The patterns consumers were declared for, as names.
     pub(crate) fn patterns(&self) -> Vec<Namespace> {
         self.dynamic

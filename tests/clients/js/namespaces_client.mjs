@@ -24,8 +24,8 @@ function next(socket, event, ms = 5000) {
 }
 
 /// Connects `namespace`, on a connection of its own; in upgrade mode, waits for WebSocket.
-async function connect(namespace, on = url) {
-  const socket = open(namespace, undefined, on);
+async function connect(namespace, on = url, auth = undefined) {
+  const socket = open(namespace, auth, on);
   const [outcome, value] = await Promise.race([
     next(socket, "connect").then(() => ["connected"]),
     next(socket, "connect_error").then(([error]) => ["refused", error.message]),
@@ -129,9 +129,53 @@ const scenarios = {
     // after it lets it arrive.
     await ask(adminB, "announce", "again");
     await Promise.all(Object.values(members).map((socket) => ask(socket, "ping")));
-    const outcome = await operate(adminB, members);
+    // a1 was workspace 1's last socket on the first process: its `disconnect` still reaches a2.
+    const left = next(members.a2, "left");
+    members.a1.disconnect();
+    const [leftText] = await left;
+    const { a1, ...rest } = members;
+    const outcome = await operate(adminB, rest);
     adminA.disconnect();
-    return { heard, rooms, ...outcome };
+    return { heard, rooms, left: leftText, ...outcome };
+  },
+
+  // `connect` takes the game's number typed: a name whose number does not decode is no game.
+  async typedConnect() {
+    const { socket: game } = await connect("/game/12");
+    const number = await ask(game, "whoami");
+    const { refused } = await connect("/game/x");
+    game.disconnect();
+    return { number, refused };
+  },
+
+  // A predicate decides which `/room/{name}` exist: once per namespace, with the handshake of
+  // the first CONNECT; the CONNECTs that come meanwhile wait for its answer.
+  async admitted() {
+    const { socket: admin } = await connect("/");
+    const before = await ask(admin, "predicateCalls");
+    const room = (suffix) => `/room/dyn-${mode}-${suffix}`;
+    const yes = { pass: "yes" };
+    const together = await Promise.all([connect(room("a"), url, yes), connect(room("a"), url, yes)]);
+    const later = await connect(room("a"));
+    const other = await connect(`/room/other-${mode}`, url, yes);
+    const wrongPass = await connect(room("b"), url, { pass: "no" });
+    const rightPass = await connect(room("b"), url, yes);
+    const pong = await ask(rightPass.socket, "ping");
+    const calls = (await ask(admin, "predicateCalls")) - before;
+    const outcome = ({ socket, refused }) => {
+      socket?.disconnect();
+      return refused ?? "connected";
+    };
+    admin.disconnect();
+    return {
+      together: together.map(outcome),
+      later: outcome(later),
+      other: outcome(other),
+      wrongPass: outcome(wrongPass),
+      rightPass: outcome(rightPass),
+      pong,
+      calls,
+    };
   },
 
   // Names no pattern matches, or that leave a parameter empty.
@@ -209,8 +253,10 @@ const scenarios = {
 /// Each member answers the survey with its name; `operate` runs from `admin`; what the server
 /// answered, and how each member was disconnected.
 async function operate(admin, members) {
+  const found = {};
   for (const [name, socket] of Object.entries(members)) {
     socket.on("survey", (ack) => ack(name));
+    socket.on("found", (namespace) => (found[name] = namespace));
   }
   const reasons = Promise.all(
     Object.entries(members).map(async ([name, socket]) => [name, (await next(socket, "disconnect"))[0]]),
@@ -218,7 +264,7 @@ async function operate(admin, members) {
   const operated = await ask(admin, "operate");
   const disconnected = Object.fromEntries(await reasons);
   admin.disconnect();
-  return { operated, disconnected };
+  return { operated, found, disconnected };
 }
 
 /// Whether the declared `/workspace/lobby` is untouched by the pattern's operations.

@@ -210,9 +210,40 @@ struct Workspace;
 
 #[consumer(namespace = "/workspace/{id}/{*rest}")]
 impl Workspace {
+    /// Typed parameters anywhere after the socket, beside the auth.
+    async fn connect(
+        &mut self,
+        socket: &Socket,
+        #[param] id: u64,
+        auth: Option<String>,
+        #[param("rest")] path: String,
+    ) {
+        let _ = (socket, id, auth, path);
+    }
+
+    #[middleware]
+    async fn only_some(&mut self, _socket: &Socket, #[param] id: u64) -> Result<(), ConnectError> {
+        if id == 0 {
+            return Err(ConnectError::new("workspace 0 is closed"));
+        }
+        Ok(())
+    }
+
     #[event("which")]
     async fn which(&mut self, socket: &Socket, ack: Ack<u64>) -> sio::Result<()> {
         ack.send(socket.param::<u64>("id")?)
+    }
+
+    #[event("where")]
+    async fn where_(
+        &mut self,
+        _socket: &Socket,
+        #[param] id: u64,
+        name: String,
+        #[param] rest: String,
+        ack: Ack<String>,
+    ) -> sio::Result<()> {
+        ack.send(format!("{name} in {id}/{rest}"))
     }
 }
 
