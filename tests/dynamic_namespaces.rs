@@ -75,7 +75,7 @@ fn the_pattern_s_operations_act_on_every_workspace() {
                     "joined": ["everyone"],
                     "inRoom": 3,
                     "left": [],
-                    "elsewhere": 0,
+                    "elsewhere": {"sockets": 0, "acks": 0},
                 },
                 "found": {"a1": "/workspace/1", "a2": "/workspace/1", "b": "/workspace/2"},
                 "disconnected": {
@@ -111,7 +111,7 @@ fn a_typed_parameter_of_connect_refuses_names_it_cannot_read() {
     for (mode, _) in MODES {
         assert_eq!(
             js("typedConnect", &server, mode),
-            json!({"number": 12, "refused": "Invalid namespace"}),
+            json!({"number": 12, "refused": "Invalid namespace", "closed": "game 0 is closed"}),
             "mode {mode}"
         );
     }
@@ -132,7 +132,9 @@ fn a_predicate_decides_once_per_namespace_with_the_handshake() {
                 // Refused, the name was not kept: the next CONNECT asked again.
                 "rightPass": "connected",
                 "pong": "pong",
-                "calls": 4,
+                // A predicate that panics refuses as a panicking `connect` does.
+                "panicked": "server error",
+                "calls": 5,
             }),
             "mode {mode}"
         );

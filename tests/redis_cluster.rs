@@ -285,7 +285,7 @@ fn namespaces_made_from_a_pattern_span_processes() {
                     "inRoom": 3,
                     "left": [],
                     // Asked of the second process, which never had workspace 3.
-                    "elsewhere": 1,
+                    "elsewhere": {"sockets": 1, "acks": 1},
                 },
                 // c's socket is on the first process, in a workspace the second never had.
                 "found": {"a2": "/workspace/1", "b": "/workspace/2", "c": "/workspace/3"},

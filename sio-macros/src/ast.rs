@@ -176,6 +176,19 @@ fn take_param_marker(
             .is_some_and(|s| s.ident == "param")
     })?;
     let attr = typed.attrs.remove(position);
+    let is_param = |attr: &Attribute| {
+        attr.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "param")
+    };
+    for repeated in typed.attrs.iter().filter(|attr| is_param(attr)) {
+        errors.push(syn::Error::new_spanned(
+            repeated,
+            "duplicate `#[param]`: an argument reads one parameter",
+        ));
+    }
+    typed.attrs.retain(|attr| !is_param(attr));
     let usage = "expected `#[param]` or `#[param(\"name\")]`";
     match &attr.meta {
         Meta::Path(_) => match &*typed.pat {
@@ -288,6 +301,17 @@ impl Model {
                 continue;
             };
             let Some(role) = take_role(method, errors) else {
+                // A method that is no handler has no namespace to read a `#[param]` from.
+                for input in &mut method.sig.inputs {
+                    if let FnArg::Typed(typed) = input
+                        && take_param_marker(typed, errors).is_some()
+                    {
+                        errors.push(syn::Error::new_spanned(
+                            &*typed,
+                            "`#[param]` goes on arguments of `#[event]` handlers, `connect` and `#[middleware]`",
+                        ));
+                    }
+                }
                 continue;
             };
             let mut receiver = None;

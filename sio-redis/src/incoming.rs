@@ -34,6 +34,10 @@ pub(crate) fn handle(shared: &Arc<Shared>, message: &redis::Msg) {
     let Some(channels) =
         Channels::namespace_of(&shared.key, channel).and_then(|name| shared.channels(name))
     else {
+        // A response still reaches the request waiting for it after its namespace went.
+        if channel.starts_with(&format!("{}-response#", shared.key)) {
+            answer(shared, value);
+        }
         return;
     };
     if message.from_pattern() {
@@ -42,13 +46,19 @@ pub(crate) fn handle(shared: &Arc<Shared>, message: &redis::Msg) {
         }
     } else if channel == channels.request {
         on_request(shared, local, &channels, &value);
-    } else if (channel == channels.response || channel == channels.specific_response)
-        && let Some(id) = field(&value, "requestId").and_then(Value::as_str)
-    {
-        let waiting = shared.pending().get(id).cloned();
-        if let Some(waiting) = waiting {
-            let _ = waiting.send(value);
-        }
+    } else if channel == channels.response || channel == channels.specific_response {
+        answer(shared, value);
+    }
+}
+
+/// Hands a response to the request of its id, if this process is waiting for it.
+fn answer(shared: &Shared, response: Value) {
+    let Some(id) = field(&response, "requestId").and_then(Value::as_str) else {
+        return;
+    };
+    let waiting = shared.pending().get(id).cloned();
+    if let Some(waiting) = waiting {
+        let _ = waiting.send(response);
     }
 }
 
@@ -109,15 +119,30 @@ fn on_request(shared: &Arc<Shared>, local: &LocalSockets, channels: &Channels, r
     if field(request, "uid").and_then(Value::as_str) == Some(shared.uid.as_str()) {
         return;
     }
-    let Some(namespace) = &request_namespace(local, channels, request) else {
-        debug!("redis layer: ignoring a request for a namespace its pattern does not make");
-        return;
-    };
     let request_id = field(request, "requestId").and_then(Value::as_str);
     let respond = |body: serde_json::Value| {
         if request_id.is_some() {
             shared.publish_json(&channels.response, &body);
         }
+    };
+    let Some(namespace) = &request_namespace(local, channels, request) else {
+        // The requester counts on an answer from every process that hears the channel: an
+        // empty one, for a namespace this process does not make from the pattern.
+        debug!(
+            "redis layer: a request for a namespace its pattern does not make here; answered empty"
+        );
+        let empty = match field(request, "type").and_then(Value::as_u64) {
+            Some(request_type::ALL_ROOMS) => json!({ "requestId": request_id, "rooms": [] }),
+            Some(request_type::BROADCAST) => json!({
+                "type": request_type::BROADCAST_CLIENT_COUNT, "requestId": request_id, "clientCount": 0,
+            }),
+            Some(request_type::SOCKETS | request_type::REMOTE_FETCH) => {
+                json!({ "requestId": request_id, "sockets": [] })
+            }
+            _ => return,
+        };
+        respond(empty);
+        return;
     };
     let opts = field(request, "opts");
     let kind = field(request, "type").and_then(Value::as_u64);

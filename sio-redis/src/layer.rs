@@ -212,7 +212,7 @@ impl ChannelLayer for RedisLayer {
         let opts = opts_json(target);
         async move {
             let Some(route) = route else {
-                return stays_here(&shared, sockets);
+                return stays_here(&shared, &local, &namespace, sockets);
             };
             let request = Request::send(&shared, &route, shared.requests_timeout, |id| {
                 let request = json!({ "uid": shared.uid, "requestId": id, "type": request_type::REMOTE_FETCH, "opts": opts });
@@ -243,9 +243,10 @@ impl ChannelLayer for RedisLayer {
         let mut rooms = local.rooms(namespace);
         let shared = Arc::clone(&self.shared);
         let route = shared.route(namespace, local);
+        let (namespace, local) = (namespace.clone(), local.clone());
         async move {
             let Some(route) = route else {
-                return stays_here(&shared, rooms);
+                return stays_here(&shared, &local, &namespace, rooms);
             };
             let request = Request::send(&shared, &route, shared.requests_timeout, |id| {
                 let request =
@@ -357,11 +358,18 @@ fn json_request(mut request: serde_json::Value, route: &Route) -> Vec<u8> {
     request.to_string().into_bytes()
 }
 
-/// What this process found alone, for a request that has nowhere to go: the namespace is not
-/// one the others can hear of, or, while this process is not subscribed, the others' part is
-/// unavailable.
-fn stays_here<T>(shared: &Shared, found: Vec<T>) -> Result<Vec<T>, LayerError> {
-    if !shared.subscribed.load(std::sync::atomic::Ordering::Relaxed) {
+/// What this process found alone, for a request that has nowhere to go: all there is for a
+/// namespace nothing here serves; for one the others may have, their part is unavailable while
+/// this process is not subscribed.
+fn stays_here<T>(
+    shared: &Shared,
+    local: &LocalSockets,
+    namespace: &Namespace,
+    found: Vec<T>,
+) -> Result<Vec<T>, LayerError> {
+    let served =
+        shared.channels(namespace.as_str()).is_some() || local.pattern_of(namespace).is_some();
+    if served && !shared.subscribed.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(LayerError::Unavailable(
             "not subscribed to Redis".to_owned(),
         ));

@@ -80,13 +80,19 @@ impl Shared {
         Some(Arc::new(Channels::new(&self.key, namespace, &self.uid)))
     }
 
-    /// Where a request about `namespace` goes: its own channels while this process hears them;
-    /// for a namespace made from a pattern that it does not hear (not here, or made a moment
-    /// ago), the pattern's. `None` when neither is heard: the request stays in this process.
+    /// Where a request about `namespace` goes: its own channels while this process serves and
+    /// hears them; for a namespace made from a pattern that it does not (not here, made a moment
+    /// ago, or removed a moment ago), the pattern's. `None` when neither is heard: the request
+    /// stays in this process.
     pub(crate) fn route(&self, namespace: &Namespace, local: &LocalSockets) -> Option<Route> {
         let pattern = {
             let subscriptions = self.subscriptions();
-            if let Some(channels) = subscriptions.heard.get(namespace.as_str()) {
+            // Heard, and still served: one removed a moment ago is about to be unsubscribed,
+            // and its responses would be lost.
+            let name = namespace.as_str();
+            if let Some(channels) = subscriptions.heard.get(name)
+                && subscriptions.wanted.contains_key(name)
+            {
                 return Some(Route {
                     channels: Arc::clone(channels),
                     namespace: None,

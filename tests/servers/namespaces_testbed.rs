@@ -75,6 +75,19 @@ struct Game;
 
 #[consumer(namespace = "/game/{number}")]
 impl Game {
+    /// Game 0 is closed; a number that does not decode is refused here already.
+    #[middleware]
+    async fn open_games(
+        &mut self,
+        _socket: &Socket,
+        #[param] number: u32,
+    ) -> Result<(), ConnectError> {
+        if number == 0 {
+            return Err(ConnectError::new("game 0 is closed"));
+        }
+        Ok(())
+    }
+
     async fn connect(&mut self, socket: &Socket, #[param] number: u32) {
         socket.insert(number);
     }
@@ -106,6 +119,10 @@ static PREDICATE_CALLS: AtomicUsize = AtomicUsize::new(0);
 async fn admit_room(name: sio::protocol::Namespace, handshake: sio::socket::Handshake) -> bool {
     PREDICATE_CALLS.fetch_add(1, Ordering::Relaxed);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !name.as_str().contains("panic"),
+        "the predicate panics on purpose"
+    );
     name.as_str().starts_with("/room/dyn-") && handshake.auth["pass"] == "yes"
 }
 
@@ -168,12 +185,11 @@ impl Admin {
         }
         // Workspace 3 exists only where the tests put it first: asked of the other process,
         // the request goes through the pattern.
-        let elsewhere = socket
-            .server()
-            .of("/workspace/3")
-            .fetch_sockets()
-            .await?
-            .len();
+        let elsewhere = socket.server().of("/workspace/3");
+        let elsewhere = json!({
+            "sockets": elsewhere.fetch_sockets().await?.len(),
+            "acks": elsewhere.emit_with_ack("survey", sio::Args(()), timeout).await?.len(),
+        });
         let ids: Vec<String> = sockets.iter().map(|s| s.id().to_string()).collect();
         workspaces.sockets_join("everyone");
         let joined = named_rooms(&workspaces, &ids).await?;

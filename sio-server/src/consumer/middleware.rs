@@ -26,13 +26,14 @@ where
 /// made from a pattern with a predicate, the predicate's answer: `Invalid namespace` if it
 /// said no, as Node answers.
 pub(crate) async fn run(socket: &Socket) -> Result<(), ConnectError> {
-    if let Some(approval) = &socket.inner.namespace.approval
-        && !approval.admits(socket).await
-    {
-        debug!(socket = %socket.id(), namespace = %socket.namespace(), "the namespace's predicate said no");
-        return Err(ConnectError::new("Invalid namespace"));
-    }
     let server = socket.server();
+    if let Some(approval) = &socket.inner.namespace.approval {
+        if !approval.admits(socket).await {
+            debug!(socket = %socket.id(), namespace = %socket.namespace(), "the namespace's predicate said no");
+            return Err(ConnectError::new("Invalid namespace"));
+        }
+        server.inner().namespace_approved(&socket.inner.namespace);
+    }
     for step in &server.inner().middleware {
         if let Err(refusal) = step(socket.clone()).await {
             debug!(socket = %socket.id(), message = %refusal.message, "refused by the server's middleware");

@@ -1,6 +1,7 @@
 //! Names a pattern matches but the application decides on: a predicate approves each new
 //! namespace once, at the first CONNECT to its name, before any middleware (Node's
-//! `io.of(fn)`).
+//! `io.of(fn)`). Until it said yes, the namespace counts against its pattern's limit (which
+//! bounds how many predicates run at once) and the channel layer has not heard of it.
 
 use std::future::Future;
 use std::sync::Arc;

@@ -154,7 +154,11 @@ impl Dynamic {
         child.attach();
         children.per_family[index] += 1;
         children.by_name.insert(name.to_owned(), Arc::clone(&child));
-        layer.namespace_created(&child.name);
+        // With a predicate, the layer hears of it once the predicate said yes (`approved`).
+        if child.approval.is_none() {
+            child.announced.store(true, Ordering::Relaxed);
+            layer.namespace_created(&child.name);
+        }
         debug!(
             namespace = name,
             pattern = family.pattern.as_str(),
@@ -179,8 +183,25 @@ impl Dynamic {
         if current.is_some_and(|current| std::ptr::eq(&**current, child)) && child.attached() == 0 {
             children.by_name.remove(child.name.as_str());
             children.per_family[index] -= 1;
-            layer.namespace_removed(&child.name);
+            if child.announced.load(Ordering::Relaxed) {
+                layer.namespace_removed(&child.name);
+            }
             debug!(namespace = %child.name, "empty namespace removed");
+        }
+    }
+
+    /// The predicate of `child`'s pattern said yes: the layer hears of it now, unless it heard
+    /// already or the child is gone.
+    pub(crate) fn approved(&self, child: &NamespaceInner, layer: &dyn ChannelLayer) {
+        if child.announced.load(Ordering::Relaxed) {
+            return;
+        }
+        let children = self.children.lock();
+        let current = children.by_name.get(child.name.as_str());
+        if current.is_some_and(|current| std::ptr::eq(&**current, child))
+            && !child.announced.swap(true, Ordering::Relaxed)
+        {
+            layer.namespace_created(&child.name);
         }
     }
 

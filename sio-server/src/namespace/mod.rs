@@ -44,6 +44,9 @@ pub(crate) struct NamespaceInner {
     admitted: AtomicBool,
     /// For a namespace made from a pattern with a predicate: whether it may exist.
     pub(crate) approval: Option<Approval>,
+    /// Whether the channel layer was told it exists (a namespace with a predicate, once the
+    /// predicate said yes); changed under the lock of the children.
+    pub(crate) announced: AtomicBool,
 }
 
 impl NamespaceInner {
@@ -59,6 +62,7 @@ impl NamespaceInner {
             attached: AtomicUsize::new(0),
             admitted: AtomicBool::new(false),
             approval: None,
+            announced: AtomicBool::new(false),
         }
     }
 

@@ -154,7 +154,9 @@ impl ServerBuilder {
     /// namespace, at the first CONNECT to its name and before any middleware, with the name and
     /// the handshake (auth included) of that socket; sockets that come meanwhile wait for its
     /// answer. A name it refuses gets `Invalid namespace`, as in Node, and is not kept: a later
-    /// CONNECT asks again. Once made, the namespace serves every CONNECT without asking.
+    /// CONNECT asks again. Once made, the namespace serves every CONNECT without asking (check
+    /// each client in middleware). A name waiting for it counts against
+    /// [`max_child_namespaces`](Self::max_child_namespaces).
     ///
     /// ```
     /// use sio_server::{Consumer, HandlerError, IncomingEvent, Server, Socket};

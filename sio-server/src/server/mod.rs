@@ -249,6 +249,13 @@ impl ServerInner {
         self.dynamic.as_ref()?.attach(name, &*self.layer)
     }
 
+    /// The predicate of `namespace`'s pattern admitted it.
+    pub(crate) fn namespace_approved(&self, namespace: &NamespaceInner) {
+        if let Some(dynamic) = &self.dynamic {
+            dynamic.approved(namespace, &*self.layer);
+        }
+    }
+
     /// A socket made for `namespace` is gone.
     pub(crate) fn detach_namespace(&self, namespace: &NamespaceInner) {
         namespace.detach();
@@ -281,7 +288,14 @@ impl ServerInner {
         if let Some(id) = self.with_namespace(name, NamespaceInner::next_ack_id) {
             return Some(id);
         }
-        Some(self.dynamic.as_ref()?.family(name)?.next_ack_id())
+        // A pattern, or a name one makes that this process does not have now: its family's
+        // counter, which the child (here or made later) shares.
+        let dynamic = self.dynamic.as_ref()?;
+        let family = match dynamic.family(name) {
+            Some(family) => family,
+            None => dynamic.family(self.pattern_of(name)?.as_str())?,
+        };
+        Some(family.next_ack_id())
     }
 
     /// The pattern a namespace named `name` is (or would be) made from; `None` for a name

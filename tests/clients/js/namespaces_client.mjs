@@ -144,8 +144,9 @@ const scenarios = {
     const { socket: game } = await connect("/game/12");
     const number = await ask(game, "whoami");
     const { refused } = await connect("/game/x");
+    const { refused: closed } = await connect("/game/0");
     game.disconnect();
-    return { number, refused };
+    return { number, refused, closed };
   },
 
   // A predicate decides which `/room/{name}` exist: once per namespace, with the handshake of
@@ -161,6 +162,7 @@ const scenarios = {
     const wrongPass = await connect(room("b"), url, { pass: "no" });
     const rightPass = await connect(room("b"), url, yes);
     const pong = await ask(rightPass.socket, "ping");
+    const panicked = await connect(room("panic"), url, yes);
     const calls = (await ask(admin, "predicateCalls")) - before;
     const outcome = ({ socket, refused }) => {
       socket?.disconnect();
@@ -174,6 +176,7 @@ const scenarios = {
       wrongPass: outcome(wrongPass),
       rightPass: outcome(rightPass),
       pong,
+      panicked: outcome(panicked),
       calls,
     };
   },
