@@ -31,12 +31,19 @@ pub(crate) fn handle(shared: &Arc<Shared>, message: &redis::Msg) {
         }
     };
     let channel = message.get_channel_name();
-    let Some(channels) =
-        Channels::namespace_of(&shared.key, channel).and_then(|name| shared.channels(name))
-    else {
-        // A response still reaches the request waiting for it after its namespace went.
+    let name = Channels::namespace_of(&shared.key, channel);
+    let Some(channels) = name.and_then(|name| shared.channels(name)) else {
+        // A namespace that went a moment ago, not yet unsubscribed: a response still reaches
+        // the request waiting for it, and a request counted on this process gets its answer.
         if channel.starts_with(&format!("{}-response#", shared.key)) {
             answer(shared, value);
+        } else if let Some(gone) = name.and_then(|name| Namespace::new(name.to_owned()).ok())
+            && channel.starts_with(&format!("{}-request#", shared.key))
+        {
+            let channels = Channels::new(&shared.key, &gone, &shared.uid);
+            if field(&value, "uid").and_then(Value::as_str) != Some(shared.uid.as_str()) {
+                answer_empty(shared, &channels, &value);
+            }
         }
         return;
     };
@@ -49,6 +56,31 @@ pub(crate) fn handle(shared: &Arc<Shared>, message: &redis::Msg) {
     } else if channel == channels.response || channel == channels.specific_response {
         answer(shared, value);
     }
+}
+
+/// The answer of a process with no socket to the request: the requester counts on one from
+/// every process that hears the channel. Requests that expect none get none.
+fn answer_empty(shared: &Shared, channels: &Channels, request: &Value) {
+    let Some(request_id) = field(request, "requestId").and_then(Value::as_str) else {
+        return;
+    };
+    let empty = match field(request, "type").and_then(Value::as_u64) {
+        Some(request_type::ALL_ROOMS) => json!({ "requestId": request_id, "rooms": [] }),
+        Some(request_type::BROADCAST) => json!({
+            "type": request_type::BROADCAST_CLIENT_COUNT, "requestId": request_id, "clientCount": 0,
+        }),
+        Some(request_type::SOCKETS | request_type::REMOTE_FETCH) => {
+            json!({ "requestId": request_id, "sockets": [] })
+        }
+        // The older join, leave and disconnect (no `opts`) expect an acknowledgement.
+        Some(
+            request_type::REMOTE_JOIN
+            | request_type::REMOTE_LEAVE
+            | request_type::REMOTE_DISCONNECT,
+        ) if field(request, "opts").is_none() => json!({ "requestId": request_id }),
+        _ => return,
+    };
+    shared.publish_json(&channels.response, &empty);
 }
 
 /// Hands a response to the request of its id, if this process is waiting for it.
@@ -126,22 +158,10 @@ fn on_request(shared: &Arc<Shared>, local: &LocalSockets, channels: &Channels, r
         }
     };
     let Some(namespace) = &request_namespace(local, channels, request) else {
-        // The requester counts on an answer from every process that hears the channel: an
-        // empty one, for a namespace this process does not make from the pattern.
         debug!(
             "redis layer: a request for a namespace its pattern does not make here; answered empty"
         );
-        let empty = match field(request, "type").and_then(Value::as_u64) {
-            Some(request_type::ALL_ROOMS) => json!({ "requestId": request_id, "rooms": [] }),
-            Some(request_type::BROADCAST) => json!({
-                "type": request_type::BROADCAST_CLIENT_COUNT, "requestId": request_id, "clientCount": 0,
-            }),
-            Some(request_type::SOCKETS | request_type::REMOTE_FETCH) => {
-                json!({ "requestId": request_id, "sockets": [] })
-            }
-            _ => return,
-        };
-        respond(empty);
+        answer_empty(shared, channels, request);
         return;
     };
     let opts = field(request, "opts");

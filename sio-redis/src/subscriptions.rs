@@ -80,26 +80,22 @@ impl Shared {
         Some(Arc::new(Channels::new(&self.key, namespace, &self.uid)))
     }
 
-    /// Where a request about `namespace` goes: its own channels while this process serves and
-    /// hears them; for a namespace made from a pattern that it does not (not here, made a moment
-    /// ago, or removed a moment ago), the pattern's. `None` when neither is heard: the request
+    /// Where a request about `namespace` goes: for a namespace made from a pattern, the
+    /// pattern's channels, which every sio process declaring it hears as long as it runs (a
+    /// child's own come and go with it, and a response on them could be lost when it goes);
+    /// for any other, its own channels, once heard. `None` when they are not heard: the request
     /// stays in this process.
     pub(crate) fn route(&self, namespace: &Namespace, local: &LocalSockets) -> Option<Route> {
-        let pattern = {
-            let subscriptions = self.subscriptions();
-            // Heard, and still served: one removed a moment ago is about to be unsubscribed,
-            // and its responses would be lost.
-            let name = namespace.as_str();
-            if let Some(channels) = subscriptions.heard.get(name)
-                && subscriptions.wanted.contains_key(name)
-            {
-                return Some(Route {
-                    channels: Arc::clone(channels),
-                    namespace: None,
-                });
-            }
-            drop(subscriptions);
-            local.pattern_of(namespace)?
+        let Some(pattern) = local.pattern_of(namespace) else {
+            let channels = self
+                .subscriptions()
+                .heard
+                .get(namespace.as_str())
+                .cloned()?;
+            return Some(Route {
+                channels,
+                namespace: None,
+            });
         };
         let channels = self.subscriptions().heard.get(pattern.as_str()).cloned()?;
         Some(Route {

@@ -144,15 +144,17 @@ pub trait ChannelLayer: Send + Sync + 'static {
         std::future::ready(Ok(local.rooms(namespace))).boxed()
     }
 
-    /// Called when a namespace is made from a pattern, at the first CONNECT to its name and
-    /// before any socket joins it: a layer that spans processes starts hearing of it. Called
-    /// under the lock that orders the creations and removals of namespaces, so it must not
-    /// wait nor call back into the server.
+    /// Called when a namespace is made from a pattern, at the first CONNECT to its name (for a
+    /// pattern with a predicate, once the predicate admitted it; one it refused is never
+    /// announced) and before any socket joins it: a layer that spans processes starts hearing
+    /// of it. Called under the lock that orders the creations and removals of namespaces, so it
+    /// must not wait nor call back into the server.
     fn namespace_created(&self, namespace: &Namespace) {
         let _ = namespace;
     }
 
-    /// Called when a namespace made from a pattern is removed (see
+    /// Called when a namespace made from a pattern, announced with
+    /// [`namespace_created`](Self::namespace_created), is removed (see
     /// [`ServerBuilder::cleanup_empty_child_namespaces`](crate::ServerBuilder::cleanup_empty_child_namespaces)),
     /// under the same lock as [`namespace_created`](Self::namespace_created).
     fn namespace_removed(&self, namespace: &Namespace) {

@@ -59,7 +59,7 @@ impl LocalSockets {
     /// Every method here takes a pattern as a namespace that stands for every namespace made
     /// from it in this process; [`ChannelLayer::namespace_created`] and
     /// [`namespace_removed`](crate::broadcast::ChannelLayer::namespace_removed) tell which
-    /// those are.
+    /// those are (but for one still waiting for its pattern's predicate).
     ///
     /// [`ChannelLayer::namespace_created`]: crate::broadcast::ChannelLayer::namespace_created
     pub fn patterns(&self) -> Vec<Namespace> {
