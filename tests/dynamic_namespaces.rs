@@ -255,6 +255,52 @@ fn a_flood_of_names_is_held_to_the_limit() {
     assert_eq!(namespaces, 2 + 50);
 }
 
+#[test]
+fn one_connection_cannot_take_a_pattern_for_itself() {
+    let server = Server::start(
+        "namespaces_testbed",
+        &["--max-children", "1000", "--max-per-connection", "10"],
+    );
+    let mut greedy = open_websocket(server.addr);
+    for index in 1..=100 {
+        greedy
+            .send(tungstenite::Message::text(format!("40/workspace/{index},")))
+            .expect("send");
+    }
+    let (mut admitted, mut refused) = (0, 0);
+    while admitted + refused < 100 {
+        match greedy.read().expect("a reply to each CONNECT") {
+            tungstenite::Message::Text(text) if text.starts_with("40/workspace/") => admitted += 1,
+            tungstenite::Message::Text(text)
+                if text.starts_with("44/workspace/")
+                    && text.contains("too many namespaces on one connection") =>
+            {
+                refused += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((admitted, refused), (10, 90));
+    // The connection stays, and another client still gets a workspace of its own.
+    let mut other = open_websocket(server.addr);
+    other
+        .send(tungstenite::Message::text("40/workspace/500,"))
+        .expect("send");
+    let reply = other.read().expect("a reply");
+    assert!(
+        matches!(&reply, tungstenite::Message::Text(text) if text.starts_with("40/workspace/500,{\"sid\"")),
+        "{reply:?}"
+    );
+    greedy
+        .send(tungstenite::Message::text(r#"42/workspace/1,7["ping"]"#))
+        .expect("the greedy connection is still open");
+    let answer = greedy.read().expect("an answer");
+    assert_eq!(
+        answer,
+        tungstenite::Message::text(r#"43/workspace/1,7["pong"]"#)
+    );
+}
+
 /// A consumer for any namespace `N`.
 #[derive(Default)]
 struct Any<const N: usize>;

@@ -40,6 +40,8 @@ struct NamespaceSockets {
     /// Who waits for the connection to move to WebSocket (see [`Socket::upgraded`]); under
     /// this lock, which costs no lock of its own.
     upgrade_waiters: Vec<oneshot::Sender<()>>,
+    /// Whether a CONNECT was refused for being one namespace too many (warned once).
+    over_namespace_cap: bool,
 }
 
 impl NamespaceSockets {
@@ -340,9 +342,30 @@ impl ServerInner {
             debug!(namespace = %namespace, "CONNECT during a shutdown; ignored");
             return;
         }
-        if client.sockets.lock().get(&namespace).is_some() {
-            debug!(namespace = %namespace, "second CONNECT to a joined namespace; ignored");
-            return;
+        {
+            let mut sockets = client.sockets.lock();
+            if sockets.get(&namespace).is_some() {
+                debug!(namespace = %namespace, "second CONNECT to a joined namespace; ignored");
+                return;
+            }
+            let max = self.config.max_namespaces_per_connection;
+            if sockets.sockets.len() >= max {
+                let first = !std::mem::replace(&mut sockets.over_namespace_cap, true);
+                drop(sockets);
+                if first {
+                    warn!(
+                        namespace = %namespace, max,
+                        "a connection is in as many namespaces as it may; its CONNECTs beyond are \
+                         refused (logged once per connection; see `max_namespaces_per_connection`)"
+                    );
+                }
+                let packet = SocketPacket::ConnectError {
+                    namespace,
+                    data: ConnectError::new("too many namespaces on one connection").payload(),
+                };
+                let _ = connection.send_frame(packet.encode());
+                return;
+            }
         }
         let Some(server) = self.handle() else {
             return;

@@ -2,7 +2,8 @@
 //! example to learn from: each event exercises one rule.
 //!
 //! `--addr HOST:PORT` (port 0 picks one; the address is printed), `--max-children N` (the most
-//! namespaces `/workspace/{id}` may have), `--cleanup on` (remove a workspace once empty),
+//! namespaces `/workspace/{id}` may have), `--max-per-connection N` (the most namespaces one
+//! connection may be in), `--cleanup on` (remove a workspace once empty),
 //! `--redis URL` (with the `redis` feature: share broadcasts with the other processes there).
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
 
@@ -261,6 +262,9 @@ async fn main() -> std::io::Result<()> {
             ("--max-children", Some(value)) => {
                 builder = builder.max_child_namespaces(value.parse().unwrap_or(0));
             }
+            ("--max-per-connection", Some(value)) => {
+                builder = builder.max_namespaces_per_connection(value.parse().unwrap_or(0));
+            }
             ("--cleanup", Some(value)) => {
                 builder = builder.cleanup_empty_child_namespaces(value == "on");
             }
@@ -274,7 +278,7 @@ async fn main() -> std::io::Result<()> {
             },
             _ => {
                 eprintln!(
-                    "usage: namespaces_testbed --addr HOST:PORT [--max-children N] [--cleanup on] [--redis URL]"
+                    "usage: namespaces_testbed --addr HOST:PORT [--max-children N] [--max-per-connection N] [--cleanup on] [--redis URL]"
                 );
                 std::process::exit(2);
             }

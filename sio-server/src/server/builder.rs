@@ -77,6 +77,7 @@ impl Default for ServerBuilder {
             mailbox_bytes: None,
             config: SocketConfig {
                 connect_timeout: Duration::from_secs(45),
+                max_namespaces_per_connection: 100,
                 mailbox_capacity: 256,
                 mailbox_bytes: 0,
                 decoder: DecoderLimits::default(),
@@ -259,6 +260,22 @@ impl ServerBuilder {
         Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
     {
         self.middleware.push(middleware::boxed(step));
+        self
+    }
+
+    /// How many namespaces one connection may be in at once, those it is joining included
+    /// (default 100): a CONNECT beyond gets a connect error, `too many namespaces on one
+    /// connection`, and the connection stays. With patterns, one client could otherwise take a
+    /// pattern's whole [`max_child_namespaces`](Self::max_child_namespaces) by itself.
+    ///
+    /// ```
+    /// let server = sio_server::Server::builder()
+    ///     .max_namespaces_per_connection(8)
+    ///     .build();
+    /// # drop(server);
+    /// ```
+    pub fn max_namespaces_per_connection(mut self, max: usize) -> Self {
+        self.config.max_namespaces_per_connection = max;
         self
     }
 

@@ -43,6 +43,8 @@ pub(crate) struct SocketConfig {
     pub(crate) decoder: DecoderLimits,
     /// How long the rest of a binary packet may take once its first frame arrived.
     pub(crate) attachment_timeout: Duration,
+    /// How many namespaces one connection may be in (or joining) at once.
+    pub(crate) max_namespaces_per_connection: usize,
 }
 
 /// The state of a server, owned by its engine as the engine's handler.
