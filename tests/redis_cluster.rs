@@ -137,6 +137,33 @@ fn the_node_redis_emitter_reaches_sio_sockets() {
 }
 
 #[test]
+fn the_local_flag_keeps_every_operation_in_its_process() {
+    let redis = Redis::start();
+    let servers: Vec<Server> = (0..2).map(|i| sio(&redis, &format!("sio{i}"))).collect();
+    redis.wait_for_subscribers(REQUESTS, 2);
+    let all: Vec<&Server> = servers.iter().collect();
+    let result = node("cluster_client.mjs", &["local", &urls(&all)]);
+    assert_eq!(
+        result,
+        json!({
+            // The local broadcast reached the first process's clients only; the other one all.
+            "received": {
+                "lobby0": ["all0", "local0"], "other0": ["all0", "local0"],
+                "lobby1": ["all0"], "other1": ["all0"],
+            },
+            "fetched": ["lobby0", "other0"],
+            "rooms": ["lobby", "lobby0", "other", "other0"],
+            "asked": ["lobby0", "other0"],
+            "joined": ["lobby0", "other0"],
+            "disconnected": {
+                "lobby0": null, "other0": "io server disconnect",
+                "lobby1": null, "other1": null,
+            },
+        })
+    );
+}
+
+#[test]
 fn a_process_that_never_answers_makes_fetch_sockets_time_out() {
     let redis = Redis::start();
     let server = sio(&redis, "sio0");

@@ -8,7 +8,8 @@
 //! `broadcast {to, except, exceptSelf, event, data, binary}`, `fetch {to}` (ids and rooms, or
 //! `{error}` when the layer cannot answer),
 //! `rooms`, `join {to, room}`, `leave {to, room}`, `disconnect_sockets {to}`, and `ask {to, timeout}`
-//! (emits `question` with an ack to the selection and acks the answers).
+//! (emits `question` with an ack to the selection and acks the answers). With `local: true`,
+//! each acts on this process's sockets only.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
 
 use std::time::Duration;
@@ -33,6 +34,8 @@ struct Selection {
     timeout: u64,
     /// Broadcast `{kind: "binary", from: data.from, bytes: <1, 2, 3>}` instead of `data`.
     binary: bool,
+    /// This process only (the `local` flag).
+    local: bool,
 }
 
 /// A payload with a binary attachment.
@@ -55,6 +58,9 @@ impl Selection {
         }
         for room in &self.except {
             operator = operator.except(room);
+        }
+        if self.local {
+            operator = operator.local();
         }
         operator
     }

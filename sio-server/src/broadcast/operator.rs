@@ -8,10 +8,10 @@ use sio_core::Namespace;
 
 use crate::ack::AckResponse;
 use crate::args::EmitArgs;
-use crate::broadcast::layer::{Broadcast, LayerError, Operation};
+use crate::broadcast::layer::{Broadcast, ChannelLayer, InMemoryLayer, LayerError, Operation};
 use crate::broadcast::remote_socket::RemoteSocket;
 use crate::broadcast::target::{Room, Target};
-use crate::server::Server;
+use crate::server::{Server, ServerInner};
 use crate::socket::EmitError;
 
 /// A selection of sockets of one namespace: all of them, narrowed with [`to`](Self::to) and
@@ -34,6 +34,8 @@ pub struct BroadcastOperator {
     /// `None` for a name that is not a valid namespace: nothing, anywhere, can match it.
     namespace_name: Option<Namespace>,
     target: Target,
+    /// This process only: the channel layer's other processes are left out.
+    local: bool,
 }
 
 impl std::fmt::Debug for BroadcastOperator {
@@ -41,6 +43,7 @@ impl std::fmt::Debug for BroadcastOperator {
         f.debug_struct("BroadcastOperator")
             .field("namespace", &self.namespace_name)
             .field("target", &self.target)
+            .field("local", &self.local)
             .finish()
     }
 }
@@ -51,6 +54,32 @@ impl BroadcastOperator {
             server,
             namespace_name,
             target,
+            local: false,
+        }
+    }
+
+    /// Narrows to this process's sockets (Node's `local` flag): what the operator does then
+    /// does not go through the channel layer, so the other processes neither receive it nor
+    /// answer for their sockets.
+    ///
+    /// ```no_run
+    /// # fn run(server: sio_server::Server) -> Result<(), sio_server::EmitError> {
+    /// // Only the clients connected to this process, e.g. before it restarts.
+    /// server.of("/").local().emit("maintenance", "this server restarts in a minute")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn local(mut self) -> Self {
+        self.local = true;
+        self
+    }
+
+    /// The layer everything goes through: the server's, or for `local` the one of a single
+    /// process.
+    fn layer<'a>(&self, server: &'a ServerInner) -> &'a dyn ChannelLayer {
+        if self.local {
+            &InMemoryLayer
+        } else {
+            &*server.layer
         }
     }
 
@@ -80,7 +109,7 @@ impl BroadcastOperator {
             target: self.target.clone(),
             packet,
         };
-        server.layer.broadcast(&broadcast, &server.local);
+        self.layer(server).broadcast(&broadcast, &server.local);
         Ok(())
     }
 
@@ -105,8 +134,8 @@ impl BroadcastOperator {
             target: self.target.clone(),
             packet,
         };
-        let replies = server
-            .layer
+        let replies = self
+            .layer(server)
             .broadcast_with_ack(&broadcast, id, timeout, &server.local);
         // The layer ends the stream at `timeout`; the bound here guards against one that does
         // not.
@@ -128,8 +157,7 @@ impl BroadcastOperator {
             return Ok(Vec::new());
         };
         let server = self.server.inner();
-        server
-            .layer
+        self.layer(server)
             .fetch_sockets(namespace, &self.target, &server.local)
             .await
     }
@@ -139,8 +167,7 @@ impl BroadcastOperator {
             return;
         };
         let server = self.server.inner();
-        server
-            .layer
+        self.layer(server)
             .apply(namespace, &self.target, &operation, &server.local);
     }
 
@@ -167,6 +194,6 @@ impl BroadcastOperator {
             return Ok(Vec::new());
         };
         let server = self.server.inner();
-        server.layer.rooms(namespace, &server.local).await
+        self.layer(server).rooms(namespace, &server.local).await
     }
 }

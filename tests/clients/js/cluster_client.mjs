@@ -6,6 +6,7 @@
 //   node cluster_client.mjs emitter <url,url> <redis>  @socket.io/redis-emitter to sio's sockets
 //   node cluster_client.mjs restart <url,url>          broadcasts every 100 ms until stdin says go
 //   node cluster_client.mjs silent <url> <redis>       a process that never answers a request
+//   node cluster_client.mjs local <url,url,...>        the local flag keeps each operation home
 import { io } from "socket.io-client";
 import { Emitter } from "@socket.io/redis-emitter";
 import { createClient } from "redis";
@@ -211,6 +212,34 @@ async function restart() {
   return result;
 }
 
+/** Every operation with the local flag, from a client of the first process: each acts there only. */
+async function local() {
+  const clients = await twoPerServer();
+  const [sender] = clients;
+  const result = {};
+  await call(sender, "broadcast", { local: true, event: "news", data: { kind: "local", from: 0 } });
+  // Anything published would have come before this cross-process broadcast.
+  await call(sender, "broadcast", { event: "news", data: { kind: "all", from: 0 } });
+  await settle();
+  result.received = received(clients);
+  const nameOf = Object.fromEntries(clients.map((c) => [c.id, c.name]));
+  const fetched = await call(sender, "fetch", { local: true });
+  result.fetched = fetched.map((s) => nameOf[s.id]).sort();
+  const rooms = await call(sender, "rooms", { local: true });
+  result.rooms = rooms.map((r) => nameOf[r] ?? r).sort();
+  result.asked = await call(sender, "ask", { local: true, timeout: 3000 });
+  await call(sender, "join", { local: true, room: "joined" });
+  clear(clients);
+  await call(sender, "broadcast", { to: ["joined"], event: "news", data: { kind: "joined", from: 0 } });
+  await settle();
+  result.joined = reached(clients);
+  await call(sender, "disconnect_sockets", { local: true, to: ["other"] });
+  await settle();
+  result.disconnected = Object.fromEntries(clients.map((c) => [c.name, c.disconnected]));
+  clients.forEach((c) => c.socket.close());
+  return result;
+}
+
 async function silent() {
   // A subscriber that counts as a process but never answers.
   const redis = createClient({ url: redisUrl });
@@ -228,7 +257,7 @@ async function silent() {
   return result;
 }
 
-const scenarios = { cluster, emitter, restart, silent };
+const scenarios = { cluster, emitter, restart, silent, local };
 try {
   console.log(JSON.stringify(await scenarios[scenario]()));
   process.exit(0);
