@@ -28,7 +28,8 @@ fn urls(servers: &[&Server]) -> String {
 /// What `cluster_client.mjs cluster` must see with `n` processes: every broadcast from every
 /// process reaching exactly the right clients exactly once, and each server-side operation
 /// acting on every process.
-fn expected_cluster(n: usize) -> Value {
+fn expected_cluster(servers: &[&str]) -> Value {
+    let n = servers.len();
     let mut received = serde_json::Map::new();
     for i in 0..n {
         for (name, in_lobby) in [(format!("lobby{i}"), true), (format!("other{i}"), false)] {
@@ -48,8 +49,9 @@ fn expected_cluster(n: usize) -> Value {
             received.insert(name, json!(got));
         }
     }
+    // Each with the data its process set (`socket.data` in Node): the process's name.
     let lobby: Vec<Value> = (0..n)
-        .map(|i| json!({"name": format!("lobby{i}"), "rooms": ["lobby"]}))
+        .map(|i| json!({"name": format!("lobby{i}"), "rooms": ["lobby"], "data": {"server": servers[i]}}))
         .collect();
     let lobby_names: Vec<String> = (0..n).map(|i| format!("lobby{i}")).collect();
     let other_names: Vec<String> = (0..n).map(|i| format!("other{i}")).collect();
@@ -91,7 +93,7 @@ fn three_sio_processes_share_broadcasts_and_server_operations() {
     redis.wait_for_subscribers(CHAT_REQUESTS, 3);
     let all: Vec<&Server> = servers.iter().collect();
     let result = node("cluster_client.mjs", &["cluster", &urls(&all)]);
-    assert_eq!(result, expected_cluster(3));
+    assert_eq!(result, expected_cluster(&["sio0", "sio1", "sio2"]));
 }
 
 #[test]
@@ -108,7 +110,8 @@ fn a_node_socket_io_process_with_the_redis_adapter_joins_two_sio_processes() {
         "cluster_client.mjs",
         &["cluster", &urls(&[&first, &second, &nodejs])],
     );
-    assert_eq!(result, expected_cluster(3));
+    // Node's `fetchSockets` lists sio's sockets with their data, and sio Node's.
+    assert_eq!(result, expected_cluster(&["sio0", "sio1", "node"]));
 }
 
 #[test]

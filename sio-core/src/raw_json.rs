@@ -48,6 +48,15 @@ impl RawJson {
         RawJson(ByteString::from_static("null"))
     }
 
+    /// The empty JSON object, `{}`.
+    ///
+    /// ```
+    /// assert_eq!(sio_core::RawJson::empty_object().as_str(), "{}");
+    /// ```
+    pub fn empty_object() -> Self {
+        RawJson(ByteString::from_static("{}"))
+    }
+
     /// Keeps text known to be valid JSON (already checked by the decoder or written by serde).
     pub(crate) fn trusted(text: ByteString) -> Self {
         RawJson(text)

@@ -230,7 +230,7 @@ fn on_request(shared: &Arc<Shared>, local: &LocalSockets, channels: &Channels, r
                         "id": socket.id().as_str(),
                         "handshake": socket.handshake(),
                         "rooms": socket.rooms().iter().map(Room::as_str).collect::<Vec<_>>(),
-                        "data": null,
+                        "data": socket.data(),
                     });
                     // Asked through a pattern: say which namespace made from it holds the socket.
                     if socket.namespace() != namespace {

@@ -400,13 +400,16 @@ fn remote_socket(
         &mut Vec::new(),
     );
     let handshake = RawJson::new(handshake).ok()?;
-    Some(RemoteSocket::new(
-        local,
-        namespace,
-        SocketId::from(id),
-        rooms,
-        handshake,
-    ))
+    // Node's `socket.data`: any JSON, an object unless its application set something else.
+    let data = match field(socket, "data") {
+        None | Some(Value::Nil) => RawJson::empty_object(),
+        Some(data) => {
+            let mut json = String::new();
+            wire::write_json(data, &mut json, &mut Vec::new());
+            RawJson::new(json).unwrap_or_else(|_| RawJson::empty_object())
+        }
+    };
+    Some(RemoteSocket::new(local, namespace, SocketId::from(id), rooms, handshake).with_data(data))
 }
 
 /// A relayed ack: Node's adapter carries the answer's first argument.

@@ -90,6 +90,10 @@ impl<const CHAT: bool> Consumer for Node<CHAT> {
         for room in auth.rooms {
             socket.join(room).await;
         }
+        // What every process, Node's included, sees of this socket.
+        socket
+            .set_data(&serde_json::json!({ "server": self.name }))
+            .map_err(|err| ConnectError::new(err.to_string()))?;
         socket
             .emit(
                 "welcome",
@@ -132,7 +136,7 @@ impl<const CHAT: bool> Consumer for Node<CHAT> {
                     .iter()
                     .map(|s| {
                         let rooms: Vec<&str> = s.rooms().iter().map(|r| r.as_str()).collect();
-                        serde_json::json!({ "id": s.id().as_str(), "rooms": rooms })
+                        serde_json::json!({ "id": s.id().as_str(), "rooms": rooms, "data": s.data() })
                     })
                     .collect();
                 sockets.sort_by_key(|s| s["id"].to_string());

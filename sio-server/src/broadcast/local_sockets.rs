@@ -187,6 +187,7 @@ impl LocalSockets {
                     socket.rooms(),
                     handshake_json(socket),
                 )
+                .with_data(socket.data())
             }));
         });
         sockets

@@ -28,6 +28,7 @@ pub struct RemoteSocket {
     id: SocketId,
     rooms: Vec<Room>,
     handshake: RawJson,
+    data: RawJson,
 }
 
 impl RemoteSocket {
@@ -46,7 +47,20 @@ impl RemoteSocket {
             id,
             rooms,
             handshake,
+            data: RawJson::empty_object(),
         }
+    }
+
+    /// With the data its process keeps for it (Node's `socket.data`, sio's
+    /// [`Socket::set_data`](crate::Socket::set_data)).
+    pub fn with_data(mut self, data: RawJson) -> Self {
+        self.data = data;
+        self
+    }
+
+    /// The data its process keeps for it (Node's `socket.data`): `{}` unless set.
+    pub fn data(&self) -> &RawJson {
+        &self.data
     }
 
     /// The socket id.

@@ -80,6 +80,10 @@ impl fmt::Debug for Socket {
     }
 }
 
+/// The data of [`Socket::set_data`], kept with the socket's typed state.
+#[derive(Clone)]
+struct SharedData(RawJson);
+
 impl Socket {
     pub(crate) fn new(
         namespace: Arc<NamespaceInner>,
@@ -235,6 +239,28 @@ impl Socket {
     /// The value of type `T` kept with the socket, cloned.
     pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
         self.inner.state.lock().get::<T>().cloned()
+    }
+
+    /// Sets the data other processes see of this socket (Node's `socket.data`): what
+    /// [`fetch_sockets`](crate::BroadcastOperator::fetch_sockets) reports of it to any process,
+    /// sio's or Node's (whose tools read fields of it). `{}` until set.
+    ///
+    /// ```
+    /// # fn connect(socket: &sio_server::Socket) -> sio_server::Result<()> {
+    /// socket.set_data(&serde_json::json!({ "user": "ada", "role": "admin" }))?;
+    /// assert_eq!(socket.data().as_str(), r#"{"user":"ada","role":"admin"}"#);
+    /// # Ok(()) }
+    /// ```
+    pub fn set_data(&self, data: &impl serde::Serialize) -> crate::Result<()> {
+        self.insert(SharedData(RawJson::from_value(data)?));
+        Ok(())
+    }
+
+    /// The data other processes see of this socket (see [`set_data`](Self::set_data)), as
+    /// JSON; `{}` until set.
+    pub fn data(&self) -> RawJson {
+        self.get::<SharedData>()
+            .map_or_else(RawJson::empty_object, |SharedData(data)| data)
     }
 
     /// Joins `room`; while `connect` runs, the join waits for the acceptance.

@@ -95,7 +95,7 @@ async function cluster() {
     const sockets = await call(sender, "fetch", { to: ["lobby"] });
     result.fetched.push(
       sockets
-        .map((s) => ({ name: nameOf[s.id], rooms: s.rooms.filter((r) => r !== s.id).sort() }))
+        .map((s) => ({ name: nameOf[s.id], rooms: s.rooms.filter((r) => r !== s.id).sort(), data: s.data }))
         .sort((a, b) => (a.name < b.name ? -1 : 1)),
     );
   }

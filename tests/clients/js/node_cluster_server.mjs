@@ -24,6 +24,7 @@ const io = new Server(httpServer, { adapter: createAdapter(pubClient, subClient)
 // `/` and `/chat` answer the same events, each within its own namespace.
 for (const nsp of [io.of("/"), io.of("/chat")]) nsp.on("connection", (socket) => {
   for (const room of socket.handshake.auth?.rooms ?? []) socket.join(room);
+  socket.data = { server: name };
   socket.emit("welcome", { id: socket.id, server: name });
 
   const operator = ({ to = [], except = [], exceptSelf = false }) => {
@@ -41,7 +42,7 @@ for (const nsp of [io.of("/"), io.of("/chat")]) nsp.on("connection", (socket) =>
   });
   socket.on("fetch", async (s, ack) => {
     const sockets = await operator(s).fetchSockets();
-    ack(sockets.map((r) => ({ id: r.id, rooms: [...r.rooms] })).sort((a, b) => byJson(a.id, b.id)));
+    ack(sockets.map((r) => ({ id: r.id, rooms: [...r.rooms], data: r.data })).sort((a, b) => byJson(a.id, b.id)));
   });
   socket.on("rooms", async (_s, ack) => ack([...(await nsp.adapter.allRooms())]));
   socket.on("join", (s, ack) => {
