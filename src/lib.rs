@@ -14,10 +14,11 @@ pub use sio_server::broadcast;
 /// The Socket.IO server: namespaces served by consumers, sockets, rooms, acks and broadcasts.
 pub mod socket {
     pub use sio_server::{
-        Ack, AckError, AckResponse, ArgError, Args, BroadcastOperator, ConnectError, Consumer,
-        DisconnectReason, EmitArgs, EmitError, Error, HandlerError, Handshake, IncomingEvent,
-        OutgoingEvent, OutgoingHook, RawJson, Received, RemoteSocket, Result, Room, Server,
-        ServerBuilder, ServerService, ServerStats, Socket, SocketId, WeakServer,
+        Ack, AckError, AckResponse, ArgError, Args, BroadcastAck, BroadcastAcks, BroadcastOperator,
+        ConnectError, Consumer, DisconnectReason, EmitArgs, EmitError, Error, HandlerError,
+        Handshake, IncomingEvent, OutgoingEvent, OutgoingHook, RawJson, Received, RemoteSocket,
+        Result, Room, Server, ServerBuilder, ServerService, ServerStats, Socket, SocketId,
+        WeakServer,
     };
 }
 

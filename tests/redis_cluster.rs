@@ -167,6 +167,29 @@ fn the_local_flag_keeps_every_operation_in_its_process() {
 }
 
 #[test]
+fn an_ack_gathered_from_a_room_says_who_did_not_answer() {
+    let redis = Redis::start();
+    let first = sio(&redis, "sio0");
+    let second = sio(&redis, "sio1");
+    let nodejs = Server::start_node("node_cluster_server.mjs", &["--redis", &redis.url()]);
+    redis.wait_for_subscribers(REQUESTS, 3);
+    let result = node(
+        "cluster_client.mjs",
+        &["unanswered", &urls(&[&first, &second, &nodejs])],
+    );
+    assert_eq!(
+        result,
+        json!({
+            "names": ["answers0", "answers1", "answers2"],
+            // sio names its sockets, here and in the other sio process...
+            "unanswered": ["silent0", "silent1"],
+            // ...Node's adapter counts them only.
+            "unnamed": 1,
+        })
+    );
+}
+
+#[test]
 fn a_process_that_never_answers_makes_fetch_sockets_time_out() {
     let redis = Redis::start();
     let server = sio(&redis, "sio0");

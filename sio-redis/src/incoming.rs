@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use rmpv::Value;
 use serde_json::json;
 use sio_core::Namespace;
+use sio_server::SocketId;
 use sio_server::broadcast::{Broadcast, LocalSockets, Operation, Room, Target};
 use tracing::{debug, warn};
 
@@ -297,30 +298,42 @@ fn on_broadcast_with_ack(
         target: target_of(opts),
         packet,
     };
-    let (count, mut replies) = local.deliver_with_ack(&broadcast, ack_id, timeout);
-    shared.publish_json(&channels.response, &count_reply(count));
+    let delivered = local.deliver_with_ack(&broadcast, ack_id, timeout);
+    let count = delivered.sent.len();
+    // Which sockets, for a sio requester to tell who did not answer (Node's reads the count).
+    let mut reply = count_reply(count);
+    reply["sids"] = json!(
+        delivered
+            .sent
+            .iter()
+            .map(|id| id.as_str())
+            .collect::<Vec<_>>()
+    );
+    shared.publish_json(&channels.response, &reply);
     if count == 0 {
         return;
     }
     let channel = channels.response.clone();
     let request_id = request_id.to_owned();
-    let forward = move |value: Value| Outgoing::Message {
+    let forward = move |socket: &SocketId, value: Value| Outgoing::Message {
         channel: channel.clone(),
         payload: wire::encode_message(&wire::object(vec![
             ("type", Value::from(request_type::BROADCAST_ACK)),
             ("requestId", Value::from(request_id.as_str())),
             ("packet", value),
+            ("sid", Value::from(socket.as_str())),
         ])),
     };
     let shared = Arc::clone(shared);
+    let mut replies = delivered.answers;
     tokio::spawn(async move {
-        while let Some(reply) = replies.next().await {
+        while let Some((socket, reply)) = replies.next().await {
             // Node's adapter relays an ack's first argument.
             let value = reply
                 .raw(0)
                 .and_then(|first| wire::json_to_value(first.as_str(), reply.attachments()).ok())
                 .unwrap_or(Value::Nil);
-            shared.publish(forward(value));
+            shared.publish(forward(&socket, value));
         }
     });
 }

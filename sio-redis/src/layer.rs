@@ -13,7 +13,8 @@ use rmpv::Value;
 use serde_json::json;
 use sio_core::{AckId, Args, Namespace, RawJson};
 use sio_server::broadcast::{
-    Broadcast, ChannelLayer, LayerError, LocalSockets, Operation, RemoteSocket, Room, Target,
+    AckEvent, Broadcast, ChannelLayer, LayerError, LocalSockets, Operation, RemoteSocket, Room,
+    Target,
 };
 use sio_server::{AckResponse, SocketId};
 use tokio::sync::{Notify, mpsc, watch};
@@ -276,8 +277,8 @@ impl ChannelLayer for RedisLayer {
         ack_id: AckId,
         timeout: Duration,
         local: &LocalSockets,
-    ) -> BoxStream<'static, AckResponse> {
-        let (_, here) = local.deliver_with_ack(broadcast, ack_id, timeout);
+    ) -> BoxStream<'static, AckEvent> {
+        let here = local.deliver_with_ack(broadcast, ack_id, timeout).events();
         let Some(route) = self.shared.route(&broadcast.namespace, local) else {
             return here;
         };
@@ -315,16 +316,33 @@ impl ChannelLayer for RedisLayer {
                 let Some(response) = request.next().await else {
                     return;
                 };
+                // sio processes name the sockets (`sids`, `sid`); Node's say how many only.
                 match field(&response, "type").and_then(Value::as_u64) {
                     Some(request_type::BROADCAST_CLIENT_COUNT) => {
                         counted += 1;
                         let count = field(&response, "clientCount").and_then(Value::as_u64);
-                        clients = clients.saturating_add(count.unwrap_or(0));
+                        let count = count.unwrap_or(0);
+                        clients = clients.saturating_add(count);
+                        let sent = match field(&response, "sids").and_then(Value::as_array) {
+                            Some(ids) => AckEvent::Sent(
+                                ids.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(SocketId::from)
+                                    .collect(),
+                            ),
+                            None => {
+                                AckEvent::SentUnnamed(usize::try_from(count).unwrap_or(usize::MAX))
+                            }
+                        };
+                        let _ = sender.send(sent);
                     }
                     Some(request_type::BROADCAST_ACK) => {
                         acks += 1;
                         if let Some(reply) = field(&response, "packet").and_then(ack_response) {
-                            let _ = sender.send(reply);
+                            let socket = field(&response, "sid")
+                                .and_then(Value::as_str)
+                                .map(SocketId::from);
+                            let _ = sender.send(AckEvent::Answered(socket, reply));
                         }
                     }
                     _ => {}

@@ -61,7 +61,7 @@ mod socket;
 
 pub use ack::{Ack, AckError, AckResponse};
 pub use args::{Args, EmitArgs, Received};
-pub use broadcast::{BroadcastOperator, RemoteSocket, Room};
+pub use broadcast::{BroadcastAck, BroadcastAcks, BroadcastOperator, RemoteSocket, Room};
 pub use consumer::{ConnectError, Consumer, HandlerError};
 pub use disconnect_reason::DisconnectReason;
 pub use engine::Cors;

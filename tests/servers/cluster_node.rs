@@ -8,7 +8,9 @@
 //! `broadcast {to, except, exceptSelf, event, data, binary}`, `fetch {to}` (ids and rooms, or
 //! `{error}` when the layer cannot answer),
 //! `rooms`, `join {to, room}`, `leave {to, room}`, `disconnect_sockets {to}`, and `ask {to, timeout}`
-//! (emits `question` with an ack to the selection and acks the answers). With `local: true`,
+//! (emits `question` with an ack to the selection and acks `{names, unanswered, unnamed}`: the
+//! answers, the ids of the sockets that did not answer, and how many of Node's did not). With
+//! `local: true`,
 //! each acts on this process's sockets only.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
 
@@ -165,15 +167,22 @@ impl<const CHAT: bool> Consumer for Node<CHAT> {
             }
             "ask" => {
                 let timeout = Duration::from_millis(selection.timeout);
-                let replies = operator
+                let acks = operator
                     .emit_with_ack("question", "who are you?", timeout)
                     .await?;
-                let mut names: Vec<serde_json::Value> = replies
+                let mut names: Vec<serde_json::Value> = acks
+                    .answers()
                     .iter()
-                    .filter_map(|reply| reply.get(0).ok())
+                    .filter_map(|ack| ack.response().get(0).ok())
                     .collect();
                 names.sort_by_key(|name: &serde_json::Value| name.to_string());
-                serde_json::json!(names)
+                let unanswered: Vec<&str> =
+                    acks.unanswered().iter().map(|id| id.as_str()).collect();
+                serde_json::json!({
+                    "names": names,
+                    "unanswered": unanswered,
+                    "unnamed": acks.unanswered_unnamed(),
+                })
             }
             other => serde_json::json!(format!("unknown event {other}")),
         };

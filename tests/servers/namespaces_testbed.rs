@@ -170,8 +170,9 @@ impl Admin {
         let mut answers: Vec<String> = workspaces
             .emit_with_ack("survey", sio::Args(()), timeout)
             .await?
+            .answers()
             .iter()
-            .filter_map(|answer| answer.get::<String>(0).ok())
+            .filter_map(|ack| ack.response().get::<String>(0).ok())
             .collect();
         answers.sort();
         let sockets = workspaces.fetch_sockets().await?;

@@ -286,8 +286,9 @@ async fn main() -> std::io::Result<()> {
                 .await
                 .unwrap_or_default();
             let answers: Vec<serde_json::Value> = replies
+                .answers()
                 .iter()
-                .filter_map(|reply| reply.get(0).ok())
+                .filter_map(|ack| ack.response().get(0).ok())
                 .collect();
             serde_json::json!({ "answers": answers }).to_string()
         }

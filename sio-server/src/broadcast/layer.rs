@@ -10,7 +10,7 @@ use futures_util::stream::BoxStream;
 use sio_core::{AckId, EncodedPacket, Namespace};
 use thiserror::Error;
 
-use crate::ack::AckResponse;
+use crate::broadcast::acks::AckEvent;
 use crate::broadcast::local_sockets::LocalSockets;
 use crate::broadcast::remote_socket::RemoteSocket;
 use crate::broadcast::target::{Room, Target};
@@ -103,15 +103,16 @@ pub trait ChannelLayer: Send + Sync + 'static {
     }
 
     /// Delivers `broadcast`, whose packet asks for ack `ack_id`, to every matching socket; the
-    /// stream yields their answers and ends when every recipient answered or `timeout` passed.
+    /// stream says where it went and yields the answers, and ends when every recipient
+    /// answered or `timeout` passed.
     fn broadcast_with_ack(
         &self,
         broadcast: &Broadcast,
         ack_id: AckId,
         timeout: Duration,
         local: &LocalSockets,
-    ) -> BoxStream<'static, AckResponse> {
-        local.deliver_with_ack(broadcast, ack_id, timeout).1
+    ) -> BoxStream<'static, AckEvent> {
+        local.deliver_with_ack(broadcast, ack_id, timeout).events()
     }
 
     /// Applies `operation` to the sockets of `namespace` that `target` selects.

@@ -8,6 +8,7 @@ use futures_util::stream::{BoxStream, FuturesUnordered};
 use sio_core::{AckId, EncodedPacket, Namespace, RawJson};
 
 use crate::ack::AckResponse;
+use crate::broadcast::acks::AckEvent;
 use crate::broadcast::layer::{Broadcast, Operation};
 use crate::broadcast::remote_socket::RemoteSocket;
 use crate::broadcast::target::{Room, Target};
@@ -15,8 +16,8 @@ use crate::client::close_connection;
 use crate::disconnect_reason::DisconnectReason;
 use crate::namespace::{NamespaceInner, Recipients};
 use crate::server::WeakServer;
-use crate::socket::Socket;
 use crate::socket::outgoing::{self, OutgoingEvent, OutgoingHook};
+use crate::socket::{Socket, SocketId};
 
 /// The sockets of this process, for a [`ChannelLayer`](crate::broadcast::ChannelLayer) to
 /// deliver to and act on. Cheap to clone; it does not keep the server alive, and once the server
@@ -114,15 +115,16 @@ impl LocalSockets {
     }
 
     /// Delivers `broadcast`, whose packet asks for ack `ack_id`, to the matching sockets of this
-    /// process. Returns how many it reached and their answers, which end when each recipient
-    /// answered, disconnected or let `timeout` pass.
+    /// process: which they are, and their answers, which end when each recipient answered,
+    /// disconnected or let `timeout` pass.
     pub fn deliver_with_ack(
         &self,
         broadcast: &Broadcast,
         ack_id: AckId,
         timeout: Duration,
-    ) -> (usize, BoxStream<'static, AckResponse>) {
+    ) -> LocalAcks {
         let waits = FuturesUnordered::new();
+        let mut sent = Vec::new();
         self.for_each_namespace(&broadcast.namespace, |namespace| {
             let packet = addressed(&broadcast.packet, &broadcast.namespace, namespace);
             let hook = outgoing_hook(namespace, &packet);
@@ -131,15 +133,20 @@ impl LocalSockets {
                     outgoing::call(*hook, socket, event);
                 }
                 let reply = socket.expect_ack(ack_id);
-                let sent = socket.send_packet(&packet);
+                let written = socket.send_packet(&packet);
                 let socket = socket.clone();
+                sent.push(socket.id().clone());
                 waits.push(async move {
-                    sent.ok()?;
-                    socket.await_ack(ack_id, reply, timeout).await.ok()
+                    written.ok()?;
+                    let answer = socket.await_ack(ack_id, reply, timeout).await.ok()?;
+                    Some((socket.id().clone(), answer))
                 });
             }
         });
-        (waits.len(), waits.filter_map(std::future::ready).boxed())
+        LocalAcks {
+            sent,
+            answers: waits.filter_map(std::future::ready).boxed(),
+        }
     }
 
     /// Applies `operation` to the sockets of this process that `target` selects in `namespace`.
@@ -203,6 +210,36 @@ impl LocalSockets {
         rooms.sort();
         rooms.dedup();
         rooms
+    }
+}
+
+/// The sockets of this process a broadcast with ack went to, and their answers, from
+/// [`LocalSockets::deliver_with_ack`].
+#[non_exhaustive]
+pub struct LocalAcks {
+    /// The sockets the event was sent to.
+    pub sent: Vec<SocketId>,
+    /// Each answer with its socket, as it comes; ends when each socket answered, disconnected
+    /// or let the timeout pass.
+    pub answers: BoxStream<'static, (SocketId, AckResponse)>,
+}
+
+impl LocalAcks {
+    /// As [`AckEvent`]s: where the event went, then the answers.
+    pub fn events(self) -> BoxStream<'static, AckEvent> {
+        let sent = futures_util::stream::once(std::future::ready(AckEvent::Sent(self.sent)));
+        let answers = self
+            .answers
+            .map(|(socket, answer)| AckEvent::Answered(Some(socket), answer));
+        sent.chain(answers).boxed()
+    }
+}
+
+impl std::fmt::Debug for LocalAcks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalAcks")
+            .field("sent", &self.sent)
+            .finish_non_exhaustive()
     }
 }
 

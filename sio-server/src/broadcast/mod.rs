@@ -7,14 +7,16 @@
 //! processes, tells the others. [`InMemoryLayer`], the default, serves one process; implement
 //! [`ChannelLayer`] for another transport between processes.
 
+mod acks;
 mod layer;
 mod local_sockets;
 mod operator;
 mod remote_socket;
 mod target;
 
+pub use acks::{AckEvent, BroadcastAck, BroadcastAcks};
 pub use layer::{Broadcast, ChannelLayer, InMemoryLayer, LayerError, Operation};
-pub use local_sockets::LocalSockets;
+pub use local_sockets::{LocalAcks, LocalSockets};
 pub use operator::BroadcastOperator;
 pub use remote_socket::RemoteSocket;
 pub use target::{Room, Target};

@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use sio_core::Namespace;
 
-use crate::ack::AckResponse;
 use crate::args::EmitArgs;
+use crate::broadcast::acks::BroadcastAcks;
 use crate::broadcast::layer::{Broadcast, ChannelLayer, InMemoryLayer, LayerError, Operation};
 use crate::broadcast::remote_socket::RemoteSocket;
 use crate::broadcast::target::{Room, Target};
@@ -113,20 +113,20 @@ impl BroadcastOperator {
         Ok(())
     }
 
-    /// Sends an event to every selected socket and gathers their acks for up to `timeout`; a
-    /// socket that did not answer in time (or disconnected) is missing from the result.
+    /// Sends an event to every selected socket and gathers their acks for up to `timeout`:
+    /// which socket answered what, and which did not answer in time (or disconnected first).
     pub async fn emit_with_ack(
         &self,
         event: &str,
         data: impl EmitArgs,
         timeout: Duration,
-    ) -> Result<Vec<AckResponse>, EmitError> {
+    ) -> Result<BroadcastAcks, EmitError> {
         let server = self.server.inner();
         let Some(namespace) = &self.namespace_name else {
-            return Ok(Vec::new());
+            return Ok(BroadcastAcks::default());
         };
         let Some(id) = server.local.next_ack_id(namespace) else {
-            return Ok(Vec::new());
+            return Ok(BroadcastAcks::default());
         };
         let packet = server.encode_event(namespace, Some(id), event, &data)?;
         let broadcast = Broadcast {
@@ -134,21 +134,13 @@ impl BroadcastOperator {
             target: self.target.clone(),
             packet,
         };
-        let replies = self
+        let events = self
             .layer(server)
             .broadcast_with_ack(&broadcast, id, timeout, &server.local);
         // The layer ends the stream at `timeout`; the bound here guards against one that does
         // not.
-        let mut gathered = Vec::new();
-        let _ = tokio::time::timeout(
-            timeout + Duration::from_millis(100),
-            replies.for_each(|reply| {
-                gathered.push(reply);
-                std::future::ready(())
-            }),
-        )
-        .await;
-        Ok(gathered)
+        let until = tokio::time::sleep(timeout + Duration::from_millis(100));
+        Ok(BroadcastAcks::gather(events.take_until(until)).await)
     }
 
     /// The selected sockets, from every process.

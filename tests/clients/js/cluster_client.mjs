@@ -7,6 +7,7 @@
 //   node cluster_client.mjs restart <url,url>          broadcasts every 100 ms until stdin says go
 //   node cluster_client.mjs silent <url> <redis>       a process that never answers a request
 //   node cluster_client.mjs local <url,url,...>        the local flag keeps each operation home
+//   node cluster_client.mjs unanswered <url,url,...>   an ack from a room names who did not answer
 import { io } from "socket.io-client";
 import { Emitter } from "@socket.io/redis-emitter";
 import { createClient } from "redis";
@@ -119,7 +120,11 @@ async function cluster() {
   result.afterLeave = reached(clients);
 
   result.asked = [];
-  for (const sender of lobby) result.asked.push(await call(sender, "ask", { to: ["lobby"], timeout: 3000 }));
+  for (const sender of lobby) {
+    // sio answers `{names, unanswered, unnamed}`, its Node twin the names.
+    const answer = await call(sender, "ask", { to: ["lobby"], timeout: 3000 });
+    result.asked.push(Array.isArray(answer) ? answer : answer.names);
+  }
 
   await call(lobby[0], "disconnect_sockets", { to: ["other"] });
   await settle();
@@ -227,7 +232,7 @@ async function local() {
   result.fetched = fetched.map((s) => nameOf[s.id]).sort();
   const rooms = await call(sender, "rooms", { local: true });
   result.rooms = rooms.map((r) => nameOf[r] ?? r).sort();
-  result.asked = await call(sender, "ask", { local: true, timeout: 3000 });
+  result.asked = (await call(sender, "ask", { local: true, timeout: 3000 })).names;
   await call(sender, "join", { local: true, room: "joined" });
   clear(clients);
   await call(sender, "broadcast", { to: ["joined"], event: "news", data: { kind: "joined", from: 0 } });
@@ -238,6 +243,28 @@ async function local() {
   result.disconnected = Object.fromEntries(clients.map((c) => [c.name, c.disconnected]));
   clients.forEach((c) => c.socket.close());
   return result;
+}
+
+/**
+ * Per server, a client that answers `question` and one that does not, both in room `q`: an ack
+ * gathered from the room, asked from the first server, says who did not answer.
+ */
+async function unanswered() {
+  const clients = [];
+  for (const [i, url] of servers.entries()) {
+    clients.push(await connect(url, ["q"], `answers${i}`, ["websocket"]));
+    const silent = await connect(url, ["q"], `silent${i}`, ["polling", "websocket"]);
+    silent.socket.off("question");
+    clients.push(silent);
+  }
+  const nameOf = Object.fromEntries(clients.map((c) => [c.id, c.name]));
+  const answer = await call(clients[0], "ask", { to: ["q"], timeout: 1000 });
+  clients.forEach((c) => c.socket.close());
+  return {
+    names: answer.names,
+    unanswered: answer.unanswered.map((id) => nameOf[id] ?? id).sort(),
+    unnamed: answer.unnamed,
+  };
 }
 
 async function silent() {
@@ -257,7 +284,7 @@ async function silent() {
   return result;
 }
 
-const scenarios = { cluster, emitter, restart, silent, local };
+const scenarios = { cluster, emitter, restart, silent, local, unanswered };
 try {
   console.log(JSON.stringify(await scenarios[scenario]()));
   process.exit(0);
