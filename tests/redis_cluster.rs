@@ -185,6 +185,7 @@ fn an_ack_gathered_from_a_room_says_who_did_not_answer() {
             "unanswered": ["silent0", "silent1"],
             // ...Node's adapter counts them only.
             "unnamed": 1,
+            "unreported": 0,
         })
     );
 }
@@ -201,6 +202,11 @@ fn a_process_that_never_answers_makes_fetch_sockets_time_out() {
     assert_eq!(
         result["answer"],
         json!({"error": "1 of 2 processes answered within the timeout"})
+    );
+    // The asker answered; the process that never answers is counted, not forgotten.
+    assert_eq!(
+        result["asked"],
+        json!({"names": ["asker"], "unanswered": [], "unnamed": 0, "unreported": 1})
     );
     // The default requests timeout is 5 s.
     let took = result["took"].as_u64().unwrap_or(0);

@@ -300,29 +300,37 @@ fn on_broadcast_with_ack(
     };
     let delivered = local.deliver_with_ack(&broadcast, ack_id, timeout);
     let count = delivered.sent.len();
-    // Which sockets, for a sio requester to tell who did not answer (Node's reads the count).
+    // Which sockets, for a sio requester that asks, to tell who did not answer.
+    let named = field(request, "sids").and_then(Value::as_bool) == Some(true);
     let mut reply = count_reply(count);
-    reply["sids"] = json!(
-        delivered
-            .sent
-            .iter()
-            .map(|id| id.as_str())
-            .collect::<Vec<_>>()
-    );
+    if named {
+        reply["sids"] = json!(
+            delivered
+                .sent
+                .iter()
+                .map(|id| id.as_str())
+                .collect::<Vec<_>>()
+        );
+    }
     shared.publish_json(&channels.response, &reply);
     if count == 0 {
         return;
     }
     let channel = channels.response.clone();
     let request_id = request_id.to_owned();
-    let forward = move |socket: &SocketId, value: Value| Outgoing::Message {
-        channel: channel.clone(),
-        payload: wire::encode_message(&wire::object(vec![
+    let forward = move |socket: &SocketId, value: Value| {
+        let mut fields = vec![
             ("type", Value::from(request_type::BROADCAST_ACK)),
             ("requestId", Value::from(request_id.as_str())),
             ("packet", value),
-            ("sid", Value::from(socket.as_str())),
-        ])),
+        ];
+        if named {
+            fields.push(("sid", Value::from(socket.as_str())));
+        }
+        Outgoing::Message {
+            channel: channel.clone(),
+            payload: wire::encode_message(&wire::object(fields)),
+        }
     };
     let shared = Arc::clone(shared);
     let mut replies = delivered.answers;

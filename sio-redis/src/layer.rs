@@ -304,21 +304,26 @@ impl ChannelLayer for RedisLayer {
                 if let Some(namespace) = &route.namespace {
                     fields.push(("nsp", Value::from(namespace.as_str())));
                 }
+                // sio processes then name the sockets they reached (Node's ignore it).
+                fields.push(("sids", Value::Boolean(true)));
                 wire::encode_message(&wire::object(fields))
             })
             .await;
             let Ok(mut request) = request else {
+                // Nobody could be asked: the others' sockets are unknown.
+                let _ = sender.send(AckEvent::Unreported(1));
                 return;
             };
             // Each process first says how many sockets it reached, then relays their answers.
             let (mut counted, mut clients, mut acks) = (0_usize, 0_u64, 0_u64);
             while counted < request.expected || acks < clients {
                 let Some(response) = request.next().await else {
+                    let _ = sender.send(AckEvent::Unreported(request.expected - counted));
                     return;
                 };
                 // sio processes name the sockets (`sids`, `sid`); Node's say how many only.
                 match field(&response, "type").and_then(Value::as_u64) {
-                    Some(request_type::BROADCAST_CLIENT_COUNT) => {
+                    Some(request_type::BROADCAST_CLIENT_COUNT) if counted < request.expected => {
                         counted += 1;
                         let count = field(&response, "clientCount").and_then(Value::as_u64);
                         let count = count.unwrap_or(0);
@@ -420,7 +425,7 @@ fn remote_socket(
     let handshake = RawJson::new(handshake).ok()?;
     // Node's `socket.data`: any JSON, an object unless its application set something else.
     let data = match field(socket, "data") {
-        None | Some(Value::Nil) => RawJson::empty_object(),
+        None => RawJson::empty_object(),
         Some(data) => {
             let mut json = String::new();
             wire::write_json(data, &mut json, &mut Vec::new());

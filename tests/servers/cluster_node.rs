@@ -9,7 +9,8 @@
 //! `{error}` when the layer cannot answer),
 //! `rooms`, `join {to, room}`, `leave {to, room}`, `disconnect_sockets {to}`, and `ask {to, timeout}`
 //! (emits `question` with an ack to the selection and acks `{names, unanswered, unnamed}`: the
-//! answers, the ids of the sockets that did not answer, and how many of Node's did not). With
+//! answers, the ids of the sockets that did not answer, how many of Node's did not, and how many
+//! processes did not say where the event went: `unreported`). With
 //! `local: true`,
 //! each acts on this process's sockets only.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
@@ -182,6 +183,7 @@ impl<const CHAT: bool> Consumer for Node<CHAT> {
                     "names": names,
                     "unanswered": unanswered,
                     "unnamed": acks.unanswered_unnamed(),
+                    "unreported": acks.unreported_processes(),
                 })
             }
             other => serde_json::json!(format!("unknown event {other}")),

@@ -18,6 +18,9 @@ pub enum AckEvent {
     SentUnnamed(usize),
     /// A socket answered: named, unless its process does not say which.
     Answered(Option<SocketId>, AckResponse),
+    /// So many processes did not say where the event went in time (or could not be asked at
+    /// all, counted as one): their sockets are neither named nor counted.
+    Unreported(usize),
 }
 
 /// One answer to a broadcast with ack.
@@ -64,6 +67,7 @@ pub struct BroadcastAcks {
     answers: Vec<BroadcastAck>,
     unanswered: Vec<SocketId>,
     unanswered_unnamed: usize,
+    unreported: usize,
 }
 
 impl BroadcastAcks {
@@ -79,6 +83,9 @@ impl BroadcastAcks {
                 AckEvent::SentUnnamed(count) => sent_unnamed = sent_unnamed.saturating_add(count),
                 AckEvent::Answered(socket, response) => {
                     acks.answers.push(BroadcastAck { socket, response });
+                }
+                AckEvent::Unreported(processes) => {
+                    acks.unreported = acks.unreported.saturating_add(processes);
                 }
             }
         }
@@ -120,9 +127,15 @@ impl BroadcastAcks {
         self.unanswered_unnamed
     }
 
-    /// Whether every socket the event went to answered.
+    /// How many other processes did not say in time where the event went (or could not be
+    /// asked: the channel layer was unavailable), so that their sockets are in neither list.
+    pub fn unreported_processes(&self) -> usize {
+        self.unreported
+    }
+
+    /// Whether every socket the event went to answered, in every process.
     pub fn is_complete(&self) -> bool {
-        self.unanswered.is_empty() && self.unanswered_unnamed == 0
+        self.unanswered.is_empty() && self.unanswered_unnamed == 0 && self.unreported == 0
     }
 
     /// How many answers came.
@@ -175,6 +188,7 @@ mod tests {
             AckEvent::SentUnnamed(3),
             answer(None),
             AckEvent::Sent(vec![SocketId::from("c")]),
+            AckEvent::Unreported(1),
         ]);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -186,6 +200,7 @@ mod tests {
             [SocketId::from("b"), SocketId::from("c")]
         );
         assert_eq!(acks.unanswered_unnamed(), 2);
+        assert_eq!(acks.unreported_processes(), 1);
         assert!(!acks.is_complete());
         assert_eq!(acks.answers()[0].socket(), Some(&SocketId::from("a")));
     }

@@ -59,8 +59,8 @@ impl BroadcastOperator {
     }
 
     /// Narrows to this process's sockets (Node's `local` flag): what the operator does then
-    /// does not go through the channel layer, so the other processes neither receive it nor
-    /// answer for their sockets.
+    /// does not go through the channel layer at all (a layer of the application's own does not
+    /// see it either), so the other processes neither receive it nor answer for their sockets.
     ///
     /// ```no_run
     /// # fn run(server: sio_server::Server) -> Result<(), sio_server::EmitError> {

@@ -264,9 +264,12 @@ impl ServerBuilder {
     }
 
     /// How many namespaces one connection may be in at once, those it is joining included
-    /// (default 100): a CONNECT beyond gets a connect error, `too many namespaces on one
-    /// connection`, and the connection stays. With patterns, one client could otherwise take a
-    /// pattern's whole [`max_child_namespaces`](Self::max_child_namespaces) by itself.
+    /// (default 100, at least 1): a CONNECT beyond gets a connect error, `too many namespaces
+    /// on one connection`, and the connection stays. With patterns, one connection could
+    /// otherwise hold a pattern's whole [`max_child_namespaces`](Self::max_child_namespaces)
+    /// at once. (Over time, without
+    /// [`cleanup_empty_child_namespaces`](Self::cleanup_empty_child_namespaces), namespaces it
+    /// joined and left stay and still count against that limit.)
     ///
     /// ```
     /// let server = sio_server::Server::builder()
@@ -275,7 +278,7 @@ impl ServerBuilder {
     /// # drop(server);
     /// ```
     pub fn max_namespaces_per_connection(mut self, max: usize) -> Self {
-        self.config.max_namespaces_per_connection = max;
+        self.config.max_namespaces_per_connection = max.max(1);
         self
     }
 

@@ -264,6 +264,7 @@ async function unanswered() {
     names: answer.names,
     unanswered: answer.unanswered.map((id) => nameOf[id] ?? id).sort(),
     unnamed: answer.unnamed,
+    unreported: answer.unreported,
   };
 }
 
@@ -278,6 +279,8 @@ async function silent() {
   const t = Date.now();
   const answer = await call(asker, "fetch", { to: ["lobby"] });
   const result = { answer, took: Date.now() - t };
+  // An ack gathered meanwhile counts the silent process as one that did not report.
+  result.asked = await call(asker, "ask", { timeout: 1000 });
   asker.socket.close();
   await subscriber.quit();
   await redis.quit();
