@@ -219,25 +219,8 @@ fn a_flood_of_names_is_held_to_the_limit() {
     let server = Server::start("namespaces_testbed", &["--max-children", "50"]);
     let mut socket = open_websocket(server.addr);
     const NAMES: usize = 10_000;
-    for index in 1..=NAMES {
-        let connect = format!("40/workspace/{index},");
-        socket
-            .send(tungstenite::Message::text(connect))
-            .expect("send");
-    }
-    let (mut admitted, mut refused) = (0, 0);
-    while admitted + refused < NAMES {
-        match socket.read().expect("a reply to each CONNECT") {
-            tungstenite::Message::Text(text) if text.starts_with("40/workspace/") => admitted += 1,
-            tungstenite::Message::Text(text)
-                if text.starts_with("44/workspace/") && text.contains("Invalid namespace") =>
-            {
-                refused += 1;
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-    assert_eq!((admitted, refused), (50, NAMES - 50));
+    let outcome = connect_workspaces(&mut socket, NAMES, "Invalid namespace");
+    assert_eq!(outcome, (50, NAMES - 50));
     // The server serves the main namespace and the 50 workspaces, no more.
     socket.send(tungstenite::Message::text("40")).expect("send");
     socket
@@ -262,25 +245,8 @@ fn one_connection_cannot_take_a_pattern_for_itself() {
         &["--max-children", "1000", "--max-per-connection", "10"],
     );
     let mut greedy = open_websocket(server.addr);
-    for index in 1..=100 {
-        greedy
-            .send(tungstenite::Message::text(format!("40/workspace/{index},")))
-            .expect("send");
-    }
-    let (mut admitted, mut refused) = (0, 0);
-    while admitted + refused < 100 {
-        match greedy.read().expect("a reply to each CONNECT") {
-            tungstenite::Message::Text(text) if text.starts_with("40/workspace/") => admitted += 1,
-            tungstenite::Message::Text(text)
-                if text.starts_with("44/workspace/")
-                    && text.contains("too many namespaces on one connection") =>
-            {
-                refused += 1;
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-    assert_eq!((admitted, refused), (10, 90));
+    let outcome = connect_workspaces(&mut greedy, 100, "too many namespaces on one connection");
+    assert_eq!(outcome, (10, 90));
     // The connection stays, and another client still gets a workspace of its own.
     let mut other = open_websocket(server.addr);
     other
@@ -299,6 +265,29 @@ fn one_connection_cannot_take_a_pattern_for_itself() {
         answer,
         tungstenite::Message::text(r#"43/workspace/1,7["pong"]"#)
     );
+}
+
+/// Sends CONNECTs to `/workspace/1` to `/workspace/{count}` at once, then reads a reply to
+/// each: how many were admitted, and how many refused with `refusal` (anything else fails).
+fn connect_workspaces(socket: &mut support::Ws, count: usize, refusal: &str) -> (usize, usize) {
+    for index in 1..=count {
+        socket
+            .send(tungstenite::Message::text(format!("40/workspace/{index},")))
+            .expect("send");
+    }
+    let (mut admitted, mut refused) = (0, 0);
+    while admitted + refused < count {
+        match socket.read().expect("a reply to each CONNECT") {
+            tungstenite::Message::Text(text) if text.starts_with("40/workspace/") => admitted += 1,
+            tungstenite::Message::Text(text)
+                if text.starts_with("44/workspace/") && text.contains(refusal) =>
+            {
+                refused += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    (admitted, refused)
 }
 
 /// A consumer for any namespace `N`.

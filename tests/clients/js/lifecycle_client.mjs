@@ -5,24 +5,11 @@
 // Prints one JSON line with what it saw (the `shutdown` scenario prints two: once disconnected,
 // and once reconnected).
 import { io } from "socket.io-client";
+import { TRANSPORTS, next, runScenario } from "./scenario.mjs";
 
 const [scenario, url, mode, ...rest] = process.argv.slice(2);
 // Dates as the server writes them: in UTC.
 process.env.TZ = "UTC";
-
-const TRANSPORTS = {
-  polling: ["polling"],
-  websocket: ["websocket"],
-  upgrade: ["polling", "websocket"],
-};
-
-function timeout(ms, what) {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref());
-}
-
-function next(socket, event, ms = 5000) {
-  return Promise.race([new Promise((resolve) => socket.once(event, (...args) => resolve(args))), timeout(ms, event)]);
-}
 
 /// Connects `namespace` and, in upgrade mode, waits until the client is on WebSocket.
 async function connect(options = {}, namespace = "/") {
@@ -136,16 +123,4 @@ const scenarios = {
   },
 };
 
-const run = scenarios[scenario];
-if (!run) {
-  console.error(`unknown scenario ${scenario}`);
-  process.exit(2);
-}
-try {
-  const result = await run();
-  console.log(JSON.stringify(result));
-  setTimeout(() => process.exit(0), 200).unref();
-} catch (error) {
-  console.log(JSON.stringify({ error: String(error?.message ?? error) }));
-  process.exit(1);
-}
+await runScenario(scenarios, scenario);

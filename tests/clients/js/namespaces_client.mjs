@@ -5,23 +5,10 @@
 // Two URLs (for `cluster`) are two sio processes sharing one Redis. Prints one JSON line with
 // what it saw.
 import { io } from "socket.io-client";
+import { TRANSPORTS, next, runScenario } from "./scenario.mjs";
 
 const [scenario, urls, mode] = process.argv.slice(2);
 const [url, secondUrl] = urls.split(",");
-
-const TRANSPORTS = {
-  polling: ["polling"],
-  websocket: ["websocket"],
-  upgrade: ["polling", "websocket"],
-};
-
-function timeout(ms, what) {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms).unref());
-}
-
-function next(socket, event, ms = 5000) {
-  return Promise.race([new Promise((resolve) => socket.once(event, (...args) => resolve(args))), timeout(ms, event)]);
-}
 
 /// Connects `namespace`, on a connection of its own; in upgrade mode, waits for WebSocket.
 async function connect(namespace, on = url, auth = undefined) {
@@ -278,16 +265,4 @@ async function lobbyKept() {
   return answer.declared === true;
 }
 
-const run = scenarios[scenario];
-if (!run) {
-  console.error(`unknown scenario ${scenario}`);
-  process.exit(2);
-}
-try {
-  const result = await run();
-  console.log(JSON.stringify(result));
-  setTimeout(() => process.exit(0), 200).unref();
-} catch (error) {
-  console.log(JSON.stringify({ error: String(error?.message ?? error) }));
-  process.exit(1);
-}
+await runScenario(scenarios, scenario);

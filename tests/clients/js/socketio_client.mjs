@@ -3,6 +3,7 @@
 //
 //   node socketio_client.mjs <scenario> <http://host:port> <polling|websocket|upgrade> [argument]
 import { io } from "socket.io-client";
+import { runScenario } from "./scenario.mjs";
 
 const [scenario, url, mode = "upgrade", argument] = process.argv.slice(2);
 
@@ -315,16 +316,5 @@ const scenarios = {
   },
 };
 
-const run = scenarios[scenario];
-if (!run) {
-  console.error(`unknown scenario ${scenario}`);
-  process.exit(2);
-}
-try {
-  const result = await run();
-  console.log(JSON.stringify(result));
-  setTimeout(() => process.exit(0), 500).unref();
-} catch (error) {
-  console.log(JSON.stringify({ error: String(error?.message ?? error) }));
-  process.exit(1);
-}
+// The close packets of the scenario's sockets go out before the process ends.
+await runScenario(scenarios, scenario, 500);
