@@ -17,17 +17,17 @@ pub mod socket {
         Ack, AckError, AckResponse, ArgError, Args, BroadcastAck, BroadcastAcks, BroadcastOperator,
         ConnectError, Consumer, DisconnectReason, EmitArgs, EmitError, Error, HandlerError,
         Handshake, IncomingEvent, OutgoingEvent, OutgoingHook, RawJson, Received, RemoteSocket,
-        Result, Room, Server, ServerBuilder, ServerService, ServerStats, Socket, SocketId,
-        WeakServer,
+        Result, Room, Server, ServerAcks, ServerBuilder, ServerEvent, ServerEvents, ServerService,
+        ServerStats, Socket, SocketId, WeakServer,
     };
 }
 
 pub use sio_macros::{
-    consumer, event, event_middleware, fallback, middleware, on_any, on_any_outgoing,
+    consumer, event, event_middleware, fallback, middleware, on_any, on_any_outgoing, server_events,
 };
 pub use sio_server::{
     Ack, Args, ConnectError, Cors, DisconnectReason, EmitError, Error, Handshake, IncomingEvent,
-    OutgoingEvent, RawJson, Result, Room, Server, Socket, Transport,
+    OutgoingEvent, RawJson, Result, Room, Server, ServerEvent, Socket, Transport,
 };
 
 /// The Redis channel layer (feature `redis`): broadcasts and server-side operations across
@@ -38,7 +38,7 @@ pub mod redis {
     pub use sio_redis::{RedisError, RedisLayer};
 }
 
-/// What `#[consumer]` expansions name. Not a public API.
+/// What `#[consumer]` and `#[server_events]` expansions name. Not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use sio_server::macro_support::*;

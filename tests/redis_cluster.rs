@@ -17,6 +17,16 @@ fn sio(redis: &Redis, name: &str) -> Server {
     Server::start("cluster_node", &["--redis", &redis.url(), "--name", name])
 }
 
+/// Two sio processes (`sio0`, `sio1`) and a Node socket.io one with the official Redis adapter,
+/// all subscribed.
+fn mixed_cluster(redis: &Redis) -> [Server; 3] {
+    let first = sio(redis, "sio0");
+    let second = sio(redis, "sio1");
+    let nodejs = Server::start_node("node_cluster_server.mjs", &["--redis", &redis.url()]);
+    redis.wait_for_subscribers(REQUESTS, 3);
+    [first, second, nodejs]
+}
+
 fn urls(servers: &[&Server]) -> String {
     servers
         .iter()
@@ -99,10 +109,7 @@ fn three_sio_processes_share_broadcasts_and_server_operations() {
 #[test]
 fn a_node_socket_io_process_with_the_redis_adapter_joins_two_sio_processes() {
     let redis = Redis::start();
-    let first = sio(&redis, "sio0");
-    let second = sio(&redis, "sio1");
-    let nodejs = Server::start_node("node_cluster_server.mjs", &["--redis", &redis.url()]);
-    redis.wait_for_subscribers(REQUESTS, 3);
+    let [first, second, nodejs] = mixed_cluster(&redis);
     redis.wait_for_subscribers(CHAT_REQUESTS, 3);
     // The Node process is the third: its clients are lobby2 and other2, and every broadcast,
     // fetch, join, leave, ack gathering and disconnect is sent from each process in turn.
@@ -169,10 +176,7 @@ fn the_local_flag_keeps_every_operation_in_its_process() {
 #[test]
 fn an_ack_gathered_from_a_room_says_who_did_not_answer() {
     let redis = Redis::start();
-    let first = sio(&redis, "sio0");
-    let second = sio(&redis, "sio1");
-    let nodejs = Server::start_node("node_cluster_server.mjs", &["--redis", &redis.url()]);
-    redis.wait_for_subscribers(REQUESTS, 3);
+    let [first, second, nodejs] = mixed_cluster(&redis);
     let result = node(
         "cluster_client.mjs",
         &["unanswered", &urls(&[&first, &second, &nodejs])],
@@ -186,6 +190,35 @@ fn an_ack_gathered_from_a_room_says_who_did_not_answer() {
             // ...Node's adapter counts them only.
             "unnamed": 1,
             "unreported": 0,
+        })
+    );
+}
+
+#[test]
+fn server_side_events_cross_sio_and_node_processes_both_ways() {
+    let redis = Redis::start();
+    let [first, second, nodejs] = mixed_cluster(&redis);
+    let result = node(
+        "cluster_client.mjs",
+        &["server_side", &urls(&[&first, &second, &nodejs])],
+    );
+    assert_eq!(
+        result,
+        json!({
+            // Each process's event with ack is answered by the two others, never by itself:
+            // Node's `serverSideEmit` by both sio processes, sio's by Node and the other sio.
+            "asked": [
+                {"answers": ["I am node", "I am sio1"], "complete": true},
+                {"answers": ["I am node", "I am sio0"], "complete": true},
+                {"answers": ["I am sio0", "I am sio1"], "complete": true},
+            ],
+            // sio sends its bytes as binary, which Node reads as a Buffer; Node's adapter
+            // sends JSON, so its note is text alone.
+            "heard": [
+                ["from node", "from sio1:1,2,3"],
+                ["from node", "from sio0:1,2,3"],
+                ["from sio0:1,2,3", "from sio1:1,2,3"],
+            ],
         })
     );
 }

@@ -7,8 +7,9 @@ use bytestring::ByteString;
 use serde::Serialize;
 
 use crate::binary_split::serialize_splitting;
+use crate::raw_json::array_elements;
 use crate::socket_packet::write_header;
-use crate::{AckId, EncodeError, Frame, Namespace, RawJson, SocketPacketType};
+use crate::{AckId, Args, EncodeError, Frame, Namespace, RawJson, SocketPacketType};
 
 /// A packet ready to send: its text frame, then one binary frame per attachment.
 ///
@@ -197,6 +198,30 @@ impl PacketEncoder {
             self.buf.push(b',');
         }
         self.has_elements = true;
+    }
+
+    /// Closes the arguments without making a packet of them: the JSON array (for an event, the
+    /// name first) and the attachments its placeholders stand for, as they cross to another
+    /// process rather than to a client.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use sio_core::{AckId, Namespace, PacketEncoder};
+    ///
+    /// let mut reply = PacketEncoder::ack(&Namespace::root(), AckId(0));
+    /// reply.arg("pong").unwrap().arg(&Bytes::from_static(&[7])).unwrap();
+    /// let (args, attachments) = reply.finish_args();
+    /// assert_eq!(args.array(), r#"["pong",{"_placeholder":true,"num":0}]"#);
+    /// assert_eq!(args.len(), 2);
+    /// assert_eq!(attachments, [Bytes::from_static(&[7])]);
+    /// ```
+    pub fn finish_args(self) -> (Args, Vec<Bytes>) {
+        let mut buf = self.buf;
+        buf.push(b']');
+        let array = ByteString::from(String::from_utf8_lossy(&buf[self.header_len..]).into_owned());
+        // serde_json wrote the array, so it parses; a bug would show as no arguments.
+        let elements = array_elements(&array).ok().flatten().unwrap_or_default();
+        (Args::new(array, elements), self.attachments.into_inner())
     }
 
     /// Closes the packet.

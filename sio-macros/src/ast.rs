@@ -9,7 +9,26 @@ use syn::{
     TypePath, TypeReference,
 };
 
-/// What `#[consumer(...)]` says.
+/// Which attribute the impl block carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `#[consumer]`: one namespace's clients.
+    Consumer,
+    /// `#[server_events]`: one namespace's events from other processes.
+    ServerEvents,
+}
+
+impl Kind {
+    /// The attribute as written, for messages.
+    pub(crate) fn attribute(self) -> &'static str {
+        match self {
+            Kind::Consumer => "#[consumer]",
+            Kind::ServerEvents => "#[server_events]",
+        }
+    }
+}
+
+/// What `#[consumer(...)]` or `#[server_events(...)]` says.
 pub(crate) struct Args {
     pub(crate) namespace: Option<LitStr>,
     /// Whether a `namespace` key was written, valid or not (a wrong one is reported once).
@@ -19,14 +38,17 @@ pub(crate) struct Args {
 impl Args {
     /// Parses `namespace = "/..."`; an unknown or repeated key, or a namespace that is not a
     /// string literal, is an error on its own token, and parsing goes on to report the rest.
-    pub(crate) fn parse(tokens: TokenStream, errors: &mut Vec<syn::Error>) -> Args {
+    pub(crate) fn parse(tokens: TokenStream, kind: Kind, errors: &mut Vec<syn::Error>) -> Args {
         let mut namespace: Option<LitStr> = None;
         let mut namespace_written = false;
         let parser = syn::meta::parser(|meta| {
             if !meta.path.is_ident("namespace") {
                 errors.push(syn::Error::new_spanned(
                     &meta.path,
-                    "unknown `#[consumer]` argument; expected `namespace = \"/...\"`",
+                    format!(
+                        "unknown `{}` argument; expected `namespace = \"/...\"`",
+                        kind.attribute()
+                    ),
                 ));
                 return skip_value(meta.input);
             }
@@ -34,7 +56,12 @@ impl Args {
             if std::mem::replace(&mut namespace_written, true) {
                 errors.push(syn::Error::new_spanned(
                     &meta.path,
-                    "duplicate `namespace`: a consumer serves one namespace",
+                    match kind {
+                        Kind::Consumer => "duplicate `namespace`: a consumer serves one namespace",
+                        Kind::ServerEvents => {
+                            "duplicate `namespace`: server events belong to one namespace"
+                        }
+                    },
                 ));
                 return Ok(());
             }
@@ -72,6 +99,8 @@ fn skip_value(input: syn::parse::ParseStream<'_>) -> syn::Result<()> {
 pub(crate) enum Param {
     /// `&Socket`.
     Socket,
+    /// `&Server`, which server-event handlers take instead of a socket.
+    Server,
     /// `Ack<T>`, holding `T`.
     Ack(Type),
     /// `#[param] id: T` or `#[param("id")] name: T`: parameter `id` of the namespace's pattern.
@@ -135,6 +164,7 @@ fn plain_marker(name: &str) -> Option<Role> {
 }
 
 pub(crate) struct Model {
+    pub(crate) kind: Kind,
     pub(crate) args: Args,
     pub(crate) item: ItemImpl,
     pub(crate) methods: Vec<Method>,
@@ -149,9 +179,14 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
 
 fn classify(ty: &Type) -> Param {
     if let Type::Reference(TypeReference { elem, .. }) = ty
-        && last_segment(elem).is_some_and(|s| s.ident == "Socket")
+        && let Some(segment) = last_segment(elem)
     {
-        return Param::Socket;
+        if segment.ident == "Socket" {
+            return Param::Socket;
+        }
+        if segment.ident == "Server" {
+            return Param::Server;
+        }
     }
     if let Some(segment) = last_segment(ty)
         && segment.ident == "Ack"
@@ -217,7 +252,7 @@ fn take_param_marker(
 
 /// Takes the markers (`#[event]`, `#[event("name")]`, `#[fallback]`, the middleware and the
 /// hooks) off a method, returning its role.
-fn take_role(method: &mut ImplItemFn, errors: &mut Vec<syn::Error>) -> Option<Role> {
+fn take_role(method: &mut ImplItemFn, kind: Kind, errors: &mut Vec<syn::Error>) -> Option<Role> {
     let mut role = None;
     let mut kept: Vec<Attribute> = Vec::new();
     for attr in method.attrs.drain(..) {
@@ -251,6 +286,13 @@ fn take_role(method: &mut ImplItemFn, errors: &mut Vec<syn::Error>) -> Option<Ro
                 role = Some(Role::Event(name, span));
             }
         } else if let Some(plain) = marker.as_deref().and_then(plain_marker) {
+            if kind == Kind::ServerEvents && !matches!(plain, Role::Fallback) {
+                errors.push(syn::Error::new_spanned(
+                    &attr,
+                    "`#[server_events]` takes `#[event]` handlers and one `#[fallback]` only",
+                ));
+                continue;
+            }
             if !matches!(attr.meta, Meta::Path(_)) {
                 errors.push(syn::Error::new_spanned(
                     &attr,
@@ -266,7 +308,8 @@ fn take_role(method: &mut ImplItemFn, errors: &mut Vec<syn::Error>) -> Option<Ro
         }
     }
     method.attrs = kept;
-    if role.is_none() {
+    // Server events have no connection: `connect` and the rest are plain methods there.
+    if role.is_none() && kind == Kind::Consumer {
         if method.sig.ident == "connect" {
             role = Some(Role::Connect);
         } else if method.sig.ident == "disconnect" {
@@ -280,17 +323,25 @@ fn take_role(method: &mut ImplItemFn, errors: &mut Vec<syn::Error>) -> Option<Ro
 
 impl Model {
     pub(crate) fn parse(
+        kind: Kind,
         args: TokenStream,
         input: TokenStream,
         errors: &mut Vec<syn::Error>,
     ) -> Option<Model> {
-        let args = Args::parse(args, errors);
+        let args = Args::parse(args, kind, errors);
         let mut item: ItemImpl = match syn::parse2(input.clone()) {
             Ok(item) => item,
             Err(_) => {
                 errors.push(syn::Error::new_spanned(
                     input,
-                    "`#[consumer]` goes on an impl block: `#[consumer(namespace = \"/chat\")] impl Chat { ... }`",
+                    match kind {
+                        Kind::Consumer => {
+                            "`#[consumer]` goes on an impl block: `#[consumer(namespace = \"/chat\")] impl Chat { ... }`"
+                        }
+                        Kind::ServerEvents => {
+                            "`#[server_events]` goes on an impl block: `#[server_events] impl Cluster { ... }`"
+                        }
+                    },
                 ));
                 return None;
             }
@@ -300,7 +351,7 @@ impl Model {
             let ImplItem::Fn(method) = impl_item else {
                 continue;
             };
-            let Some(role) = take_role(method, errors) else {
+            let Some(role) = take_role(method, kind, errors) else {
                 // A method that is no handler has no namespace to read a `#[param]` from.
                 for input in &mut method.sig.inputs {
                     if let FnArg::Typed(typed) = input
@@ -352,6 +403,7 @@ impl Model {
             });
         }
         Some(Model {
+            kind,
             args,
             item,
             methods,

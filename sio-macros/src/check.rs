@@ -4,13 +4,17 @@ use std::collections::HashMap;
 
 use proc_macro2::Span;
 
-use crate::ast::{Method, Model, Param, Role};
+use crate::ast::{Kind, Method, Model, Param, Role};
 
 fn error(span: Span, message: impl std::fmt::Display) -> syn::Error {
     syn::Error::new(span, message)
 }
 
 pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
+    if model.kind == Kind::ServerEvents {
+        check_server_events(model, errors);
+        return;
+    }
     match &model.args.namespace {
         None if model.args.namespace_written => {} // reported where it was written
         None => errors.push(error(
@@ -40,31 +44,10 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
         path_params(method, pattern.as_ref(), errors);
         match &method.role {
             Role::Event(name, span) => {
-                if let Err(problem) = sio_core::validate_event_name(name) {
-                    errors.push(error(*span, problem));
-                }
-                if names.insert(name.clone(), *span).is_some() {
-                    errors.push(error(
-                        *span,
-                        format!("duplicate event name `{name}`; each event has one handler"),
-                    ));
-                }
-                event_params(method, errors);
+                event_name(name, *span, &mut names, errors);
+                event_params(method, Kind::Consumer, errors);
             }
-            Role::Fallback => {
-                if fallback.replace(method.ident.span()).is_some() {
-                    errors.push(error(
-                        method.ident.span(),
-                        "a consumer has one `#[fallback]` at most",
-                    ));
-                }
-                expect_params(
-                    method,
-                    &[Shape::Socket, Shape::Value],
-                    "a fallback takes `(&mut self, socket: &Socket, event: IncomingEvent)`",
-                    errors,
-                );
-            }
+            Role::Fallback => fallback_once(method, Kind::Consumer, &mut fallback, errors),
             Role::Connect => expect_connect(
                 method,
                 "`connect` takes `(&mut self, socket: &Socket, auth: A)`, or no `auth`",
@@ -198,6 +181,7 @@ fn path_params(
 #[derive(Clone, Copy)]
 enum Shape {
     Socket,
+    Server,
     Value,
 }
 
@@ -206,7 +190,9 @@ fn expect_params(method: &Method, shapes: &[Shape], usage: &str, errors: &mut Ve
         && method.params.iter().zip(shapes).all(|(param, shape)| {
             matches!(
                 (&param.kind, shape),
-                (Param::Socket, Shape::Socket) | (Param::Value(_), Shape::Value)
+                (Param::Socket, Shape::Socket)
+                    | (Param::Server, Shape::Server)
+                    | (Param::Value(_), Shape::Value)
             )
         });
     if !fits {
@@ -239,24 +225,46 @@ fn expect_connect(method: &Method, usage: &str, errors: &mut Vec<syn::Error>) {
     }
 }
 
-fn event_params(method: &Method, errors: &mut Vec<syn::Error>) {
-    let socket_at = method
-        .params
-        .iter()
-        .position(|p| matches!(p.kind, Param::Socket));
-    match (socket_at, method.params.first()) {
+fn event_params(method: &Method, kind: Kind, errors: &mut Vec<syn::Error>) {
+    let (first, wrong, name) = match kind {
+        Kind::Consumer => (Param::Socket, Param::Server, "socket: &Socket"),
+        Kind::ServerEvents => (Param::Server, Param::Socket, "server: &Server"),
+    };
+    let same = |a: &Param, b: &Param| std::mem::discriminant(a) == std::mem::discriminant(b);
+    let mut wrong_taken = false;
+    for param in &method.params {
+        if same(&param.kind, &wrong) {
+            wrong_taken = true;
+            errors.push(error(
+                param.span,
+                match kind {
+                    Kind::Consumer => {
+                        "an event handler takes `socket: &Socket`; reach the server with `socket.server()`"
+                    }
+                    Kind::ServerEvents => {
+                        "a server event comes from another process, not a socket: take `server: &Server`"
+                    }
+                },
+            ));
+        }
+    }
+    let first_at = method.params.iter().position(|p| same(&p.kind, &first));
+    let short = name.split(": ").nth(1).unwrap_or(name);
+    match (first_at, method.params.first()) {
         (Some(0), _) => {}
+        // The one it took instead is reported.
+        (None, _) if wrong_taken => {}
         (Some(index), _) => errors.push(error(
             method.params[index].span,
-            "`&Socket` comes first, right after `self`",
+            format!("`{short}` comes first, right after `self`"),
         )),
         (None, Some(first)) => errors.push(error(
             first.span,
-            "missing `socket: &Socket`: it comes first, right after `self`",
+            format!("missing `{name}`: it comes first, right after `self`"),
         )),
         (None, None) => errors.push(error(
             method.ident.span(),
-            "missing `socket: &Socket` after `self`",
+            format!("missing `{name}` after `self`"),
         )),
     }
     let acks: Vec<usize> = method
@@ -282,4 +290,87 @@ fn event_params(method: &Method, errors: &mut Vec<syn::Error>) {
             }
         }
     }
+}
+
+/// `#[server_events]`: a namespace as it is (`/` unless written), `#[event]` handlers that take
+/// `&Server` where a consumer's take `&Socket`, and one `#[fallback]` at most.
+fn check_server_events(model: &Model, errors: &mut Vec<syn::Error>) {
+    if let Some(namespace) = &model.args.namespace {
+        let value = namespace.value();
+        if let Err(problem) = sio_core::validate_namespace(&value) {
+            errors.push(syn::Error::new_spanned(namespace, format!("{problem}")));
+        } else if sio_core::NamespacePattern::parse(&value).is_ok_and(|p| p.is_dynamic()) {
+            errors.push(syn::Error::new_spanned(
+                namespace,
+                "server-side events go to a namespace as it is, not a pattern; name one, such as `\"/\"`",
+            ));
+        }
+    }
+    let mut names: HashMap<String, Span> = HashMap::new();
+    let mut fallback: Option<Span> = None;
+    for method in &model.methods {
+        common(method, errors);
+        for param in &method.params {
+            if matches!(param.kind, Param::Path { .. }) {
+                errors.push(error(
+                    param.span,
+                    "`#[param]` reads a parameter of a consumer's namespace pattern; server events have none",
+                ));
+            }
+        }
+        match &method.role {
+            Role::Event(name, span) => {
+                event_name(name, *span, &mut names, errors);
+                event_params(method, Kind::ServerEvents, errors);
+            }
+            Role::Fallback => fallback_once(method, Kind::ServerEvents, &mut fallback, errors),
+            // Only `#[event]` and `#[fallback]` give a role in `#[server_events]`.
+            _ => {}
+        }
+    }
+}
+
+/// An event name: valid, not reserved, and handled once.
+fn event_name(
+    name: &str,
+    span: Span,
+    names: &mut HashMap<String, Span>,
+    errors: &mut Vec<syn::Error>,
+) {
+    if let Err(problem) = sio_core::validate_event_name(name) {
+        errors.push(error(span, problem));
+    }
+    if names.insert(name.to_owned(), span).is_some() {
+        errors.push(error(
+            span,
+            format!("duplicate event name `{name}`; each event has one handler"),
+        ));
+    }
+}
+
+/// A `#[fallback]`: one at most, taking the socket (or the server) and the event.
+fn fallback_once(
+    method: &Method,
+    kind: Kind,
+    fallback: &mut Option<Span>,
+    errors: &mut Vec<syn::Error>,
+) {
+    if fallback.replace(method.ident.span()).is_some() {
+        let message = match kind {
+            Kind::Consumer => "a consumer has one `#[fallback]` at most",
+            Kind::ServerEvents => "`#[server_events]` has one `#[fallback]` at most",
+        };
+        errors.push(error(method.ident.span(), message));
+    }
+    let (first, usage) = match kind {
+        Kind::Consumer => (
+            Shape::Socket,
+            "a fallback takes `(&mut self, socket: &Socket, event: IncomingEvent)`",
+        ),
+        Kind::ServerEvents => (
+            Shape::Server,
+            "a fallback takes `(&mut self, server: &Server, event: ServerEvent)`",
+        ),
+    };
+    expect_params(method, &[first, Shape::Value], usage, errors);
 }

@@ -5,12 +5,13 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::ast::{Method, Model, Param, Role};
+use crate::ast::{Kind, Method, Model, Param, Role};
 use crate::check::check;
 
-pub(crate) fn consumer(args: TokenStream, input: TokenStream) -> TokenStream {
+/// `#[consumer]` or `#[server_events]`, as `kind` says.
+pub(crate) fn expand(kind: Kind, args: TokenStream, input: TokenStream) -> TokenStream {
     let mut errors = Vec::new();
-    let Some(model) = Model::parse(args, input.clone(), &mut errors) else {
+    let Some(model) = Model::parse(kind, args, input.clone(), &mut errors) else {
         return with_errors(input, errors);
     };
     check(&model, &mut errors);
@@ -20,7 +21,10 @@ pub(crate) fn consumer(args: TokenStream, input: TokenStream) -> TokenStream {
         let item = &model.item;
         return with_errors(quote!(#item), errors);
     }
-    generate(&model)
+    match kind {
+        Kind::Consumer => generate(&model),
+        Kind::ServerEvents => generate_server_events(&model),
+    }
 }
 
 fn with_errors(item: TokenStream, errors: Vec<syn::Error>) -> TokenStream {
@@ -55,33 +59,7 @@ fn generate(model: &Model) -> TokenStream {
         .find(|m| matches!(m.role, Role::Disconnecting))
         .map(|method| leave_fn(method, quote!(disconnecting)));
 
-    let mut names = Vec::new();
-    let mut arms = Vec::new();
-    for (index, method) in model.methods.iter().enumerate() {
-        if let Role::Event(name, _) = &method.role {
-            names.push(quote!(#name => #index,));
-            let call = event_call(method);
-            arms.push(quote!(#index => #call,));
-        }
-    }
-    let fallback = match model
-        .methods
-        .iter()
-        .find(|m| matches!(m.role, Role::Fallback))
-    {
-        Some(method) => {
-            let ident = &method.ident;
-            let call = quote_spanned!(ident.span()=>
-                ::sio::__private::assert_send(Self::#ident(self, socket, event))
-            );
-            let (output, value) = handler_output(method);
-            quote!({
-                let #value = #call.await;
-                #output(#value)
-            })
-        }
-        None => quote!(::core::result::Result::Ok(())),
-    };
+    let route = dispatch(model, Kind::Consumer);
 
     let hooks = with_role(model, |role| matches!(role, Role::OnAny)).map(on_any_call);
     let filters =
@@ -111,22 +89,67 @@ fn generate(model: &Model) -> TokenStream {
                     let mut event = event;
                     #(#hooks)*
                     #(#filters)*
-                    let handler: usize = match event.name() {
-                        #(#names)*
-                        _ => usize::MAX,
-                    };
-                    match handler {
-                        #(#arms)*
-                        _ => #fallback,
-                    }
+                    #route
                 }
             }
         }
     }
 }
 
-/// The call of one event handler: its arguments decoded, its ack taken, its result converted.
-fn event_call(method: &Method) -> TokenStream {
+/// How `on_event` reaches its handler: the event's name picks one, which is called; the
+/// fallback (or `Ok(())` without one) takes the rest.
+fn dispatch(model: &Model, kind: Kind) -> TokenStream {
+    let mut names = Vec::new();
+    let mut arms = Vec::new();
+    for (index, method) in model.methods.iter().enumerate() {
+        if let Role::Event(name, _) = &method.role {
+            names.push(quote!(#name => #index,));
+            let call = handler_call(method, kind);
+            arms.push(quote!(#index => #call,));
+        }
+    }
+    let first = match kind {
+        Kind::Consumer => quote!(socket),
+        Kind::ServerEvents => quote!(server),
+    };
+    let fallback = match with_role(model, |role| matches!(role, Role::Fallback)).next() {
+        Some(method) => {
+            let ident = &method.ident;
+            let call = quote_spanned!(ident.span()=>
+                ::sio::__private::assert_send(Self::#ident(self, #first, event))
+            );
+            let (output, value) = handler_output(method);
+            quote!({
+                let #value = #call.await;
+                #output(#value)
+            })
+        }
+        None => quote!(::core::result::Result::Ok(())),
+    };
+    quote! {
+        let handler: usize = match event.name() {
+            #(#names)*
+            _ => usize::MAX,
+        };
+        match handler {
+            #(#arms)*
+            _ => #fallback,
+        }
+    }
+}
+
+/// The call of one event handler, of a consumer's or of server events (which take `server`
+/// where a consumer's take `socket`): its arguments decoded, its ack taken, its result
+/// converted.
+fn handler_call(method: &Method, kind: Kind) -> TokenStream {
+    let (first, arg, ack) = match kind {
+        Kind::Consumer => (quote!(socket), quote!(event_arg), quote!(take_ack)),
+        Kind::ServerEvents => (
+            quote!(server),
+            quote!(server_event_arg),
+            quote!(take_server_ack),
+        ),
+    };
     let ident = &method.ident;
     let mut decodes = Vec::new();
     let mut values = Vec::new();
@@ -136,13 +159,13 @@ fn event_call(method: &Method) -> TokenStream {
         match &param.kind {
             Param::Value(ty) => {
                 decodes.push(quote_spanned!(ty.span()=>
-                    let #var = ::sio::__private::event_arg::<#ty>(&event, #arg_index)?;
+                    let #var = ::sio::__private::#arg::<#ty>(&event, #arg_index)?;
                 ));
                 arg_index += 1;
             }
             Param::Ack(reply) => {
                 decodes.push(quote_spanned!(reply.span()=>
-                    let #var = ::sio::__private::take_ack::<#reply>(&mut event);
+                    let #var = ::sio::__private::#ack::<#reply>(&mut event);
                 ));
             }
             Param::Path { name, ty, .. } => {
@@ -150,12 +173,13 @@ fn event_call(method: &Method) -> TokenStream {
                     let #var = ::sio::__private::path_param::<#ty>(socket, #name)?;
                 ));
             }
-            Param::Socket => {}
+            // Refused by the checks after the first place.
+            Param::Socket | Param::Server => {}
         }
         values.push(var);
     }
     let call = quote_spanned!(ident.span()=>
-        ::sio::__private::assert_send(Self::#ident(self, socket, #(#values),*))
+        ::sio::__private::assert_send(Self::#ident(self, #first, #(#values),*))
     );
     let (output, value) = handler_output(method);
     quote!({
@@ -249,7 +273,7 @@ fn connect_step(method: &Method) -> TokenStream {
                 let #var = ::sio::__private::connect_param::<#ty>(socket, #name)?;
             )),
             // Refused by the checks.
-            Param::Socket | Param::Ack(_) => {}
+            Param::Socket | Param::Server | Param::Ack(_) => {}
         }
         values.push(var);
     }
@@ -335,6 +359,42 @@ fn leave_fn(method: &Method, hook: TokenStream) -> TokenStream {
             reason: ::sio::__private::DisconnectReason,
         ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
             async move { #call.await }
+        }
+    }
+}
+
+/// `#[server_events]`: the user's impl block, and one impl of the runtime `ServerEvents` trait
+/// whose `on_event` matches event names to methods.
+fn generate_server_events(model: &Model) -> TokenStream {
+    let item = &model.item;
+    let self_ty = &item.self_ty;
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let namespace = model
+        .args
+        .namespace
+        .as_ref()
+        .map_or_else(|| "/".to_owned(), syn::LitStr::value);
+    let route = dispatch(model, Kind::ServerEvents);
+    quote! {
+        #item
+
+        #[automatically_derived]
+        impl #impl_generics ::sio::__private::ServerEvents for #self_ty #where_clause {
+            const NAMESPACE: &'static str = #namespace;
+
+            #[allow(unused_mut, clippy::match_single_binding)]
+            fn on_event(
+                &mut self,
+                server: &::sio::__private::Server,
+                event: ::sio::__private::ServerEvent,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<(), ::sio::__private::HandlerError>,
+            > + ::core::marker::Send {
+                async move {
+                    let mut event = event;
+                    #route
+                }
+            }
         }
     }
 }

@@ -1,10 +1,12 @@
 //! Procedural macros of the `sio` framework: `#[consumer]` and its markers (`#[event]`,
 //! `#[fallback]`, `#[middleware]`, `#[event_middleware]`, `#[on_any]`, `#[on_any_outgoing]`, and
-//! `#[param]` on arguments, which `#[consumer]` reads and removes). Users depend on the `sio`
-//! facade, which re-exports them; see its documentation.
+//! `#[param]` on arguments, which `#[consumer]` reads and removes), and `#[server_events]`
+//! (with `#[event]` and `#[fallback]`). Users depend on the `sio` facade, which re-exports
+//! them; see its documentation.
 //!
 //! The expansion is small on purpose: the user's impl block as written (markers removed), and one
-//! impl of the runtime `Consumer` trait whose `on_event` matches event names to methods. Decoding,
+//! impl of the runtime `Consumer` (or `ServerEvents`) trait whose `on_event` matches event names
+//! to methods. Decoding,
 //! acks and errors are ordinary generic code in `sio-server`, reached through
 //! `::sio::__private`.
 
@@ -19,7 +21,16 @@ mod expand;
 /// See the `sio` crate for the full description and examples.
 #[proc_macro_attribute]
 pub fn consumer(args: TokenStream, input: TokenStream) -> TokenStream {
-    expand::consumer(args.into(), input.into()).into()
+    expand::expand(ast::Kind::Consumer, args.into(), input.into()).into()
+}
+
+/// Turns an impl block into the handler of the server-side events other processes send to a
+/// namespace (`#[server_events]` for `/`, or `#[server_events(namespace = "/chat")]`).
+///
+/// See the `sio` crate for the full description and examples.
+#[proc_macro_attribute]
+pub fn server_events(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::expand(ast::Kind::ServerEvents, args.into(), input.into()).into()
 }
 
 /// Marks a method of a `#[consumer]` impl as the handler of an event (`#[event("name")]`, or
@@ -67,7 +78,12 @@ pub fn on_any_outgoing(_args: TokenStream, input: TokenStream) -> TokenStream {
 /// A marker reached on its own: the `#[consumer]` around it is missing.
 fn misplaced(name: &str, input: TokenStream) -> TokenStream {
     let input = proc_macro2::TokenStream::from(input);
-    let message = format!("`#[{name}]` only works on a method of a `#[consumer]` impl block");
+    let message = match name {
+        "event" | "fallback" => format!(
+            "`#[{name}]` only works on a method of a `#[consumer]` or `#[server_events]` impl block"
+        ),
+        _ => format!("`#[{name}]` only works on a method of a `#[consumer]` impl block"),
+    };
     quote::quote! {
         ::core::compile_error!(#message);
         #input

@@ -246,7 +246,7 @@ fn on_request(shared: &Arc<Shared>, local: &LocalSockets, channels: &Channels, r
             on_broadcast_with_ack(shared, local, channels, namespace, request);
         }
         Some(request_type::SERVER_SIDE_EMIT) => {
-            debug!("redis layer: server-side emits between servers are not supported; ignored");
+            crate::server_events::on_request(shared, local, channels, namespace, request);
         }
         other => debug!(kind = ?other, "redis layer: ignoring an unknown request type"),
     }

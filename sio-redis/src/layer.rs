@@ -14,7 +14,7 @@ use serde_json::json;
 use sio_core::{AckId, Args, Namespace, RawJson};
 use sio_server::broadcast::{
     AckEvent, Broadcast, ChannelLayer, LayerError, LocalSockets, Operation, RemoteSocket, Room,
-    Target,
+    ServerAckEvent, ServerSideEmit, Target,
 };
 use sio_server::{AckResponse, SocketId};
 use tokio::sync::{Notify, mpsc, watch};
@@ -360,6 +360,19 @@ impl ChannelLayer for RedisLayer {
         stream::select(here, there).boxed()
     }
 
+    fn server_side_emit(&self, event: &ServerSideEmit, _local: &LocalSockets) {
+        crate::server_events::emit(&self.shared, event);
+    }
+
+    fn server_side_emit_with_ack(
+        &self,
+        event: &ServerSideEmit,
+        timeout: Duration,
+        local: &LocalSockets,
+    ) -> BoxStream<'static, ServerAckEvent> {
+        crate::server_events::emit_with_ack(&self.shared, event, timeout, local)
+    }
+
     fn namespace_created(&self, namespace: &Namespace) {
         self.shared.serve(namespace, true);
     }
@@ -436,7 +449,7 @@ fn remote_socket(
 }
 
 /// A relayed ack: Node's adapter carries the answer's first argument.
-fn ack_response(argument: &Value) -> Option<AckResponse> {
+pub(crate) fn ack_response(argument: &Value) -> Option<AckResponse> {
     let mut json = String::from("[");
     let mut attachments = Vec::new();
     wire::write_json(argument, &mut json, &mut attachments);

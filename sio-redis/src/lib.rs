@@ -15,6 +15,7 @@ mod incoming;
 mod layer;
 mod publisher;
 mod requests;
+mod server_events;
 mod shared;
 mod subscriber;
 mod subscriptions;

@@ -5,14 +5,16 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use sio_core::{AckId, Args as RawArgs, ExpansionBudget, RawJson};
+use sio_core::{AckId, Args as RawArgs, ExpansionBudget, Namespace, PacketEncoder, RawJson};
 use thiserror::Error;
 
 use crate::args::{EmitArgs, decode_arg};
 use crate::socket::{EmitError, Socket};
 
 /// The ack a client asked for with an event, answered with a `T` (see [`EmitArgs`] for how a
-/// value becomes arguments).
+/// value becomes arguments). In a server-event handler (see
+/// [`ServerEvents`](crate::ServerEvents)) it answers the process that asked instead, which
+/// reads the reply's first argument, as Node's adapters relay it.
 ///
 /// [`send`](Ack::send) consumes it, so an ack cannot be answered twice. Sending when the client
 /// asked for no ack does nothing. An ack dropped unanswered sends nothing, as with the reference
@@ -56,14 +58,47 @@ use crate::socket::{EmitError, Socket};
 #[must_use = "the client waits for this ack; answer it with `send`"]
 #[derive(Debug)]
 pub struct Ack<T> {
-    target: Option<(Socket, AckId)>,
+    target: Option<AckTarget>,
     reply: PhantomData<fn(T)>,
+}
+
+/// Who waits for an ack.
+#[derive(Debug)]
+enum AckTarget {
+    /// A client, for its event `AckId`.
+    Client(Socket, AckId),
+    /// Another process, for its server-side event.
+    Process(ProcessReply),
+}
+
+/// How an answer to a server-side event goes back to the process that asked: the channel
+/// layer's, given with [`ServerEvent::with_reply`](crate::ServerEvent::with_reply).
+pub(crate) struct ProcessReply(Box<dyn FnOnce(AckResponse) + Send>);
+
+impl ProcessReply {
+    pub(crate) fn new(reply: impl FnOnce(AckResponse) + Send + 'static) -> Self {
+        ProcessReply(Box::new(reply))
+    }
+}
+
+impl std::fmt::Debug for ProcessReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProcessReply")
+    }
 }
 
 impl<T> Ack<T> {
     pub(crate) fn new(socket: Socket, id: Option<AckId>) -> Self {
         Ack {
-            target: id.map(|id| (socket, id)),
+            target: id.map(|id| AckTarget::Client(socket, id)),
+            reply: PhantomData,
+        }
+    }
+
+    /// The ack of a server-side event, if the process that sent it waits for one.
+    pub(crate) fn for_process(reply: Option<ProcessReply>) -> Self {
+        Ack {
+            target: reply.map(AckTarget::Process),
             reply: PhantomData,
         }
     }
@@ -75,10 +110,17 @@ impl<T> Ack<T> {
 }
 
 impl<T: EmitArgs> Ack<T> {
-    /// Answers the client.
+    /// Answers the client (or the process) that asked.
     pub fn send(mut self, reply: T) -> crate::Result<()> {
         match self.target.take() {
-            Some((socket, id)) => Ok(socket.send_ack(id, &reply)?),
+            Some(AckTarget::Client(socket, id)) => Ok(socket.send_ack(id, &reply)?),
+            Some(AckTarget::Process(answer)) => {
+                let mut encoder = PacketEncoder::ack(&Namespace::root(), AckId(0));
+                reply.write_args(&mut encoder).map_err(EmitError::from)?;
+                let (args, attachments) = encoder.finish_args();
+                (answer.0)(AckResponse::new(args, attachments));
+                Ok(())
+            }
             None => Ok(()),
         }
     }

@@ -57,6 +57,7 @@ mod event;
 pub mod macro_support;
 mod namespace;
 mod server;
+mod server_events;
 mod socket;
 
 pub use ack::{Ack, AckError, AckResponse};
@@ -68,5 +69,6 @@ pub use engine::Cors;
 pub use error::{Error, Result};
 pub use event::{ArgError, IncomingEvent};
 pub use server::{Server, ServerBuilder, ServerService, ServerStats, WeakServer};
+pub use server_events::{ServerAcks, ServerEvent, ServerEvents};
 pub use sio_core::{RawJson, Transport};
 pub use socket::{EmitError, Handshake, OutgoingEvent, OutgoingHook, Socket, SocketId};

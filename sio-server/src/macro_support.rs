@@ -11,7 +11,7 @@ use tracing::{debug, warn};
 
 pub use crate::{
     Ack, ConnectError, Consumer, DisconnectReason, EmitArgs, HandlerError, IncomingEvent,
-    OutgoingEvent, OutgoingHook, RawJson, Socket,
+    OutgoingEvent, OutgoingHook, RawJson, Server, ServerEvent, ServerEvents, Socket,
 };
 use crate::{ArgError, Error};
 
@@ -28,6 +28,16 @@ impl<T: DeserializeOwned + 'static> EventArg for T {}
 /// Argument `index` of `event` as a `T`.
 pub fn event_arg<T: EventArg>(event: &IncomingEvent, index: usize) -> Result<T, ArgError> {
     event.arg(index)
+}
+
+/// Argument `index` of a server-side event as a `T`.
+pub fn server_event_arg<T: EventArg>(event: &ServerEvent, index: usize) -> Result<T, ArgError> {
+    event.arg(index)
+}
+
+/// The answer the process that sent a server-side event waits for, as a `T`.
+pub fn take_server_ack<T: AckReply>(event: &mut ServerEvent) -> Ack<T> {
+    event.ack()
 }
 
 /// A type a handler can take as a parameter of its namespace's pattern (`#[param]`).

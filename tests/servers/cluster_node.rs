@@ -13,15 +13,22 @@
 //! processes did not say where the event went: `unreported`). With
 //! `local: true`,
 //! each acts on this process's sockets only.
+//!
+//! Server-side events, in `/`: `server_ask {timeout}` sends `whoami` `"I am "` to the other
+//! processes and acks `{answers, complete}` (each answers `"I am <name>"`); `server_tell` sends
+//! `note` `"from <name>"` with the bytes 1, 2, 3; `server_heard` acks the notes this process
+//! heard (`"<text>:<bytes>"`, sorted).
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
 use serde::Deserialize;
 use sio::redis::RedisLayer;
 use sio::socket::{
-    BroadcastOperator, ConnectError, Consumer, HandlerError, IncomingEvent, RawJson, Server, Socket,
+    Ack, BroadcastOperator, ConnectError, Consumer, HandlerError, IncomingEvent, RawJson, Server,
+    Socket,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,9 +76,42 @@ impl Selection {
     }
 }
 
+/// The notes this process heard from the others' `note` events.
+type Heard = Arc<Mutex<Vec<String>>>;
+
+/// This process's handler of the server-side events of `/`.
+struct ClusterEvents {
+    name: String,
+    heard: Heard,
+}
+
+#[sio::server_events]
+impl ClusterEvents {
+    #[event("whoami")]
+    async fn whoami(&self, _server: &Server, prefix: String, ack: Ack<String>) -> sio::Result<()> {
+        ack.send(format!("{prefix}{}", self.name))
+    }
+
+    #[event("note")]
+    async fn note(&mut self, _server: &Server, text: String, bytes: Option<bytes::Bytes>) {
+        let note = match bytes {
+            Some(bytes) => {
+                let listed: Vec<String> = bytes.iter().map(u8::to_string).collect();
+                format!("{text}:{}", listed.join(","))
+            }
+            None => text,
+        };
+        self.heard
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(note);
+    }
+}
+
 /// The consumer of `/`, and with `CHAT` of `/chat`: the same events in both namespaces.
 struct Node<const CHAT: bool> {
     name: String,
+    heard: Heard,
 }
 
 impl<const CHAT: bool> Consumer for Node<CHAT> {
@@ -186,6 +226,27 @@ impl<const CHAT: bool> Consumer for Node<CHAT> {
                     "unreported": acks.unreported_processes(),
                 })
             }
+            "server_ask" => {
+                let timeout = Duration::from_millis(selection.timeout);
+                let acks = socket
+                    .server()
+                    .server_side_emit_with_ack("whoami", "I am ", timeout)
+                    .await?;
+                let mut answers: Vec<String> = acks.decode()?;
+                answers.sort();
+                serde_json::json!({ "answers": answers, "complete": acks.is_complete() })
+            }
+            "server_tell" => {
+                let bytes = bytes::Bytes::from_static(&[1, 2, 3]);
+                let note = sio::Args((format!("from {}", self.name), bytes));
+                socket.server().server_side_emit("note", note)?;
+                serde_json::json!("ok")
+            }
+            "server_heard" => {
+                let mut heard = self.heard.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                heard.sort();
+                serde_json::json!(heard)
+            }
             other => serde_json::json!(format!("unknown event {other}")),
         };
         event.ack::<serde_json::Value>().send(reply)
@@ -230,12 +291,24 @@ async fn main() -> std::io::Result<()> {
         std::process::exit(2);
     });
     let name = options.name.clone();
+    let heard = Heard::default();
+    let events = ClusterEvents {
+        name: name.clone(),
+        heard: Arc::clone(&heard),
+    };
     let server = Server::builder()
         .consumer_with({
-            let name = name.clone();
-            move || Node::<false> { name: name.clone() }
+            let (name, heard) = (name.clone(), Arc::clone(&heard));
+            move || Node::<false> {
+                name: name.clone(),
+                heard: Arc::clone(&heard),
+            }
         })
-        .consumer_with(move || Node::<true> { name: name.clone() })
+        .consumer_with(move || Node::<true> {
+            name: name.clone(),
+            heard: Arc::clone(&heard),
+        })
+        .server_events(events)
         .channel_layer(layer)
         .build();
     let app = Router::new().route_service("/socket.io/", server.service());

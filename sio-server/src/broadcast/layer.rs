@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
+use futures_util::{FutureExt, StreamExt};
 use sio_core::{AckId, EncodedPacket, Namespace};
 use thiserror::Error;
 
@@ -14,6 +14,7 @@ use crate::broadcast::acks::AckEvent;
 use crate::broadcast::local_sockets::LocalSockets;
 use crate::broadcast::remote_socket::RemoteSocket;
 use crate::broadcast::target::{Room, Target};
+use crate::server_events::{ServerAckEvent, ServerSideEmit};
 
 /// One broadcast: which sockets, and the packet encoded once for all of them.
 #[derive(Debug, Clone)]
@@ -143,6 +144,27 @@ pub trait ChannelLayer: Send + Sync + 'static {
         local: &LocalSockets,
     ) -> BoxFuture<'static, Result<Vec<Room>, LayerError>> {
         std::future::ready(Ok(local.rooms(namespace))).boxed()
+    }
+
+    /// Sends a server-side event to the [`ServerEvents`](crate::ServerEvents) handlers of its
+    /// namespace in the other processes (never this one's), which hand it to
+    /// [`LocalSockets::server_side_event`]. The default, for one process, reaches nobody.
+    fn server_side_emit(&self, event: &ServerSideEmit, local: &LocalSockets) {
+        let _ = (event, local);
+    }
+
+    /// Sends a server-side event as [`server_side_emit`](Self::server_side_emit) does, asking
+    /// each process for an answer; the stream says how many processes were asked, then yields
+    /// their answers, and ends when each answered or `timeout` passed. The default, for one
+    /// process, asks nobody.
+    fn server_side_emit_with_ack(
+        &self,
+        event: &ServerSideEmit,
+        timeout: Duration,
+        local: &LocalSockets,
+    ) -> BoxStream<'static, ServerAckEvent> {
+        let _ = (event, timeout, local);
+        futures_util::stream::iter([ServerAckEvent::Asked(0)]).boxed()
     }
 
     /// Called when a namespace is made from a pattern, at the first CONNECT to its name (for a

@@ -16,6 +16,7 @@ use crate::client::close_connection;
 use crate::disconnect_reason::DisconnectReason;
 use crate::namespace::{NamespaceInner, Recipients};
 use crate::server::WeakServer;
+use crate::server_events::ServerEvent;
 use crate::socket::outgoing::{self, OutgoingEvent, OutgoingHook};
 use crate::socket::{Socket, SocketId};
 
@@ -41,19 +42,41 @@ impl LocalSockets {
         self.server.upgrade().is_some()
     }
 
-    /// The namespaces this server declared as they are (not those made from patterns).
+    /// The namespaces this server declared as they are, for consumers or for
+    /// [server-side events](crate::ServerEvents) (not those made from patterns), sorted.
     pub fn namespaces(&self) -> Vec<Namespace> {
         let Some(server) = self.server.upgrade() else {
             return Vec::new();
         };
-        let mut names: Vec<Namespace> = server
-            .inner()
+        let inner = server.inner();
+        let mut names: Vec<Namespace> = inner
             .namespaces
             .values()
             .map(|namespace| namespace.name.clone())
+            .chain(
+                inner
+                    .server_events
+                    .keys()
+                    .filter_map(|name| Namespace::new(name.clone()).ok()),
+            )
             .collect();
         names.sort();
+        names.dedup();
         names
+    }
+
+    /// Hands a server-side event another process sent to the
+    /// [`ServerEvents`](crate::ServerEvents) handler of `namespace` in this process; `false`
+    /// when there is none (the event is dropped, unanswered, as Node drops one nobody listens
+    /// to) or its mailbox is full.
+    pub fn server_side_event(&self, namespace: &Namespace, event: ServerEvent) -> bool {
+        let Some(server) = self.server.upgrade() else {
+            return false;
+        };
+        let Some(mailbox) = server.inner().server_events.get(namespace.as_str()) else {
+            return false;
+        };
+        mailbox.deliver(event, &self.server)
     }
 
     /// The patterns consumers were declared for (`/workspace/{id}`), in declaration order.

@@ -20,3 +20,5 @@ pub use local_sockets::{LocalAcks, LocalSockets};
 pub use operator::BroadcastOperator;
 pub use remote_socket::RemoteSocket;
 pub use target::{Room, Target};
+
+pub use crate::server_events::{ServerAckEvent, ServerSideEmit};

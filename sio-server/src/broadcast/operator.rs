@@ -12,6 +12,7 @@ use crate::broadcast::layer::{Broadcast, ChannelLayer, InMemoryLayer, LayerError
 use crate::broadcast::remote_socket::RemoteSocket;
 use crate::broadcast::target::{Room, Target};
 use crate::server::{Server, ServerInner};
+use crate::server_events::{ServerAcks, ServerSideEmit};
 use crate::socket::EmitError;
 
 /// A selection of sockets of one namespace: all of them, narrowed with [`to`](Self::to) and
@@ -141,6 +142,74 @@ impl BroadcastOperator {
         // not.
         let until = tokio::time::sleep(timeout + Duration::from_millis(100));
         Ok(BroadcastAcks::gather(events.take_until(until)).await)
+    }
+
+    /// Sends an event to the [`ServerEvents`](crate::ServerEvents) handler of this namespace
+    /// in every other process (Node's `serverSideEmit`), through the channel layer: not to
+    /// sockets, and not to this process's own handler. It reaches nobody with the in-memory
+    /// layer, nor after [`local`](Self::local).
+    ///
+    /// ```no_run
+    /// # fn run(server: sio_server::Server) -> Result<(), sio_server::EmitError> {
+    /// server.of("/chat").server_side_emit("user_banned", 42)?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EmitError::ReservedName`] for a reserved name, [`EmitError::Encode`] for data that
+    /// does not serialize, and [`EmitError::NotToRooms`] on a selection narrowed with
+    /// [`to`](Self::to) or [`except`](Self::except): processes have no rooms.
+    pub fn server_side_emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
+        let Some(event) = self.server_side_event(event, &data)? else {
+            return Ok(());
+        };
+        let server = self.server.inner();
+        self.layer(server).server_side_emit(&event, &server.local);
+        Ok(())
+    }
+
+    /// Sends an event as [`server_side_emit`](Self::server_side_emit) does and gathers each
+    /// process's answer for up to `timeout` (Node's `serverSideEmit` with a callback, whose
+    /// adapter waits for its `requestsTimeout` instead). A process answers once, with the
+    /// first argument of its handler's [`Ack`](crate::Ack); one without a handler for the
+    /// event does not answer, as in Node.
+    ///
+    /// # Errors
+    ///
+    /// As for [`server_side_emit`](Self::server_side_emit).
+    pub async fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        data: impl EmitArgs,
+        timeout: Duration,
+    ) -> Result<ServerAcks, EmitError> {
+        let Some(event) = self.server_side_event(event, &data)? else {
+            return Ok(ServerAcks::default());
+        };
+        let server = self.server.inner();
+        let events = self
+            .layer(server)
+            .server_side_emit_with_ack(&event, timeout, &server.local);
+        // The layer ends the stream at `timeout`; the bound here guards against one that does
+        // not.
+        let until = tokio::time::sleep(timeout + Duration::from_millis(100));
+        Ok(ServerAcks::gather(events.take_until(until)).await)
+    }
+
+    /// The event to send other processes; `None` when it goes nowhere (an invalid namespace).
+    fn server_side_event(
+        &self,
+        event: &str,
+        data: &impl EmitArgs,
+    ) -> Result<Option<ServerSideEmit>, EmitError> {
+        if !self.target.rooms.is_empty() || !self.target.except.is_empty() {
+            return Err(EmitError::NotToRooms);
+        }
+        let Some(namespace) = &self.namespace_name else {
+            return Ok(None);
+        };
+        ServerSideEmit::new(namespace.clone(), event, data).map(Some)
     }
 
     /// The selected sockets, from every process.

@@ -15,7 +15,7 @@ use crate::event::IncomingEvent;
 use crate::socket::{OutgoingHook, Socket};
 
 pub use connect_error::ConnectError;
-pub(crate) use runner::{ErasedConsumer, MailboxFull, MailboxLimits, Runner};
+pub(crate) use runner::{ErasedConsumer, MailboxFull, MailboxLimits, Runner, panic_message};
 pub(crate) use tasks::HookTasks;
 
 /// What a handler may fail with; it is logged and the connection stays up.

@@ -38,7 +38,7 @@ pub(crate) trait ErasedConsumer: Send + 'static {
 /// A running hook: resolves to the consumer, unless the socket is done with it.
 pub(crate) type Hook = BoxFuture<'static, Option<Box<dyn ErasedConsumer>>>;
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     payload
         .downcast_ref::<&str>()
         .copied()

@@ -15,6 +15,7 @@ use crate::engine::{Cors, Engine, EngineBuilder, HandshakeInfo, Refusal};
 use crate::namespace::approval::{self, NamespaceFilter};
 use crate::namespace::dynamic::{ChildLimits, Dynamic, Family};
 use crate::namespace::{Factory, NamespaceInner};
+use crate::server_events::{ServerEvents, ServerEventsMailbox};
 use crate::socket::{Handshake, OutgoingHook, Socket};
 
 /// Builds a [`Server`]. Defaults follow the reference server: path `/socket.io/`, a 45 s connect
@@ -42,6 +43,7 @@ pub struct ServerBuilder {
     filters: Vec<(String, NamespaceFilter)>,
     child_limits: ChildLimits,
     middleware: Vec<ConnectMiddleware>,
+    server_events: HashMap<String, ServerEventsMailbox>,
     layer: Box<dyn ChannelLayer>,
     config: SocketConfig,
     /// `max_binary_packet_bytes` if set; otherwise eight times `max_payload`.
@@ -72,6 +74,7 @@ impl Default for ServerBuilder {
                 cleanup_empty: false,
             },
             middleware: Vec::new(),
+            server_events: HashMap::new(),
             layer: Box::new(InMemoryLayer),
             binary_packet_bytes: None,
             mailbox_bytes: None,
@@ -91,6 +94,35 @@ impl ServerBuilder {
     /// Serves namespace `C::NAMESPACE` with a fresh `C::default()` per client.
     pub fn consumer<C: Consumer + Default>(self) -> Self {
         self.consumer_with(C::default)
+    }
+
+    /// Takes the server-side events of namespace `H::NAMESPACE` that other processes send
+    /// (Node's `serverSideEmit`) with `handler`, one instance for the whole process; see
+    /// [`ServerEvents`] and `#[server_events]`. The namespace needs no consumer: with a
+    /// channel layer that spans processes, this process hears it for these events alone.
+    ///
+    /// # Panics
+    ///
+    /// If `H::NAMESPACE` is not a valid namespace (a pattern, such as `/workspace/{id}`, is not
+    /// one) or already has a server-event handler.
+    pub fn server_events<H: ServerEvents>(mut self, handler: H) -> Self {
+        if let Err(error) = sio_core::validate_namespace(H::NAMESPACE) {
+            panic!("invalid server-event namespace: {error}");
+        }
+        assert!(
+            !sio_core::NamespacePattern::parse(H::NAMESPACE).is_ok_and(|p| p.is_dynamic()),
+            "server-event namespace `{}` is a pattern; server-side events go to a namespace as it is",
+            H::NAMESPACE
+        );
+        let previous = self
+            .server_events
+            .insert(H::NAMESPACE.to_owned(), ServerEventsMailbox::new(handler));
+        assert!(
+            previous.is_none(),
+            "namespace `{}` has two server-event handlers",
+            H::NAMESPACE
+        );
+        self
     }
 
     /// Serves namespace `C::NAMESPACE` with `factory()` per client; the factory can hand each
@@ -449,6 +481,7 @@ impl ServerBuilder {
                 self.layer,
                 self.config,
                 self.middleware,
+                self.server_events,
                 this,
             )
         });

@@ -27,6 +27,7 @@ use crate::engine::sync::{Mutex, MutexGuard};
 use crate::engine::{Engine, EngineStats, WeakEngine};
 use crate::namespace::NamespaceInner;
 use crate::namespace::dynamic::Dynamic;
+use crate::server_events::{ServerAcks, ServerEventsMailbox};
 use crate::socket::{EmitError, Socket, SocketId};
 
 pub use builder::ServerBuilder;
@@ -51,6 +52,8 @@ pub(crate) struct SocketConfig {
 /// The state of a server, owned by its engine as the engine's handler.
 pub(crate) struct ServerInner {
     pub(crate) namespaces: HashMap<String, std::sync::Arc<NamespaceInner>>,
+    /// The handlers of server-side events, by namespace.
+    pub(crate) server_events: HashMap<String, ServerEventsMailbox>,
     /// The consumers declared for patterns and the namespaces made from them, if any.
     pub(crate) dynamic: Option<Dynamic>,
     pub(crate) layer: Box<dyn ChannelLayer>,
@@ -199,10 +202,12 @@ impl ServerInner {
         layer: Box<dyn ChannelLayer>,
         config: SocketConfig,
         middleware: Vec<ConnectMiddleware>,
+        server_events: HashMap<String, ServerEventsMailbox>,
         this: WeakServer,
     ) -> Self {
         ServerInner {
             namespaces,
+            server_events,
             dynamic,
             layer,
             local: LocalSockets { server: this },
@@ -321,6 +326,27 @@ impl Server {
     /// Sends an event to every socket of the main namespace `/`.
     pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
         self.of("/").emit(event, data)
+    }
+
+    /// Sends an event to the [`ServerEvents`](crate::ServerEvents) handler of the main
+    /// namespace `/` in every other process (Node's `io.serverSideEmit`); see
+    /// [`BroadcastOperator::server_side_emit`].
+    pub fn server_side_emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
+        self.of("/").server_side_emit(event, data)
+    }
+
+    /// Sends an event to the [`ServerEvents`](crate::ServerEvents) handler of the main
+    /// namespace `/` in every other process and gathers their answers for up to `timeout`; see
+    /// [`BroadcastOperator::server_side_emit_with_ack`].
+    pub async fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        data: impl EmitArgs,
+        timeout: Duration,
+    ) -> Result<ServerAcks, EmitError> {
+        self.of("/")
+            .server_side_emit_with_ack(event, data, timeout)
+            .await
     }
 
     /// The namespaces this process serves now, sorted: those declared as they are, and those

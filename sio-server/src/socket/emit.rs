@@ -29,6 +29,10 @@ pub enum EmitError {
     /// [`RESERVED_EVENTS`](sio_core::RESERVED_EVENTS)), as in Node's `emit`.
     #[error("`{0}` is a reserved event name")]
     ReservedName(String),
+    /// A server-side event was sent to a selection narrowed to rooms: it goes to the other
+    /// processes, which have none.
+    #[error("a server-side event goes to processes, not rooms: send it without `to` or `except`")]
+    NotToRooms,
 }
 
 impl Socket {

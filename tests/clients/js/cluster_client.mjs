@@ -8,6 +8,7 @@
 //   node cluster_client.mjs silent <url> <redis>       a process that never answers a request
 //   node cluster_client.mjs local <url,url,...>        the local flag keeps each operation home
 //   node cluster_client.mjs unanswered <url,url,...>   an ack from a room names who did not answer
+//   node cluster_client.mjs server_side <url,url,...>  server-side events, with and without ack
 import { io } from "socket.io-client";
 import { Emitter } from "@socket.io/redis-emitter";
 import { createClient } from "redis";
@@ -287,7 +288,20 @@ async function silent() {
   return result;
 }
 
-const scenarios = { cluster, emitter, restart, silent, local, unanswered };
+/** Each process sends the others a server-side event with ack, then one without. */
+async function serverSide() {
+  const clients = [];
+  for (const [i, url] of servers.entries()) clients.push(await connect(url, [], `client${i}`, ["websocket"]));
+  const result = { asked: [], heard: [] };
+  for (const client of clients) result.asked.push(await call(client, "server_ask", { timeout: 5000 }));
+  for (const client of clients) await call(client, "server_tell");
+  await settle();
+  for (const client of clients) result.heard.push(await call(client, "server_heard"));
+  clients.forEach((c) => c.socket.disconnect());
+  return result;
+}
+
+const scenarios = { cluster, emitter, restart, silent, local, unanswered, server_side: serverSide };
 try {
   console.log(JSON.stringify(await scenarios[scenario]()));
   process.exit(0);

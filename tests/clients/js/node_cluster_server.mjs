@@ -21,6 +21,12 @@ await Promise.all([pubClient.connect(), subClient.connect()]);
 const httpServer = createServer();
 const io = new Server(httpServer, { adapter: createAdapter(pubClient, subClient) });
 
+// Server-side events from the other processes: `whoami` answers "<prefix><name>", `note` is
+// kept as "<text>:<bytes>".
+const heard = [];
+io.on("whoami", (prefix, answer) => answer(prefix + name));
+io.on("note", (text, bytes) => heard.push(bytes ? `${text}:${[...bytes].join(",")}` : text));
+
 // `/` and `/chat` answer the same events, each within its own namespace.
 for (const nsp of [io.of("/"), io.of("/chat")]) nsp.on("connection", (socket) => {
   for (const room of socket.handshake.auth?.rooms ?? []) socket.join(room);
@@ -57,6 +63,15 @@ for (const nsp of [io.of("/"), io.of("/chat")]) nsp.on("connection", (socket) =>
     operator(s).disconnectSockets();
     ack("ok");
   });
+  socket.on("server_ask", (s, ack) => {
+    // The adapter waits for its requestsTimeout (5 s), not a timeout of the call's.
+    io.serverSideEmit("whoami", "I am ", (error, answers) => ack({ answers: answers.sort(), complete: !error }));
+  });
+  socket.on("server_tell", (_s, ack) => {
+    io.serverSideEmit("note", `from ${name}`);
+    ack("ok");
+  });
+  socket.on("server_heard", (_s, ack) => ack([...heard].sort()));
   socket.on("ask", async (s, ack) => {
     try {
       const names = await operator(s).timeout(s.timeout).emitWithAck("question", "who are you?");

@@ -1,0 +1,12 @@
+#![allow(unused)]
+use sio::{server_events, Ack, Server, ServerEvent, Socket};
+
+struct Cluster;
+
+#[server_events]
+impl Cluster {
+    #[event("disconnect")]
+    async fn gone(&mut self, server: &Server) {}
+}
+
+fn main() {}

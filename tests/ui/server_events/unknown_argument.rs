@@ -1,0 +1,12 @@
+#![allow(unused)]
+use sio::{server_events, Ack, Server, ServerEvent, Socket};
+
+struct Cluster;
+
+#[server_events(room = "lobby")]
+impl Cluster {
+    #[event("ban")]
+    async fn ban(&mut self, server: &Server, id: u64) {}
+}
+
+fn main() {}
