@@ -18,7 +18,7 @@ pub mod socket {
         ConnectError, Consumer, DisconnectReason, EmitArgs, EmitError, Error, HandlerError,
         Handshake, IncomingEvent, OutgoingEvent, OutgoingHook, RawJson, Received, RemoteSocket,
         Result, Room, Server, ServerAcks, ServerBuilder, ServerEvent, ServerEvents, ServerService,
-        ServerStats, Socket, SocketId, WeakServer,
+        ServerStats, Socket, SocketId, Volatile, WeakServer,
     };
 }
 

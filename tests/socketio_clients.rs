@@ -123,6 +123,25 @@ fn server_awaits_client_acks_from_inside_a_handler() {
 }
 
 #[test]
+fn a_client_that_does_not_read_misses_volatile_events_while_others_get_them() {
+    let server = Server::start("socketio_testbed", &[]);
+    // A WebSocket the client stops reading: the server's writes back up, and it is not
+    // writable until the client reads again.
+    let result = js("volatile", &server, "websocket");
+    assert_eq!(
+        result,
+        json!({
+            "transport": "websocket",
+            "flooded": true,
+            "fillers": true,
+            "readerFirst": 1,
+            "pausedMissed": true,
+            "pausedGotLater": true,
+        })
+    );
+}
+
+#[test]
 fn server_emit_with_ack_to_a_room_gathers_replies_within_the_timeout() {
     let server = Server::start("socketio_testbed", &[]);
     let first = Waiting::start(

@@ -1,12 +1,13 @@
-//! Raw WebSocket against the Socket.IO layer: the connect timeout, unknown namespaces, and bad
-//! input that closes only the offending connection.
+//! Raw WebSocket and polling against the Socket.IO layer: the connect timeout, unknown
+//! namespaces, bad input that closes only the offending connection, and volatile events on
+//! polling.
 
 mod support;
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use support::{Server, Ws, open_websocket};
+use support::{Server, Ws, http, open_websocket, read_response, send_request};
 use tungstenite::Message;
 
 /// A slow heartbeat: these raw clients never answer pings, and only the rule under test may
@@ -102,4 +103,46 @@ fn a_binary_frame_without_a_binary_packet_closes_the_connection() {
     let mut offender = joined(server.addr);
     offender.send(Message::binary(vec![1, 2, 3])).expect("send");
     assert_eq!(text(&mut offender), None);
+}
+
+#[test]
+fn a_polling_client_with_no_get_waiting_misses_volatile_events() {
+    let server = Server::start("socketio_testbed", &[]);
+    let addr = server.addr;
+    let open = http(addr, "GET", "/socket.io/?EIO=4&transport=polling", &[], b"");
+    let handshake: serde_json::Value =
+        serde_json::from_str(open.text().strip_prefix('0').expect("open packet")).expect("json");
+    let path = format!(
+        "/socket.io/?EIO=4&transport=polling&sid={}",
+        handshake["sid"].as_str().expect("sid")
+    );
+    let connect = http(addr, "POST", &path, &[], br#"40{"room":"news"}"#);
+    assert_eq!(connect.status, 200);
+    // The welcome comes once `connect` has joined the room (maybe after the CONNECT reply).
+    let mut received = String::new();
+    for _ in 0..5 {
+        if received.contains("\"welcome\"") {
+            break;
+        }
+        received.push_str(&http(addr, "GET", &path, &[], b"").text());
+    }
+    assert!(received.contains("\"welcome\""), "{received}");
+    let announce = |text: &str| {
+        let query = format!("/announce?room=news&volatile&text={text}");
+        assert_eq!(http(addr, "POST", &query, &[], b"").text(), "true");
+    };
+    // No GET waits: the volatile event is dropped, not queued for the next one.
+    announce("missed");
+    // With a GET waiting, the next one goes out; sent until one does, since the test cannot
+    // see when the server has the GET.
+    let mut get = send_request(addr, "GET", &path, &[], b"");
+    let reader = std::thread::spawn(move || read_response(&mut get).text());
+    let started = Instant::now();
+    while !reader.is_finished() && started.elapsed() < Duration::from_secs(5) {
+        announce("taken");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let body = reader.join().expect("the GET");
+    assert!(body.contains("\"taken\""), "{body}");
+    assert!(!body.contains("missed"), "{body}");
 }

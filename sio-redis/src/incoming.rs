@@ -123,10 +123,15 @@ fn on_broadcast(
             debug!(%namespace, "redis layer: ignoring a broadcast for another namespace");
         }
         Ok((namespace, packet)) => {
+            let flag = |name| {
+                field(opts, "flags").and_then(|flags| field(flags, name))
+                    == Some(&Value::Boolean(true))
+            };
             local.deliver(&Broadcast {
                 namespace,
                 target: target_of(Some(opts)),
                 packet,
+                volatile: flag("volatile"),
             });
         }
         Err(err) => warn!(error = %err, "redis layer: ignoring a broadcast"),
@@ -297,6 +302,7 @@ fn on_broadcast_with_ack(
         namespace: namespace.clone(),
         target: target_of(opts),
         packet,
+        volatile: false,
     };
     let delivered = local.deliver_with_ack(&broadcast, ack_id, timeout);
     let count = delivered.sent.len();

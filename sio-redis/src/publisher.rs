@@ -5,6 +5,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use redis::AsyncConnectionConfig;
+use rmpv::Value;
+use sio_server::broadcast::Broadcast;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
@@ -137,13 +139,22 @@ impl Shared {
                     }
                 };
                 let channel = channels.broadcast_to(&broadcast.target.rooms);
-                let message = rmpv::Value::Array(vec![
+                let message = Value::Array(vec![
                     self.uid.as_str().into(),
                     wire::packet_object(&broadcast.namespace, data),
-                    wire::broadcast_opts(&broadcast.target, Vec::new()),
+                    wire::broadcast_opts(&broadcast.target, flags(&broadcast)),
                 ]);
                 Some((channel, wire::encode_message(&message)))
             }
         }
+    }
+}
+
+/// A broadcast's flags as the adapter publishes them (Node's `volatile`).
+fn flags(broadcast: &Broadcast) -> Vec<(&'static str, Value)> {
+    if broadcast.volatile {
+        vec![("volatile", Value::Boolean(true))]
+    } else {
+        Vec::new()
     }
 }

@@ -71,4 +71,4 @@ pub use event::{ArgError, IncomingEvent};
 pub use server::{Server, ServerBuilder, ServerService, ServerStats, WeakServer};
 pub use server_events::{ServerAcks, ServerEvent, ServerEvents};
 pub use sio_core::{RawJson, Transport};
-pub use socket::{EmitError, Handshake, OutgoingEvent, OutgoingHook, Socket, SocketId};
+pub use socket::{EmitError, Handshake, OutgoingEvent, OutgoingHook, Socket, SocketId, Volatile};

@@ -2,7 +2,8 @@
 //! Not an example to learn from: each event exercises one rule of the framework.
 //!
 //! `--addr HOST:PORT` (port 0 picks one; the address is printed). HTTP side doors for the
-//! tests: `GET /stats`, `POST /announce?room=R` (a server broadcast to a room),
+//! tests: `GET /stats`, `POST /announce?room=R[&text=T][&volatile]` (a server broadcast to a
+//! room),
 //! `GET /ask?room=R&timeout=MS` (a server `emit_with_ack` to a room, answering the replies), and
 //! `POST /shutdown`.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
@@ -163,6 +164,38 @@ impl Consumer for Main {
                 };
                 server.of("/").emit("ask_outcome", outcome)?;
             }
+            "fill_buffers" => {
+                // 1 MiB events to socket `id` until its transport stops taking them at once,
+                // and keeps not taking them for 200 ms: the kernel's buffers may still grow
+                // for a while after the first write that does not fit, and what is left of a
+                // large event takes it long to absorb.
+                let id: String = event.arg(0)?;
+                let Some(target) = server.socket(&id) else {
+                    return event.ack().send("no such socket");
+                };
+                let filler = "x".repeat(1 << 20);
+                let (mut sent, mut stuck) = (0_usize, 0);
+                while stuck < 4 && sent < 64 {
+                    while target.is_writable() && sent < 64 {
+                        target.emit("filler", &filler)?;
+                        sent += 1;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    stuck = if target.is_writable() { 0 } else { stuck + 1 };
+                }
+                // Then `news` 1 to everyone and 2 to that socket, both volatile.
+                let writable = target.is_writable();
+                server.of("/").volatile().emit("news", 1)?;
+                target.volatile().emit("news", 2)?;
+                event
+                    .ack()
+                    .send(serde_json::json!({ "sent": sent, "writable": writable }))?;
+            }
+            "volatile_news" => {
+                let n: u64 = event.arg(0)?;
+                server.of("/").volatile().emit("news", n)?;
+                event.ack().send(Args(()))?;
+            }
             "slow" => tokio::time::sleep(Duration::from_millis(100)).await,
             "disconnect_me" => socket.disconnect(),
             "panic" => panic!("this handler panics on purpose"),
@@ -260,10 +293,12 @@ async fn main() -> std::io::Result<()> {
     let announce_server = server.clone();
     let announce = move |Query(query): Query<HashMap<String, String>>| {
         let room = query.get("room").cloned().unwrap_or_default();
-        let result = announce_server
-            .of("/")
-            .to(room)
-            .emit("announcement", "hello room");
+        let mut operator = announce_server.of("/").to(room);
+        if query.contains_key("volatile") {
+            operator = operator.volatile();
+        }
+        let text = query.get("text").map_or("hello room", String::as_str);
+        let result = operator.emit("announcement", text);
         async move { format!("{}", result.is_ok()) }
     };
     let ask_server = server.clone();

@@ -25,6 +25,9 @@ pub struct Broadcast {
     pub target: Target,
     /// The packet as the wire carries it; every recipient gets these same bytes.
     pub packet: EncodedPacket,
+    /// Whether a recipient whose transport does not take it at once skips it (Node's
+    /// `volatile` flag; see [`Socket::is_writable`](crate::Socket::is_writable)).
+    pub volatile: bool,
 }
 
 /// A server-side operation on a selection of sockets, from

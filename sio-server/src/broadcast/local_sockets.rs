@@ -107,7 +107,8 @@ impl LocalSockets {
     /// Delivers `broadcast` to the matching sockets of this process; returns how many it reached.
     ///
     /// Nothing waits on a recipient: each one's queue takes the shared bytes. A recipient whose
-    /// queue is full is not reading, and its connection is closed. A broadcast to a pattern is
+    /// queue is full is not reading, and its connection is closed; a volatile broadcast skips
+    /// every recipient whose transport does not take it at once. A broadcast to a pattern is
     /// re-addressed to each namespace made from it.
     pub fn deliver(&self, broadcast: &Broadcast) -> usize {
         let mut reached = 0;
@@ -120,7 +121,11 @@ impl LocalSockets {
                     outgoing::call(*hook, socket, event);
                 }
                 // A recipient whose queue is full is closed by the send itself.
-                let _ = socket.send_packet(&packet);
+                let _ = if broadcast.volatile {
+                    socket.send_volatile(&packet).map(drop)
+                } else {
+                    socket.send_packet(&packet)
+                };
             }
             reached += recipients.len();
         });

@@ -37,6 +37,8 @@ pub struct BroadcastOperator {
     target: Target,
     /// This process only: the channel layer's other processes are left out.
     local: bool,
+    /// Each recipient gets it only if its transport takes it at once.
+    volatile: bool,
 }
 
 impl std::fmt::Debug for BroadcastOperator {
@@ -45,6 +47,7 @@ impl std::fmt::Debug for BroadcastOperator {
             .field("namespace", &self.namespace_name)
             .field("target", &self.target)
             .field("local", &self.local)
+            .field("volatile", &self.volatile)
             .finish()
     }
 }
@@ -56,6 +59,7 @@ impl BroadcastOperator {
             namespace_name,
             target,
             local: false,
+            volatile: false,
         }
     }
 
@@ -71,6 +75,21 @@ impl BroadcastOperator {
     /// ```
     pub fn local(mut self) -> Self {
         self.local = true;
+        self
+    }
+
+    /// Makes [`emit`](Self::emit) skip each selected socket whose transport does not take the
+    /// event at once (Node's `volatile` flag; see [`Socket::is_writable`](crate::Socket::is_writable)):
+    /// a client that lags gets the next event, not a backlog. Acks gathered with
+    /// [`emit_with_ack`](Self::emit_with_ack) ignore it.
+    ///
+    /// ```no_run
+    /// # fn run(server: sio_server::Server) -> Result<(), sio_server::EmitError> {
+    /// server.of("/game").to("match-7").volatile().emit("positions", [[1, 2], [3, 4]])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn volatile(mut self) -> Self {
+        self.volatile = true;
         self
     }
 
@@ -109,6 +128,7 @@ impl BroadcastOperator {
             namespace: namespace.clone(),
             target: self.target.clone(),
             packet,
+            volatile: self.volatile,
         };
         self.layer(server).broadcast(&broadcast, &server.local);
         Ok(())
@@ -134,6 +154,7 @@ impl BroadcastOperator {
             namespace: namespace.clone(),
             target: self.target.clone(),
             packet,
+            volatile: false,
         };
         let events = self
             .layer(server)

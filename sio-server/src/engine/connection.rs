@@ -104,6 +104,14 @@ impl<D: Send + Sync + 'static> Connection<D> {
         self.shared.lock().session.close_reason().is_some()
     }
 
+    /// Whether the transport takes a message now with nothing waiting before it (Node's
+    /// `transport.writable`): a WebSocket with nothing in flight, or a polling GET waiting,
+    /// with nothing queued. A client that does not read keeps it `false`; volatile messages go
+    /// out only while it is `true`.
+    pub fn is_writable(&self) -> bool {
+        self.shared.is_writable()
+    }
+
     /// Queues a message for the client.
     ///
     /// A client that stops reading is bounded: once `max_queued_bytes` of messages wait for it,

@@ -47,6 +47,10 @@ pub(crate) struct State {
     /// Whether the task of the WebSocket in use waits with nothing in flight, so that a frame
     /// may be written to its stream directly, ahead of nothing.
     pub(crate) ws_idle: bool,
+    /// Whether the task of the WebSocket in use has frames in flight (taken from the queue,
+    /// not yet handed to the kernel), as it last looked; unlike `ws_idle`, not cleared just
+    /// because the task is running.
+    pub(crate) ws_writing: bool,
     /// Whether some task is handing events to the application; others leave new events to it,
     /// which keeps them in order and lets callbacks feed the session again without deadlock.
     dispatching: bool,
@@ -172,6 +176,7 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
                 ws_waker: None,
                 ws_stream: None,
                 ws_idle: false,
+                ws_writing: false,
                 dispatching: false,
                 direct: (None, false),
             }),
@@ -248,6 +253,27 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         drop(state);
         self.wake_output_for(websocket, get_pending);
         Ok(())
+    }
+
+    /// Whether the transport would take a message now with nothing ahead of it (Node's
+    /// `transport.writable`): nothing queued, and a WebSocket with nothing in flight or a
+    /// polling GET waiting.
+    pub(crate) fn is_writable(&self) -> bool {
+        let state = self.lock();
+        let session = &state.session;
+        if session.close_reason().is_some() || session.has_output() {
+            return false;
+        }
+        match session.transport() {
+            Transport::Polling => session.has_pending_get(),
+            Transport::WebSocket => {
+                !state.ws_writing
+                    && !state
+                        .ws_stream
+                        .as_ref()
+                        .is_some_and(|(_, stream)| stream.has_pending())
+            }
+        }
     }
 
     /// Writes `frame` to the WebSocket's stream if it is open to direct writes.

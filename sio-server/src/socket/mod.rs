@@ -5,6 +5,7 @@ mod handshake;
 mod id;
 mod lifecycle;
 pub(crate) mod outgoing;
+mod volatile;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -27,6 +28,7 @@ pub use emit::EmitError;
 pub use handshake::Handshake;
 pub use id::SocketId;
 pub use outgoing::{OutgoingEvent, OutgoingHook};
+pub use volatile::Volatile;
 
 /// Where a socket stands: admitted or not yet.
 #[derive(Debug)]

@@ -68,6 +68,7 @@ const ack = (socket, ...args) =>
     socket.timeout(3000).emit(...args, (error, ...reply) => (error ? reject(error) : resolve(reply))),
   );
 const transport = (socket) => socket.io.engine.transport.name;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const bytes = (value) => (Buffer.isBuffer(value) ? [...value] : value);
 
 const scenarios = {
@@ -241,6 +242,41 @@ const scenarios = {
 
   // A client that floods its mailbox is disconnected; its watcher sees why; the heartbeat and
   // other sockets go on.
+  // A client that stops reading its WebSocket misses volatile events, broadcast or direct, while
+  // another gets them; once it reads again, it gets the next ones.
+  async volatile() {
+    const { socket: reader } = await connect();
+    const { socket: paused } = await connect();
+    const news = { reader: [], paused: [] };
+    reader.on("news", (n) => news.reader.push(n));
+    paused.on("news", (n) => news.paused.push(n));
+    let fillers = 0;
+    paused.on("filler", () => fillers++);
+    paused.io.engine.transport.ws._socket.pause();
+    // The server fills its buffers, then sends `news` 1 to everyone and 2 to it, volatile.
+    const first = next(reader, "news", 20000);
+    const flooded = await reader.timeout(20000).emitWithAck("fill_buffers", paused.id);
+    await first;
+    paused.io.engine.transport.ws._socket.resume();
+    for (let waited = 0; fillers < flooded.sent && waited < 10000; waited += 50) await sleep(50);
+    // Once it has read everything, the next volatile event reaches it (sent until one does).
+    for (let n = 3; news.paused.length === 0 && n < 100; n++) {
+      await ack(reader, "volatile_news", n);
+      await sleep(50);
+    }
+    const result = {
+      transport: transport(paused),
+      flooded: flooded.sent > 0 && !flooded.writable,
+      fillers: fillers === flooded.sent,
+      readerFirst: news.reader[0],
+      pausedMissed: !news.paused.includes(1) && !news.paused.includes(2),
+      pausedGotLater: news.paused.length > 0,
+    };
+    reader.close();
+    paused.close();
+    return result;
+  },
+
   async flood() {
     const { socket: watcher } = await connect();
     const left = collect(watcher, "left", 3000);

@@ -394,6 +394,7 @@ impl<D: Send + Sync + 'static> Link<D> {
                 // Nothing in flight: whoever emits may write to the socket itself.
                 if current {
                     state.ws_idle = idle;
+                    state.ws_writing = !self.outgoing.is_empty() || self.unflushed;
                 }
                 (current, closed)
             };
