@@ -11,8 +11,9 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 use sio::broadcast::{ChannelLayer, LocalSockets, ServerAckEvent, ServerSideEmit};
-use sio::socket::ServerAcks;
-use sio::{Ack, Args, EmitError, Server, ServerEvent, server_events};
+use sio::socket::{ServerAcks, ServerEvents};
+use sio::{Ack, Args, EmitError, Server, ServerEvent, consumer, server_events};
+use tokio::sync::Notify;
 
 /// One side of a pair of servers: what it sends reaches the other side's handlers.
 #[derive(Clone, Default)]
@@ -142,18 +143,24 @@ impl Cluster {
     }
 }
 
-/// Two servers: the first sends, the second has the handler.
-fn pair() -> (Server, Server, Seen) {
+/// Two servers: the first sends, the second has `handler`.
+fn pair_with(handler: impl ServerEvents) -> (Server, Server) {
     let (a, b) = Pair::new();
-    let seen = Seen::default();
     let sender = Server::builder().channel_layer(a).build();
     let receiver = Server::builder()
-        .server_events(Cluster {
-            seen: Arc::clone(&seen),
-            count: 0,
-        })
+        .server_events(handler)
         .channel_layer(b)
         .build();
+    (sender, receiver)
+}
+
+/// Two servers, the second with a `Cluster` handler, and what it sees.
+fn pair() -> (Server, Server, Seen) {
+    let seen = Seen::default();
+    let (sender, receiver) = pair_with(Cluster {
+        seen: Arc::clone(&seen),
+        count: 0,
+    });
     (sender, receiver, seen)
 }
 
@@ -254,17 +261,28 @@ async fn local_rooms_and_reserved_names_send_nothing() {
         .expect("sent");
     assert_eq!(
         sender.to("lobby").server_side_emit("ban", Ban { id: 6 }),
-        Err(EmitError::NotToRooms)
+        Err(EmitError::NotForProcesses)
     );
+    // The names a namespace keeps for itself in Node (whose listeners of them expect a
+    // socket); a socket's reserved names are free between processes.
+    for reserved in ["connect", "connection", "new_namespace"] {
+        assert_eq!(
+            sender.server_side_emit(reserved, Args(())),
+            Err(EmitError::ReservedName(reserved.to_owned()))
+        );
+    }
+    sender
+        .server_side_emit("disconnect", Args(()))
+        .expect("sent");
     assert_eq!(
-        sender.server_side_emit("connect", Args(())),
-        Err(EmitError::ReservedName("connect".to_owned()))
+        sender.of("/workspace/{id}").server_side_emit("ban", 1),
+        Err(EmitError::NotForProcesses)
     );
     assert_eq!(
         count(&sender).await.decode::<usize>().expect("a count"),
         [0]
     );
-    assert!(seen.lock().unwrap().is_empty());
+    assert_eq!(*seen.lock().unwrap(), ["other disconnect"]);
 }
 
 #[test]
@@ -277,4 +295,154 @@ fn a_namespace_takes_one_handler() {
     let _ = Server::builder()
         .server_events(cluster())
         .server_events(cluster());
+}
+
+#[tokio::test]
+async fn an_event_from_a_thread_outside_any_runtime_reaches_the_handler() {
+    let (sender, _receiver, seen) = pair();
+    // The handler's task starts on the runtime the server was built in.
+    let thread_sender = sender.clone();
+    std::thread::spawn(move || thread_sender.server_side_emit("ban", Ban { id: 3 }))
+        .join()
+        .expect("the thread")
+        .expect("sent");
+    assert_eq!(
+        count(&sender).await.decode::<usize>().expect("a count"),
+        [1]
+    );
+    assert_eq!(*seen.lock().unwrap(), ["ban 3 []"]);
+}
+
+/// A handler that waits for the test before it goes on.
+struct Gated {
+    started: Arc<Notify>,
+    open: Arc<Notify>,
+    bans: usize,
+    _alive: Arc<()>,
+}
+
+impl Gated {
+    fn new(alive: &Arc<()>) -> (Gated, Arc<Notify>, Arc<Notify>) {
+        let (started, open) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let gated = Gated {
+            started: Arc::clone(&started),
+            open: Arc::clone(&open),
+            bans: 0,
+            _alive: Arc::clone(alive),
+        };
+        (gated, started, open)
+    }
+}
+
+#[server_events]
+impl Gated {
+    #[event("wait")]
+    async fn wait(&mut self, _server: &Server) {
+        self.started.notify_one();
+        self.open.notified().await;
+    }
+
+    #[event("ban")]
+    async fn ban(&mut self, _server: &Server, _id: u64) {
+        self.bans += 1;
+    }
+
+    #[event("count")]
+    async fn count(&self, _server: &Server, ack: Ack<usize>) -> sio::Result<()> {
+        ack.send(self.bans)
+    }
+}
+
+#[tokio::test]
+async fn a_handler_that_falls_behind_drops_what_its_mailbox_cannot_hold() {
+    let alive = Arc::new(());
+    let (gated, started, open) = Gated::new(&alive);
+    let (sender, _receiver) = pair_with(gated);
+    sender.server_side_emit("wait", Args(())).expect("sent");
+    started.notified().await;
+    for id in 0..1100 {
+        sender.server_side_emit("ban", id).expect("sent");
+    }
+    open.notify_one();
+    // Asked until the mailbox has room for the question; it comes after every ban it took.
+    let mut answered = Vec::new();
+    for _ in 0..50 {
+        let acks = sender
+            .server_side_emit_with_ack("count", Args(()), Duration::from_millis(200))
+            .await
+            .expect("sent");
+        answered = acks.decode::<usize>().expect("a count");
+        if !answered.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(answered, [1024]);
+}
+
+#[tokio::test]
+async fn dropping_the_server_ends_the_handler_task_and_frees_the_handler() {
+    let alive = Arc::new(());
+    let (gated, _started, _open) = Gated::new(&alive);
+    let (sender, receiver) = pair_with(gated);
+    assert_eq!(
+        count(&sender).await.decode::<usize>().expect("a count"),
+        [0]
+    );
+    assert_eq!(Arc::strong_count(&alive), 2, "the handler is alive");
+    drop(receiver);
+    drop(sender);
+    for _ in 0..100 {
+        if Arc::strong_count(&alive) == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the handler outlived its server");
+}
+
+/// A layer that never says how many processes it asked.
+struct Mute;
+
+impl ChannelLayer for Mute {
+    fn server_side_emit_with_ack(
+        &self,
+        _event: &ServerSideEmit,
+        _timeout: Duration,
+        _local: &LocalSockets,
+    ) -> BoxStream<'static, ServerAckEvent> {
+        futures_util::stream::pending().boxed()
+    }
+}
+
+#[tokio::test]
+async fn answers_are_incomplete_when_the_layer_never_says_whom_it_asked() {
+    let server = Server::builder().channel_layer(Mute).build();
+    let acks = server
+        .server_side_emit_with_ack("count", Args(()), Duration::from_millis(100))
+        .await
+        .expect("sent");
+    assert_eq!(acks.asked(), 0);
+    assert!(!acks.is_complete());
+}
+
+#[derive(Default)]
+struct Workspace;
+
+#[consumer(namespace = "/workspace/{id}")]
+impl Workspace {}
+
+#[test]
+#[should_panic(expected = "is also made from consumer pattern `/workspace/{id}`")]
+fn a_server_event_namespace_a_pattern_makes_is_refused() {
+    struct One;
+    impl ServerEvents for One {
+        const NAMESPACE: &'static str = "/workspace/1";
+        async fn on_event(&mut self, _: &Server, _: ServerEvent) -> sio::Result<()> {
+            Ok(())
+        }
+    }
+    let _ = Server::builder()
+        .consumer::<Workspace>()
+        .server_events(One)
+        .build();
 }

@@ -13,7 +13,8 @@ pub enum NameError {
     /// An event name must not be empty.
     #[error("event name is empty")]
     EmptyEvent,
-    /// The name is one of [`RESERVED_EVENTS`](crate::RESERVED_EVENTS).
+    /// The name is one of [`RESERVED_EVENTS`](crate::RESERVED_EVENTS) (or, for a server-side
+    /// event, of [`RESERVED_SERVER_EVENTS`](crate::RESERVED_SERVER_EVENTS)).
     #[error("`{0}` is a reserved event name; choose another name")]
     ReservedEvent(String),
     /// A namespace must start with `/`.

@@ -64,7 +64,10 @@ pub use engine_session::{
 };
 pub use error::{EncodeError, EngineError, NameError, PacketError};
 pub use handshake::{Handshake, Sid};
-pub use names::{AckId, Namespace, RESERVED_EVENTS, validate_event_name, validate_namespace};
+pub use names::{
+    AckId, Namespace, RESERVED_EVENTS, RESERVED_SERVER_EVENTS, validate_event_name,
+    validate_namespace, validate_server_event_name,
+};
 pub use namespace_pattern::{MAX_DYNAMIC_NAMESPACE_LEN, NamespacePattern, PatternError};
 pub use packet_decoder::{DEFAULT_MAX_ATTACHMENTS, DecodedPacket, DecoderLimits, PacketDecoder};
 pub use packet_encoder::{EncodedPacket, PacketEncoder};

@@ -21,6 +21,37 @@ pub const RESERVED_EVENTS: [&str; 6] = [
     "removeListener",
 ];
 
+/// Event names a namespace keeps for itself, which no server-side event between processes may
+/// take (Node's `Namespace` refuses them in `serverSideEmit`, and its listeners of these names
+/// expect a socket).
+///
+/// ```
+/// assert!(sio_core::RESERVED_SERVER_EVENTS.contains(&"connection"));
+/// ```
+pub const RESERVED_SERVER_EVENTS: [&str; 3] = ["connect", "connection", "new_namespace"];
+
+/// Checks that `name` is usable as the name of a server-side event: not empty and not one of
+/// [`RESERVED_SERVER_EVENTS`].
+///
+/// ```
+/// use sio_core::{validate_server_event_name, NameError};
+/// assert!(validate_server_event_name("user_banned").is_ok());
+/// assert!(validate_server_event_name("disconnect").is_ok());
+/// assert_eq!(
+///     validate_server_event_name("connection"),
+///     Err(NameError::ReservedEvent("connection".into()))
+/// );
+/// ```
+pub fn validate_server_event_name(name: &str) -> Result<(), NameError> {
+    if name.is_empty() {
+        return Err(NameError::EmptyEvent);
+    }
+    if RESERVED_SERVER_EVENTS.contains(&name) {
+        return Err(NameError::ReservedEvent(name.to_owned()));
+    }
+    Ok(())
+}
+
 /// Checks that `name` is usable as an event name: not empty and not one of [`RESERVED_EVENTS`].
 ///
 /// ```

@@ -44,7 +44,7 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
         path_params(method, pattern.as_ref(), errors);
         match &method.role {
             Role::Event(name, span) => {
-                event_name(name, *span, &mut names, errors);
+                event_name(name, Kind::Consumer, *span, &mut names, errors);
                 event_params(method, Kind::Consumer, errors);
             }
             Role::Fallback => fallback_once(method, Kind::Consumer, &mut fallback, errors),
@@ -320,7 +320,7 @@ fn check_server_events(model: &Model, errors: &mut Vec<syn::Error>) {
         }
         match &method.role {
             Role::Event(name, span) => {
-                event_name(name, *span, &mut names, errors);
+                event_name(name, Kind::ServerEvents, *span, &mut names, errors);
                 event_params(method, Kind::ServerEvents, errors);
             }
             Role::Fallback => fallback_once(method, Kind::ServerEvents, &mut fallback, errors),
@@ -330,14 +330,20 @@ fn check_server_events(model: &Model, errors: &mut Vec<syn::Error>) {
     }
 }
 
-/// An event name: valid, not reserved, and handled once.
+/// An event name: valid, not reserved (for a socket's events, or a namespace's between
+/// processes), and handled once.
 fn event_name(
     name: &str,
+    kind: Kind,
     span: Span,
     names: &mut HashMap<String, Span>,
     errors: &mut Vec<syn::Error>,
 ) {
-    if let Err(problem) = sio_core::validate_event_name(name) {
+    let valid = match kind {
+        Kind::Consumer => sio_core::validate_event_name(name),
+        Kind::ServerEvents => sio_core::validate_server_event_name(name),
+    };
+    if let Err(problem) = valid {
         errors.push(error(span, problem));
     }
     if names.insert(name.to_owned(), span).is_some() {

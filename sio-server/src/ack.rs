@@ -73,10 +73,10 @@ enum AckTarget {
 
 /// How an answer to a server-side event goes back to the process that asked: the channel
 /// layer's, given with [`ServerEvent::with_reply`](crate::ServerEvent::with_reply).
-pub(crate) struct ProcessReply(Box<dyn FnOnce(AckResponse) + Send>);
+pub(crate) struct ProcessReply(Box<dyn FnOnce(AckResponse) + Send + Sync>);
 
 impl ProcessReply {
-    pub(crate) fn new(reply: impl FnOnce(AckResponse) + Send + 'static) -> Self {
+    pub(crate) fn new(reply: impl FnOnce(AckResponse) + Send + Sync + 'static) -> Self {
         ProcessReply(Box::new(reply))
     }
 }

@@ -121,13 +121,13 @@ impl LocalSockets {
                     outgoing::call(*hook, socket, event);
                 }
                 // A recipient whose queue is full is closed by the send itself.
-                let _ = if broadcast.volatile {
-                    socket.send_volatile(&packet).map(drop)
+                let sent = if broadcast.volatile {
+                    socket.send_volatile(&packet) == Ok(true)
                 } else {
-                    socket.send_packet(&packet)
+                    socket.send_packet(&packet).is_ok()
                 };
+                reached += usize::from(sent);
             }
-            reached += recipients.len();
         });
         reached
     }

@@ -179,8 +179,9 @@ impl BroadcastOperator {
     /// # Errors
     ///
     /// [`EmitError::ReservedName`] for a reserved name, [`EmitError::Encode`] for data that
-    /// does not serialize, and [`EmitError::NotToRooms`] on a selection narrowed with
-    /// [`to`](Self::to) or [`except`](Self::except): processes have no rooms.
+    /// does not serialize, and [`EmitError::NotForProcesses`] on a selection narrowed with
+    /// [`to`](Self::to) or [`except`](Self::except) (processes have no rooms) or on a pattern
+    /// (`/workspace/{id}`).
     pub fn server_side_emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
         let Some(event) = self.server_side_event(event, &data)? else {
             return Ok(());
@@ -206,7 +207,7 @@ impl BroadcastOperator {
         timeout: Duration,
     ) -> Result<ServerAcks, EmitError> {
         let Some(event) = self.server_side_event(event, &data)? else {
-            return Ok(ServerAcks::default());
+            return Ok(ServerAcks::nobody_asked());
         };
         let server = self.server.inner();
         let events = self
@@ -225,11 +226,14 @@ impl BroadcastOperator {
         data: &impl EmitArgs,
     ) -> Result<Option<ServerSideEmit>, EmitError> {
         if !self.target.rooms.is_empty() || !self.target.except.is_empty() {
-            return Err(EmitError::NotToRooms);
+            return Err(EmitError::NotForProcesses);
         }
         let Some(namespace) = &self.namespace_name else {
             return Ok(None);
         };
+        if sio_core::NamespacePattern::parse(namespace.as_str()).is_ok_and(|p| p.is_dynamic()) {
+            return Err(EmitError::NotForProcesses);
+        }
         ServerSideEmit::new(namespace.clone(), event, data).map(Some)
     }
 

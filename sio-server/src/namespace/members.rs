@@ -46,13 +46,6 @@ impl<S> Default for Recipients<S> {
 }
 
 impl<S> Recipients<S> {
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            Recipients::Snapshot(list) => list.len(),
-            Recipients::Selected(list) => list.len(),
-        }
-    }
-
     pub(crate) fn iter(&self) -> impl Iterator<Item = &S> {
         let (snapshot, selected) = match self {
             Recipients::Snapshot(list) => (&list[..], &[][..]),

@@ -104,7 +104,8 @@ impl ServerBuilder {
     /// # Panics
     ///
     /// If `H::NAMESPACE` is not a valid namespace (a pattern, such as `/workspace/{id}`, is not
-    /// one) or already has a server-event handler.
+    /// one) or already has a server-event handler, or (at [`build`](Self::build)) if a
+    /// consumer's pattern matches it.
     pub fn server_events<H: ServerEvents>(mut self, handler: H) -> Self {
         if let Err(error) = sio_core::validate_namespace(H::NAMESPACE) {
             panic!("invalid server-event namespace: {error}");
@@ -454,6 +455,19 @@ impl ServerBuilder {
                     "namespace patterns `{}` and `{}` both match some names; make them distinct",
                     family.pattern,
                     other.pattern
+                );
+            }
+        }
+        for name in self.server_events.keys() {
+            if let Some(family) = self
+                .families
+                .iter()
+                .find(|family| family.pattern.matches(name).is_some())
+            {
+                panic!(
+                    "server-event namespace `{name}` is also made from consumer pattern `{}`; \
+                     server-side events need a namespace of their own",
+                    family.pattern
                 );
             }
         }

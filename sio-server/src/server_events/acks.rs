@@ -33,14 +33,16 @@ pub enum ServerAckEvent {
 /// let counts: Vec<u64> = acks.decode()?;
 /// let total: u64 = counts.iter().sum();
 /// if !acks.is_complete() {
-///     println!("{total} users, not counting {} processes", acks.asked() - counts.len());
+///     let missing = acks.asked().saturating_sub(counts.len());
+///     println!("{total} users, not counting {missing} processes");
 /// }
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ServerAcks {
     answers: Vec<AckResponse>,
-    asked: usize,
+    /// How many processes were asked, once the layer said.
+    asked: Option<usize>,
     error: Option<LayerError>,
 }
 
@@ -53,7 +55,7 @@ impl ServerAcks {
         while let Some(event) = events.next().await {
             match event {
                 ServerAckEvent::Asked(processes) => {
-                    acks.asked = acks.asked.saturating_add(processes);
+                    acks.asked = Some(acks.asked.unwrap_or(0).saturating_add(processes));
                 }
                 ServerAckEvent::Answered(response) => acks.answers.push(response),
                 ServerAckEvent::Failed(error) => acks.error = Some(error),
@@ -72,9 +74,10 @@ impl ServerAcks {
         self.answers.iter().map(|answer| answer.get(0)).collect()
     }
 
-    /// How many other processes were asked.
+    /// How many other processes were asked; 0 when the layer did not say in time (then
+    /// [`is_complete`](Self::is_complete) is `false`).
     pub fn asked(&self) -> usize {
-        self.asked
+        self.asked.unwrap_or(0)
     }
 
     /// Why the other processes could not be asked, if they could not.
@@ -82,8 +85,17 @@ impl ServerAcks {
         self.error.as_ref()
     }
 
-    /// Whether every process asked answered in time (also when there was none to ask).
+    /// Whether every process asked answered in time (also when there was none to ask); `false`
+    /// when the layer could not ask, or did not say in time how many it asked.
     pub fn is_complete(&self) -> bool {
-        self.error.is_none() && self.answers.len() >= self.asked
+        self.error.is_none() && self.asked.is_some_and(|asked| self.answers.len() >= asked)
+    }
+
+    /// The answers of an event that went nowhere (a namespace with no name, or `local`).
+    pub(crate) fn nobody_asked() -> Self {
+        ServerAcks {
+            asked: Some(0),
+            ..ServerAcks::default()
+        }
     }
 }

@@ -61,9 +61,17 @@ impl ServerEvent {
     /// The sender waits for an answer: a handler's [`Ack`] hands it to `reply`, once. An
     /// event whose handler does not answer (or that no handler takes) never calls it.
     #[must_use]
-    pub fn with_reply(mut self, reply: impl FnOnce(AckResponse) + Send + 'static) -> Self {
+    pub fn with_reply(mut self, reply: impl FnOnce(AckResponse) + Send + Sync + 'static) -> Self {
         self.reply = Some(ProcessReply::new(reply));
         self
+    }
+
+    /// The bytes it holds while it waits for a handler: its text and its attachments.
+    pub(crate) fn cost(&self) -> usize {
+        self.attachments.iter().map(Bytes::len).fold(
+            self.args.array().len() + self.name.len(),
+            usize::saturating_add,
+        )
     }
 
     /// The event name.

@@ -22,9 +22,10 @@ pub use outgoing::ServerSideEmit;
 /// with [`ServerBuilder::server_events`](crate::ServerBuilder::server_events).
 ///
 /// One instance serves the whole process. Its events are handled in arrival order, one at a
-/// time, on a task of its own; up to 1,024 wait for it, and beyond that they are dropped (and
-/// go unanswered) with a warning. An event's sender never gets it back: only the other
-/// processes do.
+/// time, on a task of its own; up to 1,024 (holding up to 64 MiB) wait for it, and beyond that
+/// they are dropped (and go unanswered) with a warning. An event's sender never gets it back:
+/// only the other processes do. [`Server::shutdown`] neither waits for a handler in flight nor
+/// runs the events still waiting.
 ///
 /// ```
 /// use sio_server::{HandlerError, Server, ServerEvent, ServerEvents};

@@ -21,14 +21,15 @@ pub struct ServerSideEmit {
 }
 
 impl ServerSideEmit {
-    /// Encodes `data` as the arguments of event `name`; a reserved name is refused as for a
-    /// socket's emit.
+    /// Encodes `data` as the arguments of event `name`; a name a namespace keeps for itself
+    /// ([`RESERVED_SERVER_EVENTS`](sio_core::RESERVED_SERVER_EVENTS)) is refused, as Node's
+    /// `serverSideEmit` refuses it.
     pub(crate) fn new(
         namespace: Namespace,
         name: &str,
         data: &impl EmitArgs,
     ) -> Result<Self, EmitError> {
-        if sio_core::RESERVED_EVENTS.contains(&name) {
+        if sio_core::RESERVED_SERVER_EVENTS.contains(&name) {
             return Err(EmitError::ReservedName(name.to_owned()));
         }
         // An ack's encoder writes the arguments alone, with no name before them.

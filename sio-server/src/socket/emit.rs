@@ -15,6 +15,7 @@ use crate::engine::SendError;
 
 /// Why an emit did not go out.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum EmitError {
     /// The socket is disconnected.
     #[error("the socket is disconnected")]
@@ -29,10 +30,12 @@ pub enum EmitError {
     /// [`RESERVED_EVENTS`](sio_core::RESERVED_EVENTS)), as in Node's `emit`.
     #[error("`{0}` is a reserved event name")]
     ReservedName(String),
-    /// A server-side event was sent to a selection narrowed to rooms: it goes to the other
-    /// processes, which have none.
-    #[error("a server-side event goes to processes, not rooms: send it without `to` or `except`")]
-    NotToRooms,
+    /// A server-side event was sent to a selection narrowed to rooms, or to a pattern: it goes
+    /// to one namespace, as it is, of the other processes.
+    #[error(
+        "a server-side event goes to a namespace of the other processes: not to rooms (`to`, `except`) nor to a pattern"
+    )]
+    NotForProcesses,
 }
 
 impl Socket {

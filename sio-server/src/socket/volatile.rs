@@ -15,7 +15,8 @@ pub struct Volatile<'a> {
 
 impl Volatile<'_> {
     /// Sends an event if the client's transport takes it now (see [`Socket::is_writable`]);
-    /// otherwise drops it, which is no error. Errors as for [`Socket::emit`].
+    /// otherwise drops it, which is no error. Errors as for [`Socket::emit`]
+    /// ([`EmitError::Disconnected`] once the socket is gone).
     pub fn emit(&self, event: &str, data: impl EmitArgs) -> Result<(), EmitError> {
         let socket = self.socket;
         let packet =
@@ -51,9 +52,15 @@ impl Socket {
         matches!(*self.inner.phase.lock(), Phase::Connected) && self.connection().is_writable()
     }
 
-    /// Sends `packet` if the transport takes it now; `Ok(false)` if it was dropped.
+    /// Sends `packet` if the transport takes it now; `Ok(false)` if it was dropped (also while
+    /// `connect` runs: nothing is held for later).
     pub(crate) fn send_volatile(&self, packet: &EncodedPacket) -> Result<bool, EmitError> {
-        if !self.is_writable() {
+        match *self.inner.phase.lock() {
+            Phase::Connected => {}
+            Phase::Connecting(_) => return Ok(false),
+            Phase::Disconnected(_) => return Err(EmitError::Disconnected),
+        }
+        if !self.connection().is_writable() {
             return Ok(false);
         }
         self.send_packet(packet).map(|()| true)

@@ -295,8 +295,15 @@ async function serverSide() {
   const result = { asked: [], heard: [] };
   for (const client of clients) result.asked.push(await call(client, "server_ask", { timeout: 5000 }));
   for (const client of clients) await call(client, "server_tell");
-  await settle();
-  for (const client of clients) result.heard.push(await call(client, "server_heard"));
+  // Each process hears a note from every other one; asked until it has (at most 5 s).
+  for (const client of clients) {
+    let heard = await call(client, "server_heard");
+    for (let waited = 0; heard.length < clients.length - 1 && waited < 5000; waited += 100) {
+      await sleep(100);
+      heard = await call(client, "server_heard");
+    }
+    result.heard.push(heard);
+  }
   clients.forEach((c) => c.socket.disconnect());
   return result;
 }

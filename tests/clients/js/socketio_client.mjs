@@ -240,8 +240,6 @@ const scenarios = {
     return result;
   },
 
-  // A client that floods its mailbox is disconnected; its watcher sees why; the heartbeat and
-  // other sockets go on.
   // A client that stops reading its WebSocket misses volatile events, broadcast or direct, while
   // another gets them; once it reads again, it gets the next ones.
   async volatile() {
@@ -277,6 +275,8 @@ const scenarios = {
     return result;
   },
 
+  // A client that floods its mailbox is disconnected; its watcher sees why; the heartbeat and
+  // other sockets go on.
   async flood() {
     const { socket: watcher } = await connect();
     const left = collect(watcher, "left", 3000);

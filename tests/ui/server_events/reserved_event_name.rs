@@ -5,7 +5,7 @@ struct Cluster;
 
 #[server_events]
 impl Cluster {
-    #[event("disconnect")]
+    #[event("connection")]
     async fn gone(&mut self, server: &Server) {}
 }
 
