@@ -26,8 +26,9 @@ pub use sio_macros::{
     consumer, event, event_middleware, fallback, middleware, on_any, on_any_outgoing, server_events,
 };
 pub use sio_server::{
-    Ack, Args, ConnectError, Cors, DisconnectReason, EmitError, Error, Handshake, IncomingEvent,
-    OutgoingEvent, RawJson, Result, Room, Server, ServerEvent, Socket, Transport,
+    Ack, Args, ConnectError, ConnectionStateRecovery, Cors, DisconnectReason, EmitError, Error,
+    Handshake, IncomingEvent, OutgoingEvent, RawJson, Result, Room, Server, ServerEvent, Socket,
+    Transport,
 };
 
 /// The Redis channel layer (feature `redis`): broadcasts and server-side operations across

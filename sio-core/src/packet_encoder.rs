@@ -29,6 +29,38 @@ impl EncodedPacket {
             .chain(self.attachments.iter().cloned().map(Frame::Binary))
     }
 
+    /// The same event with `arg` appended as its last argument, sharing the attachments: how a
+    /// server with connection state recovery gives every event its offset, once for all
+    /// recipients. A packet whose text does not end its arguments with `]` is returned as it is.
+    ///
+    /// ```
+    /// use sio_core::{Frame, Namespace, PacketEncoder, RawJson};
+    ///
+    /// let mut event = PacketEncoder::event(&Namespace::root(), None, "news");
+    /// event.arg(&1).unwrap();
+    /// let offset = RawJson::from_value("a1-7").unwrap();
+    /// let stored = event.finish().with_last_arg(&offset);
+    /// assert_eq!(stored.text, Frame::Text(r#"42["news",1,"a1-7"]"#.into()));
+    /// ```
+    pub fn with_last_arg(&self, arg: &RawJson) -> EncodedPacket {
+        let Frame::Text(text) = &self.text else {
+            return self.clone();
+        };
+        let Some(head) = text.strip_suffix(']') else {
+            return self.clone();
+        };
+        let mut appended = String::with_capacity(text.len() + arg.as_str().len() + 1);
+        appended.push_str(head);
+        // An event's array holds its name at least.
+        appended.push(',');
+        appended.push_str(arg.as_str());
+        appended.push(']');
+        EncodedPacket {
+            text: Frame::Text(ByteString::from(appended)),
+            attachments: self.attachments.clone(),
+        }
+    }
+
     /// The same packet addressed to `namespace`: a broadcast to every namespace made from a
     /// pattern is encoded once and re-addressed for each, sharing the attachments.
     ///

@@ -293,13 +293,27 @@ fn connect_step(method: &Method) -> TokenStream {
 /// `connect`: the `#[middleware]` methods in order, then the user's `connect`; none of it if
 /// there is neither (the trait's default accepts everyone).
 fn connect_fn(model: &Model) -> Option<TokenStream> {
-    let steps: Vec<TokenStream> = with_role(model, |role| matches!(role, Role::Middleware))
-        .chain(with_role(model, |role| matches!(role, Role::Connect)))
+    let middleware: Vec<TokenStream> = with_role(model, |role| matches!(role, Role::Middleware))
         .map(connect_step)
         .collect();
-    if steps.is_empty() {
+    let connect: Vec<TokenStream> = with_role(model, |role| matches!(role, Role::Connect))
+        .map(connect_step)
+        .collect();
+    if middleware.is_empty() && connect.is_empty() {
         return None;
     }
+    // A client restored by connection state recovery skips the middleware, unless told not to.
+    let middleware = (!middleware.is_empty()).then(|| {
+        quote! {
+            if !::sio::__private::skips_middleware(socket) {
+                #(#middleware)*
+            }
+        }
+    });
+    let steps = quote! {
+        #middleware
+        #(#connect)*
+    };
     Some(quote! {
         fn connect(
             &mut self,
@@ -309,7 +323,7 @@ fn connect_fn(model: &Model) -> Option<TokenStream> {
             Output = ::core::result::Result<(), ::sio::__private::ConnectError>,
         > + ::core::marker::Send {
             async move {
-                #(#steps)*
+                #steps
                 let _ = auth;
                 ::core::result::Result::Ok(())
             }

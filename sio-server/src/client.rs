@@ -1,6 +1,7 @@
 //! One Engine.IO connection seen by the Socket.IO layer: a [`Client`] decodes its packets and
 //! routes them to its namespace sockets without ever awaiting application code.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sio_core::{
@@ -15,7 +16,8 @@ use crate::disconnect_reason::DisconnectReason;
 use crate::engine::sync::Mutex;
 use crate::engine::{Connection, EngineHandler, HandshakeInfo, Message};
 use crate::event::IncomingEvent;
-use crate::server::ServerInner;
+use crate::namespace::NamespaceInner;
+use crate::server::{Server, ServerInner};
 use crate::socket::Socket;
 
 /// The Socket.IO state of one Engine.IO connection: the engine keeps it as the connection's
@@ -326,6 +328,41 @@ impl ServerInner {
         }
     }
 
+    /// The socket a client's earlier session makes, if recovery is on, its CONNECT names a
+    /// session (`pid`) and its last offset, and both are still known; as Node, any other auth
+    /// makes a fresh socket.
+    fn recover(
+        &self,
+        namespace: &Arc<NamespaceInner>,
+        connection: &Connection<Client>,
+        server: &Server,
+        auth: Option<&RawJson>,
+    ) -> Option<Socket> {
+        #[derive(serde::Deserialize)]
+        struct Resume {
+            pid: String,
+            offset: String,
+        }
+        let recovery = self.recovery.as_ref()?;
+        let Resume { pid, offset } = auth?.deserialize().ok()?;
+        let restored = recovery.restore(&namespace.name, &pid, &offset, |restored| {
+            Socket::restore(
+                Arc::clone(namespace),
+                connection.clone(),
+                server.clone(),
+                auth.cloned(),
+                restored,
+            )
+        });
+        match &restored {
+            Some(socket) => {
+                debug!(socket = %socket.id(), namespace = %namespace.name, "session recovered");
+            }
+            None => debug!(namespace = %namespace.name, "session not recovered; a fresh socket"),
+        }
+        restored
+    }
+
     fn connect(
         &self,
         connection: &Connection<Client>,
@@ -398,7 +435,10 @@ impl ServerInner {
         let mut sockets = client.sockets.lock();
         client.joined.store(true, Ordering::Relaxed);
         client.stop_connect_timer();
-        let socket = Socket::new(inner, connection.clone(), server, auth.clone());
+        let socket = match self.recover(&inner, connection, &server, auth.as_ref()) {
+            Some(restored) => restored,
+            None => Socket::new(inner, connection.clone(), server, auth.clone()),
+        };
         sockets.sockets.push(socket.clone());
         drop(sockets);
         self.remember_socket(&socket);

@@ -56,6 +56,7 @@ mod event;
 #[doc(hidden)]
 pub mod macro_support;
 mod namespace;
+mod recovery;
 mod server;
 mod server_events;
 mod socket;
@@ -68,6 +69,7 @@ pub use disconnect_reason::DisconnectReason;
 pub use engine::Cors;
 pub use error::{Error, Result};
 pub use event::{ArgError, IncomingEvent};
+pub use recovery::ConnectionStateRecovery;
 pub use server::{Server, ServerBuilder, ServerService, ServerStats, WeakServer};
 pub use server_events::{ServerAcks, ServerEvent, ServerEvents};
 pub use sio_core::{RawJson, Transport};

@@ -30,6 +30,12 @@ pub fn event_arg<T: EventArg>(event: &IncomingEvent, index: usize) -> Result<T, 
     event.arg(index)
 }
 
+/// Whether a `#[middleware]` step is skipped for `socket`: a client restored by connection
+/// state recovery, unless its settings keep the middleware.
+pub fn skips_middleware(socket: &Socket) -> bool {
+    socket.skips_middleware()
+}
+
 /// Argument `index` of a server-side event as a `T`.
 pub fn server_event_arg<T: EventArg>(event: &ServerEvent, index: usize) -> Result<T, ArgError> {
     event.arg(index)

@@ -111,9 +111,24 @@ impl LocalSockets {
     /// every recipient whose transport does not take it at once. A broadcast to a pattern is
     /// re-addressed to each namespace made from it.
     pub fn deliver(&self, broadcast: &Broadcast) -> usize {
+        let Some(server) = self.server.upgrade() else {
+            return 0;
+        };
         let mut reached = 0;
-        self.for_each_namespace(&broadcast.namespace, |namespace| {
+        // With recovery on, each namespace's event is kept with its offset before it goes
+        // (volatile ones are not kept, as in Node).
+        let server = server.inner();
+        let recovery = server.recovery.as_ref().filter(|_| !broadcast.volatile);
+        server.for_each_namespace(broadcast.namespace.as_str(), |namespace| {
             let packet = addressed(&broadcast.packet, &broadcast.namespace, namespace);
+            let (packet, number) = match recovery {
+                Some(recovery) => {
+                    let (packet, number) =
+                        recovery.record(&namespace.name, &broadcast.target, &packet);
+                    (Cow::Owned(packet), Some(number))
+                }
+                None => (packet, None),
+            };
             let recipients = namespace.matching(&broadcast.target, None);
             let hook = outgoing_hook(namespace, &packet);
             for socket in recipients.iter() {
@@ -121,10 +136,10 @@ impl LocalSockets {
                     outgoing::call(*hook, socket, event);
                 }
                 // A recipient whose queue is full is closed by the send itself.
-                let sent = if broadcast.volatile {
-                    socket.send_volatile(&packet) == Ok(true)
-                } else {
-                    socket.send_packet(&packet).is_ok()
+                let sent = match number {
+                    _ if broadcast.volatile => socket.send_volatile(&packet) == Ok(true),
+                    Some(number) => socket.send_recorded(&packet, number).is_ok(),
+                    None => socket.send_packet(&packet).is_ok(),
                 };
                 reached += usize::from(sent);
             }

@@ -51,7 +51,9 @@ impl<C: Consumer> ErasedConsumer for C {
         Box::pin(async move {
             let mut consumer = self;
             let connect = async {
-                middleware::run(&socket).await?;
+                if !socket.skips_middleware() {
+                    middleware::run(&socket).await?;
+                }
                 Consumer::connect(&mut *consumer, &socket, auth).await
             };
             let connected = AssertUnwindSafe(connect).catch_unwind().await;

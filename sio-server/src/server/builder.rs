@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sio_core::{DecoderLimits, Namespace, Transport};
 
-use super::{Server, ServerInner, SocketConfig, WeakServer};
+use super::{Parts, Server, ServerInner, SocketConfig, WeakServer};
 use crate::broadcast::{ChannelLayer, InMemoryLayer};
 use crate::consumer::middleware::{self, ConnectMiddleware};
 use crate::consumer::{ConnectError, Consumer, ErasedConsumer};
@@ -15,6 +15,7 @@ use crate::engine::{Cors, Engine, EngineBuilder, HandshakeInfo, Refusal};
 use crate::namespace::approval::{self, NamespaceFilter};
 use crate::namespace::dynamic::{ChildLimits, Dynamic, Family};
 use crate::namespace::{Factory, NamespaceInner};
+use crate::recovery::{ConnectionStateRecovery, Recovery};
 use crate::server_events::{ServerEvents, ServerEventsMailbox};
 use crate::socket::{Handshake, OutgoingHook, Socket};
 
@@ -44,6 +45,7 @@ pub struct ServerBuilder {
     child_limits: ChildLimits,
     middleware: Vec<ConnectMiddleware>,
     server_events: HashMap<String, ServerEventsMailbox>,
+    recovery: Option<ConnectionStateRecovery>,
     layer: Box<dyn ChannelLayer>,
     config: SocketConfig,
     /// `max_binary_packet_bytes` if set; otherwise eight times `max_payload`.
@@ -75,6 +77,7 @@ impl Default for ServerBuilder {
             },
             middleware: Vec::new(),
             server_events: HashMap::new(),
+            recovery: None,
             layer: Box::new(InMemoryLayer),
             binary_packet_bytes: None,
             mailbox_bytes: None,
@@ -94,6 +97,27 @@ impl ServerBuilder {
     /// Serves namespace `C::NAMESPACE` with a fresh `C::default()` per client.
     pub fn consumer<C: Consumer + Default>(self) -> Self {
         self.consumer_with(C::default)
+    }
+
+    /// Turns on connection state recovery (Node's `connectionStateRecovery`): a client that
+    /// lost its connection for less than the maximum disconnection duration comes back as the
+    /// same socket (same id, rooms and [`data`](crate::Socket::data)), with every event it
+    /// missed, in order; [`Socket::recovered`](crate::Socket::recovered) says so. The official
+    /// clients need no option. Off by default, as in Node: with it on, every event without ack
+    /// and not volatile is kept before it is sent, and carries its offset as a last argument,
+    /// which the client's handlers see.
+    ///
+    /// ```
+    /// use sio_server::{ConnectionStateRecovery, Server};
+    ///
+    /// let server = Server::builder()
+    ///     .connection_state_recovery(ConnectionStateRecovery::default())
+    ///     .build();
+    /// # drop(server);
+    /// ```
+    pub fn connection_state_recovery(mut self, recovery: ConnectionStateRecovery) -> Self {
+        self.recovery = Some(recovery);
+        self
     }
 
     /// Takes the server-side events of namespace `H::NAMESPACE` that other processes send
@@ -489,15 +513,16 @@ impl ServerBuilder {
             (!self.families.is_empty()).then(|| Dynamic::new(self.families, self.child_limits));
         let engine = self.engine.build_cyclic(|engine| {
             let this = WeakServer { engine };
-            ServerInner::new(
+            let parts = Parts {
                 namespaces,
                 dynamic,
-                self.layer,
-                self.config,
-                self.middleware,
-                self.server_events,
-                this,
-            )
+                layer: self.layer,
+                config: self.config,
+                middleware: self.middleware,
+                server_events: self.server_events,
+                recovery: self.recovery.map(Recovery::new),
+            };
+            ServerInner::new(parts, this)
         });
         let server = Server { engine };
         let inner = server.inner();

@@ -27,6 +27,7 @@ use crate::engine::sync::{Mutex, MutexGuard};
 use crate::engine::{Engine, EngineStats, WeakEngine};
 use crate::namespace::NamespaceInner;
 use crate::namespace::dynamic::Dynamic;
+use crate::recovery::Recovery;
 use crate::server_events::{ServerAcks, ServerEventsMailbox};
 use crate::socket::{EmitError, Socket, SocketId};
 
@@ -54,6 +55,8 @@ pub(crate) struct ServerInner {
     pub(crate) namespaces: HashMap<String, std::sync::Arc<NamespaceInner>>,
     /// The handlers of server-side events, by namespace.
     pub(crate) server_events: HashMap<String, ServerEventsMailbox>,
+    /// Connection state recovery, if on.
+    pub(crate) recovery: Option<Recovery>,
     /// The consumers declared for patterns and the namespaces made from them, if any.
     pub(crate) dynamic: Option<Dynamic>,
     pub(crate) layer: Box<dyn ChannelLayer>,
@@ -195,19 +198,32 @@ impl WeakServer {
     }
 }
 
+/// What the builder hands a new server.
+pub(crate) struct Parts {
+    pub(crate) namespaces: HashMap<String, std::sync::Arc<NamespaceInner>>,
+    pub(crate) dynamic: Option<Dynamic>,
+    pub(crate) layer: Box<dyn ChannelLayer>,
+    pub(crate) config: SocketConfig,
+    pub(crate) middleware: Vec<ConnectMiddleware>,
+    pub(crate) server_events: HashMap<String, ServerEventsMailbox>,
+    pub(crate) recovery: Option<Recovery>,
+}
+
 impl ServerInner {
-    pub(crate) fn new(
-        namespaces: HashMap<String, std::sync::Arc<NamespaceInner>>,
-        dynamic: Option<Dynamic>,
-        layer: Box<dyn ChannelLayer>,
-        config: SocketConfig,
-        middleware: Vec<ConnectMiddleware>,
-        server_events: HashMap<String, ServerEventsMailbox>,
-        this: WeakServer,
-    ) -> Self {
+    pub(crate) fn new(parts: Parts, this: WeakServer) -> Self {
+        let Parts {
+            namespaces,
+            dynamic,
+            layer,
+            config,
+            middleware,
+            server_events,
+            recovery,
+        } = parts;
         ServerInner {
             namespaces,
             server_events,
+            recovery,
             dynamic,
             layer,
             local: LocalSockets { server: this },

@@ -47,6 +47,18 @@ impl Socket {
                 .inner()
                 .encode_event(self.namespace(), None, event, &data)?;
         outgoing::notify(self, &packet);
+        // With recovery on, kept first (with its offset): sent or not, its client gets it back,
+        // and once a recovery restored this socket, the restored one gets it (as Node sends
+        // it to the room of the socket's id).
+        if let Some((packet, number)) = self.record_own(&packet) {
+            return match self.send_recorded(&packet, number) {
+                Err(EmitError::Disconnected) => match self.successor() {
+                    Some(restored) => restored.send_recorded(&packet, number),
+                    None => Err(EmitError::Disconnected),
+                },
+                sent => sent,
+            };
+        }
         self.send_packet(&packet)
     }
 

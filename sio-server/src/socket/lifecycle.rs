@@ -17,13 +17,20 @@ impl Socket {
         let Phase::Connecting(held) = std::mem::replace(&mut *phase, Phase::Connected) else {
             return;
         };
+        let data = match self.pid() {
+            Some(pid) => serde_json::json!({ "sid": self.inner.id.as_str(), "pid": pid }),
+            None => serde_json::json!({ "sid": self.inner.id.as_str() }),
+        };
         let reply = SocketPacket::Connect {
             namespace: self.namespace().clone(),
-            data: RawJson::from_value(&serde_json::json!({ "sid": self.inner.id.as_str() })).ok(),
+            data: RawJson::from_value(&data).ok(),
         };
         let mut overflowed =
             self.inner.connection.send_frame(reply.encode()) == Err(SendError::QueueFull);
-        self.inner.namespace.add(self);
+        // A restored socket is in its namespace and rooms already.
+        if !self.recovered() {
+            self.inner.namespace.add(self);
+        }
         for room in held.rooms {
             self.inner.namespace.join(&self.inner.id, room);
         }
@@ -58,6 +65,10 @@ impl Socket {
         if self.inner.connection.send_frame(packet.encode()) == Err(SendError::QueueFull) {
             self.close_not_reading();
         }
+        // A restored socket was in its namespace and rooms from the start.
+        if self.recovered() {
+            self.inner.namespace.remove(&self.inner.id);
+        }
         self.inner.server.inner().forget_socket(self);
         self.connection().data().forget(self);
         self.inner
@@ -77,8 +88,16 @@ impl Socket {
             Phase::Connecting(_) => None,
             Phase::Connected => Some(Box::new(self.inner.namespace.rooms_of(&self.inner.id))),
         };
+        // Its session is kept from the rooms it was in, outside the lock.
+        let kept = match (&rooms, self.pid()) {
+            (Some(rooms), Some(_)) => Some(rooms.to_vec()),
+            _ => None,
+        };
         *phase = Phase::Disconnected(rooms);
         drop(phase);
+        if let Some(rooms) = kept {
+            self.persist_session(reason, &rooms);
+        }
         if tell_client {
             let packet = SocketPacket::Disconnect {
                 namespace: self.namespace().clone(),

@@ -5,6 +5,7 @@ mod handshake;
 mod id;
 mod lifecycle;
 pub(crate) mod outgoing;
+mod recovery;
 mod volatile;
 
 use std::collections::HashMap;
@@ -65,6 +66,8 @@ pub(crate) struct SocketInner {
     auth: Option<RawJson>,
     /// When it connected, in milliseconds since the Unix epoch.
     issued: u64,
+    /// Its session for connection state recovery, if that is on.
+    session: Option<recovery::SessionIds>,
 }
 
 /// A client's connection to one namespace. Cheap to clone.
@@ -93,11 +96,36 @@ impl Socket {
         server: Server,
         auth: Option<RawJson>,
     ) -> Socket {
+        let session = server
+            .inner()
+            .recovery
+            .is_some()
+            .then(recovery::SessionIds::fresh);
+        Socket::with_ids(
+            namespace,
+            connection,
+            server,
+            auth,
+            SocketId::random(),
+            session,
+            Held::default(),
+        )
+    }
+
+    fn with_ids(
+        namespace: Arc<NamespaceInner>,
+        connection: Connection<Client>,
+        server: Server,
+        auth: Option<RawJson>,
+        id: SocketId,
+        session: Option<recovery::SessionIds>,
+        held: Held,
+    ) -> Socket {
         Socket {
             inner: Arc::new(SocketInner {
-                phase: Mutex::new(Phase::Connecting(Box::default())),
+                phase: Mutex::new(Phase::Connecting(Box::new(held))),
                 connection,
-                id: SocketId::random(),
+                id,
                 namespace,
                 server,
                 acks: Mutex::new(HashMap::new()),
@@ -105,6 +133,7 @@ impl Socket {
                 runner: Runner::new(),
                 auth,
                 issued: handshake::now_millis(),
+                session,
             }),
         }
     }

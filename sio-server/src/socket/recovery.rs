@@ -1,0 +1,179 @@
+//! A socket's part in connection state recovery: its session id, its restoration, the events
+//! kept for its client, and the session it leaves behind.
+
+use std::sync::Arc;
+
+use sio_core::{EncodedPacket, RawJson};
+
+use super::{Held, SharedData, Socket, SocketId};
+use crate::broadcast::{Room, Target};
+use crate::client::Client;
+use crate::disconnect_reason::DisconnectReason;
+use crate::engine::Connection;
+use crate::namespace::NamespaceInner;
+use crate::recovery::{Restored, Session};
+use crate::server::Server;
+use crate::socket::EmitError;
+
+/// A socket's session, with connection state recovery on.
+#[derive(Debug)]
+pub(crate) struct SessionIds {
+    /// The private session id (`pid`), told to the client in the CONNECT reply only.
+    pid: Box<str>,
+    /// Whether the socket is a restored one.
+    recovered: bool,
+    /// The number of the last event recorded when it was restored: it has those, as missed.
+    through: u64,
+}
+
+impl SessionIds {
+    pub(crate) fn fresh() -> Self {
+        SessionIds {
+            pid: SocketId::random().as_str().into(),
+            recovered: false,
+            through: 0,
+        }
+    }
+}
+
+/// The reasons a client comes back from, as Node's: its session is kept.
+fn recoverable(reason: DisconnectReason) -> bool {
+    matches!(
+        reason,
+        DisconnectReason::TransportClose
+            | DisconnectReason::TransportError
+            | DisconnectReason::PingTimeout
+            | DisconnectReason::ServerShuttingDown
+            | DisconnectReason::ForcedClose
+    )
+}
+
+impl Socket {
+    /// Whether this socket is a client's earlier one, restored by connection state recovery
+    /// (Node's `socket.recovered`): the same id, rooms and [`data`](Self::data), and the events
+    /// it missed sent right after the CONNECT reply. See
+    /// [`ServerBuilder::connection_state_recovery`](crate::ServerBuilder::connection_state_recovery).
+    pub fn recovered(&self) -> bool {
+        self.inner.session.as_ref().is_some_and(|ids| ids.recovered)
+    }
+
+    /// The private session id the CONNECT reply tells the client, with recovery on.
+    pub(crate) fn pid(&self) -> Option<&str> {
+        self.inner.session.as_ref().map(|ids| &*ids.pid)
+    }
+
+    /// Whether its connect middleware is skipped: a recovered socket, unless the settings say
+    /// otherwise.
+    pub(crate) fn skips_middleware(&self) -> bool {
+        self.recovered()
+            && self
+                .inner
+                .server
+                .inner()
+                .recovery
+                .as_ref()
+                .is_some_and(|recovery| recovery.config.skip_middlewares)
+    }
+
+    /// The socket a restored session makes: in its namespace and rooms at once, so that what
+    /// is broadcast from now on reaches it, held with the events it missed until `connect`
+    /// admits it.
+    pub(crate) fn restore(
+        namespace: Arc<NamespaceInner>,
+        connection: Connection<Client>,
+        server: Server,
+        auth: Option<RawJson>,
+        restored: Restored,
+    ) -> Socket {
+        let held = Held {
+            packets: restored.missed,
+            rooms: Vec::new(),
+        };
+        let ids = SessionIds {
+            pid: restored.pid.into(),
+            recovered: true,
+            through: restored.through,
+        };
+        let socket = Socket::with_ids(
+            namespace,
+            connection,
+            server,
+            auth,
+            restored.sid,
+            Some(ids),
+            held,
+        );
+        socket.insert(SharedData(restored.data));
+        socket.inner.namespace.add(&socket);
+        for room in restored.rooms {
+            socket.inner.namespace.join(&socket.inner.id, room);
+        }
+        socket
+    }
+
+    /// Gives an event for this socket alone its offset and keeps it, with recovery on: the
+    /// packet to send and its number.
+    pub(crate) fn record_own(&self, packet: &EncodedPacket) -> Option<(EncodedPacket, u64)> {
+        let server = self.inner.server.inner();
+        let recovery = server.recovery.as_ref()?;
+        let target = Target {
+            rooms: vec![Room::from(self.inner.id.as_str())],
+            except: Vec::new(),
+        };
+        Some(recovery.record(self.namespace(), &target, packet))
+    }
+
+    /// The socket a recovery restored in place of this one, which is gone: the same id in the
+    /// same namespace.
+    pub(crate) fn successor(&self) -> Option<Socket> {
+        self.inner
+            .server
+            .socket(self.inner.id.as_str())
+            .filter(|next| {
+                !Arc::ptr_eq(&next.inner, &self.inner) && next.namespace() == self.namespace()
+            })
+    }
+
+    /// Sends event `number` of the recovery log, unless this socket was restored with it
+    /// among the events it missed.
+    pub(crate) fn send_recorded(
+        &self,
+        packet: &EncodedPacket,
+        number: u64,
+    ) -> Result<(), EmitError> {
+        if self
+            .inner
+            .session
+            .as_ref()
+            .is_some_and(|ids| number <= ids.through)
+        {
+            return Ok(());
+        }
+        self.send_packet(packet)
+    }
+
+    /// Keeps this socket's session when it leaves for a reason its client recovers from, with
+    /// the rooms it was in.
+    pub(crate) fn persist_session(&self, reason: DisconnectReason, rooms: &[Room]) {
+        let (Some(pid), true) = (self.pid(), recoverable(reason)) else {
+            return;
+        };
+        let server = self.inner.server.inner();
+        let Some(recovery) = server.recovery.as_ref() else {
+            return;
+        };
+        let own = self.inner.id.as_str();
+        let session = Session {
+            namespace: self.namespace().clone(),
+            sid: self.inner.id.clone(),
+            rooms: rooms
+                .iter()
+                .filter(|room| room.as_str() != own)
+                .cloned()
+                .collect(),
+            data: self.data(),
+            at: std::time::Instant::now(),
+        };
+        recovery.persist(pid, session);
+    }
+}

@@ -1,0 +1,51 @@
+//! Connection state recovery with the official socket.io-client, against
+//! `tests/servers/recovery_testbed.rs`: a client whose connection is cut comes back as the same
+//! socket with every event it missed, and one that comes back too late gets a fresh socket.
+
+mod support;
+
+use serde_json::json;
+use support::{Server, node};
+
+#[test]
+fn a_client_cut_off_mid_burst_recovers_its_socket_rooms_and_every_event_once() {
+    let server = Server::start("recovery_testbed", &[]);
+    for mode in ["websocket", "upgrade"] {
+        let result = node("recovery_client.mjs", &["cut", &server.url(), mode]);
+        // Its own room (named by its id) and the one it was in, sorted.
+        let own = result["rooms"]
+            .as_array()
+            .and_then(|rooms| rooms.iter().find(|room| *room != "r1"))
+            .and_then(|room| room.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let mut rooms = vec![own, "r1".to_owned()];
+        rooms.sort();
+        assert_eq!(
+            result,
+            json!({
+                "sameId": true,
+                "recovered": true,
+                "seq": true,
+                "roomSeq": true,
+                "rooms": rooms,
+                // `connect` ran again, told it recovered, and the middleware did not run.
+                "welcomed": 2,
+                "recoveredOnServer": true,
+                "middlewareSkipped": true,
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn a_client_back_after_the_maximum_disconnection_duration_gets_a_fresh_socket() {
+    let server = Server::start("recovery_testbed", &["--max-disconnection-ms", "2000"]);
+    // The client comes back 3 s after the cut.
+    let result = node(
+        "recovery_client.mjs",
+        &["expire", &server.url(), "websocket"],
+    );
+    assert_eq!(result, json!({ "sameId": false, "recovered": false }));
+}
