@@ -33,6 +33,8 @@ fn a_client_cut_off_mid_burst_recovers_its_socket_rooms_and_every_event_once() {
                 "welcomed": 2,
                 "recoveredOnServer": true,
                 "middlewareSkipped": true,
+                // The consumer's state, rebuilt by `recover` from the socket's kept data.
+                "bursts": 1,
             }),
             "mode {mode}"
         );

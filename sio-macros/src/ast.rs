@@ -138,6 +138,8 @@ pub(crate) enum Role {
     /// `disconnecting`: runs before `disconnect`, while the socket's rooms are readable.
     Disconnecting,
     Disconnect,
+    /// `recover`: rebuilds a restored socket's state from its kept data, before `connect`.
+    Recover,
     /// `#[event]` or `#[event("name")]`: the event name and the token it came from.
     Event(String, Span),
     Fallback,
@@ -316,6 +318,8 @@ fn take_role(method: &mut ImplItemFn, kind: Kind, errors: &mut Vec<syn::Error>) 
             role = Some(Role::Disconnect);
         } else if method.sig.ident == "disconnecting" {
             role = Some(Role::Disconnecting);
+        } else if method.sig.ident == "recover" {
+            role = Some(Role::Recover);
         }
     }
     role

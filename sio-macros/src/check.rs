@@ -82,6 +82,12 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
                 "`disconnect` takes `(&mut self, socket: &Socket, reason: DisconnectReason)`",
                 errors,
             ),
+            Role::Recover => expect_params(
+                method,
+                &[Shape::Socket, Shape::Value],
+                "`recover` takes `(&mut self, socket: &Socket, data: T)`, `T` what `socket.set_data` kept",
+                errors,
+            ),
             Role::Disconnecting => expect_params(
                 method,
                 &[Shape::Socket, Shape::Value],

@@ -47,6 +47,11 @@ fn generate(model: &Model) -> TokenStream {
         .unwrap_or_default();
 
     let connect = connect_fn(model);
+    let recover = model
+        .methods
+        .iter()
+        .find(|m| matches!(m.role, Role::Recover))
+        .map(recover_fn);
     let outgoing = outgoing_fn(model);
     let disconnect = model
         .methods
@@ -73,6 +78,7 @@ fn generate(model: &Model) -> TokenStream {
             const NAMESPACE: &'static str = #namespace;
 
             #connect
+            #recover
             #disconnecting
             #disconnect
             #outgoing
@@ -408,6 +414,39 @@ fn generate_server_events(model: &Model) -> TokenStream {
                     let mut event = event;
                     #route
                 }
+            }
+        }
+    }
+}
+
+/// `recover`: the kept data decoded into the user's type, then the user's `recover`.
+fn recover_fn(method: &Method) -> TokenStream {
+    let ident = &method.ident;
+    let data_ty = method.params.iter().find_map(|param| match &param.kind {
+        Param::Value(ty) => Some(ty.clone()),
+        _ => None,
+    });
+    let decode = data_ty.map(|ty| {
+        quote_spanned!(ty.span()=>
+            let data = ::sio::__private::decode_data::<#ty>(data)?;
+        )
+    });
+    let call = quote_spanned!(ident.span()=>
+        ::sio::__private::assert_send(Self::#ident(self, socket, data))
+    );
+    let (output, value) = handler_output(method);
+    quote! {
+        fn recover(
+            &mut self,
+            socket: &::sio::__private::Socket,
+            data: ::sio::__private::RawJson,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<(), ::sio::__private::HandlerError>,
+        > + ::core::marker::Send {
+            async move {
+                #decode
+                let #value = #call.await;
+                #output(#value)
             }
         }
     }

@@ -30,6 +30,21 @@ pub fn event_arg<T: EventArg>(event: &IncomingEvent, index: usize) -> Result<T, 
     event.arg(index)
 }
 
+/// A type `recover` can take a restored socket's kept data as.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the data `recover` takes: it is not `Deserialize`",
+    label = "this type must implement `serde::Deserialize`",
+    note = "derive it (`#[derive(serde::Deserialize)]`), as the type given to `socket.set_data` derives `Serialize`"
+)]
+pub trait KeptData: DeserializeOwned + 'static {}
+
+impl<T: DeserializeOwned + 'static> KeptData for T {}
+
+/// The data a restored socket kept, as the `T` its consumer's `recover` takes.
+pub fn decode_data<T: KeptData>(data: RawJson) -> Result<T, HandlerError> {
+    Ok(data.deserialize()?)
+}
+
 /// Whether a `#[middleware]` step is skipped for `socket`: a client restored by connection
 /// state recovery, unless its settings keep the middleware.
 pub fn skips_middleware(socket: &Socket) -> bool {

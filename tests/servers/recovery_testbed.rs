@@ -2,7 +2,9 @@
 //!
 //! `--addr HOST:PORT [--max-disconnection-ms N]` (recovery on, two minutes unless given). A
 //! client's auth may carry `room` to join; it is welcomed with `welcome`
-//! `{id, recovered, middlewareRuns}` (how many times the connect middleware ran, in all).
+//! `{id, recovered, middlewareRuns, bursts}` (how many times the connect middleware ran, in all,
+//! and how many bursts this client asked for: state of the consumer's, kept in the socket's data
+//! and rebuilt by `recover`).
 //! Events: `burst {room, count, delayMs}` (acked at once, then `seq` n to the client and
 //! `room_seq` n to the room, n from 0, every `delayMs`, whether the client is connected or not)
 //! and `rooms` (acks the socket's rooms).
@@ -30,14 +32,21 @@ struct Burst {
     delay_ms: u64,
 }
 
-#[derive(Default)]
-struct Main;
+/// The consumer's state, kept in the socket's data for a recovery.
+#[derive(Default, Deserialize, serde::Serialize)]
+struct Main {
+    bursts: u32,
+}
 
 #[consumer(namespace = "/")]
 impl Main {
     #[middleware]
     async fn counted(&mut self, _socket: &Socket) {
         MIDDLEWARE_RUNS.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn recover(&mut self, _socket: &Socket, kept: Main) {
+        *self = kept;
     }
 
     async fn connect(&mut self, socket: &Socket, auth: Option<Auth>) -> Result<(), ConnectError> {
@@ -48,13 +57,16 @@ impl Main {
             "id": socket.id().as_str(),
             "recovered": socket.recovered(),
             "middlewareRuns": MIDDLEWARE_RUNS.load(Ordering::Relaxed),
+            "bursts": self.bursts,
         });
         socket.emit("welcome", welcome)?;
         Ok(())
     }
 
     #[event("burst")]
-    async fn burst(&self, socket: &Socket, burst: Burst, ack: Ack<()>) -> sio::Result<()> {
+    async fn burst(&mut self, socket: &Socket, burst: Burst, ack: Ack<()>) -> sio::Result<()> {
+        self.bursts += 1;
+        socket.set_data(self)?;
         ack.send(())?;
         let socket = socket.clone();
         tokio::spawn(async move {

@@ -69,6 +69,44 @@ pub trait Consumer: Send + 'static {
         async { Ok(()) }
     }
 
+    /// The socket is a client's earlier one, restored by connection state recovery
+    /// ([`Socket::recovered`]): called before `connect` (and its middleware) with the data the
+    /// socket kept ([`Socket::set_data`]), so a consumer whose fields are per-client state can
+    /// rebuild them from what it saved there. An error is logged, and `connect` still runs.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use sio_server::{Consumer, HandlerError, IncomingEvent, RawJson, Socket};
+    ///
+    /// #[derive(Default, Serialize, Deserialize)]
+    /// struct Game {
+    ///     score: u32,
+    /// }
+    ///
+    /// impl Consumer for Game {
+    ///     const NAMESPACE: &'static str = "/game";
+    ///
+    ///     async fn recover(&mut self, _socket: &Socket, data: RawJson) -> Result<(), HandlerError> {
+    ///         *self = data.deserialize()?; // the score it had before its connection dropped
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn on_event(&mut self, socket: &Socket, _: IncomingEvent) -> Result<(), HandlerError> {
+    ///         self.score += 1;
+    ///         socket.set_data(self)?; // kept with the session for a recovery
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn recover(
+        &mut self,
+        socket: &Socket,
+        data: RawJson,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        let _ = (socket, data);
+        async { Ok(()) }
+    }
+
     /// One event from the client.
     fn on_event(
         &mut self,

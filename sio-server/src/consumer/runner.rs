@@ -51,6 +51,12 @@ impl<C: Consumer> ErasedConsumer for C {
         Box::pin(async move {
             let mut consumer = self;
             let connect = async {
+                if socket.recovered()
+                    && let Err(error) =
+                        Consumer::recover(&mut *consumer, &socket, socket.data()).await
+                {
+                    warn!(socket = %socket.id(), %error, "`recover` failed; `connect` runs anyway");
+                }
                 if !socket.skips_middleware() {
                     middleware::run(&socket).await?;
                 }

@@ -233,3 +233,125 @@ fn reaches(target: &Target, own: &Room, rooms: &[Room]) -> bool {
     let included = target.rooms.is_empty() || target.rooms.iter().any(mine);
     included && !target.except.iter().any(mine)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sio_core::PacketEncoder;
+
+    use super::*;
+
+    fn event(n: u32) -> EncodedPacket {
+        let mut event = PacketEncoder::event(&Namespace::root(), None, "n");
+        event.arg(&n).expect("a number");
+        event.finish()
+    }
+
+    fn to(rooms: &[&str]) -> Target {
+        Target {
+            rooms: rooms.iter().map(|room| Room::from(*room)).collect(),
+            except: Vec::new(),
+        }
+    }
+
+    /// The offset `record` appended to `packet`.
+    fn offset(packet: &EncodedPacket) -> String {
+        let Frame::Text(text) = &packet.text else {
+            panic!("a text frame")
+        };
+        let quoted = text.rsplit(',').next().expect("an argument");
+        quoted.trim_end_matches(']').trim_matches('"').to_owned()
+    }
+
+    fn session(rooms: &[&str]) -> Session {
+        Session {
+            namespace: Namespace::root(),
+            sid: SocketId::from("s1"),
+            rooms: rooms.iter().map(|room| Room::from(*room)).collect(),
+            data: RawJson::empty_object(),
+            at: Instant::now(),
+        }
+    }
+
+    fn texts(restored: Restored) -> Vec<String> {
+        restored
+            .missed
+            .iter()
+            .map(|packet| match &packet.text {
+                Frame::Text(text) => text.to_string(),
+                Frame::Binary(_) => String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_session_gets_what_its_rooms_missed_after_its_offset_once() {
+        let log = Recovery::new(ConnectionStateRecovery::default());
+        let root = Namespace::root();
+        let (first, _) = log.record(&root, &to(&["s1"]), &event(0));
+        log.record(&root, &to(&["lobby"]), &event(1));
+        log.record(&root, &to(&["elsewhere"]), &event(2));
+        log.record(&root, &Target::default(), &event(3));
+        let mut everyone_but_lobby = Target::default();
+        everyone_but_lobby.except.push(Room::from("lobby"));
+        log.record(&root, &everyone_but_lobby, &event(4));
+        log.persist("p1", session(&["lobby"]));
+        let restored = log.restore(&root, "p1", &offset(&first), |restored| {
+            assert_eq!(restored.through, 5);
+            texts(restored)
+        });
+        let missed = restored.expect("restored");
+        assert_eq!(missed.len(), 2, "{missed:?}");
+        assert!(missed[0].starts_with(r#"42["n",1,"#), "{missed:?}");
+        assert!(missed[1].starts_with(r#"42["n",3,"#), "{missed:?}");
+        // Restored once: the session is gone.
+        assert!(log.restore(&root, "p1", &offset(&first), drop).is_none());
+    }
+
+    #[test]
+    fn an_offset_no_longer_kept_or_from_elsewhere_restores_nothing() {
+        let log = Recovery::new(ConnectionStateRecovery::default().max_packets(2));
+        let root = Namespace::root();
+        let (first, _) = log.record(&root, &Target::default(), &event(0));
+        log.record(&root, &Target::default(), &event(1));
+        let (third, _) = log.record(&root, &Target::default(), &event(2));
+        log.persist("p1", session(&[]));
+        assert!(log.restore(&root, "p1", &offset(&first), drop).is_none());
+        assert!(log.restore(&root, "p1", "elsewhere-1", drop).is_none());
+        let chat = Namespace::new("/chat").expect("a namespace");
+        assert!(log.restore(&chat, "p1", &offset(&third), drop).is_none());
+        // The failures above kept the session.
+        assert!(log.restore(&root, "p1", &offset(&third), drop).is_some());
+    }
+
+    #[test]
+    fn sessions_and_bytes_are_bounded_and_expire() {
+        let config = ConnectionStateRecovery::default()
+            .max_sessions(2)
+            .max_bytes(200)
+            .max_disconnection_duration(Duration::from_millis(50));
+        let log = Recovery::new(config);
+        let root = Namespace::root();
+        for pid in ["p1", "p2", "p3"] {
+            log.persist(pid, session(&[]));
+        }
+        for _ in 0..20 {
+            log.record(&root, &Target::default(), &event(7));
+        }
+        let (last, _) = log.record(&root, &Target::default(), &event(8));
+        {
+            let state = log.state.lock();
+            assert_eq!(state.sessions.len(), 2);
+            assert!(!state.sessions.contains_key("p1"), "the oldest went first");
+            assert!(state.bytes <= 200 && !state.packets.is_empty());
+        }
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(
+            log.restore(&root, "p3", &offset(&last), drop).is_none(),
+            "expired"
+        );
+        let state = log.state.lock();
+        assert!(state.sessions.is_empty() && state.packets.is_empty());
+    }
+}

@@ -65,6 +65,7 @@ const scenarios = {
       welcomed: seen.welcomes.length,
       recoveredOnServer: again.recovered,
       middlewareSkipped: again.middlewareRuns === welcome.middlewareRuns,
+      bursts: again.bursts,
     };
   },
 

@@ -85,6 +85,12 @@ impl Chat {
         let _ = reason;
     }
 
+    // A restored socket's kept data, typed.
+    async fn recover(&mut self, _socket: &Socket, kept: Option<Vec<String>>) -> sio::Result<()> {
+        let _ = kept;
+        Ok(())
+    }
+
     /// A plain helper method is left alone.
     fn count(&self) -> usize {
         self.messages
