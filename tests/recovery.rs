@@ -35,6 +35,7 @@ fn a_client_cut_off_mid_burst_recovers_its_socket_rooms_and_every_event_once() {
                 "middlewareSkipped": true,
                 // The consumer's state, rebuilt by `recover` from the socket's kept data.
                 "bursts": 1,
+                "missedSome": true,
             }),
             "mode {mode}"
         );

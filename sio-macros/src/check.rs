@@ -85,7 +85,7 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
             Role::Recover => expect_params(
                 method,
                 &[Shape::Socket, Shape::Value],
-                "`recover` takes `(&mut self, socket: &Socket, data: T)`, `T` what `socket.set_data` kept",
+                "`recover` takes `(&mut self, socket: &Socket, kept: T)`, `T` what `socket.set_data` kept",
                 errors,
             ),
             Role::Disconnecting => expect_params(

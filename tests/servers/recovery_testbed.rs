@@ -6,8 +6,10 @@
 //! and how many bursts this client asked for: state of the consumer's, kept in the socket's data
 //! and rebuilt by `recover`).
 //! Events: `burst {room, count, delayMs}` (acked at once, then `seq` n to the client and
-//! `room_seq` n to the room, n from 0, every `delayMs`, whether the client is connected or not)
-//! and `rooms` (acks the socket's rooms).
+//! `room_seq` n to the room, n from 0, every `delayMs`, whether the client is connected or not),
+//! `rooms` (acks the socket's rooms) and `emitted_while_away` (acks how many `seq` events of the
+//! last burst went to a socket whose client was away). It runs on a multi-threaded runtime, so
+//! emits race.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test server reports its address
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +20,9 @@ use sio::{Ack, ConnectError, ConnectionStateRecovery, Server, Socket, consumer};
 
 /// How many times the connect middleware ran.
 static MIDDLEWARE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many `seq` events were emitted while their client was away (kept for its recovery).
+static EMITTED_WHILE_AWAY: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Default, Deserialize)]
 struct Auth {
@@ -67,12 +72,15 @@ impl Main {
     async fn burst(&mut self, socket: &Socket, burst: Burst, ack: Ack<()>) -> sio::Result<()> {
         self.bursts += 1;
         socket.set_data(self)?;
+        EMITTED_WHILE_AWAY.store(0, Ordering::Relaxed);
         ack.send(())?;
         let socket = socket.clone();
         tokio::spawn(async move {
             for n in 0..burst.count {
-                // Sent or kept for the client's recovery: an error here is a gone socket.
-                let _ = socket.emit("seq", n);
+                // Sent, or kept for the client's recovery while it is away.
+                if socket.emit("seq", n) == Err(sio::EmitError::Disconnected) {
+                    EMITTED_WHILE_AWAY.fetch_add(1, Ordering::Relaxed);
+                }
                 let _ = socket
                     .server()
                     .of("/")
@@ -88,9 +96,14 @@ impl Main {
     async fn rooms(&self, socket: &Socket, ack: Ack<Vec<String>>) -> sio::Result<()> {
         ack.send(socket.rooms().iter().map(ToString::to_string).collect())
     }
+
+    #[event("emitted_while_away")]
+    async fn emitted_while_away(&self, _socket: &Socket, ack: Ack<usize>) -> sio::Result<()> {
+        ack.send(EMITTED_WHILE_AWAY.load(Ordering::Relaxed))
+    }
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main(worker_threads = 2)]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())

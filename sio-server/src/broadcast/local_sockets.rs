@@ -15,8 +15,10 @@ use crate::broadcast::target::{Room, Target};
 use crate::client::close_connection;
 use crate::disconnect_reason::DisconnectReason;
 use crate::namespace::{NamespaceInner, Recipients};
-use crate::server::WeakServer;
+use crate::recovery::Recovery;
+use crate::server::{ServerInner, WeakServer};
 use crate::server_events::ServerEvent;
+use crate::socket::EmitError;
 use crate::socket::outgoing::{self, OutgoingEvent, OutgoingHook};
 use crate::socket::{Socket, SocketId};
 
@@ -114,21 +116,15 @@ impl LocalSockets {
         let Some(server) = self.server.upgrade() else {
             return 0;
         };
-        let mut reached = 0;
-        // With recovery on, each namespace's event is kept with its offset before it goes
-        // (volatile ones are not kept, as in Node).
         let server = server.inner();
-        let recovery = server.recovery.as_ref().filter(|_| !broadcast.volatile);
+        // With recovery on, the event is kept with its offset before it goes (volatile ones
+        // are not kept, as in Node).
+        if let Some(recovery) = server.recovery.as_ref().filter(|_| !broadcast.volatile) {
+            return deliver_recorded(server, recovery, broadcast);
+        }
+        let mut reached = 0;
         server.for_each_namespace(broadcast.namespace.as_str(), |namespace| {
             let packet = addressed(&broadcast.packet, &broadcast.namespace, namespace);
-            let (packet, number) = match recovery {
-                Some(recovery) => {
-                    let (packet, number) =
-                        recovery.record(&namespace.name, &broadcast.target, &packet);
-                    (Cow::Owned(packet), Some(number))
-                }
-                None => (packet, None),
-            };
             let recipients = namespace.matching(&broadcast.target, None);
             let hook = outgoing_hook(namespace, &packet);
             for socket in recipients.iter() {
@@ -136,10 +132,10 @@ impl LocalSockets {
                     outgoing::call(*hook, socket, event);
                 }
                 // A recipient whose queue is full is closed by the send itself.
-                let sent = match number {
-                    _ if broadcast.volatile => socket.send_volatile(&packet) == Ok(true),
-                    Some(number) => socket.send_recorded(&packet, number).is_ok(),
-                    None => socket.send_packet(&packet).is_ok(),
+                let sent = if broadcast.volatile {
+                    socket.send_volatile(&packet) == Ok(true)
+                } else {
+                    socket.send_packet(&packet).is_ok()
                 };
                 reached += usize::from(sent);
             }
@@ -298,6 +294,43 @@ fn addressed<'a>(
     } else {
         Cow::Owned(packet.for_namespace(&namespace.name))
     }
+}
+
+/// Delivers `broadcast` with recovery on: in each namespace the event is kept with its offset
+/// and queued to its recipients in one step (their sockets are found after it is kept, so a
+/// socket restored meanwhile has it either among its missed events or live, never both); the
+/// recipients whose queue is full are closed, and the outgoing hooks run, once that is done.
+fn deliver_recorded(server: &ServerInner, recovery: &Recovery, broadcast: &Broadcast) -> usize {
+    let mut reached = 0;
+    let mut full = Vec::new();
+    let mut notices = Vec::new();
+    {
+        let _sending = recovery.sending.lock();
+        server.for_each_namespace(broadcast.namespace.as_str(), |namespace| {
+            let packet = addressed(&broadcast.packet, &broadcast.namespace, namespace);
+            let (packet, number) = recovery.record(&namespace.name, &broadcast.target, &packet);
+            let recipients = namespace.matching(&broadcast.target, None);
+            for socket in recipients.iter() {
+                match socket.queue_recorded(&packet, number) {
+                    Ok(sent) => reached += usize::from(sent),
+                    Err(EmitError::QueueFull) => full.push(socket.clone()),
+                    Err(_) => {}
+                }
+            }
+            if let Some(notice) = outgoing_hook(namespace, &packet) {
+                notices.push((notice, recipients));
+            }
+        });
+    }
+    for socket in full {
+        socket.close_not_reading();
+    }
+    for ((hook, event), recipients) in notices {
+        for socket in recipients.iter() {
+            outgoing::call(hook, socket, &event);
+        }
+    }
+    reached
 }
 
 /// The outgoing hook of `namespace`, if it has one, with the event as it sees it (read back

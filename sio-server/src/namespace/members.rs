@@ -125,6 +125,11 @@ impl<S: Clone> Members<S> {
         }
     }
 
+    /// The handle of socket `id`, if it is in.
+    pub(crate) fn get(&self, id: &SocketId) -> Option<&S> {
+        self.all.get(id)
+    }
+
     /// Takes a socket out, with all its rooms; a room left empty is gone.
     pub(crate) fn remove(&mut self, id: &SocketId) {
         let Some(member) = self.sockets.remove(id) else {

@@ -124,8 +124,15 @@ impl NamespaceInner {
         self.members().leave(id, room);
     }
 
-    pub(crate) fn remove(&self, id: &SocketId) {
-        self.members().remove(id);
+    /// Takes `socket` out, unless a socket restored with its id took its place meanwhile.
+    pub(crate) fn remove(&self, socket: &Socket) {
+        let mut members = self.members();
+        if members
+            .get(socket.id())
+            .is_none_or(|member| Arc::ptr_eq(&member.inner, &socket.inner))
+        {
+            members.remove(socket.id());
+        }
     }
 
     pub(crate) fn rooms_of(&self, id: &SocketId) -> Vec<Room> {

@@ -1,7 +1,7 @@
 //! The log of events and the sessions of sockets gone, in this process's memory, bounded in
 //! count, bytes and time.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
 use sio_core::{EncodedPacket, Frame, Namespace, RawJson};
@@ -18,6 +18,10 @@ pub(crate) struct Recovery {
     /// Starts every offset: one of another process, or of an earlier run, is not found here.
     prefix: String,
     state: Mutex<State>,
+    /// Held while an event is kept and queued to its recipients, so that each client gets the
+    /// events in the order of their offsets. Only the log's lock is taken under it, and
+    /// nothing that may close a connection is done under it.
+    pub(crate) sending: Mutex<()>,
 }
 
 #[derive(Default)]
@@ -84,6 +88,7 @@ impl Recovery {
                 first: 1,
                 ..State::default()
             }),
+            sending: Mutex::new(()),
         }
     }
 
@@ -95,13 +100,21 @@ impl Recovery {
         target: &Target,
         packet: &EncodedPacket,
     ) -> (EncodedPacket, u64) {
-        let now = Instant::now();
+        self.record_at(namespace, target, packet, Instant::now())
+    }
+
+    fn record_at(
+        &self,
+        namespace: &Namespace,
+        target: &Target,
+        packet: &EncodedPacket,
+        now: Instant,
+    ) -> (EncodedPacket, u64) {
         let mut state = self.state.lock();
         self.expire(&mut state, now);
         let number = state.first + state.packets.len() as u64;
         let offset = format!("{}-{number:x}", self.prefix);
-        // An offset is letters, digits and `-`: it is its own JSON string once quoted.
-        let offset = RawJson::new(format!("\"{offset}\"")).unwrap_or_else(|_| RawJson::null());
+        let offset = RawJson::from_value(&offset).unwrap_or_else(|_| RawJson::null());
         let packet = packet.with_last_arg(&offset);
         let bytes = size(&packet);
         state.bytes = state.bytes.saturating_add(bytes);
@@ -146,7 +159,17 @@ impl Recovery {
         offset: &str,
         admit: impl FnOnce(Restored) -> R,
     ) -> Option<R> {
-        let now = Instant::now();
+        self.restore_at(namespace, pid, offset, admit, Instant::now())
+    }
+
+    fn restore_at<R>(
+        &self,
+        namespace: &Namespace,
+        pid: &str,
+        offset: &str,
+        admit: impl FnOnce(Restored) -> R,
+        now: Instant,
+    ) -> Option<R> {
         let mut state = self.state.lock();
         self.expire(&mut state, now);
         if state
@@ -165,14 +188,14 @@ impl Recovery {
             return None;
         }
         let session = state.sessions.remove(pid)?;
+        let mut rooms: HashSet<&Room> = session.rooms.iter().collect();
         let own = Room::from(session.sid.as_str());
+        rooms.insert(&own);
         let missed = state
             .packets
             .iter()
             .skip(usize::try_from(number + 1 - state.first).unwrap_or(usize::MAX))
-            .filter(|stored| {
-                stored.namespace == *namespace && reaches(&stored.target, &own, &session.rooms)
-            })
+            .filter(|stored| stored.namespace == *namespace && reaches(&stored.target, &rooms))
             .map(|stored| stored.packet.clone())
             .collect();
         let restored = Restored {
@@ -226,12 +249,11 @@ fn forget_session(state: &mut State, pid: &str, at: Instant) {
     }
 }
 
-/// Whether an event for `target` reached a socket in `own` and `rooms` (Node's rule: no rooms
-/// named, or one of the socket's, and none of its rooms left out).
-fn reaches(target: &Target, own: &Room, rooms: &[Room]) -> bool {
-    let mine = |room: &Room| room == own || rooms.contains(room);
-    let included = target.rooms.is_empty() || target.rooms.iter().any(mine);
-    included && !target.except.iter().any(mine)
+/// Whether an event for `target` reached a socket in `rooms`, its own included (Node's rule:
+/// no rooms named, or one of the socket's, and none of its rooms left out).
+fn reaches(target: &Target, rooms: &HashSet<&Room>) -> bool {
+    let included = target.rooms.is_empty() || target.rooms.iter().any(|room| rooms.contains(room));
+    included && !target.except.iter().any(|room| rooms.contains(room))
 }
 
 #[cfg(test)]
@@ -333,24 +355,30 @@ mod tests {
             .max_disconnection_duration(Duration::from_millis(50));
         let log = Recovery::new(config);
         let root = Namespace::root();
+        // Time is given, not read: nothing here depends on how fast the test runs.
+        let start = Instant::now();
         for pid in ["p1", "p2", "p3"] {
-            log.persist(pid, session(&[]));
+            log.persist(
+                pid,
+                Session {
+                    at: start,
+                    ..session(&[])
+                },
+            );
         }
         for _ in 0..20 {
-            log.record(&root, &Target::default(), &event(7));
+            log.record_at(&root, &Target::default(), &event(7), start);
         }
-        let (last, _) = log.record(&root, &Target::default(), &event(8));
+        let (last, _) = log.record_at(&root, &Target::default(), &event(8), start);
         {
             let state = log.state.lock();
             assert_eq!(state.sessions.len(), 2);
             assert!(!state.sessions.contains_key("p1"), "the oldest went first");
             assert!(state.bytes <= 200 && !state.packets.is_empty());
         }
-        std::thread::sleep(Duration::from_millis(80));
-        assert!(
-            log.restore(&root, "p3", &offset(&last), drop).is_none(),
-            "expired"
-        );
+        let later = start + Duration::from_millis(80);
+        let restored = log.restore_at(&root, "p3", &offset(&last), drop, later);
+        assert!(restored.is_none(), "expired");
         let state = log.state.lock();
         assert!(state.sessions.is_empty() && state.packets.is_empty());
     }

@@ -84,9 +84,9 @@ impl ConnectionStateRecovery {
         self
     }
 
-    /// How many sessions are kept at most (default 100,000); the oldest go first.
+    /// How many sessions are kept at most (default 100,000, at least 1); the oldest go first.
     pub fn max_sessions(mut self, sessions: usize) -> Self {
-        self.max_sessions = sessions;
+        self.max_sessions = sessions.max(1);
         self
     }
 }

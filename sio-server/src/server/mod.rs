@@ -272,8 +272,15 @@ impl ServerInner {
             .insert(socket.id().clone(), socket.clone());
     }
 
+    /// Forgets `socket`, unless a socket restored with its id took its place meanwhile.
     pub(crate) fn forget_socket(&self, socket: &Socket) {
-        self.sockets_map().remove(socket.id());
+        let mut sockets = self.sockets_map();
+        if sockets
+            .get(socket.id())
+            .is_some_and(|known| std::sync::Arc::ptr_eq(&known.inner, &socket.inner))
+        {
+            sockets.remove(socket.id());
+        }
     }
 
     fn sockets_map(&self) -> MutexGuard<'_, HashMap<SocketId, Socket>> {

@@ -46,19 +46,10 @@ impl Socket {
                 .server
                 .inner()
                 .encode_event(self.namespace(), None, event, &data)?;
-        outgoing::notify(self, &packet);
-        // With recovery on, kept first (with its offset): sent or not, its client gets it back,
-        // and once a recovery restored this socket, the restored one gets it (as Node sends
-        // it to the room of the socket's id).
-        if let Some((packet, number)) = self.record_own(&packet) {
-            return match self.send_recorded(&packet, number) {
-                Err(EmitError::Disconnected) => match self.successor() {
-                    Some(restored) => restored.send_recorded(&packet, number),
-                    None => Err(EmitError::Disconnected),
-                },
-                sent => sent,
-            };
+        if let Some(recovery) = self.inner.server.inner().recovery.as_ref() {
+            return self.emit_recorded(recovery, &packet);
         }
+        outgoing::notify(self, &packet);
         self.send_packet(&packet)
     }
 
@@ -133,8 +124,19 @@ impl Socket {
         self.send_packet(&packet.finish())
     }
 
-    /// Queues a packet: held while `connect` runs, dropped once disconnected.
+    /// Queues a packet: held while `connect` runs, dropped once disconnected; a client whose
+    /// queue is full is closed.
     pub(crate) fn send_packet(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
+        let queued = self.queue_packet(packet);
+        if queued == Err(EmitError::QueueFull) {
+            self.close_not_reading();
+        }
+        queued
+    }
+
+    /// Queues a packet as [`send_packet`](Self::send_packet) does, leaving a full queue to the
+    /// caller, which closes the client once it holds no lock that closing may need.
+    pub(crate) fn queue_packet(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
         let mut phase = self.inner.phase.lock();
         match &mut *phase {
             Phase::Connecting(held) => {
@@ -143,11 +145,7 @@ impl Socket {
             }
             Phase::Connected => {
                 drop(phase);
-                let written = self.write(packet);
-                if written == Err(EmitError::QueueFull) {
-                    self.close_not_reading();
-                }
-                written
+                self.write(packet)
             }
             Phase::Disconnected(_) => Err(EmitError::Disconnected),
         }
@@ -171,7 +169,7 @@ impl Socket {
 
     /// The client's queue is full: it is not reading, so it is closed (1008), not waited for.
     /// Never called under a lock of this socket: the close tells the socket, which takes them.
-    pub(super) fn close_not_reading(&self) {
+    pub(crate) fn close_not_reading(&self) {
         warn!(socket = %self.inner.id, "client not reading; its queue is full; closing it");
         self.inner.connection.close_for_violation();
     }

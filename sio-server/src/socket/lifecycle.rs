@@ -35,8 +35,12 @@ impl Socket {
             self.inner.namespace.join(&self.inner.id, room);
         }
         // Still under the lock, so nothing sent meanwhile overtakes what `connect` emitted.
+        // Nothing after a packet that did not fit: a later one must not leave a gap.
         for packet in held.packets {
-            overflowed |= self.write(&packet) == Err(EmitError::QueueFull);
+            if overflowed {
+                break;
+            }
+            overflowed = self.write(&packet) == Err(EmitError::QueueFull);
         }
         drop(phase);
         if overflowed {
@@ -67,7 +71,7 @@ impl Socket {
         }
         // A restored socket was in its namespace and rooms from the start.
         if self.recovered() {
-            self.inner.namespace.remove(&self.inner.id);
+            self.inner.namespace.remove(self);
         }
         self.inner.server.inner().forget_socket(self);
         self.connection().data().forget(self);
@@ -88,24 +92,28 @@ impl Socket {
             Phase::Connecting(_) => None,
             Phase::Connected => Some(Box::new(self.inner.namespace.rooms_of(&self.inner.id))),
         };
-        // Its session is kept from the rooms it was in, outside the lock.
+        // Its session is kept from the rooms it was in (a restored socket is in its rooms
+        // while `connect` runs), once it is out of the namespace and the server's map.
         let kept = match (&rooms, self.pid()) {
             (Some(rooms), Some(_)) => Some(rooms.to_vec()),
+            (None, Some(_)) if self.recovered() => {
+                Some(self.inner.namespace.rooms_of(&self.inner.id))
+            }
             _ => None,
         };
         *phase = Phase::Disconnected(rooms);
         drop(phase);
-        if let Some(rooms) = kept {
-            self.persist_session(reason, &rooms);
-        }
         if tell_client {
             let packet = SocketPacket::Disconnect {
                 namespace: self.namespace().clone(),
             };
             let _ = self.inner.connection.send_frame(packet.encode());
         }
-        self.inner.namespace.remove(&self.inner.id);
+        self.inner.namespace.remove(self);
         self.inner.server.inner().forget_socket(self);
+        if let Some(rooms) = kept {
+            self.persist_session(reason, &rooms);
+        }
         self.connection().data().forget(self);
         self.inner
             .server

@@ -302,6 +302,10 @@ impl Socket {
     pub(crate) fn join_now(&self, room: Room) {
         let mut phase = self.inner.phase.lock();
         match &mut *phase {
+            // A restored socket is in its namespace and rooms while `connect` runs.
+            Phase::Connecting(_) if self.recovered() => {
+                self.inner.namespace.join(&self.inner.id, room);
+            }
             Phase::Connecting(held) => held.rooms.push(room),
             Phase::Connected => self.inner.namespace.join(&self.inner.id, room),
             Phase::Disconnected(_) => {}
@@ -316,6 +320,9 @@ impl Socket {
     pub(crate) fn leave_now(&self, room: &Room) {
         let mut phase = self.inner.phase.lock();
         match &mut *phase {
+            Phase::Connecting(_) if self.recovered() => {
+                self.inner.namespace.leave(&self.inner.id, room);
+            }
             Phase::Connecting(held) => held.rooms.retain(|r| r != room),
             Phase::Connected => self.inner.namespace.leave(&self.inner.id, room),
             Phase::Disconnected(_) => {}
@@ -335,6 +342,9 @@ impl Socket {
     /// was in, until its consumer's `disconnecting` has run; then none.
     pub fn rooms(&self) -> Vec<Room> {
         match &*self.inner.phase.lock() {
+            Phase::Connecting(_) if self.recovered() => {
+                self.inner.namespace.rooms_of(&self.inner.id)
+            }
             Phase::Connecting(held) => held.rooms.clone(),
             Phase::Connected => self.inner.namespace.rooms_of(&self.inner.id),
             Phase::Disconnected(rooms) => rooms.as_deref().cloned().unwrap_or_default(),

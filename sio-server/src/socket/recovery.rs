@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use sio_core::{EncodedPacket, RawJson};
 
-use super::{Held, SharedData, Socket, SocketId};
+use super::{Held, SharedData, Socket, SocketId, outgoing};
 use crate::broadcast::{Room, Target};
 use crate::client::Client;
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::Connection;
 use crate::namespace::NamespaceInner;
-use crate::recovery::{Restored, Session};
+use crate::recovery::{Recovery, Restored, Session};
 use crate::server::Server;
 use crate::socket::EmitError;
 
@@ -111,45 +111,59 @@ impl Socket {
         socket
     }
 
-    /// Gives an event for this socket alone its offset and keeps it, with recovery on: the
-    /// packet to send and its number.
-    pub(crate) fn record_own(&self, packet: &EncodedPacket) -> Option<(EncodedPacket, u64)> {
-        let server = self.inner.server.inner();
-        let recovery = server.recovery.as_ref()?;
-        let target = Target {
+    /// Sends an event to this socket with recovery on: kept first with its offset, so that sent
+    /// or not its client gets it back; once a recovery restored the socket, the restored one
+    /// gets it, as Node sends it to the room of the socket's id.
+    pub(crate) fn emit_recorded(
+        &self,
+        recovery: &Recovery,
+        packet: &EncodedPacket,
+    ) -> Result<(), EmitError> {
+        let own = Target {
             rooms: vec![Room::from(self.inner.id.as_str())],
             except: Vec::new(),
         };
-        Some(recovery.record(self.namespace(), &target, packet))
+        let mut full = None;
+        let (packet, sent) = {
+            // Kept and queued in one step: the order of the offsets is the order of the sends.
+            let _sending = recovery.sending.lock();
+            let (packet, number) = recovery.record(self.namespace(), &own, packet);
+            let mut sent = self.queue_recorded(&packet, number).map(drop);
+            if sent == Err(EmitError::Disconnected) {
+                for restored in self.inner.namespace.matching(&own, None).iter() {
+                    sent = restored.queue_recorded(&packet, number).map(drop);
+                    if sent == Err(EmitError::QueueFull) {
+                        full = Some(restored.clone());
+                    }
+                }
+            } else if sent == Err(EmitError::QueueFull) {
+                full = Some(self.clone());
+            }
+            (packet, sent)
+        };
+        if let Some(socket) = full {
+            socket.close_not_reading();
+        }
+        outgoing::notify(self, &packet);
+        sent
     }
 
-    /// The socket a recovery restored in place of this one, which is gone: the same id in the
-    /// same namespace.
-    pub(crate) fn successor(&self) -> Option<Socket> {
-        self.inner
-            .server
-            .socket(self.inner.id.as_str())
-            .filter(|next| {
-                !Arc::ptr_eq(&next.inner, &self.inner) && next.namespace() == self.namespace()
-            })
-    }
-
-    /// Sends event `number` of the recovery log, unless this socket was restored with it
-    /// among the events it missed.
-    pub(crate) fn send_recorded(
+    /// Queues event `number` of the recovery log; `Ok(false)` when this socket was restored with
+    /// it among the events it missed. A full queue is the caller's to act on.
+    pub(crate) fn queue_recorded(
         &self,
         packet: &EncodedPacket,
         number: u64,
-    ) -> Result<(), EmitError> {
+    ) -> Result<bool, EmitError> {
         if self
             .inner
             .session
             .as_ref()
             .is_some_and(|ids| number <= ids.through)
         {
-            return Ok(());
+            return Ok(false);
         }
-        self.send_packet(packet)
+        self.queue_packet(packet).map(|()| true)
     }
 
     /// Keeps this socket's session when it leaves for a reason its client recovers from, with

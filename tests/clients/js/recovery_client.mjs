@@ -53,6 +53,7 @@ const scenarios = {
     await reconnected;
     await waitFor(() => seen.seq.length >= 100 && seen.roomSeq.length >= 100, 10000);
     const rooms = await socket.timeout(3000).emitWithAck("rooms");
+    const away = await socket.timeout(3000).emitWithAck("emitted_while_away");
     const again = seen.welcomes.at(-1);
     const after = socket.id;
     socket.disconnect();
@@ -66,6 +67,8 @@ const scenarios = {
       recoveredOnServer: again.recovered,
       middlewareSkipped: again.middlewareRuns === welcome.middlewareRuns,
       bursts: again.bursts,
+      // Some events were sent while it was away: what it has of them came by recovery.
+      missedSome: away > 0,
     };
   },
 
