@@ -12,7 +12,9 @@
 //!
 //! Namespace `/chat`: a client joins room `lobby` and is greeted with `system_message`;
 //! `chat_message` goes to everyone in the lobby (sender included) and is acked
-//! `{"status":"ok"}`. The page at `/` loads the official Socket.IO browser client from its CDN.
+//! `{"status":"ok"}`. Connection state recovery is on (two minutes): a client whose connection
+//! drops comes back in the lobby with the messages it missed. The page at `/` loads the official
+//! Socket.IO browser client from its CDN.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program reports
 
 use std::net::SocketAddr;
@@ -21,7 +23,7 @@ use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use sio::{Ack, ConnectError, Server, Socket, consumer};
+use sio::{Ack, ConnectError, ConnectionStateRecovery, Server, Socket, consumer};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ChatMessage {
@@ -45,6 +47,10 @@ struct Chat;
 #[consumer(namespace = "/chat")]
 impl Chat {
     async fn connect(&mut self, socket: &Socket) -> Result<(), ConnectError> {
+        // A client back from a dropped connection is in the lobby still, and has what it missed.
+        if socket.recovered() {
+            return Ok(());
+        }
         socket.join("lobby").await;
         socket.emit(
             "system_message",
@@ -129,7 +135,10 @@ async fn main() -> std::io::Result<()> {
         std::process::exit(2);
     };
     let options = parse_options().unwrap_or_else(|err| fail(err));
-    let mut builder = Server::builder().consumer::<Chat>();
+    // A client whose connection drops for up to two minutes comes back with what it missed.
+    let mut builder = Server::builder()
+        .connection_state_recovery(ConnectionStateRecovery::default())
+        .consumer::<Chat>();
     if let Some(url) = &options.redis {
         builder = with_redis(builder, url).unwrap_or_else(|err| fail(err));
     }

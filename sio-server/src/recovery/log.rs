@@ -4,12 +4,13 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
-use sio_core::{EncodedPacket, Frame, Namespace, RawJson};
+use sio_core::{EncodedPacket, Namespace, RawJson};
 
 use super::ConnectionStateRecovery;
 use crate::broadcast::{Room, Target};
 use crate::engine::sync::Mutex;
 use crate::socket::SocketId;
+use crate::socket::emit::packet_bytes;
 
 /// Connection state recovery in this process: the events sent with their offsets, and the
 /// sessions of sockets that left.
@@ -31,6 +32,8 @@ struct State {
     first: u64,
     bytes: usize,
     sessions: HashMap<String, Session>,
+    /// What the sessions hold (rooms and data), bounded apart from the events by `max_bytes`.
+    session_bytes: usize,
     /// Session ids in the order they were saved, for expiry and the count bound; an id whose
     /// session was restored or saved again since is skipped.
     saved: VecDeque<(Instant, String)>,
@@ -66,16 +69,13 @@ pub(crate) struct Restored {
     pub(crate) through: u64,
 }
 
-fn size(packet: &EncodedPacket) -> usize {
-    let text = match &packet.text {
-        Frame::Text(text) => text.len(),
-        Frame::Binary(bytes) => bytes.len(),
-    };
-    packet
-        .attachments
+/// The bytes a session holds: its rooms' names and its data.
+fn session_bytes(session: &Session) -> usize {
+    session
+        .rooms
         .iter()
-        .map(|attachment| attachment.len())
-        .fold(text, usize::saturating_add)
+        .map(|room| room.as_str().len())
+        .fold(session.data.as_str().len(), usize::saturating_add)
 }
 
 impl Recovery {
@@ -116,7 +116,7 @@ impl Recovery {
         let offset = format!("{}-{number:x}", self.prefix);
         let offset = RawJson::from_value(&offset).unwrap_or_else(|_| RawJson::null());
         let packet = packet.with_last_arg(&offset);
-        let bytes = size(&packet);
+        let bytes = packet_bytes(&packet);
         state.bytes = state.bytes.saturating_add(bytes);
         state.packets.push_back(Stored {
             namespace: namespace.clone(),
@@ -136,11 +136,17 @@ impl Recovery {
         let mut state = self.state.lock();
         self.expire(&mut state, session.at);
         state.saved.push_back((session.at, pid.to_owned()));
-        state.sessions.insert(pid.to_owned(), session);
+        state.session_bytes = state.session_bytes.saturating_add(session_bytes(&session));
+        if let Some(replaced) = state.sessions.insert(pid.to_owned(), session) {
+            state.session_bytes = state.session_bytes.saturating_sub(session_bytes(&replaced));
+        }
         // Entries of sessions restored since stay in `saved` until they expire: twice the
         // bound keeps them from growing with a client that comes and goes.
         let max = self.config.max_sessions;
-        while state.sessions.len() > max || state.saved.len() > max.saturating_mul(2) {
+        while state.sessions.len() > max
+            || state.saved.len() > max.saturating_mul(2)
+            || state.session_bytes > self.config.max_bytes
+        {
             let Some((at, pid)) = state.saved.pop_front() else {
                 break;
             };
@@ -188,6 +194,7 @@ impl Recovery {
             return None;
         }
         let session = state.sessions.remove(pid)?;
+        state.session_bytes = state.session_bytes.saturating_sub(session_bytes(&session));
         let mut rooms: HashSet<&Room> = session.rooms.iter().collect();
         let own = Room::from(session.sid.as_str());
         rooms.insert(&own);
@@ -244,8 +251,9 @@ fn forget_session(state: &mut State, pid: &str, at: Instant) {
         .sessions
         .get(pid)
         .is_some_and(|session| session.at == at)
+        && let Some(session) = state.sessions.remove(pid)
     {
-        state.sessions.remove(pid);
+        state.session_bytes = state.session_bytes.saturating_sub(session_bytes(&session));
     }
 }
 
@@ -260,7 +268,7 @@ fn reaches(target: &Target, rooms: &HashSet<&Room>) -> bool {
 mod tests {
     use std::time::Duration;
 
-    use sio_core::PacketEncoder;
+    use sio_core::{Frame, PacketEncoder};
 
     use super::*;
 
@@ -381,5 +389,24 @@ mod tests {
         assert!(restored.is_none(), "expired");
         let state = log.state.lock();
         assert!(state.sessions.is_empty() && state.packets.is_empty());
+    }
+
+    #[test]
+    fn what_sessions_hold_is_bounded_too() {
+        let log = Recovery::new(ConnectionStateRecovery::default().max_bytes(200));
+        let big = RawJson::from_value(&"x".repeat(150)).expect("a string");
+        let start = Instant::now();
+        for pid in ["p1", "p2"] {
+            let kept = Session {
+                data: big.clone(),
+                at: start,
+                ..session(&["lobby"])
+            };
+            log.persist(pid, kept);
+        }
+        let state = log.state.lock();
+        assert_eq!(state.sessions.len(), 1);
+        assert!(state.sessions.contains_key("p2"), "the newest stays");
+        assert!(state.session_bytes <= 200);
     }
 }

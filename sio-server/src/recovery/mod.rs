@@ -78,7 +78,8 @@ impl ConnectionStateRecovery {
         self
     }
 
-    /// How many bytes of events the log keeps at most (default 64 MiB).
+    /// How many bytes of events the log keeps at most (default 64 MiB); what the sessions hold
+    /// (their rooms' names and data) is bounded by the same number, apart.
     pub fn max_bytes(mut self, bytes: usize) -> Self {
         self.max_bytes = bytes;
         self

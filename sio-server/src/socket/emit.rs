@@ -140,6 +140,16 @@ impl Socket {
         let mut phase = self.inner.phase.lock();
         match &mut *phase {
             Phase::Connecting(held) => {
+                // A restored socket is in its rooms while `connect` runs: what broadcasts hold
+                // for it meanwhile is bounded as a handler's mailbox is.
+                if self.recovered() {
+                    let bytes = packet_bytes(packet);
+                    let max = self.inner.server.inner().config.mailbox_bytes;
+                    if held.live_bytes.saturating_add(bytes) > max {
+                        return Err(EmitError::QueueFull);
+                    }
+                    held.live_bytes += bytes;
+                }
                 held.packets.push(packet.clone());
                 Ok(())
             }
@@ -173,4 +183,17 @@ impl Socket {
         warn!(socket = %self.inner.id, "client not reading; its queue is full; closing it");
         self.inner.connection.close_for_violation();
     }
+}
+
+/// The bytes of a packet: its text and its attachments.
+pub(crate) fn packet_bytes(packet: &EncodedPacket) -> usize {
+    let text = match &packet.text {
+        sio_core::Frame::Text(text) => text.len(),
+        sio_core::Frame::Binary(bytes) => bytes.len(),
+    };
+    packet
+        .attachments
+        .iter()
+        .map(bytes::Bytes::len)
+        .fold(text, usize::saturating_add)
 }

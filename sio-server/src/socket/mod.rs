@@ -1,6 +1,6 @@
 //! A client's connection to one namespace.
 
-mod emit;
+pub(crate) mod emit;
 mod handshake;
 mod id;
 mod lifecycle;
@@ -48,6 +48,8 @@ enum Phase {
 struct Held {
     packets: Vec<EncodedPacket>,
     rooms: Vec<Room>,
+    /// For a restored socket, the bytes broadcasts held for it while `connect` runs.
+    live_bytes: usize,
 }
 
 // In declaration order: what every emit reads shares a cache line with the reference count,

@@ -88,6 +88,7 @@ impl Socket {
         let held = Held {
             packets: restored.missed,
             rooms: Vec::new(),
+            live_bytes: 0,
         };
         let ids = SessionIds {
             pid: restored.pid.into(),
