@@ -54,6 +54,8 @@ def daphne(port):
 # A command that prints "listening on <address>" when given 127.0.0.1:0, or a function of the port.
 SERVERS = {
     "sio": [str(RELEASE / "sio_server")],
+    # The cost of connection state recovery: every broadcast kept with its offset.
+    "sio, recovery on": [str(RELEASE / "sio_server"), "--recovery"],
     "socketioxide": [str(RELEASE / "socketioxide_server")],
     "node socket.io": ["node", str(BENCH / "peers" / "node" / "server.js")],
     "django-sio": daphne,
@@ -63,7 +65,7 @@ SERVERS = {
 # The floors: each runs only its own scenario, in its `bare` mode.
 FLOORS = {"bare tungstenite echo": "echo", "bare broadcast": "broadcast"}
 # The quick run: the headline ratios (sio against the floors and socketioxide, idle memory).
-QUICK_SERVERS = ["sio", "socketioxide", "bare tungstenite echo", "bare broadcast"]
+QUICK_SERVERS = ["sio", "sio, recovery on", "socketioxide", "bare tungstenite echo", "bare broadcast"]
 QUICK_SCENARIOS = [("echo", 100), ("echo", 1000), ("idle", 10000), ("broadcast", 1000), ("broadcast", 10000)]
 
 # (scenario, clients, figure, unit, lower is better)
@@ -169,7 +171,7 @@ def planned():
                 continue
             if server in FLOORS and FLOORS[server] != scenario:
                 continue
-            if QUICK and scenario == "idle" and server != "sio":
+            if QUICK and scenario == "idle" and not server.startswith("sio"):
                 continue
             runs.append((server, scenario, clients))
     return runs
@@ -348,6 +350,12 @@ def headlines(results):
                      ratio(results, "sio", "bare broadcast", "broadcast", clients, key)))
         rows.append((f"broadcast, {clients}: sio CPU per delivery over socketioxide's",
                      ratio(results, "sio", "socketioxide", "broadcast", clients, key)))
+    # What connection state recovery costs where it works: each broadcast kept with its offset.
+    for scenario, clients, key in (("echo", 100, "serverCpuUsPerRoundTrip"),
+                                   ("broadcast", 1000, "serverCpuNsPerDelivery"),
+                                   ("broadcast", 10000, "serverCpuNsPerDelivery")):
+        rows.append((f"{scenario}, {clients}: sio with recovery on over sio without",
+                     ratio(results, "sio, recovery on", "sio", scenario, clients, key)))
     lines = ["## Headline figures", "", "| figure | value |", "|---|---|"]
     lines += [f"| {name} | {fmt(value) if value else 'n/a'} |" for name, value in rows]
     return lines

@@ -2,6 +2,9 @@
 //!
 //! `echo` acks its arguments back; `join` joins a room and acks; `broadcast` sends its second
 //! argument as `bcast` to the room named by its first.
+//!
+//! `sio_server [--recovery] [ADDR]`: with `--recovery`, connection state recovery is on
+//! (Node's defaults), so each broadcast is kept with its offset before it goes.
 
 use std::net::SocketAddr;
 
@@ -44,12 +47,19 @@ impl Consumer for Bench {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr: SocketAddr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:4000".into())
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let recovery = args.iter().any(|arg| arg == "--recovery");
+    let addr: SocketAddr = args
+        .iter()
+        .find(|arg| !arg.starts_with("--"))
+        .map_or("127.0.0.1:4000", String::as_str)
         .parse()
         .expect("address");
-    let server = Server::builder().consumer::<Bench>().build();
+    let mut builder = Server::builder().consumer::<Bench>();
+    if recovery {
+        builder = builder.connection_state_recovery(sio::ConnectionStateRecovery::default());
+    }
+    let server = builder.build();
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on {}", listener.local_addr()?);
     server.serve(listener).await

@@ -278,10 +278,12 @@ async fn broadcast(
                         () = &mut stopped => return latencies,
                         text = client.next_text() => text,
                     };
-                    // 42["bcast",{"t":<microseconds since the generator's clock started>}]
+                    // 42["bcast",{"t":<microseconds since the generator's clock started>}], and
+                    // with recovery on an offset after it: the digits are read, not the end.
                     if let Some(sent) = text
                         .strip_prefix(r#"42["bcast",{"t":"#)
-                        .and_then(|rest| rest.trim_end_matches("}]").parse::<u64>().ok())
+                        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                        .and_then(|digits| digits.parse::<u64>().ok())
                     {
                         let now = clock.elapsed().as_micros() as u64;
                         latencies.push(Duration::from_micros(now.saturating_sub(sent)));
