@@ -216,6 +216,12 @@ impl Recovery {
         Some(admit(restored))
     }
 
+    /// Forgets what expired, now.
+    pub(crate) fn sweep(&self) {
+        let mut state = self.state.lock();
+        self.expire(&mut state, Instant::now());
+    }
+
     /// Forgets what is older than the maximum disconnection duration.
     fn expire(&self, state: &mut State, now: Instant) {
         let Some(threshold) = now.checked_sub(self.config.max_disconnection_duration) else {
@@ -408,5 +414,29 @@ mod tests {
         assert_eq!(state.sessions.len(), 1);
         assert!(state.sessions.contains_key("p2"), "the newest stays");
         assert!(state.session_bytes <= 200);
+    }
+
+    #[tokio::test]
+    async fn a_server_forgets_what_expired_even_when_idle() {
+        let recovery = ConnectionStateRecovery::default()
+            .max_disconnection_duration(Duration::from_millis(50));
+        let server = crate::Server::builder()
+            .connection_state_recovery(recovery)
+            .build();
+        let inner = server.inner();
+        let log = inner.recovery.as_ref().expect("recovery is on");
+        log.record(&Namespace::root(), &Target::default(), &event(1));
+        log.persist("p1", session(&[]));
+        // Nothing else happens: the sweep alone forgets them (polled, not timed).
+        for _ in 0..200 {
+            {
+                let state = log.state.lock();
+                if state.packets.is_empty() && state.sessions.is_empty() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the idle server kept what expired");
     }
 }

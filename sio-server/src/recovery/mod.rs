@@ -16,6 +16,24 @@ use std::time::Duration;
 
 pub(crate) use log::{Recovery, Restored, Session};
 
+use crate::server::WeakServer;
+
+/// Forgets what expired in the log every minute (or every maximum duration, if shorter), as
+/// Node's adapter does, so that an idle server lets it go too; ends with the server.
+pub(crate) async fn sweep(server: WeakServer, max_disconnection_duration: Duration) {
+    let every =
+        max_disconnection_duration.clamp(Duration::from_millis(10), Duration::from_secs(60));
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(server) = server.upgrade() else {
+            return;
+        };
+        if let Some(recovery) = &server.inner().recovery {
+            recovery.sweep();
+        }
+    }
+}
+
 /// The settings of connection state recovery, given to
 /// [`ServerBuilder::connection_state_recovery`](crate::ServerBuilder::connection_state_recovery).
 /// Defaults: Node's (sessions kept for two minutes, middleware skipped for a recovered client),

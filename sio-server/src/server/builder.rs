@@ -528,6 +528,14 @@ impl ServerBuilder {
         let inner = server.inner();
         inner.note_runtime();
         inner.layer.start(&inner.local);
+        if let Some(recovery) = &inner.recovery
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(crate::recovery::sweep(
+                server.downgrade(),
+                recovery.config.max_disconnection_duration,
+            ));
+        }
         server
     }
 }
