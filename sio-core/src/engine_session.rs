@@ -153,6 +153,9 @@ pub struct EngineSession {
     /// A server close on polling with messages queued: the `close` packet follows them in a
     /// response of its own.
     close_after_queue: bool,
+    /// A message was refused for a full queue: every later one is refused too until the queue
+    /// has drained, so that no message slips in after one that was dropped.
+    refusing: bool,
 }
 
 impl EngineSession {
@@ -187,6 +190,7 @@ impl EngineSession {
             events: VecDeque::new(),
             closed: None,
             close_after_queue: false,
+            refusing: false,
         }
     }
 
@@ -240,8 +244,10 @@ impl EngineSession {
 
     /// Queues a message frame for the client.
     ///
-    /// Refused when the client has more than `max_queued_bytes` waiting; the runtime then applies
-    /// its slow-client policy. Frames sent after the session closed are dropped.
+    /// Refused when the client has more than `max_queued_bytes` waiting, and from then on until
+    /// the queue has drained (a smaller message must not slip in after one that was dropped);
+    /// the runtime then applies its slow-client policy. Frames sent after the session closed
+    /// are dropped.
     pub fn send(&mut self, frame: Frame) -> Result<(), QueueFull> {
         self.send_all(std::slice::from_ref(&frame))
     }
@@ -253,9 +259,11 @@ impl EngineSession {
             return Ok(());
         }
         let len: usize = frames.iter().map(Frame::len).sum();
-        if self.queued_bytes.saturating_add(len) > self.config.max_queued_bytes
-            && self.queued_bytes > 0
+        if self.refusing
+            || (self.queued_bytes.saturating_add(len) > self.config.max_queued_bytes
+                && self.queued_bytes > 0)
         {
+            self.refusing = true;
             return Err(QueueFull {
                 queued: self.queued_bytes,
                 limit: self.config.max_queued_bytes,
@@ -410,6 +418,9 @@ impl EngineSession {
 
     fn dequeued(&mut self, frame: &Frame) {
         self.queued_bytes = self.queued_bytes.saturating_sub(frame.len());
+        if self.queued_bytes == 0 {
+            self.refusing = false;
+        }
     }
 
     /// A polling POST started; its body follows with [`finish_post`](Self::finish_post).

@@ -317,6 +317,9 @@ fn full_queue_refuses_messages_but_not_heartbeats() {
         .send(text(&format!("4{}", "b".repeat(59))))
         .unwrap_err();
     assert_eq!((refused.queued, refused.limit), (60, 100));
+    // A message that would fit is refused too until the queue drains: none slips in after one
+    // that was dropped.
+    assert!(session.send(text("4small")).is_err());
     session.handle_timeout(start + INTERVAL);
     let body = get(&mut session, start + INTERVAL).unwrap();
     assert!(
