@@ -245,7 +245,7 @@ async fn one_process_alone_asks_nobody() {
 }
 
 #[tokio::test]
-async fn local_rooms_and_reserved_names_send_nothing() {
+async fn local_rooms_patterns_and_node_reserved_names_send_nothing_but_socket_reserved_ones_go() {
     let (sender, _receiver, seen) = pair();
     let acks = sender
         .of("/")

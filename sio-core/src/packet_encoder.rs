@@ -250,7 +250,12 @@ impl PacketEncoder {
     pub fn finish_args(self) -> (Args, Vec<Bytes>) {
         let mut buf = self.buf;
         buf.push(b']');
-        let array = ByteString::from(String::from_utf8_lossy(&buf[self.header_len..]).into_owned());
+        // The header goes; the arguments are kept in place, not copied.
+        buf.drain(..self.header_len);
+        let array = ByteString::from(
+            String::from_utf8(buf)
+                .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned()),
+        );
         // serde_json wrote the array, so it parses; a bug would show as no arguments.
         let elements = array_elements(&array).ok().flatten().unwrap_or_default();
         (Args::new(array, elements), self.attachments.into_inner())
