@@ -23,6 +23,23 @@ pub struct EncodedPacket {
 }
 
 impl EncodedPacket {
+    /// The bytes it holds: its frame and its attachments (what queueing it costs).
+    ///
+    /// ```
+    /// use sio_core::{Namespace, PacketEncoder};
+    ///
+    /// let mut event = PacketEncoder::event(&Namespace::root(), None, "file");
+    /// event.arg(&bytes::Bytes::from_static(&[1, 2, 3])).unwrap();
+    /// let packet = event.finish();
+    /// assert_eq!(packet.byte_len(), packet.text.len() + 3);
+    /// ```
+    pub fn byte_len(&self) -> usize {
+        self.attachments
+            .iter()
+            .map(Bytes::len)
+            .fold(self.text.len(), usize::saturating_add)
+    }
+
     /// Every frame of the packet in sending order.
     pub fn frames(&self) -> impl Iterator<Item = Frame> + '_ {
         std::iter::once(self.text.clone())

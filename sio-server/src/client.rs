@@ -44,6 +44,8 @@ struct NamespaceSockets {
     upgrade_waiters: Vec<oneshot::Sender<()>>,
     /// Whether a CONNECT was refused for being one namespace too many (warned once).
     over_namespace_cap: bool,
+    /// The namespaces whose CONNECT waits for the channel layer to restore a session.
+    restoring: Vec<Namespace>,
 }
 
 impl NamespaceSockets {
@@ -338,11 +340,6 @@ impl ServerInner {
         server: &Server,
         auth: Option<&RawJson>,
     ) -> Option<Socket> {
-        #[derive(serde::Deserialize)]
-        struct Resume {
-            pid: String,
-            offset: String,
-        }
         let recovery = self.recovery.as_ref()?;
         let Resume { pid, offset } = auth?.deserialize().ok()?;
         let restored = recovery.restore(&namespace.name, &pid, &offset, |restored| {
@@ -381,12 +378,12 @@ impl ServerInner {
         }
         {
             let mut sockets = client.sockets.lock();
-            if sockets.get(&namespace).is_some() {
+            if sockets.get(&namespace).is_some() || sockets.restoring.contains(&namespace) {
                 debug!(namespace = %namespace, "second CONNECT to a joined namespace; ignored");
                 return;
             }
             let max = self.config.max_namespaces_per_connection;
-            if sockets.sockets.len() >= max {
+            if sockets.sockets.len() + sockets.restoring.len() >= max {
                 let first = !std::mem::replace(&mut sockets.over_namespace_cap, true);
                 drop(sockets);
                 if first {
@@ -435,6 +432,21 @@ impl ServerInner {
         let mut sockets = client.sockets.lock();
         client.joined.store(true, Ordering::Relaxed);
         client.stop_connect_timer();
+        if let Some(resume) = self.resume_from_layer(auth.as_ref()) {
+            // The layer's store answers later: the namespace is taken meanwhile, so that a
+            // second CONNECT to it is ignored.
+            sockets.restoring.push(namespace);
+            drop(sockets);
+            tokio::spawn(restore_then_connect(
+                connection.clone(),
+                inner,
+                server,
+                consumer,
+                auth,
+                resume,
+            ));
+            return;
+        }
         let socket = match self.recover(&inner, connection, &server, auth.as_ref()) {
             Some(restored) => restored,
             None => Socket::new(inner, connection.clone(), server, auth.clone()),
@@ -445,4 +457,90 @@ impl ServerInner {
         // `connect` runs here, and answers here unless it awaits something.
         Runner::connect(&socket, consumer, auth);
     }
+
+    /// The client's `pid` and `offset`, when the channel layer keeps the sessions.
+    fn resume_from_layer(&self, auth: Option<&RawJson>) -> Option<Resume> {
+        self.recovery
+            .as_ref()
+            .filter(|recovery| recovery.in_layer)?;
+        auth?.deserialize().ok()
+    }
+}
+
+/// What a client that comes back sends in its CONNECT auth (with other fields of its own).
+#[derive(serde::Deserialize)]
+struct Resume {
+    pid: String,
+    offset: String,
+}
+
+/// Restores the client's session from the channel layer's store, or makes a fresh socket if
+/// it cannot, then runs `connect` as a synchronous CONNECT would. Nothing is made if the
+/// connection closed meanwhile.
+async fn restore_then_connect(
+    connection: Connection<Client>,
+    namespace: Arc<NamespaceInner>,
+    server: Server,
+    consumer: Box<dyn crate::consumer::ErasedConsumer>,
+    auth: Option<RawJson>,
+    resume: Resume,
+) {
+    let client = connection.data();
+    // Taken off the namespaces being restored, and put in its place, under one lock; nothing
+    // if the connection closed (its sockets were taken then, or will be from this lock on).
+    let admit = |socket: Option<Socket>| {
+        let mut sockets = client.sockets.lock();
+        sockets.restoring.retain(|name| *name != namespace.name);
+        if connection.is_closed() {
+            return None;
+        }
+        let socket = socket.unwrap_or_else(|| {
+            Socket::new(
+                Arc::clone(&namespace),
+                connection.clone(),
+                server.clone(),
+                auth.clone(),
+            )
+        });
+        sockets.sockets.push(socket.clone());
+        Some(socket)
+    };
+    let restored = crate::recovery::restore_from_layer(
+        &server,
+        &namespace.name,
+        &resume.pid,
+        &resume.offset,
+        |restored| {
+            let socket = Socket::restore(
+                Arc::clone(&namespace),
+                connection.clone(),
+                server.clone(),
+                auth.clone(),
+                restored,
+            );
+            let admitted = admit(Some(socket.clone()));
+            if admitted.is_none() {
+                // Made in its namespace and rooms, for a connection already gone.
+                socket.inner.namespace.remove(&socket);
+            }
+            admitted
+        },
+    )
+    .await;
+    let socket = match restored {
+        Some(socket) => {
+            debug!(socket = %socket.id(), namespace = %namespace.name, "session recovered from the channel layer");
+            socket
+        }
+        None => {
+            debug!(namespace = %namespace.name, "session not recovered; a fresh socket");
+            let Some(socket) = admit(None) else {
+                server.inner().detach_namespace(&namespace);
+                return;
+            };
+            socket
+        }
+    };
+    server.inner().remember_socket(&socket);
+    Runner::connect(&socket, consumer, auth);
 }

@@ -13,6 +13,7 @@ use thiserror::Error;
 use crate::broadcast::acks::AckEvent;
 use crate::broadcast::local_sockets::LocalSockets;
 use crate::broadcast::remote_socket::RemoteSocket;
+use crate::broadcast::sessions::SessionStore;
 use crate::broadcast::target::{Room, Target};
 use crate::server_events::{ServerAckEvent, ServerSideEmit};
 
@@ -189,6 +190,13 @@ pub trait ChannelLayer: Send + Sync + 'static {
 
     /// Called by [`Server::shutdown`](crate::Server::shutdown): stop talking to other processes.
     fn shutdown(&self) {}
+
+    /// The store of a layer that keeps connection state recovery (its log's entry ids as the
+    /// offsets, the sessions where every process finds them) in place of the server's memory;
+    /// see [`SessionStore`]. The default, `None`, leaves it to the server, for this process only.
+    fn session_store(&self) -> Option<&dyn SessionStore> {
+        None
+    }
 }
 
 /// The channel layer of a single process: everything reaches this process's sockets only.

@@ -106,6 +106,25 @@ impl LocalSockets {
             .pattern_of(namespace.as_str())
     }
 
+    /// Delivers `broadcast`, the entry at `offset` of the log of a layer that keeps connection
+    /// state recovery (see [`SessionStore`](crate::broadcast::SessionStore)), at `position` in
+    /// the log's order: with recovery on and not volatile, the event goes with `offset` as its
+    /// last argument, and a socket restored with it among its missed events skips it. A layer
+    /// calls it in the log's order. Otherwise, as [`deliver`](Self::deliver).
+    pub fn deliver_logged(&self, broadcast: &Broadcast, offset: &str, position: u128) -> usize {
+        let Some(server) = self.server.upgrade() else {
+            return 0;
+        };
+        let inner = server.inner();
+        match inner.recovery.as_ref().filter(|_| !broadcast.volatile) {
+            Some(recovery) => {
+                let offset = RawJson::from_value(&offset).unwrap_or_else(|_| RawJson::null());
+                deliver_recorded(inner, recovery, broadcast, Some((&offset, position)))
+            }
+            None => self.deliver(broadcast),
+        }
+    }
+
     /// Delivers `broadcast` to the matching sockets of this process; returns how many it reached.
     ///
     /// Nothing waits on a recipient: each one's queue takes the shared bytes. A recipient whose
@@ -119,8 +138,13 @@ impl LocalSockets {
         let server = server.inner();
         // With recovery on, the event is kept with its offset before it goes (volatile ones
         // are not kept, as in Node).
-        if let Some(recovery) = server.recovery.as_ref().filter(|_| !broadcast.volatile) {
-            return deliver_recorded(server, recovery, broadcast);
+        // With a layer that keeps the log, it is one of the layer's own (Redis unreachable):
+        // sent without an offset.
+        if let Some(recovery) = server.recovery.as_ref()
+            && !broadcast.volatile
+            && !recovery.in_layer
+        {
+            return deliver_recorded(server, recovery, broadcast, None);
         }
         let mut reached = 0;
         server.for_each_namespace(broadcast.namespace.as_str(), |namespace| {
@@ -297,18 +321,30 @@ fn addressed<'a>(
 }
 
 /// Delivers `broadcast` with recovery on: in each namespace the event is kept with its offset
-/// and queued to its recipients in one step (their sockets are found after it is kept, so a
-/// socket restored meanwhile has it either among its missed events or live, never both); the
-/// recipients whose queue is full are closed, and the outgoing hooks run, once that is done.
-fn deliver_recorded(server: &ServerInner, recovery: &Recovery, broadcast: &Broadcast) -> usize {
+/// (or, for `logged`, an entry of the layer's log, given its offset) and queued to its
+/// recipients in one step (their sockets are found after it is kept, so a socket restored
+/// meanwhile has it either among its missed events or live, never both); the recipients whose
+/// queue is full are closed, and the outgoing hooks run, once that is done.
+fn deliver_recorded(
+    server: &ServerInner,
+    recovery: &Recovery,
+    broadcast: &Broadcast,
+    logged: Option<(&RawJson, u128)>,
+) -> usize {
     let mut reached = 0;
     let mut full = Vec::new();
     let mut notices = Vec::new();
     {
-        let _sending = recovery.sending.lock();
+        let mut sending = recovery.sending.lock();
+        if let Some((_, position)) = logged {
+            *sending = (*sending).max(position);
+        }
         server.for_each_namespace(broadcast.namespace.as_str(), |namespace| {
             let packet = addressed(&broadcast.packet, &broadcast.namespace, namespace);
-            let (packet, number) = recovery.record(&namespace.name, &broadcast.target, &packet);
+            let (packet, number) = match logged {
+                Some((offset, position)) => (packet.with_last_arg(offset), position),
+                None => recovery.record(&namespace.name, &broadcast.target, &packet),
+            };
             let recipients = namespace.matching(&broadcast.target, None);
             for socket in recipients.iter() {
                 match socket.queue_recorded(&packet, number) {

@@ -88,6 +88,11 @@ impl EngineBuilder {
         self
     }
 
+    /// The ping interval set.
+    pub(crate) fn ping_interval_value(&self) -> Duration {
+        self.config.session.ping_interval
+    }
+
     /// How long the server waits for a pong after queueing a ping (default 20 s).
     pub fn ping_timeout(mut self, timeout: Duration) -> Self {
         self.config.session.ping_timeout = timeout;

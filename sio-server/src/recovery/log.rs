@@ -10,7 +10,6 @@ use super::ConnectionStateRecovery;
 use crate::broadcast::{Room, Target};
 use crate::engine::sync::Mutex;
 use crate::socket::SocketId;
-use crate::socket::emit::packet_bytes;
 
 /// Connection state recovery in this process: the events sent with their offsets, and the
 /// sessions of sockets that left.
@@ -21,8 +20,14 @@ pub(crate) struct Recovery {
     state: Mutex<State>,
     /// Held while an event is kept and queued to its recipients, so that each client gets the
     /// events in the order of their offsets. Only the log's lock is taken under it, and
-    /// nothing that may close a connection is done under it.
-    pub(crate) sending: Mutex<()>,
+    /// nothing that may close a connection is done under it. With a layer that keeps the log,
+    /// it holds the position of the last entry the layer delivered.
+    pub(crate) sending: Mutex<u128>,
+    /// Whether the channel layer keeps the log and the sessions (see
+    /// [`SessionStore`](crate::broadcast::SessionStore)): this one then stays empty.
+    pub(crate) in_layer: bool,
+    /// How long a connected socket's session lives in the layer's store unless refreshed.
+    pub(crate) live_ttl: std::time::Duration,
 }
 
 #[derive(Default)]
@@ -66,7 +71,7 @@ pub(crate) struct Restored {
     pub(crate) rooms: Vec<Room>,
     pub(crate) data: RawJson,
     pub(crate) missed: Vec<EncodedPacket>,
-    pub(crate) through: u64,
+    pub(crate) through: u128,
 }
 
 /// The bytes a session holds: its rooms' names and its data.
@@ -79,16 +84,24 @@ fn session_bytes(session: &Session) -> usize {
 }
 
 impl Recovery {
-    pub(crate) fn new(config: ConnectionStateRecovery) -> Self {
+    /// Recovery with `config`; `in_layer` when the channel layer keeps the log and sessions,
+    /// whose sessions of connected sockets live `live_ttl` unless refreshed.
+    pub(crate) fn new(
+        config: ConnectionStateRecovery,
+        in_layer: bool,
+        live_ttl: std::time::Duration,
+    ) -> Self {
         Recovery {
             config,
+            in_layer,
+            live_ttl,
             prefix: SocketId::random().as_str()[..8].to_owned(),
             state: Mutex::new(State {
                 // Numbers start at 1: a socket that recovered nothing has seen through 0.
                 first: 1,
                 ..State::default()
             }),
-            sending: Mutex::new(()),
+            sending: Mutex::new(0),
         }
     }
 
@@ -99,7 +112,7 @@ impl Recovery {
         namespace: &Namespace,
         target: &Target,
         packet: &EncodedPacket,
-    ) -> (EncodedPacket, u64) {
+    ) -> (EncodedPacket, u128) {
         self.record_at(namespace, target, packet, Instant::now())
     }
 
@@ -109,14 +122,14 @@ impl Recovery {
         target: &Target,
         packet: &EncodedPacket,
         now: Instant,
-    ) -> (EncodedPacket, u64) {
+    ) -> (EncodedPacket, u128) {
         let mut state = self.state.lock();
         self.expire(&mut state, now);
         let number = state.first + state.packets.len() as u64;
         let offset = format!("{}-{number:x}", self.prefix);
         let offset = RawJson::from_value(&offset).unwrap_or_else(|_| RawJson::null());
         let packet = packet.with_last_arg(&offset);
-        let bytes = packet_bytes(&packet);
+        let bytes = packet.byte_len();
         state.bytes = state.bytes.saturating_add(bytes);
         state.packets.push_back(Stored {
             namespace: namespace.clone(),
@@ -128,7 +141,7 @@ impl Recovery {
         while state.packets.len() > self.config.max_packets || state.bytes > self.config.max_bytes {
             drop_oldest(&mut state);
         }
-        (packet, number)
+        (packet, u128::from(number))
     }
 
     /// Keeps the session `pid` of a socket that left.
@@ -211,7 +224,7 @@ impl Recovery {
             rooms: session.rooms,
             data: session.data,
             missed,
-            through: next - 1,
+            through: u128::from(next - 1),
         };
         Some(admit(restored))
     }
@@ -323,7 +336,7 @@ mod tests {
 
     #[test]
     fn a_session_gets_what_its_rooms_missed_after_its_offset_once() {
-        let log = Recovery::new(ConnectionStateRecovery::default());
+        let log = Recovery::new(ConnectionStateRecovery::default(), false, Duration::ZERO);
         let root = Namespace::root();
         let (first, _) = log.record(&root, &to(&["s1"]), &event(0));
         log.record(&root, &to(&["lobby"]), &event(1));
@@ -347,7 +360,11 @@ mod tests {
 
     #[test]
     fn an_offset_no_longer_kept_or_from_elsewhere_restores_nothing() {
-        let log = Recovery::new(ConnectionStateRecovery::default().max_packets(2));
+        let log = Recovery::new(
+            ConnectionStateRecovery::default().max_packets(2),
+            false,
+            Duration::ZERO,
+        );
         let root = Namespace::root();
         let (first, _) = log.record(&root, &Target::default(), &event(0));
         log.record(&root, &Target::default(), &event(1));
@@ -367,7 +384,7 @@ mod tests {
             .max_sessions(2)
             .max_bytes(200)
             .max_disconnection_duration(Duration::from_millis(50));
-        let log = Recovery::new(config);
+        let log = Recovery::new(config, false, Duration::ZERO);
         let root = Namespace::root();
         // Time is given, not read: nothing here depends on how fast the test runs.
         let start = Instant::now();
@@ -399,7 +416,11 @@ mod tests {
 
     #[test]
     fn what_sessions_hold_is_bounded_too() {
-        let log = Recovery::new(ConnectionStateRecovery::default().max_bytes(200));
+        let log = Recovery::new(
+            ConnectionStateRecovery::default().max_bytes(200),
+            false,
+            Duration::ZERO,
+        );
         let big = RawJson::from_value(&"x".repeat(150)).expect("a string");
         let start = Instant::now();
         for pid in ["p1", "p2"] {

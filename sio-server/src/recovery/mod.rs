@@ -10,26 +10,36 @@
 //! restores it: same id, same rooms, same data, and the events after that offset that its rooms
 //! received, in order.
 
+mod layered;
 mod log;
 
 use std::time::Duration;
 
+pub(crate) use layered::restore_from_layer;
 pub(crate) use log::{Recovery, Restored, Session};
 
 use crate::server::WeakServer;
 
-/// Forgets what expired in the log every minute (or every maximum duration, if shorter), as
-/// Node's adapter does, so that an idle server lets it go too; ends with the server.
-pub(crate) async fn sweep(server: WeakServer, max_disconnection_duration: Duration) {
-    let every =
-        max_disconnection_duration.clamp(Duration::from_millis(10), Duration::from_secs(60));
+/// Forgets what expired in the log every minute (or every `every`, the maximum duration, if
+/// shorter), as Node's adapter does, so that an idle server lets it go too; with a layer that
+/// keeps the sessions, refreshes those of the connected sockets every `every`, the ping
+/// interval. Ends with the server.
+pub(crate) async fn sweep(server: WeakServer, every: Duration) {
+    let every = every.clamp(Duration::from_millis(10), Duration::from_secs(60));
     loop {
         tokio::time::sleep(every).await;
         let Some(server) = server.upgrade() else {
             return;
         };
-        if let Some(recovery) = &server.inner().recovery {
-            recovery.sweep();
+        let inner = server.inner();
+        let Some(recovery) = &inner.recovery else {
+            return;
+        };
+        match inner.layer.session_store() {
+            Some(store) if recovery.in_layer => {
+                store.refresh_sessions(&inner.session_pids(), recovery.live_ttl);
+            }
+            _ => recovery.sweep(),
         }
     }
 }

@@ -511,6 +511,13 @@ impl ServerBuilder {
         }
         let dynamic =
             (!self.families.is_empty()).then(|| Dynamic::new(self.families, self.child_limits));
+        let ping_interval = self.engine.ping_interval_value();
+        let in_layer = self.layer.session_store().is_some();
+        let recovery = self.recovery.map(|config| {
+            let live_ttl =
+                crate::broadcast::live_ttl(config.max_disconnection_duration, ping_interval);
+            Recovery::new(config, in_layer, live_ttl)
+        });
         let engine = self.engine.build_cyclic(|engine| {
             let this = WeakServer { engine };
             let parts = Parts {
@@ -520,7 +527,7 @@ impl ServerBuilder {
                 config: self.config,
                 middleware: self.middleware,
                 server_events: self.server_events,
-                recovery: self.recovery.map(Recovery::new),
+                recovery,
             };
             ServerInner::new(parts, this)
         });
@@ -531,10 +538,12 @@ impl ServerBuilder {
         if let Some(recovery) = &inner.recovery
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            runtime.spawn(crate::recovery::sweep(
-                server.downgrade(),
-                recovery.config.max_disconnection_duration,
-            ));
+            let every = if recovery.in_layer {
+                ping_interval
+            } else {
+                recovery.config.max_disconnection_duration
+            };
+            runtime.spawn(crate::recovery::sweep(server.downgrade(), every));
         }
         server
     }

@@ -283,6 +283,15 @@ impl ServerInner {
         }
     }
 
+    /// The session ids of the connected sockets that have one (connection state recovery).
+    pub(crate) fn session_pids(&self) -> Vec<String> {
+        self.sockets_map()
+            .values()
+            .filter(|socket| socket.is_connected())
+            .filter_map(|socket| socket.pid().map(str::to_owned))
+            .collect()
+    }
+
     fn sockets_map(&self) -> MutexGuard<'_, HashMap<SocketId, Socket>> {
         self.sockets.lock()
     }

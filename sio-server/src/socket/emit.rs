@@ -47,6 +47,9 @@ impl Socket {
                 .inner()
                 .encode_event(self.namespace(), None, event, &data)?;
         if let Some(recovery) = self.inner.server.inner().recovery.as_ref() {
+            if recovery.in_layer {
+                return self.emit_through_layer(&packet);
+            }
             return self.emit_recorded(recovery, &packet);
         }
         outgoing::notify(self, &packet);
@@ -143,7 +146,7 @@ impl Socket {
                 // A restored socket is in its rooms while `connect` runs: what broadcasts hold
                 // for it meanwhile is bounded as a handler's mailbox is.
                 if self.recovered() {
-                    let bytes = packet_bytes(packet);
+                    let bytes = packet.byte_len();
                     let max = self.inner.server.inner().config.mailbox_bytes;
                     if held.live_bytes.saturating_add(bytes) > max {
                         return Err(EmitError::QueueFull);
@@ -183,17 +186,4 @@ impl Socket {
         warn!(socket = %self.inner.id, "client not reading; its queue is full; closing it");
         self.inner.connection.close_for_violation();
     }
-}
-
-/// The bytes of a packet: its text and its attachments.
-pub(crate) fn packet_bytes(packet: &EncodedPacket) -> usize {
-    let text = match &packet.text {
-        sio_core::Frame::Text(text) => text.len(),
-        sio_core::Frame::Binary(bytes) => bytes.len(),
-    };
-    packet
-        .attachments
-        .iter()
-        .map(bytes::Bytes::len)
-        .fold(text, usize::saturating_add)
 }

@@ -48,6 +48,7 @@ impl Socket {
             // is released: the close tells this socket, which takes the lock.
             self.close_not_reading();
         }
+        self.save_session();
         debug!(socket = %self.inner.id, namespace = %self.namespace(), "socket connected");
     }
 

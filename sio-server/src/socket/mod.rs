@@ -263,6 +263,16 @@ impl Socket {
         !matches!(*self.inner.phase.lock(), Phase::Disconnected(_))
     }
 
+    /// Whether `connect` accepted it and it has not disconnected.
+    pub(crate) fn is_admitted(&self) -> bool {
+        matches!(*self.inner.phase.lock(), Phase::Connected)
+    }
+
+    /// Whether `connect` is still running for it.
+    pub(crate) fn is_connecting(&self) -> bool {
+        matches!(*self.inner.phase.lock(), Phase::Connecting(_))
+    }
+
     /// Keeps a value of type `T` with the socket, replacing the previous one.
     pub fn insert<T: Clone + Send + Sync + 'static>(&self, value: T) {
         let previous = self.inner.state.lock().insert(value);
@@ -286,6 +296,7 @@ impl Socket {
     /// ```
     pub fn set_data(&self, data: &impl serde::Serialize) -> crate::Result<()> {
         self.insert(SharedData(RawJson::from_value(data)?));
+        self.save_session();
         Ok(())
     }
 
@@ -309,7 +320,11 @@ impl Socket {
                 self.inner.namespace.join(&self.inner.id, room);
             }
             Phase::Connecting(held) => held.rooms.push(room),
-            Phase::Connected => self.inner.namespace.join(&self.inner.id, room),
+            Phase::Connected => {
+                self.inner.namespace.join(&self.inner.id, room);
+                drop(phase);
+                self.save_session();
+            }
             Phase::Disconnected(_) => {}
         }
     }
@@ -326,7 +341,11 @@ impl Socket {
                 self.inner.namespace.leave(&self.inner.id, room);
             }
             Phase::Connecting(held) => held.rooms.retain(|r| r != room),
-            Phase::Connected => self.inner.namespace.leave(&self.inner.id, room),
+            Phase::Connected => {
+                self.inner.namespace.leave(&self.inner.id, room);
+                drop(phase);
+                self.save_session();
+            }
             Phase::Disconnected(_) => {}
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sio_core::{EncodedPacket, RawJson};
 
 use super::{Held, SharedData, Socket, SocketId, outgoing};
-use crate::broadcast::{Room, Target};
+use crate::broadcast::{Broadcast, Room, SavedSession, Target};
 use crate::client::Client;
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::Connection;
@@ -22,8 +22,8 @@ pub(crate) struct SessionIds {
     pid: Box<str>,
     /// Whether the socket is a restored one.
     recovered: bool,
-    /// The number of the last event recorded when it was restored: it has those, as missed.
-    through: u64,
+    /// The position of the last event logged when it was restored: it has those, as missed.
+    through: u128,
 }
 
 impl SessionIds {
@@ -149,12 +149,73 @@ impl Socket {
         sent
     }
 
+    /// Sends an event to this socket when the channel layer keeps the log: as a broadcast to
+    /// the room of its id, as Node does, which the layer logs and delivers with its offset (to
+    /// the socket that restored this one, once this one is gone, though it says
+    /// [`EmitError::Disconnected`]). While `connect` runs (the socket is not yet where the
+    /// layer delivers), it is queued as it is, not logged.
+    pub(crate) fn emit_through_layer(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
+        if self.is_connecting() {
+            outgoing::notify(self, packet);
+            return self.send_packet(packet);
+        }
+        let server = self.inner.server.inner();
+        let broadcast = Broadcast {
+            namespace: self.namespace().clone(),
+            target: Target {
+                rooms: vec![Room::from(self.inner.id.as_str())],
+                except: Vec::new(),
+            },
+            packet: packet.clone(),
+            volatile: false,
+        };
+        server.layer.broadcast(&broadcast, &server.local);
+        // As with the server's own log: the restored socket may get it, this one did not.
+        if self.is_connected() {
+            Ok(())
+        } else {
+            Err(EmitError::Disconnected)
+        }
+    }
+
+    /// Saves this socket's session in the channel layer's store, if it keeps them: when it is
+    /// admitted, and when its rooms or data change.
+    pub(crate) fn save_session(&self) {
+        let Some(pid) = self.pid() else {
+            return;
+        };
+        let server = self.inner.server.inner();
+        let (Some(recovery), Some(store)) =
+            (server.recovery.as_ref(), server.layer.session_store())
+        else {
+            return;
+        };
+        if recovery.in_layer && self.is_admitted() {
+            store.save_session(&self.saved(pid, self.rooms()), recovery.live_ttl);
+        }
+    }
+
+    /// This socket's session as a layer's store keeps it, with `rooms`.
+    fn saved(&self, pid: &str, mut rooms: Vec<Room>) -> SavedSession {
+        let own = Room::from(self.inner.id.as_str());
+        if !rooms.contains(&own) {
+            rooms.push(own);
+        }
+        SavedSession::new(
+            self.namespace().clone(),
+            pid,
+            self.inner.id.clone(),
+            rooms,
+            self.data(),
+        )
+    }
+
     /// Queues event `number` of the recovery log; `Ok(false)` when this socket was restored with
     /// it among the events it missed. A full queue is the caller's to act on.
     pub(crate) fn queue_recorded(
         &self,
         packet: &EncodedPacket,
-        number: u64,
+        number: u128,
     ) -> Result<bool, EmitError> {
         if self
             .inner
@@ -168,15 +229,27 @@ impl Socket {
     }
 
     /// Keeps this socket's session when it leaves for a reason its client recovers from, with
-    /// the rooms it was in.
+    /// the rooms it was in; with a layer that keeps the sessions, forgets it otherwise.
     pub(crate) fn persist_session(&self, reason: DisconnectReason, rooms: &[Room]) {
-        let (Some(pid), true) = (self.pid(), recoverable(reason)) else {
+        let Some(pid) = self.pid() else {
             return;
         };
         let server = self.inner.server.inner();
         let Some(recovery) = server.recovery.as_ref() else {
             return;
         };
+        if let Some(store) = server.layer.session_store().filter(|_| recovery.in_layer) {
+            if recoverable(reason) {
+                let session = self.saved(pid, rooms.to_vec());
+                store.save_session(&session, recovery.config.max_disconnection_duration);
+            } else {
+                store.drop_session(pid);
+            }
+            return;
+        }
+        if !recoverable(reason) {
+            return;
+        }
         let own = self.inner.id.as_str();
         let session = Session {
             namespace: self.namespace().clone(),
