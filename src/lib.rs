@@ -31,12 +31,15 @@ pub use sio_server::{
     Transport,
 };
 
-/// The Redis channel layer (feature `redis`): broadcasts and server-side operations across
+/// The Redis channel layers (feature `redis`): broadcasts and server-side operations across
 /// processes, wire-compatible with Node's `@socket.io/redis-adapter` and
-/// `@socket.io/redis-emitter`. See the README's "Deployment and scaling".
+/// `@socket.io/redis-emitter` ([`RedisLayer`](redis::RedisLayer), on pub/sub) or with
+/// `@socket.io/redis-streams-adapter` ([`RedisStreamsLayer`](redis::RedisStreamsLayer), on a
+/// stream, which also keeps connection state recovery for every process). See the README's
+/// "Deployment and scaling".
 #[cfg(feature = "redis")]
 pub mod redis {
-    pub use sio_redis::{RedisError, RedisLayer};
+    pub use sio_redis::{RedisError, RedisLayer, RedisStreamsLayer};
 }
 
 /// What `#[consumer]` and `#[server_events]` expansions name. Not a public API.

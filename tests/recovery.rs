@@ -5,11 +5,38 @@
 mod support;
 
 use serde_json::json;
-use support::{Server, node};
+use support::{Redis, Server, node};
 
 #[test]
 fn a_client_cut_off_mid_burst_recovers_its_socket_rooms_and_every_event_once() {
-    let server = Server::start("recovery_testbed", &[]);
+    cut_mid_burst(&Server::start("recovery_testbed", &[]));
+}
+
+#[test]
+fn on_the_redis_streams_layer_too() {
+    let redis = Redis::start();
+    cut_mid_burst(&Server::start(
+        "recovery_testbed",
+        &["--redis-streams", &redis.url()],
+    ));
+    let server = Server::start(
+        "recovery_testbed",
+        &[
+            "--redis-streams",
+            &redis.url(),
+            "--max-disconnection-ms",
+            "2000",
+        ],
+    );
+    let result = node(
+        "recovery_client.mjs",
+        &["expire", &server.url(), "websocket"],
+    );
+    assert_eq!(result, json!({ "sameId": false, "recovered": false }));
+}
+
+/// The client is cut after 20 of 100 direct and 100 room events and recovers them all.
+fn cut_mid_burst(server: &Server) {
     for mode in ["websocket", "upgrade"] {
         let result = node("recovery_client.mjs", &["cut", &server.url(), mode]);
         // Its own room (named by its id) and the one it was in, sorted.

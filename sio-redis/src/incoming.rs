@@ -89,10 +89,8 @@ fn answer(shared: &Shared, response: Value) {
     let Some(id) = field(&response, "requestId").and_then(Value::as_str) else {
         return;
     };
-    let waiting = shared.pending().get(id).cloned();
-    if let Some(waiting) = waiting {
-        let _ = waiting.send(response);
-    }
+    let id = id.to_owned();
+    shared.pending.answer(&id, response);
 }
 
 /// The selection a request's `opts` (`{rooms, except}`) makes.
@@ -343,10 +341,7 @@ fn on_broadcast_with_ack(
     tokio::spawn(async move {
         while let Some((socket, reply)) = replies.next().await {
             // Node's adapter relays an ack's first argument.
-            let value = reply
-                .raw(0)
-                .and_then(|first| wire::json_to_value(first.as_str(), reply.attachments()).ok())
-                .unwrap_or(Value::Nil);
+            let value = wire::first_argument(&reply);
             shared.publish(forward(&socket, value));
         }
     });

@@ -1,6 +1,5 @@
 //! `RedisLayer`: the channel layer that spans processes through Redis.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -20,7 +19,7 @@ use sio_server::{AckResponse, SocketId};
 use tokio::sync::{Notify, mpsc, watch};
 use tracing::error;
 
-use crate::requests::Request;
+use crate::responses::{AckReply, stream_of};
 use crate::shared::{Outgoing, Shared, random_id, request_type};
 use crate::subscriptions::Route;
 use crate::wire::{self, field, room_names};
@@ -83,7 +82,7 @@ impl RedisLayer {
                 connection: watch::Sender::new(None),
                 down: AtomicBool::new(false),
                 subscribed: AtomicBool::new(false),
-                pending: Mutex::new(HashMap::new()),
+                pending: Arc::default(),
                 dropped: AtomicU64::new(0),
                 stop: watch::Sender::new(false),
             }),
@@ -215,7 +214,7 @@ impl ChannelLayer for RedisLayer {
             let Some(route) = route else {
                 return stays_here(&shared, &local, &namespace, sockets);
             };
-            let request = Request::send(&shared, &route, shared.requests_timeout, |id| {
+            let request = crate::requests::send(&shared, &route, shared.requests_timeout, |id| {
                 let request = json!({ "uid": shared.uid, "requestId": id, "type": request_type::REMOTE_FETCH, "opts": opts });
                 json_request(request, &route)
             })
@@ -227,7 +226,8 @@ impl ChannelLayer for RedisLayer {
                         .into_iter()
                         .flatten()
                         .filter_map(|socket| remote_socket(&local, &namespace, socket))
-                        .collect()
+                        .collect::<Vec<_>>()
+                        .into()
                 })
                 .await?;
             sockets.extend(remote);
@@ -249,7 +249,7 @@ impl ChannelLayer for RedisLayer {
             let Some(route) = route else {
                 return stays_here(&shared, &local, &namespace, rooms);
             };
-            let request = Request::send(&shared, &route, shared.requests_timeout, |id| {
+            let request = crate::requests::send(&shared, &route, shared.requests_timeout, |id| {
                 let request =
                     json!({ "uid": shared.uid, "requestId": id, "type": request_type::ALL_ROOMS });
                 json_request(request, &route)
@@ -257,10 +257,8 @@ impl ChannelLayer for RedisLayer {
             .await?;
             let remote = request
                 .gather(|response| {
-                    room_names(field(response, "rooms"))
-                        .into_iter()
-                        .map(Room::from)
-                        .collect()
+                    let rooms = room_names(field(response, "rooms"));
+                    Some(rooms.into_iter().map(Room::from).collect())
                 })
                 .await?;
             rooms.extend(remote);
@@ -291,7 +289,7 @@ impl ChannelLayer for RedisLayer {
         let target = broadcast.target.clone();
         tokio::spawn(async move {
             let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-            let request = Request::send(&shared, &route, timeout, |id| {
+            let request = crate::requests::send(&shared, &route, timeout, |id| {
                 let opts =
                     wire::broadcast_opts(&target, vec![("timeout", Value::from(timeout_ms))]);
                 let mut fields = vec![
@@ -309,55 +307,24 @@ impl ChannelLayer for RedisLayer {
                 wire::encode_message(&wire::object(fields))
             })
             .await;
-            let Ok(mut request) = request else {
+            let Ok(request) = request else {
                 // Nobody could be asked: the others' sockets are unknown.
                 let _ = sender.send(AckEvent::Unreported(1));
                 return;
             };
-            // Each process first says how many sockets it reached, then relays their answers.
-            let (mut counted, mut clients, mut acks) = (0_usize, 0_u64, 0_u64);
-            while counted < request.expected || acks < clients {
-                let Some(response) = request.next().await else {
-                    let _ = sender.send(AckEvent::Unreported(request.expected - counted));
-                    return;
-                };
-                // sio processes name the sockets (`sids`, `sid`); Node's say how many only.
-                match field(&response, "type").and_then(Value::as_u64) {
-                    Some(request_type::BROADCAST_CLIENT_COUNT) if counted < request.expected => {
-                        counted += 1;
-                        let count = field(&response, "clientCount").and_then(Value::as_u64);
-                        let count = count.unwrap_or(0);
-                        clients = clients.saturating_add(count);
-                        let sent = match field(&response, "sids").and_then(Value::as_array) {
-                            Some(ids) => AckEvent::Sent(
-                                ids.iter()
-                                    .filter_map(Value::as_str)
-                                    .map(SocketId::from)
-                                    .collect(),
-                            ),
-                            None => {
-                                AckEvent::SentUnnamed(usize::try_from(count).unwrap_or(usize::MAX))
-                            }
-                        };
-                        let _ = sender.send(sent);
-                    }
-                    Some(request_type::BROADCAST_ACK) => {
-                        acks += 1;
-                        if let Some(reply) = field(&response, "packet").and_then(ack_response) {
-                            let socket = field(&response, "sid")
-                                .and_then(Value::as_str)
-                                .map(SocketId::from);
-                            let _ = sender.send(AckEvent::Answered(socket, reply));
+            request
+                .gather_acks(&sender, |response| {
+                    match field(response, "type").and_then(Value::as_u64) {
+                        Some(request_type::BROADCAST_CLIENT_COUNT) => {
+                            Some(AckReply::count(response))
                         }
+                        Some(request_type::BROADCAST_ACK) => Some(AckReply::answer(response)),
+                        _ => None,
                     }
-                    _ => {}
-                }
-            }
+                })
+                .await;
         });
-        let there = stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|reply| (reply, receiver))
-        });
-        stream::select(here, there).boxed()
+        stream::select(here, stream_of(receiver)).boxed()
     }
 
     fn server_side_emit(&self, event: &ServerSideEmit, _local: &LocalSockets) {
@@ -415,7 +382,7 @@ fn stays_here<T>(
 
 /// A socket as another process describes it in a `fetchSockets` response; sio names the
 /// namespace of a socket found through a pattern (`nsp`), which Node's adapter leaves out.
-fn remote_socket(
+pub(crate) fn remote_socket(
     local: &LocalSockets,
     namespace: &Namespace,
     socket: &Value,

@@ -15,11 +15,14 @@ mod incoming;
 mod layer;
 mod publisher;
 mod requests;
+mod responses;
 mod server_events;
 mod shared;
+mod streams;
 mod subscriber;
 mod subscriptions;
 mod wire;
 
 pub use layer::RedisLayer;
 pub use redis::RedisError;
+pub use streams::RedisStreamsLayer;

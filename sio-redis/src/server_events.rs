@@ -16,12 +16,12 @@ use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 use crate::channels::Channels;
-use crate::requests::Request;
+use crate::responses::{gather_answers, stream_of};
 use crate::shared::{Outgoing, Shared, request_type};
 use crate::wire::{self, field};
 
 /// The request's `data`: the event name, then its arguments with their binaries in place.
-fn data(event: &ServerSideEmit) -> Option<Value> {
+pub(crate) fn data(event: &ServerSideEmit) -> Option<Value> {
     let args = wire::json_to_value(event.args.array(), &event.attachments).ok()?;
     let Value::Array(args) = args else {
         return None;
@@ -80,7 +80,7 @@ pub(crate) fn emit_with_ack(
     let shared = Arc::clone(shared);
     let (sender, receiver) = mpsc::unbounded_channel();
     tokio::spawn(async move {
-        let request = Request::send(&shared, &route, timeout, |id| {
+        let request = crate::requests::send(&shared, &route, timeout, |id| {
             wire::encode_message(&wire::object(vec![
                 ("uid", Value::from(shared.uid.as_str())),
                 ("requestId", Value::from(id)),
@@ -89,35 +89,14 @@ pub(crate) fn emit_with_ack(
             ]))
         })
         .await;
-        let mut request = match request {
-            Ok(request) => request,
-            Err(error) => {
-                let _ = sender.send(ServerAckEvent::Failed(error));
-                return;
-            }
-        };
-        let _ = sender.send(ServerAckEvent::Asked(request.expected));
-        let mut answered = 0;
-        while answered < request.expected {
-            let Some(response) = request.next().await else {
-                return;
-            };
-            if field(&response, "type").and_then(Value::as_u64)
-                != Some(request_type::SERVER_SIDE_EMIT)
-            {
-                continue;
-            }
-            answered += 1;
-            let answer = field(&response, "data").unwrap_or(&Value::Nil);
-            if let Some(answer) = crate::layer::ack_response(answer) {
-                let _ = sender.send(ServerAckEvent::Answered(answer));
-            }
-        }
+        gather_answers(request, &sender, |response| {
+            let kind = field(response, "type").and_then(Value::as_u64);
+            (kind == Some(request_type::SERVER_SIDE_EMIT))
+                .then(|| crate::layer::ack_response(field(response, "data").unwrap_or(&Value::Nil)))
+        })
+        .await;
     });
-    stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|event| (event, receiver))
-    })
-    .boxed()
+    stream_of(receiver)
 }
 
 /// Another process's server-side event: handed to this process's handler of the namespace,
@@ -129,7 +108,7 @@ pub(crate) fn on_request(
     namespace: &Namespace,
     request: &Value,
 ) {
-    let Some(event) = decode(request) else {
+    let Some(event) = field(request, "data").and_then(decode) else {
         warn!(%namespace, "redis layer: ignoring a server-side event without a [name, ...args] array");
         return;
     };
@@ -140,10 +119,7 @@ pub(crate) fn on_request(
             let request_id = request_id.to_owned();
             event.with_reply(move |reply| {
                 // Node's adapter relays the answer's first argument.
-                let answer = reply
-                    .raw(0)
-                    .and_then(|first| wire::json_to_value(first.as_str(), reply.attachments()).ok())
-                    .unwrap_or(Value::Nil);
+                let answer = wire::first_argument(&reply);
                 let response = wire::object(vec![
                     ("type", Value::from(request_type::SERVER_SIDE_EMIT)),
                     ("requestId", Value::from(request_id)),
@@ -162,9 +138,9 @@ pub(crate) fn on_request(
     }
 }
 
-/// The event a request's `data` holds.
-fn decode(request: &Value) -> Option<ServerEvent> {
-    let data = field(request, "data")?.as_array()?;
+/// The event of a `[name, ...args]` array.
+pub(crate) fn decode(data: &Value) -> Option<ServerEvent> {
+    let data = data.as_array()?;
     let (name, args) = data.split_first()?;
     let name = name.as_str()?;
     let mut json = String::from("[");

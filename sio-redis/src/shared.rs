@@ -1,8 +1,7 @@
 //! What the layer's handle and its two background tasks share.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -12,6 +11,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tracing::warn;
 
 use crate::channels::Channels;
+use crate::responses::Pending;
 use crate::subscriptions::Subscriptions;
 
 /// The request types of the adapter protocol (`RequestType` in `lib/index.ts`).
@@ -42,18 +42,7 @@ impl Outgoing {
     /// The bytes it holds, counted against the queue's byte budget.
     pub(crate) fn size(&self) -> usize {
         match self {
-            Outgoing::Broadcast(broadcast, _) => {
-                let text = match &broadcast.packet.text {
-                    sio_core::Frame::Text(text) => text.len(),
-                    sio_core::Frame::Binary(bytes) => bytes.len(),
-                };
-                text + broadcast
-                    .packet
-                    .attachments
-                    .iter()
-                    .map(|a| a.len())
-                    .sum::<usize>()
-            }
+            Outgoing::Broadcast(broadcast, _) => broadcast.packet.byte_len(),
             Outgoing::Message { channel, payload } => channel.len() + payload.len(),
         }
     }
@@ -83,19 +72,13 @@ pub(crate) struct Shared {
     /// Whether this process is subscribed, and so hears responses and broadcasts.
     pub(crate) subscribed: AtomicBool,
     /// Requests waiting for other processes' responses, by request id.
-    pub(crate) pending: Mutex<HashMap<String, mpsc::UnboundedSender<Value>>>,
+    pub(crate) pending: Arc<Pending<Value>>,
     /// Messages not published since the last report: Redis unreachable or the queue full.
     pub(crate) dropped: AtomicU64,
     pub(crate) stop: watch::Sender<bool>,
 }
 
 impl Shared {
-    pub(crate) fn pending(&self) -> MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Value>>> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-    }
-
     pub(crate) fn is_connected(&self) -> bool {
         self.connection.borrow().is_some()
     }

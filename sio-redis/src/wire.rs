@@ -108,14 +108,26 @@ pub(crate) fn encode_event(
     packet: &Value,
     ack_id: Option<AckId>,
 ) -> Result<(Namespace, EncodedPacket), WireError> {
-    let kind = field(packet, "type").and_then(Value::as_u64);
-    if kind != Some(EVENT.into()) && kind != Some(BINARY_EVENT.into()) {
-        return Err(error(format!("packet type {kind:?} is not an event")));
-    }
     let namespace = match field(packet, "nsp").and_then(Value::as_str) {
         Some(name) => Namespace::new(name.to_owned()).map_err(|err| error(err.to_string()))?,
         None => Namespace::root(),
     };
+    let encoded = encode_event_in(packet, &namespace, ack_id)?;
+    Ok((namespace, encoded))
+}
+
+/// Encodes a received packet object's event for this process's sockets of `namespace`, asking
+/// for ack `ack_id` if given, whatever namespace the object names (Node's cluster adapter
+/// publishes packets before it sets one).
+pub(crate) fn encode_event_in(
+    packet: &Value,
+    namespace: &Namespace,
+    ack_id: Option<AckId>,
+) -> Result<EncodedPacket, WireError> {
+    let kind = field(packet, "type").and_then(Value::as_u64);
+    if kind != Some(EVENT.into()) && kind != Some(BINARY_EVENT.into()) {
+        return Err(error(format!("packet type {kind:?} is not an event")));
+    }
     let data = field(packet, "data")
         .and_then(Value::as_array)
         .ok_or_else(|| error("packet without a data array"))?;
@@ -125,7 +137,7 @@ pub(crate) fn encode_event(
     let name = name
         .as_str()
         .ok_or_else(|| error("event name is not a string"))?;
-    let mut encoder = PacketEncoder::event(&namespace, ack_id, name);
+    let mut encoder = PacketEncoder::event(namespace, ack_id, name);
     let mut attachments = Vec::new();
     for arg in args {
         let mut json = String::new();
@@ -136,7 +148,16 @@ pub(crate) fn encode_event(
     for attachment in attachments {
         encoder.attach(attachment);
     }
-    Ok((namespace, encoder.finish()))
+    Ok(encoder.finish())
+}
+
+/// The first argument of an answer (an ack, a server-side event's reply): what Node's adapters
+/// relay to the process that asked.
+pub(crate) fn first_argument(reply: &sio_server::AckResponse) -> Value {
+    reply
+        .raw(0)
+        .and_then(|first| json_to_value(first.as_str(), reply.attachments()).ok())
+        .unwrap_or(Value::Nil)
 }
 
 /// A JSON value whose `{"_placeholder":true,"num":n}` objects stand for `attachments[n]`.
@@ -249,19 +270,21 @@ pub(crate) fn broadcast_opts(
     target: &sio_server::broadcast::Target,
     flags: Vec<(&str, Value)>,
 ) -> Value {
-    let names = |rooms: &[sio_server::Room]| {
-        Value::Array(
-            rooms
-                .iter()
-                .map(|room| Value::from(room.as_str()))
-                .collect(),
-        )
-    };
     object(vec![
-        ("rooms", names(&target.rooms)),
-        ("except", names(&target.except)),
+        ("rooms", room_array(&target.rooms)),
+        ("except", room_array(&target.except)),
         ("flags", object(flags)),
     ])
+}
+
+/// Room names as an array of strings.
+pub(crate) fn room_array(rooms: &[sio_server::Room]) -> Value {
+    Value::Array(
+        rooms
+            .iter()
+            .map(|room| Value::from(room.as_str()))
+            .collect(),
+    )
 }
 
 /// A room name as peers send it: a string, or a number for Node's numeric rooms.

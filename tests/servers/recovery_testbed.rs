@@ -119,13 +119,20 @@ async fn main() -> std::io::Result<()> {
     let max = value("--max-disconnection-ms")
         .and_then(|ms| ms.parse().ok())
         .unwrap_or(120_000);
-    let server = Server::builder()
+    let builder = Server::builder()
         .connection_state_recovery(
             ConnectionStateRecovery::default()
                 .max_disconnection_duration(Duration::from_millis(max)),
         )
-        .consumer::<Main>()
-        .build();
+        .consumer::<Main>();
+    // With `--redis-streams URL`, the stream keeps the events and Redis the sessions.
+    #[cfg(feature = "redis")]
+    let builder = match value("--redis-streams") {
+        Some(url) => builder
+            .channel_layer(sio::redis::RedisStreamsLayer::new(&url).expect("a valid Redis URL")),
+        None => builder,
+    };
+    let server = builder.build();
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on {}", listener.local_addr()?);
     server.serve(listener).await

@@ -1,0 +1,225 @@
+//! The writer task: the only one that appends to the stream, publishes and saves sessions, in
+//! the order they were queued, so that a handler never waits on Redis.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use redis::AsyncConnectionConfig;
+use rmpv::Value;
+use sio_server::broadcast::Operation;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use super::message::{self, Message, kind};
+use super::shared::{Outgoing, Shared};
+use crate::shared::Backoff;
+use crate::wire::{self, object};
+
+/// How often an idle connection is checked with a PING.
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// Commands sent to Redis in one round trip at most.
+const BATCH: usize = 256;
+
+pub(crate) fn connection_config(response_timeout: Duration) -> AsyncConnectionConfig {
+    AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(response_timeout))
+}
+
+/// Connects, waits for the reader to know where the stream ends, then sends what the queue
+/// holds in batches; on any error reconnects with backoff. Ends when the layer is dropped or
+/// shut down.
+pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>) {
+    let mut stop = shared.stop.subscribe();
+    let mut reading = shared.reading.subscribe();
+    let mut backoff = Backoff::new();
+    let mut reported_down = false;
+    let config = connection_config(Duration::from_secs(2));
+    loop {
+        let connected = tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => return,
+            connected = shared.client.get_multiplexed_async_connection_with_config(&config) => connected,
+        };
+        let mut connection = match connected {
+            Ok(connection) => connection,
+            Err(err) => {
+                shared.down.store(true, Ordering::Relaxed);
+                drain_here(&shared, &mut queue);
+                if !reported_down {
+                    warn!(error = %err, "redis streams layer: cannot reach Redis; broadcasts reach this process only until it is back");
+                    reported_down = true;
+                }
+                tokio::select! {
+                    _ = stop.wait_for(|stopped| *stopped) => return,
+                    () = tokio::time::sleep(backoff.next()) => continue,
+                }
+            }
+        };
+        shared.down.store(false, Ordering::Relaxed);
+        reported_down = false;
+        backoff.reset();
+        shared.connection.send_replace(Some(connection.clone()));
+        // What this process appends is delivered here when the reader reads it back: the
+        // reader must know where the stream ended before anything is appended.
+        tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => return,
+            _ = reading.wait_for(|reading| *reading) => {}
+        }
+        let dropped = shared.dropped.swap(0, Ordering::Relaxed);
+        info!(dropped, "redis streams layer: writing to Redis");
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut idle = tokio::time::interval(HEARTBEAT);
+        idle.reset();
+        loop {
+            let received = tokio::select! {
+                _ = stop.wait_for(|stopped| *stopped) => return,
+                received = queue.recv_many(&mut batch, BATCH) => Some(received),
+                _ = idle.tick() => None,
+            };
+            let Some(received) = received else {
+                if let Err(err) = redis::cmd("PING").query_async::<()>(&mut connection).await {
+                    lost_connection(&shared, &mut queue, 0, &err);
+                    break;
+                }
+                continue;
+            };
+            if received == 0 {
+                return;
+            }
+            idle.reset();
+            let mut pipe = redis::pipe();
+            for outgoing in batch.drain(..) {
+                shared.dequeued(&outgoing);
+                add(&shared, &mut pipe, outgoing);
+            }
+            if let Err(err) = pipe.query_async::<()>(&mut connection).await {
+                lost_connection(&shared, &mut queue, received, &err);
+                break;
+            }
+            let dropped = shared.dropped.swap(0, Ordering::Relaxed);
+            if dropped > 0 {
+                warn!(
+                    dropped,
+                    "redis streams layer: messages were not sent to Redis"
+                );
+            }
+        }
+    }
+}
+
+/// While Redis is unreachable, what waited is applied here, as what comes next will be.
+fn drain_here(shared: &Shared, queue: &mut mpsc::Receiver<Outgoing>) {
+    while let Ok(outgoing) = queue.try_recv() {
+        shared.dequeued(&outgoing);
+        if let Some(local) = shared.local.get() {
+            outgoing.apply_here(local);
+        }
+    }
+}
+
+/// The connection failed: what was in the failed batch may or may not be in the stream (the
+/// reader delivers what is); what waited behind it is applied here only, and so is what comes
+/// until Redis is back.
+fn lost_connection(
+    shared: &Shared,
+    queue: &mut mpsc::Receiver<Outgoing>,
+    in_flight: usize,
+    err: &redis::RedisError,
+) {
+    shared.down.store(true, Ordering::Relaxed);
+    shared.connection.send_replace(None);
+    drain_here(shared, queue);
+    warn!(error = %err, in_flight, "redis streams layer: writing failed; reconnecting");
+}
+
+/// Adds the commands of `outgoing` to `pipe`.
+fn add(shared: &Shared, pipe: &mut redis::Pipeline, outgoing: Outgoing) {
+    match outgoing {
+        Outgoing::Broadcast(broadcast) => {
+            let flags = if broadcast.volatile {
+                vec![("volatile", Value::Boolean(true))]
+            } else {
+                Vec::new()
+            };
+            match message::broadcast_data(&broadcast, flags, None) {
+                Ok(data) => {
+                    let message =
+                        Message::new(&shared.uid, &broadcast.namespace, kind::BROADCAST, data);
+                    append(shared, pipe, &message);
+                }
+                Err(err) => {
+                    warn!(error = %err, "redis streams layer: a broadcast does not convert; this process only");
+                    if let Some(local) = shared.local.get() {
+                        local.deliver(&broadcast);
+                    }
+                }
+            }
+        }
+        Outgoing::Operation(namespace, target, operation) => {
+            let opts = wire::broadcast_opts(&target, Vec::new());
+            let (kind, data) = match &operation {
+                Operation::Join(rooms) => (
+                    kind::SOCKETS_JOIN,
+                    object(vec![("opts", opts), ("rooms", wire::room_array(rooms))]),
+                ),
+                Operation::Leave(rooms) => (
+                    kind::SOCKETS_LEAVE,
+                    object(vec![("opts", opts), ("rooms", wire::room_array(rooms))]),
+                ),
+                Operation::Disconnect { close } => (
+                    kind::DISCONNECT_SOCKETS,
+                    object(vec![("opts", opts), ("close", Value::Boolean(*close))]),
+                ),
+                _ => return,
+            };
+            append(
+                shared,
+                pipe,
+                &Message::new(&shared.uid, &namespace, kind, data),
+            );
+        }
+        Outgoing::Publish { channel, payload } => {
+            pipe.publish(channel, payload).ignore();
+        }
+        Outgoing::SaveSession { key, value, ttl } => {
+            pipe.cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("PX")
+                .arg(millis(ttl))
+                .ignore();
+        }
+        Outgoing::RefreshSessions { keys, ttl } => {
+            for key in keys {
+                pipe.cmd("PEXPIRE").arg(key).arg(millis(ttl)).ignore();
+            }
+        }
+        Outgoing::DropSession { key } => {
+            pipe.cmd("DEL").arg(key).ignore();
+        }
+    }
+}
+
+/// `XADD <stream> MAXLEN ~ <max> * <fields>`, as the adapter appends.
+fn append(shared: &Shared, pipe: &mut redis::Pipeline, message: &Message) {
+    let command = pipe
+        .cmd("XADD")
+        .arg(&shared.options.stream_name)
+        .arg("MAXLEN")
+        .arg("~")
+        .arg(shared.options.max_len)
+        .arg("*");
+    for (name, value) in message.entry_fields() {
+        command.arg(name).arg(value);
+    }
+    command.ignore();
+}
+
+/// A duration in milliseconds, at least 1 (Redis refuses 0).
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
