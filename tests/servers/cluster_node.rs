@@ -3,7 +3,9 @@
 //! any of them from any process. `tests/clients/js/node_cluster_server.mjs` is its Node twin.
 //! Namespaces `/` and `/chat` answer the same events, each within its own namespace.
 //!
-//! `--addr HOST:PORT --redis URL --name NAME`. A client's auth may carry
+//! `--addr HOST:PORT --redis URL --name NAME [--streams] [--recovery-ms N]`: on the Redis
+//! Streams layer with `--streams`, and with connection state recovery (that maximum
+//! disconnection duration) with `--recovery-ms`. A client's auth may carry
 //! `rooms` to join; it is welcomed with `welcome` `{id, server}`. Events, each acked:
 //! `broadcast {to, except, exceptSelf, event, data, binary}`, `fetch {to}` (ids and rooms, or
 //! `{error}` when the layer cannot answer),
@@ -25,7 +27,8 @@ use std::time::Duration;
 
 use axum::Router;
 use serde::Deserialize;
-use sio::redis::RedisLayer;
+use sio::ConnectionStateRecovery;
+use sio::redis::{RedisLayer, RedisStreamsLayer};
 use sio::socket::{
     Ack, BroadcastOperator, ConnectError, Consumer, HandlerError, IncomingEvent, RawJson, Server,
     Socket,
@@ -257,6 +260,10 @@ struct Options {
     addr: String,
     redis: String,
     name: String,
+    /// On the Redis Streams layer rather than the pub/sub one.
+    streams: bool,
+    /// Connection state recovery on, with this maximum disconnection duration.
+    recovery_ms: Option<u64>,
 }
 
 fn options() -> Option<Options> {
@@ -270,6 +277,8 @@ fn options() -> Option<Options> {
         addr: value("--addr")?,
         redis: value("--redis")?,
         name: value("--name").unwrap_or_else(|| "sio".to_owned()),
+        streams: args.iter().any(|arg| arg == "--streams"),
+        recovery_ms: value("--recovery-ms").and_then(|ms| ms.parse().ok()),
     })
 }
 
@@ -286,17 +295,17 @@ async fn main() -> std::io::Result<()> {
         eprintln!("usage: cluster_node --addr HOST:PORT --redis URL [--name NAME]");
         std::process::exit(2);
     };
-    let layer = RedisLayer::new(&options.redis).unwrap_or_else(|err| {
+    let invalid = |err: sio::redis::RedisError| -> ! {
         eprintln!("error: invalid Redis URL: {err}");
         std::process::exit(2);
-    });
+    };
     let name = options.name.clone();
     let heard = Heard::default();
     let events = ClusterEvents {
         name: name.clone(),
         heard: Arc::clone(&heard),
     };
-    let server = Server::builder()
+    let builder = Server::builder()
         .consumer_with({
             let (name, heard) = (name.clone(), Arc::clone(&heard));
             move || Node::<false> {
@@ -308,9 +317,20 @@ async fn main() -> std::io::Result<()> {
             name: name.clone(),
             heard: Arc::clone(&heard),
         })
-        .server_events(events)
-        .channel_layer(layer)
-        .build();
+        .server_events(events);
+    let builder = if options.streams {
+        builder.channel_layer(RedisStreamsLayer::new(&options.redis).unwrap_or_else(|e| invalid(e)))
+    } else {
+        builder.channel_layer(RedisLayer::new(&options.redis).unwrap_or_else(|e| invalid(e)))
+    };
+    let builder = match options.recovery_ms {
+        Some(ms) => builder.connection_state_recovery(
+            ConnectionStateRecovery::default()
+                .max_disconnection_duration(Duration::from_millis(ms)),
+        ),
+        None => builder,
+    };
+    let server = builder.build();
     let app = Router::new().route_service("/socket.io/", server.service());
     let listener = tokio::net::TcpListener::bind(&options.addr).await?;
     println!("listening on {}", listener.local_addr()?);

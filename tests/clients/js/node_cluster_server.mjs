@@ -1,10 +1,15 @@
 // The Node twin of tests/servers/cluster_node.rs: socket.io with the official Redis adapter
-// (default options), answering the same events, so a cluster can mix it with sio processes.
+// (default options), or with `--streams` the official Redis Streams adapter, answering the same
+// events, so a cluster can mix it with sio processes. `--recovery-ms N` turns connection state
+// recovery on with that maximum disconnection duration. On SIGTERM it closes as a server that
+// is being replaced does (`io.close()`, which keeps its sockets' sessions), then exits.
 //
 //   node node_cluster_server.mjs --addr 127.0.0.1:0 --redis redis://127.0.0.1:PORT [--name NAME]
+//     [--streams] [--recovery-ms N]
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
+import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
 
 const args = process.argv.slice(2);
@@ -18,8 +23,21 @@ pubClient.on("error", () => {});
 subClient.on("error", () => {});
 await Promise.all([pubClient.connect(), subClient.connect()]);
 
+const options = {
+  adapter: args.includes("--streams") ? createStreamsAdapter(pubClient) : createAdapter(pubClient, subClient),
+};
+if (args.includes("--recovery-ms")) {
+  options.connectionStateRecovery = { maxDisconnectionDuration: Number(value("--recovery-ms")) };
+}
 const httpServer = createServer();
-const io = new Server(httpServer, { adapter: createAdapter(pubClient, subClient) });
+const io = new Server(httpServer, options);
+
+process.on("SIGTERM", async () => {
+  await io.close();
+  // The sessions `io.close()` saved are written before the process goes.
+  await pubClient.quit();
+  process.exit(0);
+});
 
 // Server-side events from the other processes: `whoami` answers "<prefix><name>", `note` is
 // kept as "<text>:<bytes>".
@@ -50,7 +68,11 @@ for (const nsp of [io.of("/"), io.of("/chat")]) nsp.on("connection", (socket) =>
     const sockets = await operator(s).fetchSockets();
     ack(sockets.map((r) => ({ id: r.id, rooms: [...r.rooms], data: r.data })).sort((a, b) => byJson(a.id, b.id)));
   });
-  socket.on("rooms", async (_s, ack) => ack([...(await nsp.adapter.allRooms())]));
+  // The streams adapter has no `allRooms`: the sockets of every process name their rooms.
+  socket.on("rooms", async (_s, ack) => {
+    if (nsp.adapter.allRooms) return ack([...(await nsp.adapter.allRooms())]);
+    ack([...new Set((await nsp.fetchSockets()).flatMap((s) => [...s.rooms]))]);
+  });
   socket.on("join", (s, ack) => {
     operator(s).socketsJoin(s.room);
     ack("ok");
