@@ -5,10 +5,12 @@
 //! cargo run --example chat                       # 127.0.0.1:8000
 //! cargo run --example chat -- --addr 127.0.0.1:0 # any free port; the address is printed
 //! cargo run --example chat --features redis -- --addr 127.0.0.1:8001 --redis redis://127.0.0.1:6379/
+//! cargo run --example chat --features redis -- --addr 127.0.0.1:8002 --redis-streams redis://127.0.0.1:6379/
 //! ```
 //!
-//! With `--redis`, several chat processes share their lobby through Redis (see the README's
-//! "Deployment and scaling").
+//! With `--redis`, several chat processes share their lobby through Redis pub/sub; with
+//! `--redis-streams`, through a Redis stream, and a client whose process died recovers on
+//! another (see the README's "Deployment and scaling").
 //!
 //! Namespace `/chat`: a client joins room `lobby` and is greeted with `system_message`;
 //! `chat_message` goes to everyone in the lobby (sender included) and is acked
@@ -77,15 +79,21 @@ impl Chat {
     }
 }
 
+/// The channel layer between processes, if any.
+enum Layer {
+    Redis(String),
+    RedisStreams(String),
+}
+
 struct Options {
     addr: SocketAddr,
-    redis: Option<String>,
+    layer: Option<Layer>,
 }
 
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
-        redis: None,
+        layer: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -96,29 +104,46 @@ fn parse_options() -> Result<Options, String> {
                     .parse()
                     .map_err(|err| format!("invalid address `{addr}`: {err}"))?;
             }
-            ("--redis", Some(url)) => options.redis = Some(url),
-            _ => return Err("usage: chat [--addr HOST:PORT] [--redis URL]".to_owned()),
+            ("--redis", Some(url)) => options.layer = Some(Layer::Redis(url)),
+            ("--redis-streams", Some(url)) => options.layer = Some(Layer::RedisStreams(url)),
+            _ => {
+                return Err(
+                    "usage: chat [--addr HOST:PORT] [--redis URL | --redis-streams URL]".to_owned(),
+                );
+            }
         }
     }
     Ok(options)
 }
 
 #[cfg(feature = "redis")]
-fn with_redis(
+fn with_layer(
     builder: sio::socket::ServerBuilder,
-    url: &str,
+    layer: &Layer,
 ) -> Result<sio::socket::ServerBuilder, String> {
-    let layer =
-        sio::redis::RedisLayer::new(url).map_err(|err| format!("invalid Redis URL: {err}"))?;
-    Ok(builder.channel_layer(layer))
+    let invalid = |err: sio::redis::RedisError| format!("invalid Redis URL: {err}");
+    Ok(match layer {
+        Layer::Redis(url) => {
+            builder.channel_layer(sio::redis::RedisLayer::new(url).map_err(invalid)?)
+        }
+        Layer::RedisStreams(url) => {
+            builder.channel_layer(sio::redis::RedisStreamsLayer::new(url).map_err(invalid)?)
+        }
+    })
 }
 
 #[cfg(not(feature = "redis"))]
-fn with_redis(
+fn with_layer(
     _: sio::socket::ServerBuilder,
-    _: &str,
+    layer: &Layer,
 ) -> Result<sio::socket::ServerBuilder, String> {
-    Err("--redis needs the `redis` feature: cargo run --example chat --features redis -- --redis URL".to_owned())
+    let (flag, url) = match layer {
+        Layer::Redis(url) => ("--redis", url),
+        Layer::RedisStreams(url) => ("--redis-streams", url),
+    };
+    Err(format!(
+        "{flag} needs the `redis` feature: cargo run --example chat --features redis -- {flag} {url}"
+    ))
 }
 
 #[tokio::main]
@@ -139,8 +164,8 @@ async fn main() -> std::io::Result<()> {
     let mut builder = Server::builder()
         .connection_state_recovery(ConnectionStateRecovery::default())
         .consumer::<Chat>();
-    if let Some(url) = &options.redis {
-        builder = with_redis(builder, url).unwrap_or_else(|err| fail(err));
+    if let Some(layer) = &options.layer {
+        builder = with_layer(builder, layer).unwrap_or_else(|err| fail(err));
     }
     let server = builder.build();
     let app = Router::new()

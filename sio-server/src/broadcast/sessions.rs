@@ -28,6 +28,21 @@ pub struct SavedSession {
 
 impl SavedSession {
     /// A session of `namespace`.
+    ///
+    /// ```
+    /// use sio_core::{Namespace, RawJson};
+    /// use sio_server::broadcast::{Room, SavedSession};
+    /// use sio_server::SocketId;
+    ///
+    /// let session = SavedSession::new(
+    ///     Namespace::root(),
+    ///     "pid-1",
+    ///     SocketId::from("sid-1"),
+    ///     vec![Room::from("sid-1"), Room::from("lobby")],
+    ///     RawJson::empty_object(),
+    /// );
+    /// assert_eq!(session.rooms.len(), 2);
+    /// ```
     pub fn new(
         namespace: Namespace,
         pid: impl Into<String>,
@@ -62,6 +77,14 @@ pub struct MissedEvents {
 
 impl MissedEvents {
     /// What was read: `events`, through the entry at `offset` and `position`.
+    ///
+    /// ```
+    /// use sio_server::broadcast::MissedEvents;
+    ///
+    /// // Nothing after entry `1700000000000-3` (at position 1700000000000 << 64 | 3).
+    /// let none = MissedEvents::new(Vec::new(), "1700000000000-3", (1_700_000_000_000 << 64) | 3);
+    /// assert!(none.events.is_empty());
+    /// ```
     pub fn new(events: Vec<EncodedPacket>, offset: impl Into<String>, position: u128) -> Self {
         MissedEvents {
             events,
@@ -83,6 +106,60 @@ impl MissedEvents {
 /// from, so that a client whose process died recovers on another.
 ///
 /// [`LocalSockets::deliver_logged`]: crate::broadcast::LocalSockets::deliver_logged
+///
+/// The shape of one, keeping sessions in a map and no events (so a client recovers only if it
+/// missed nothing): a real store keeps both where every process reads them, as
+/// `sio::redis::RedisStreamsLayer` does.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use std::time::Duration;
+///
+/// use futures_util::future::{BoxFuture, FutureExt};
+/// use sio_core::Namespace;
+/// use sio_server::broadcast::{
+///     ChannelLayer, LayerError, MissedEvents, Room, SavedSession, SessionStore,
+/// };
+///
+/// #[derive(Default)]
+/// struct Sessions(Mutex<HashMap<String, SavedSession>>);
+///
+/// impl SessionStore for Sessions {
+///     fn save_session(&self, session: &SavedSession, _ttl: Duration) {
+///         self.0.lock().unwrap().insert(session.pid.clone(), session.clone());
+///     }
+///     fn refresh_sessions(&self, _pids: &[String], _ttl: Duration) {}
+///     fn drop_session(&self, pid: &str) {
+///         self.0.lock().unwrap().remove(pid);
+///     }
+///     fn take_session(
+///         &self,
+///         _namespace: &Namespace,
+///         pid: &str,
+///         _offset: &str,
+///     ) -> BoxFuture<'static, Result<Option<SavedSession>, LayerError>> {
+///         std::future::ready(Ok(self.0.lock().unwrap().remove(pid))).boxed()
+///     }
+///     fn missed_events(
+///         &self,
+///         _namespace: &Namespace,
+///         _rooms: &[Room],
+///         offset: &str,
+///     ) -> BoxFuture<'static, Result<MissedEvents, LayerError>> {
+///         std::future::ready(Ok(MissedEvents::new(Vec::new(), offset, 0))).boxed()
+///     }
+/// }
+///
+/// #[derive(Default)]
+/// struct OneProcess(Sessions);
+///
+/// impl ChannelLayer for OneProcess {
+///     fn session_store(&self) -> Option<&dyn SessionStore> {
+///         Some(&self.0)
+///     }
+/// }
+/// ```
 pub trait SessionStore: Send + Sync {
     /// Saves `session`, to be forgotten after `ttl` unless saved or refreshed again. Must not
     /// wait.
