@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::json;
-use support::{Redis, Server, node};
+use support::{Server, node};
 
 #[test]
 fn a_client_cut_off_mid_burst_recovers_its_socket_rooms_and_every_event_once() {
@@ -13,8 +13,9 @@ fn a_client_cut_off_mid_burst_recovers_its_socket_rooms_and_every_event_once() {
 }
 
 #[test]
+#[cfg(feature = "redis")] // without it, the testbed has no streams layer
 fn on_the_redis_streams_layer_too() {
-    let redis = Redis::start();
+    let redis = support::Redis::start();
     cut_mid_burst(&Server::start(
         "recovery_testbed",
         &["--redis-streams", &redis.url()],

@@ -123,3 +123,32 @@ fn clients_recover_from_node_on_sio_and_from_sio_on_node() {
     let result = recover_elsewhere(&proxy, &node_process, || sio_process.kill());
     assert_eq!(result, recovered(), "from sio to Node");
 }
+
+#[test]
+fn a_client_back_before_its_server_noticed_it_left_gets_a_fresh_socket() {
+    let redis = Redis::start();
+    let first = sio(&redis, "sio0");
+    let second = sio(&redis, "sio1");
+    redis.wait_for_subscribers(PUBLIC, 2);
+    // Its old socket is still connected (until a ping times out), holding its session: neither
+    // the same process nor another restores it, so no two sockets ever share an id (as in
+    // Node, whose session exists only once the old socket is gone).
+    for (to, other) in [(&first, &first), (&second, &first)] {
+        let proxy = Proxy::start(first.addr);
+        let client = Waiting::start("recovery_cluster_client.mjs", &[&proxy.url(), &other.url()]);
+        assert_eq!(client.ready, json!({ "ready": true }));
+        proxy.point_to(to.addr);
+        proxy.abandon_clients();
+        let result = client.finish();
+        assert_eq!(
+            (
+                &result["reconnected"],
+                &result["sameId"],
+                &result["recovered"]
+            ),
+            (&json!(true), &json!(false), &json!(false)),
+            "back to {}: {result}",
+            to.addr
+        );
+    }
+}

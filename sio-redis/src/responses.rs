@@ -212,13 +212,23 @@ pub(crate) async fn other_processes(
         return Err(unavailable("not subscribed to Redis"));
     }
     let mut connection = connection.ok_or_else(|| unavailable("Redis is unreachable"))?;
+    Ok(subscribers(&mut connection, channel)
+        .await?
+        .saturating_sub(1))
+}
+
+/// How many connections are subscribed to `channel` (`PUBSUB NUMSUB`).
+pub(crate) async fn subscribers(
+    connection: &mut redis::aio::MultiplexedConnection,
+    channel: &str,
+) -> Result<usize, LayerError> {
     let (_, subscribers): (String, usize) = redis::cmd("PUBSUB")
         .arg("NUMSUB")
         .arg(channel)
-        .query_async(&mut connection)
+        .query_async(connection)
         .await
         .map_err(unavailable)?;
-    Ok(subscribers.saturating_sub(1))
+    Ok(subscribers)
 }
 
 /// A layer that cannot reach the other processes, and why.

@@ -491,7 +491,8 @@ async fn restore_then_connect(
     let admit = |socket: Option<Socket>| {
         let mut sockets = client.sockets.lock();
         sockets.restoring.retain(|name| *name != namespace.name);
-        if connection.is_closed() {
+        // As a CONNECT during a shutdown: neither admitted nor refused.
+        if connection.is_closed() || server.is_shutting_down() {
             return None;
         }
         let socket = socket.unwrap_or_else(|| {
@@ -503,6 +504,9 @@ async fn restore_then_connect(
             )
         });
         sockets.sockets.push(socket.clone());
+        // Under the connection's lock, as its close takes the socket off it: a close that
+        // comes later forgets it too.
+        server.inner().remember_socket(&socket);
         Some(socket)
     };
     let restored = crate::recovery::restore_from_layer(
@@ -541,6 +545,5 @@ async fn restore_then_connect(
             socket
         }
     };
-    server.inner().remember_socket(&socket);
     Runner::connect(&socket, consumer, auth);
 }

@@ -183,17 +183,26 @@ pub(crate) fn flag<'a>(opts: Option<&'a Value>, name: &str) -> Option<&'a Value>
     field(opts?, "flags").and_then(|flags| field(flags, name))
 }
 
-/// A stream entry id (`<ms>-<seq>`) as a position in the stream's order.
-pub(crate) fn position(id: &str) -> Option<u128> {
+/// The two numbers of a stream entry id, `<ms>-<seq>`, digits only (as Node's adapter checks
+/// an offset with `/^[0-9]+-[0-9]+$/`).
+fn id_parts(id: &str) -> Option<(u64, u64)> {
     let (ms, seq) = id.split_once('-')?;
-    let (ms, seq): (u64, u64) = (ms.parse().ok()?, seq.parse().ok()?);
+    let number = |text: &str| {
+        let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+        digits.then(|| text.parse().ok()).flatten()
+    };
+    Some((number(ms)?, number(seq)?))
+}
+
+/// A stream entry id as a position in the stream's order.
+pub(crate) fn position(id: &str) -> Option<u128> {
+    let (ms, seq) = id_parts(id)?;
     Some((u128::from(ms) << 64) | u128::from(seq))
 }
 
 /// The entry id right after `id`, for Redis versions without exclusive ranges.
 pub(crate) fn next_id(id: &str) -> Option<String> {
-    let (ms, seq) = id.split_once('-')?;
-    let (ms, seq): (u64, u64) = (ms.parse().ok()?, seq.parse().ok()?);
+    let (ms, seq) = id_parts(id)?;
     Some(match seq.checked_add(1) {
         Some(seq) => format!("{ms}-{seq}"),
         None => format!("{}-0", ms.checked_add(1)?),
@@ -230,6 +239,8 @@ mod tests {
         assert_eq!(next_id("5-9").as_deref(), Some("5-10"));
         assert_eq!(next_id(&format!("5-{}", u64::MAX)).as_deref(), Some("6-0"));
         assert_eq!(position("x-1"), None);
+        assert_eq!(position("+1-2"), None);
+        assert_eq!(position("1-"), None);
         assert_eq!(next_id("12"), None);
     }
 }

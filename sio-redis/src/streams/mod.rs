@@ -43,9 +43,13 @@ use crate::wire::{self, object};
 /// Redis later. Requests that wait for answers (`fetch_sockets`, `rooms`, acks from many,
 /// server-side events with acks) go over pub/sub, as in Node's adapter.
 ///
-/// Unlike Node's, which saves a session only when its socket closes cleanly, this layer saves
-/// it when the socket connects and whenever its rooms or data change, refreshed while the
-/// socket stays: the clients of a process that was killed recover on another, sio or Node.
+/// Node's adapter saves a session only when its socket disconnects, which the sockets of a
+/// killed process never do. This layer also saves it while the socket is connected (when it
+/// connects, whenever its rooms or data change, and again every ping interval), marked as held
+/// by this process (`<key>#owner`, which Node's adapter ignores): no process takes a held
+/// session while its holder lives (it hears its channels), so no two sockets share an id; once
+/// the holder is gone, any process may. The clients of a process that was killed recover on
+/// another, sio or Node.
 ///
 /// While Redis is unreachable, broadcasts and operations reach this process's sockets only
 /// (without offsets), requests fail with [`LayerError::Unavailable`], and clients that come back

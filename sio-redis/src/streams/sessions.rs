@@ -12,19 +12,23 @@ use futures_util::future::BoxFuture;
 use rmpv::Value;
 use sio_core::{Namespace, RawJson};
 use sio_server::SocketId;
-use sio_server::broadcast::{LayerError, MissedEvents, Room, SavedSession, SessionStore};
+use sio_server::broadcast::{
+    LayerError, MissedEvents, ReadLimits, Room, SavedSession, SessionStore,
+};
+use tokio::sync::oneshot;
 use tracing::warn;
 
 use super::message::{self, Message, flag, kind, target_of};
 use super::reader::entries;
 use super::shared::Outgoing;
-use crate::responses::unavailable;
+use crate::responses::{subscribers, unavailable};
 use crate::wire::{self, field, object, room_names};
 
 /// Entries read per `XRANGE`.
-const READ_COUNT: u64 = 1000;
-/// `XRANGE` calls at most for one restore, as Node's adapter bounds them.
-const MAX_READS: usize = 100;
+const READ_COUNT: u64 = 100;
+/// `XRANGE` calls at most for one read of missed events (the stream keeps about 10,000
+/// entries by default); the restore reads on if the stream grew meanwhile.
+const MAX_READS: usize = 200;
 
 /// A session's value in Redis.
 pub(crate) fn encode(session: &SavedSession) -> String {
@@ -71,28 +75,31 @@ fn reaches(rooms: &[Room], opts: Option<&Value>) -> bool {
     included && !target.except.iter().any(|room| rooms.contains(room))
 }
 
-impl SessionStore for super::RedisStreamsLayer {
-    fn save_session(&self, session: &SavedSession, ttl: Duration) {
+impl super::RedisStreamsLayer {
+    fn save(&self, session: &SavedSession, ttl: Duration, held: bool) {
         self.shared.send(Outgoing::SaveSession {
             key: self.shared.session_key(&session.pid),
             value: encode(session),
             ttl,
+            owner: self.shared.owner_key(&session.pid),
+            held,
         });
     }
+}
 
-    fn refresh_sessions(&self, pids: &[String], ttl: Duration) {
-        for chunk in pids.chunks(1000) {
-            let keys = chunk
-                .iter()
-                .map(|pid| self.shared.session_key(pid))
-                .collect();
-            self.shared.send(Outgoing::RefreshSessions { keys, ttl });
-        }
+impl SessionStore for super::RedisStreamsLayer {
+    fn hold_session(&self, session: &SavedSession, ttl: Duration) {
+        self.save(session, ttl, true);
+    }
+
+    fn release_session(&self, session: &SavedSession, ttl: Duration) {
+        self.save(session, ttl, false);
     }
 
     fn drop_session(&self, pid: &str) {
         self.shared.send(Outgoing::DropSession {
             key: self.shared.session_key(pid),
+            owner: self.shared.owner_key(pid),
         });
     }
 
@@ -108,19 +115,49 @@ impl SessionStore for super::RedisStreamsLayer {
             if message::position(&offset).is_none() {
                 return Ok(None);
             }
+            // Until the reader knows where it starts, what it delivers cannot be matched
+            // against what a restore reads.
+            if !*shared.reading.borrow() {
+                return Err(unavailable("the stream is not read yet"));
+            }
+            // What this process queued before (a save, a release) is in Redis first.
+            let (barrier, written) = oneshot::channel();
+            shared.send(Outgoing::Barrier(barrier));
+            written
+                .await
+                .map_err(|_| unavailable("Redis is unreachable"))?;
             let mut connection = shared
                 .connection
                 .borrow()
                 .clone()
                 .ok_or_else(|| unavailable("Redis is unreachable"))?;
-            let key = shared.session_key(&pid);
-            let (session, _): (Option<Vec<u8>>, u64) = redis::pipe()
-                .atomic()
-                .get(&key)
-                .del(&key)
+            let (key, owner_key) = (shared.session_key(&pid), shared.owner_key(&pid));
+            let owner: Option<String> = redis::cmd("GET")
+                .arg(&owner_key)
                 .query_async(&mut connection)
                 .await
                 .map_err(unavailable)?;
+            if let Some(owner) = owner {
+                // Held: its socket is still connected to a process that lives (this one, or
+                // one that hears its channel), maybe unaware yet that its client left.
+                let channel = shared.private_channel(namespace.as_str(), &owner);
+                let alive =
+                    owner == shared.uid || subscribers(&mut connection, &channel).await? > 0;
+                if alive {
+                    return Ok(None);
+                }
+            }
+            let (session, _, _): (Option<Vec<u8>>, u64, u64) = redis::pipe()
+                .atomic()
+                .get(&key)
+                .del(&key)
+                .del(&owner_key)
+                .query_async(&mut connection)
+                .await
+                .map_err(unavailable)?;
+            let Some(session) = session else {
+                return Ok(None);
+            };
             let found: redis::Value = redis::cmd("XRANGE")
                 .arg(&shared.options.stream_name)
                 .arg(&offset)
@@ -131,9 +168,6 @@ impl SessionStore for super::RedisStreamsLayer {
             if entries(&found).is_empty() {
                 return Ok(None);
             }
-            let Some(session) = session else {
-                return Ok(None);
-            };
             let decoded = decode(&namespace, &pid, &session);
             if decoded.is_none() {
                 warn!(%namespace, "redis streams layer: a session in Redis does not decode; a fresh socket");
@@ -148,8 +182,14 @@ impl SessionStore for super::RedisStreamsLayer {
         namespace: &Namespace,
         rooms: &[Room],
         offset: &str,
+        limits: ReadLimits,
     ) -> BoxFuture<'static, Result<MissedEvents, LayerError>> {
         let shared = Arc::clone(&self.shared);
+        // Entries logged for the pattern a namespace was made from reach it too.
+        let pattern = shared
+            .local
+            .get()
+            .and_then(|local| local.pattern_of(namespace));
         let (namespace, rooms, offset) = (namespace.clone(), rooms.to_vec(), offset.to_owned());
         async move {
             let mut connection = shared
@@ -158,7 +198,7 @@ impl SessionStore for super::RedisStreamsLayer {
                 .clone()
                 .ok_or_else(|| unavailable("Redis is unreachable"))?;
             let mut last = offset;
-            let mut events = Vec::new();
+            let (mut events, mut bytes) = (Vec::new(), 0_usize);
             for _ in 0..MAX_READS {
                 let Some(from) = message::next_id(&last) else {
                     return Err(unavailable(format!("`{last}` is not a stream entry id")));
@@ -178,11 +218,18 @@ impl SessionStore for super::RedisStreamsLayer {
                 }
                 for (id, fields) in read {
                     if let Ok(message) = Message::from_entry(&fields)
+                        && (message.nsp == namespace.as_str()
+                            || pattern.as_ref().is_some_and(|p| message.nsp == p.as_str()))
                         && let Some(event) = missed(&namespace, &rooms, &message, &id)
                     {
+                        bytes = bytes.saturating_add(event.byte_len());
                         events.push(event);
                     }
                     last = id;
+                }
+                if events.len() > limits.events || bytes > limits.bytes {
+                    // More than the restore may take: it gives up.
+                    break;
                 }
             }
             let position = message::position(&last).unwrap_or_default();
@@ -192,17 +239,15 @@ impl SessionStore for super::RedisStreamsLayer {
     }
 }
 
-/// Entry `id` as an event a socket of `namespace` in `rooms` missed, if it is one.
+/// Entry `id`, of `namespace` (or of its pattern), as an event a socket of `namespace` in
+/// `rooms` missed, if it is one.
 fn missed(
     namespace: &Namespace,
     rooms: &[Room],
     message: &Message,
     id: &str,
 ) -> Option<sio_core::EncodedPacket> {
-    if message.nsp != namespace.as_str()
-        || message.kind != kind::BROADCAST
-        || message.request_id().is_some()
-    {
+    if message.kind != kind::BROADCAST || message.request_id().is_some() {
         return None;
     }
     let opts = message.get("opts");
@@ -273,7 +318,8 @@ mod tests {
         let message = Message::new("u", &chat, kind::BROADCAST, data);
         let event = missed(&chat, &rooms, &message, "5-1").unwrap();
         assert_eq!(event.text.as_text(), Some(r#"42/chat,["hi",1,"5-1"]"#));
-        let elsewhere = Namespace::new("/other").unwrap();
-        assert!(missed(&elsewhere, &rooms, &message, "5-1").is_none());
+        let with_ack = object(vec![("requestId", Value::from("r1"))]);
+        let with_ack = Message::new("u", &chat, kind::BROADCAST, with_ack);
+        assert!(missed(&chat, &rooms, &with_ack, "5-2").is_none());
     }
 }

@@ -9,7 +9,7 @@ use redis::aio::MultiplexedConnection;
 use rmpv::Value;
 use sio_core::Namespace;
 use sio_server::broadcast::{Broadcast, LocalSockets, Operation, Target};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tracing::warn;
 
 use super::message::Message;
@@ -54,16 +54,19 @@ pub(crate) enum Outgoing {
     Operation(Namespace, Target, Operation),
     /// A message to publish on a channel.
     Publish { channel: String, payload: Vec<u8> },
-    /// A session to save for `ttl`.
+    /// A session to save for `ttl`, held by this process (`owner`: the key that says so) or
+    /// released for any to take.
     SaveSession {
         key: String,
         value: String,
         ttl: Duration,
+        owner: String,
+        held: bool,
     },
-    /// Sessions whose expiry is pushed to `ttl` from now.
-    RefreshSessions { keys: Vec<String>, ttl: Duration },
-    /// A session to forget.
-    DropSession { key: String },
+    /// A session to forget, and its owner's key.
+    DropSession { key: String, owner: String },
+    /// Answered once everything queued before it is in Redis.
+    Barrier(oneshot::Sender<()>),
 }
 
 impl Outgoing {
@@ -71,10 +74,9 @@ impl Outgoing {
     pub(crate) fn size(&self) -> usize {
         match self {
             Outgoing::Broadcast(broadcast) => broadcast.packet.byte_len(),
-            Outgoing::Operation(..) | Outgoing::DropSession { .. } => 64,
+            Outgoing::Operation(..) | Outgoing::DropSession { .. } | Outgoing::Barrier(_) => 64,
             Outgoing::Publish { channel, payload } => channel.len() + payload.len(),
             Outgoing::SaveSession { key, value, .. } => key.len() + value.len(),
-            Outgoing::RefreshSessions { keys, .. } => keys.iter().map(String::len).sum(),
         }
     }
 
@@ -164,6 +166,12 @@ impl Shared {
 
     pub(crate) fn session_key(&self, pid: &str) -> String {
         format!("{}{pid}", self.options.session_key_prefix)
+    }
+
+    /// The key naming the process that holds session `pid` (sio's own; Node's adapter has
+    /// none): set while its socket is connected there.
+    pub(crate) fn owner_key(&self, pid: &str) -> String {
+        format!("{}{pid}#owner", self.options.session_key_prefix)
     }
 
     /// Queues `outgoing` for the writer; never waits. While Redis is unreachable, or when the

@@ -90,13 +90,22 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>
             }
             idle.reset();
             let mut pipe = redis::pipe();
+            let mut barriers = Vec::new();
             for outgoing in batch.drain(..) {
                 shared.dequeued(&outgoing);
-                add(&shared, &mut pipe, outgoing);
+                match outgoing {
+                    Outgoing::Barrier(barrier) => barriers.push(barrier),
+                    outgoing => add(&shared, &mut pipe, outgoing),
+                }
             }
-            if let Err(err) = pipe.query_async::<()>(&mut connection).await {
+            if !pipe.is_empty()
+                && let Err(err) = pipe.query_async::<()>(&mut connection).await
+            {
                 lost_connection(&shared, &mut queue, received, &err);
                 break;
+            }
+            for barrier in barriers {
+                let _ = barrier.send(());
             }
             let dropped = shared.dropped.swap(0, Ordering::Relaxed);
             if dropped > 0 {
@@ -183,22 +192,35 @@ fn add(shared: &Shared, pipe: &mut redis::Pipeline, outgoing: Outgoing) {
         Outgoing::Publish { channel, payload } => {
             pipe.publish(channel, payload).ignore();
         }
-        Outgoing::SaveSession { key, value, ttl } => {
+        Outgoing::SaveSession {
+            key,
+            value,
+            ttl,
+            owner,
+            held,
+        } => {
+            let ttl = millis(ttl);
             pipe.cmd("SET")
                 .arg(key)
                 .arg(value)
                 .arg("PX")
-                .arg(millis(ttl))
+                .arg(ttl)
                 .ignore();
-        }
-        Outgoing::RefreshSessions { keys, ttl } => {
-            for key in keys {
-                pipe.cmd("PEXPIRE").arg(key).arg(millis(ttl)).ignore();
+            if held {
+                pipe.cmd("SET")
+                    .arg(owner)
+                    .arg(&shared.uid)
+                    .arg("PX")
+                    .arg(ttl)
+                    .ignore();
+            } else {
+                pipe.cmd("DEL").arg(owner).ignore();
             }
         }
-        Outgoing::DropSession { key } => {
-            pipe.cmd("DEL").arg(key).ignore();
+        Outgoing::DropSession { key, owner } => {
+            pipe.cmd("DEL").arg(key).arg(owner).ignore();
         }
+        Outgoing::Barrier(_) => {}
     }
 }
 

@@ -22,7 +22,7 @@ pub use local_sockets::{LocalAcks, LocalSockets};
 pub use operator::BroadcastOperator;
 pub use remote_socket::RemoteSocket;
 pub(crate) use sessions::live_ttl;
-pub use sessions::{MissedEvents, SavedSession, SessionStore};
+pub use sessions::{MissedEvents, ReadLimits, SavedSession, SessionStore};
 pub use target::{Room, Target};
 
 pub use crate::server_events::{ServerAckEvent, ServerSideEmit};

@@ -101,15 +101,23 @@ impl MissedEvents {
 /// volatile (direct emits included, as a broadcast to the room of the socket's id) goes through
 /// [`ChannelLayer::broadcast`](crate::broadcast::ChannelLayer::broadcast), and the layer hands
 /// each entry of its log to [`LocalSockets::deliver_logged`] in the log's order, with its offset.
-/// Sessions are saved when a socket connects and whenever its rooms or data change, refreshed
-/// while it stays, and saved one last time when it leaves for a reason its client recovers
-/// from, so that a client whose process died recovers on another.
+///
+/// A connected socket's session is *held*: saved when the socket is admitted, whenever its rooms
+/// or data change, and again every ping interval (so a store that lost it, Redis restarted,
+/// has it back), but not to be taken while the process holding it lives, since its socket is
+/// still there. When the socket leaves for a reason its client recovers from, its session is
+/// *released*, for any process to take; otherwise it is dropped. So a client recovers on any
+/// process after a disconnection, and after the death of its process too.
+///
+/// Calls for one socket come in the order the socket changed, and a store applies them in
+/// that order; [`take_session`](Self::take_session) sees every call made before it.
 ///
 /// [`LocalSockets::deliver_logged`]: crate::broadcast::LocalSockets::deliver_logged
 ///
-/// The shape of one, keeping sessions in a map and no events (so a client recovers only if it
-/// missed nothing): a real store keeps both where every process reads them, as
-/// `sio::redis::RedisStreamsLayer` does.
+/// The shape of one, keeping sessions in a map: a real store keeps them, and the log of
+/// events whose entry ids are the offsets, where every process reads them, as
+/// `sio::redis::RedisStreamsLayer` does (this one, with no log, gives no event an offset, so no
+/// client comes back with one).
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -119,17 +127,20 @@ impl MissedEvents {
 /// use futures_util::future::{BoxFuture, FutureExt};
 /// use sio_core::Namespace;
 /// use sio_server::broadcast::{
-///     ChannelLayer, LayerError, MissedEvents, Room, SavedSession, SessionStore,
+///     ChannelLayer, LayerError, MissedEvents, ReadLimits, Room, SavedSession, SessionStore,
 /// };
 ///
+/// /// Sessions by private id, with whether a live socket holds them.
 /// #[derive(Default)]
-/// struct Sessions(Mutex<HashMap<String, SavedSession>>);
+/// struct Sessions(Mutex<HashMap<String, (SavedSession, bool)>>);
 ///
 /// impl SessionStore for Sessions {
-///     fn save_session(&self, session: &SavedSession, _ttl: Duration) {
-///         self.0.lock().unwrap().insert(session.pid.clone(), session.clone());
+///     fn hold_session(&self, session: &SavedSession, _ttl: Duration) {
+///         self.0.lock().unwrap().insert(session.pid.clone(), (session.clone(), true));
 ///     }
-///     fn refresh_sessions(&self, _pids: &[String], _ttl: Duration) {}
+///     fn release_session(&self, session: &SavedSession, _ttl: Duration) {
+///         self.0.lock().unwrap().insert(session.pid.clone(), (session.clone(), false));
+///     }
 ///     fn drop_session(&self, pid: &str) {
 ///         self.0.lock().unwrap().remove(pid);
 ///     }
@@ -139,13 +150,17 @@ impl MissedEvents {
 ///         pid: &str,
 ///         _offset: &str,
 ///     ) -> BoxFuture<'static, Result<Option<SavedSession>, LayerError>> {
-///         std::future::ready(Ok(self.0.lock().unwrap().remove(pid))).boxed()
+///         let mut sessions = self.0.lock().unwrap();
+///         let released = sessions.get(pid).is_some_and(|(_, held)| !held);
+///         let taken = released.then(|| sessions.remove(pid)).flatten();
+///         std::future::ready(Ok(taken.map(|(session, _)| session))).boxed()
 ///     }
 ///     fn missed_events(
 ///         &self,
 ///         _namespace: &Namespace,
 ///         _rooms: &[Room],
 ///         offset: &str,
+///         _limits: ReadLimits,
 ///     ) -> BoxFuture<'static, Result<MissedEvents, LayerError>> {
 ///         std::future::ready(Ok(MissedEvents::new(Vec::new(), offset, 0))).boxed()
 ///     }
@@ -161,19 +176,19 @@ impl MissedEvents {
 /// }
 /// ```
 pub trait SessionStore: Send + Sync {
-    /// Saves `session`, to be forgotten after `ttl` unless saved or refreshed again. Must not
-    /// wait.
-    fn save_session(&self, session: &SavedSession, ttl: Duration);
+    /// Saves the session of a socket connected to this process, to be forgotten after `ttl`
+    /// unless held again; not to be taken while this process lives. Must not wait.
+    fn hold_session(&self, session: &SavedSession, ttl: Duration);
 
-    /// Pushes the expiry of the sessions `pids` (sockets still connected) to `ttl` from now.
-    /// Must not wait.
-    fn refresh_sessions(&self, pids: &[String], ttl: Duration);
+    /// Saves the session of a socket that left for a reason its client recovers from, for
+    /// any process to take within `ttl`. Must not wait.
+    fn release_session(&self, session: &SavedSession, ttl: Duration);
 
     /// Forgets session `pid`: its socket left for good. Must not wait.
     fn drop_session(&self, pid: &str);
 
-    /// Takes session `pid` away (a session is restored once), if it is kept and `offset` is
-    /// still in the log; `None` otherwise.
+    /// Takes session `pid` away (a session is restored once), if it was released (or its
+    /// holder is gone) and `offset` is still in the log; `None` otherwise.
     fn take_session(
         &self,
         namespace: &Namespace,
@@ -182,18 +197,45 @@ pub trait SessionStore: Send + Sync {
     ) -> BoxFuture<'static, Result<Option<SavedSession>, LayerError>>;
 
     /// The events of `namespace` logged after `offset` that a socket in `rooms` received, up to
-    /// the end of the log as it is now.
+    /// the end of the log as it is now, or until more than `limits` were read (the client is
+    /// then given a fresh socket).
     fn missed_events(
         &self,
         namespace: &Namespace,
         rooms: &[Room],
         offset: &str,
+        limits: ReadLimits,
     ) -> BoxFuture<'static, Result<MissedEvents, LayerError>>;
 }
 
-/// How long a connected socket's session lives in a [`SessionStore`] unless refreshed: the
-/// maximum disconnection duration plus two heartbeats, so that it outlives a process killed
-/// between two refreshes by the whole duration.
+/// How much of the missed events one restore may read (the recovery's `max_packets` and
+/// `max_bytes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReadLimits {
+    /// Events at most.
+    pub events: usize,
+    /// Bytes of events at most ([`EncodedPacket::byte_len`]).
+    pub bytes: usize,
+}
+
+impl ReadLimits {
+    /// At most `events` events and `bytes` bytes.
+    ///
+    /// ```
+    /// use sio_server::broadcast::ReadLimits;
+    ///
+    /// let limits = ReadLimits::new(10_000, 64 << 20);
+    /// assert_eq!(limits.events, 10_000);
+    /// ```
+    pub fn new(events: usize, bytes: usize) -> Self {
+        ReadLimits { events, bytes }
+    }
+}
+
+/// How long a connected socket's session lives in a [`SessionStore`] unless held again: the
+/// maximum disconnection duration plus two heartbeats (it is held again every ping interval),
+/// so that it outlives a process killed between two by the whole duration.
 pub(crate) fn live_ttl(max_disconnection_duration: Duration, ping_interval: Duration) -> Duration {
     max_disconnection_duration.saturating_add(ping_interval.saturating_mul(2))
 }

@@ -7,7 +7,7 @@ use sio_core::{EncodedPacket, Namespace};
 use tracing::{debug, warn};
 
 use super::Restored;
-use crate::broadcast::SavedSession;
+use crate::broadcast::{ReadLimits, SavedSession};
 use crate::server::Server;
 
 /// How many times the log is read on while the layer delivers faster than it is read.
@@ -28,6 +28,7 @@ pub(crate) async fn restore_from_layer<R>(
     let inner = server.inner();
     let recovery = inner.recovery.as_ref()?;
     let store = inner.layer.session_store()?;
+    let _turn = recovery.restores.acquire().await.ok()?;
     let session = match store.take_session(namespace, pid, offset).await {
         Ok(Some(session)) => session,
         Ok(None) => return None,
@@ -39,7 +40,14 @@ pub(crate) async fn restore_from_layer<R>(
     let (mut missed, mut bytes) = (Vec::new(), 0_usize);
     let mut from = offset.to_owned();
     for _ in 0..MAX_CATCH_UPS {
-        let read = match store.missed_events(namespace, &session.rooms, &from).await {
+        let left = ReadLimits::new(
+            recovery.config.max_packets.saturating_sub(missed.len()),
+            recovery.config.max_bytes.saturating_sub(bytes),
+        );
+        let read = match store
+            .missed_events(namespace, &session.rooms, &from, left)
+            .await
+        {
             Ok(read) => read,
             Err(error) => {
                 warn!(%error, namespace = %namespace, "recovery: the channel layer could not read the missed events; a fresh socket");
@@ -77,12 +85,12 @@ pub(crate) async fn restore_from_layer<R>(
         let installed = install(restored);
         drop(sending);
         if installed.is_none() {
-            store.save_session(&kept, recovery.config.max_disconnection_duration);
+            store.release_session(&kept, recovery.config.max_disconnection_duration);
         }
         return installed;
     }
     debug!(namespace = %namespace, "recovery: the log grew faster than it was read; a fresh socket");
-    store.save_session(&session, recovery.config.max_disconnection_duration);
+    store.release_session(&session, recovery.config.max_disconnection_duration);
     None
 }
 

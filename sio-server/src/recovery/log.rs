@@ -19,16 +19,24 @@ pub(crate) struct Recovery {
     prefix: String,
     state: Mutex<State>,
     /// Held while an event is kept and queued to its recipients, so that each client gets the
-    /// events in the order of their offsets. Only the log's lock is taken under it, and
-    /// nothing that may close a connection is done under it. With a layer that keeps the log,
-    /// it holds the position of the last entry the layer delivered.
+    /// events in the order of their offsets, and while a restored socket is put in its rooms.
+    /// Under it are taken only the log's lock, a socket's phase, the namespace's and the
+    /// connection's (and connections' queues); nothing that may close a connection is done
+    /// under it. With a layer that keeps the log, it holds the position of the last entry the
+    /// layer delivered.
     pub(crate) sending: Mutex<u128>,
     /// Whether the channel layer keeps the log and the sessions (see
     /// [`SessionStore`](crate::broadcast::SessionStore)): this one then stays empty.
     pub(crate) in_layer: bool,
     /// How long a connected socket's session lives in the layer's store unless refreshed.
     pub(crate) live_ttl: std::time::Duration,
+    /// Restores from the layer's store under way at once, each holding what its client missed:
+    /// a crowd of clients coming back together costs a bounded amount of memory.
+    pub(crate) restores: tokio::sync::Semaphore,
 }
+
+/// How many restores from a layer's store run at once.
+const CONCURRENT_RESTORES: usize = 32;
 
 #[derive(Default)]
 struct State {
@@ -95,6 +103,7 @@ impl Recovery {
             config,
             in_layer,
             live_ttl,
+            restores: tokio::sync::Semaphore::new(CONCURRENT_RESTORES),
             prefix: SocketId::random().as_str()[..8].to_owned(),
             state: Mutex::new(State {
                 // Numbers start at 1: a socket that recovered nothing has seen through 0.

@@ -22,7 +22,7 @@ use crate::server::WeakServer;
 
 /// Forgets what expired in the log every minute (or every `every`, the maximum duration, if
 /// shorter), as Node's adapter does, so that an idle server lets it go too; with a layer that
-/// keeps the sessions, refreshes those of the connected sockets every `every`, the ping
+/// keeps the sessions, holds those of the connected sockets again every `every`, the ping
 /// interval. Ends with the server.
 pub(crate) async fn sweep(server: WeakServer, every: Duration) {
     let every = every.clamp(Duration::from_millis(10), Duration::from_secs(60));
@@ -35,11 +35,12 @@ pub(crate) async fn sweep(server: WeakServer, every: Duration) {
         let Some(recovery) = &inner.recovery else {
             return;
         };
-        match inner.layer.session_store() {
-            Some(store) if recovery.in_layer => {
-                store.refresh_sessions(&inner.session_pids(), recovery.live_ttl);
+        if recovery.in_layer {
+            for socket in inner.all_sockets() {
+                socket.hold_session();
             }
-            _ => recovery.sweep(),
+        } else {
+            recovery.sweep();
         }
     }
 }

@@ -283,13 +283,9 @@ impl ServerInner {
         }
     }
 
-    /// The session ids of the connected sockets that have one (connection state recovery).
-    pub(crate) fn session_pids(&self) -> Vec<String> {
-        self.sockets_map()
-            .values()
-            .filter(|socket| socket.is_connected())
-            .filter_map(|socket| socket.pid().map(str::to_owned))
-            .collect()
+    /// Every socket of the server, across namespaces.
+    pub(crate) fn all_sockets(&self) -> Vec<Socket> {
+        self.sockets_map().values().cloned().collect()
     }
 
     fn sockets_map(&self) -> MutexGuard<'_, HashMap<SocketId, Socket>> {

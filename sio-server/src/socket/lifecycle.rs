@@ -42,13 +42,13 @@ impl Socket {
             }
             overflowed = self.write(&packet) == Err(EmitError::QueueFull);
         }
+        self.hold_session_locked();
         drop(phase);
         if overflowed {
             // A client that reads nothing would wait for these forever. Closed once the lock
             // is released: the close tells this socket, which takes the lock.
             self.close_not_reading();
         }
-        self.save_session();
         debug!(socket = %self.inner.id, namespace = %self.namespace(), "socket connected");
     }
 

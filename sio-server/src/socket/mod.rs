@@ -263,11 +263,6 @@ impl Socket {
         !matches!(*self.inner.phase.lock(), Phase::Disconnected(_))
     }
 
-    /// Whether `connect` accepted it and it has not disconnected.
-    pub(crate) fn is_admitted(&self) -> bool {
-        matches!(*self.inner.phase.lock(), Phase::Connected)
-    }
-
     /// Whether `connect` is still running for it.
     pub(crate) fn is_connecting(&self) -> bool {
         matches!(*self.inner.phase.lock(), Phase::Connecting(_))
@@ -296,7 +291,7 @@ impl Socket {
     /// ```
     pub fn set_data(&self, data: &impl serde::Serialize) -> crate::Result<()> {
         self.insert(SharedData(RawJson::from_value(data)?));
-        self.save_session();
+        self.hold_session();
         Ok(())
     }
 
@@ -322,8 +317,7 @@ impl Socket {
             Phase::Connecting(held) => held.rooms.push(room),
             Phase::Connected => {
                 self.inner.namespace.join(&self.inner.id, room);
-                drop(phase);
-                self.save_session();
+                self.hold_session_locked();
             }
             Phase::Disconnected(_) => {}
         }
@@ -343,8 +337,7 @@ impl Socket {
             Phase::Connecting(held) => held.rooms.retain(|r| r != room),
             Phase::Connected => {
                 self.inner.namespace.leave(&self.inner.id, room);
-                drop(phase);
-                self.save_session();
+                self.hold_session_locked();
             }
             Phase::Disconnected(_) => {}
         }

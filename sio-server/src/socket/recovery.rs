@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sio_core::{EncodedPacket, RawJson};
 
-use super::{Held, SharedData, Socket, SocketId, outgoing};
+use super::{Held, Phase, SharedData, Socket, SocketId, outgoing};
 use crate::broadcast::{Broadcast, Room, SavedSession, Target};
 use crate::client::Client;
 use crate::disconnect_reason::DisconnectReason;
@@ -178,9 +178,19 @@ impl Socket {
         }
     }
 
-    /// Saves this socket's session in the channel layer's store, if it keeps them: when it is
-    /// admitted, and when its rooms or data change.
-    pub(crate) fn save_session(&self) {
+    /// Holds this socket's session in the channel layer's store, if it keeps them, while it is
+    /// connected (every ping interval, so a store that lost it has it back).
+    pub(crate) fn hold_session(&self) {
+        let phase = self.inner.phase.lock();
+        if matches!(*phase, Phase::Connected) {
+            self.hold_session_locked();
+        }
+    }
+
+    /// [`hold_session`](Self::hold_session) for a caller holding the phase lock of a connected
+    /// socket (when it is admitted, and when its rooms or data change): under that lock, so
+    /// that what its close tells the store comes after.
+    pub(super) fn hold_session_locked(&self) {
         let Some(pid) = self.pid() else {
             return;
         };
@@ -190,8 +200,9 @@ impl Socket {
         else {
             return;
         };
-        if recovery.in_layer && self.is_admitted() {
-            store.save_session(&self.saved(pid, self.rooms()), recovery.live_ttl);
+        if recovery.in_layer {
+            let rooms = self.inner.namespace.rooms_of(&self.inner.id);
+            store.hold_session(&self.saved(pid, rooms), recovery.live_ttl);
         }
     }
 
@@ -241,7 +252,7 @@ impl Socket {
         if let Some(store) = server.layer.session_store().filter(|_| recovery.in_layer) {
             if recoverable(reason) {
                 let session = self.saved(pid, rooms.to_vec());
-                store.save_session(&session, recovery.config.max_disconnection_duration);
+                store.release_session(&session, recovery.config.max_disconnection_duration);
             } else {
                 store.drop_session(pid);
             }
