@@ -140,13 +140,15 @@ fn a_client_back_before_its_server_noticed_it_left_gets_a_fresh_socket() {
         proxy.point_to(to.addr);
         proxy.abandon_clients();
         let result = client.finish();
+        // Refused because it is held: the old socket is still in the lobby.
         assert_eq!(
             (
                 &result["reconnected"],
                 &result["sameId"],
-                &result["recovered"]
+                &result["recovered"],
+                &result["inLobby"]
             ),
-            (&json!(true), &json!(false), &json!(false)),
+            (&json!(true), &json!(false), &json!(false), &json!(true)),
             "back to {}: {result}",
             to.addr
         );

@@ -514,6 +514,7 @@ async fn restore_then_connect(
         &namespace.name,
         &resume.pid,
         &resume.offset,
+        || connection.is_closed(),
         |restored| {
             let socket = Socket::restore(
                 Arc::clone(&namespace),

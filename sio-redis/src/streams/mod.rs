@@ -46,10 +46,13 @@ use crate::wire::{self, object};
 /// Node's adapter saves a session only when its socket disconnects, which the sockets of a
 /// killed process never do. This layer also saves it while the socket is connected (when it
 /// connects, whenever its rooms or data change, and again every ping interval), marked as held
-/// by this process (`<key>#owner`, which Node's adapter ignores): no process takes a held
-/// session while its holder lives (it hears its channels), so no two sockets share an id; once
-/// the holder is gone, any process may. The clients of a process that was killed recover on
-/// another, sio or Node.
+/// by this process (`<key>#owner`, which Node's adapter ignores): no sio process takes a held
+/// session while its holder lives (it hears a channel of its own, `<prefix>#sio#<uid>#`), so no
+/// two sio sockets share an id; once the holder is gone, any process may. The clients of a
+/// process that was killed recover on another, sio or Node.
+///
+/// While Redis is unreachable, the latest write of each session waits (up to 100,000 sessions)
+/// and is made when Redis is back.
 ///
 /// While Redis is unreachable, broadcasts and operations reach this process's sockets only
 /// (without offsets), requests fail with [`LayerError::Unavailable`], and clients that come back

@@ -13,14 +13,14 @@ use rmpv::Value;
 use sio_core::{Namespace, RawJson};
 use sio_server::SocketId;
 use sio_server::broadcast::{
-    LayerError, MissedEvents, ReadLimits, Room, SavedSession, SessionStore,
+    LayerError, MissedEvents, ReadLimits, Room, SavedSession, SessionStore, Target,
 };
 use tokio::sync::oneshot;
-use tracing::warn;
+use tracing::debug;
 
 use super::message::{self, Message, flag, kind, target_of};
 use super::reader::entries;
-use super::shared::Outgoing;
+use super::shared::{Outgoing, SessionWrite, Shared};
 use crate::responses::{subscribers, unavailable};
 use crate::wire::{self, field, object, room_names};
 
@@ -33,7 +33,9 @@ const MAX_READS: usize = 200;
 /// A session's value in Redis.
 pub(crate) fn encode(session: &SavedSession) -> String {
     let data = wire::json_to_value(session.data.as_str(), &[]).unwrap_or(Value::Nil);
+    // Node's fields, and the namespace (sio's own; Node's adapter ignores it).
     let value = object(vec![
+        ("nsp", Value::from(session.namespace.as_str())),
         ("sid", Value::from(session.sid.as_str())),
         ("pid", Value::from(session.pid.as_str())),
         ("rooms", wire::room_array(&session.rooms)),
@@ -42,10 +44,16 @@ pub(crate) fn encode(session: &SavedSession) -> String {
     BASE64.encode(wire::encode_message(&value))
 }
 
-/// A session's value read back, for `namespace`.
+/// A session's value read back, for `namespace`: `None` if it does not decode, or names
+/// another namespace (one Node saved names none).
 pub(crate) fn decode(namespace: &Namespace, pid: &str, text: &[u8]) -> Option<SavedSession> {
     let bytes = BASE64.decode(text).ok()?;
     let value = wire::decode_message(&bytes).ok()?;
+    if let Some(named) = field(&value, "nsp").and_then(Value::as_str)
+        && named != namespace.as_str()
+    {
+        return None;
+    }
     let sid = field(&value, "sid")?.as_str()?;
     let rooms = room_names(field(&value, "rooms"))
         .into_iter()
@@ -68,6 +76,37 @@ pub(crate) fn decode(namespace: &Namespace, pid: &str, text: &[u8]) -> Option<Sa
     ))
 }
 
+/// Takes a session (`KEYS[1]`) if the process holding it (`KEYS[2]`) is still `ARGV[1]` (empty
+/// for none); returns its value, or nil.
+const TAKE: &str = r"
+local owner = redis.call('GET', KEYS[2]) or ''
+if owner ~= ARGV[1] then return false end
+local session = redis.call('GET', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+return session
+";
+
+/// Whether session `session`, held by process `owner`, is still held: its socket is connected
+/// to a process that lives. This one knows its sockets; another lives while it hears its own
+/// channel (Redis drops a dead process's subscriptions when its connection closes).
+async fn held(
+    shared: &Shared,
+    connection: &mut redis::aio::MultiplexedConnection,
+    owner: &str,
+    namespace: &Namespace,
+    session: &SavedSession,
+) -> Result<bool, LayerError> {
+    if owner == shared.uid {
+        let own = Target {
+            rooms: vec![Room::from(session.sid.as_str())],
+            except: Vec::new(),
+        };
+        let local = shared.local.get();
+        return Ok(local.is_some_and(|local| !local.fetch_sockets(namespace, &own).is_empty()));
+    }
+    Ok(subscribers(connection, &shared.process_channel(owner)).await? > 0)
+}
+
 /// Whether a broadcast's `opts` reach a socket in `rooms` (Node's `shouldIncludePacket`).
 fn reaches(rooms: &[Room], opts: Option<&Value>) -> bool {
     let target = target_of(opts);
@@ -76,31 +115,23 @@ fn reaches(rooms: &[Room], opts: Option<&Value>) -> bool {
 }
 
 impl super::RedisStreamsLayer {
-    fn save(&self, session: &SavedSession, ttl: Duration, held: bool) {
-        self.shared.send(Outgoing::SaveSession {
-            key: self.shared.session_key(&session.pid),
-            value: encode(session),
-            ttl,
-            owner: self.shared.owner_key(&session.pid),
-            held,
-        });
+    fn save(&self, session: &SavedSession, write: impl FnOnce(String) -> SessionWrite) {
+        self.shared
+            .write_session(&session.pid, write(encode(session)));
     }
 }
 
 impl SessionStore for super::RedisStreamsLayer {
     fn hold_session(&self, session: &SavedSession, ttl: Duration) {
-        self.save(session, ttl, true);
+        self.save(session, |value| SessionWrite::Hold(value, ttl));
     }
 
     fn release_session(&self, session: &SavedSession, ttl: Duration) {
-        self.save(session, ttl, false);
+        self.save(session, |value| SessionWrite::Release(value, ttl));
     }
 
     fn drop_session(&self, pid: &str) {
-        self.shared.send(Outgoing::DropSession {
-            key: self.shared.session_key(pid),
-            owner: self.shared.owner_key(pid),
-        });
+        self.shared.write_session(pid, SessionWrite::Drop);
     }
 
     fn take_session(
@@ -132,30 +163,36 @@ impl SessionStore for super::RedisStreamsLayer {
                 .clone()
                 .ok_or_else(|| unavailable("Redis is unreachable"))?;
             let (key, owner_key) = (shared.session_key(&pid), shared.owner_key(&pid));
-            let owner: Option<String> = redis::cmd("GET")
+            let (owner, session): (Option<String>, Option<Vec<u8>>) = redis::cmd("MGET")
                 .arg(&owner_key)
-                .query_async(&mut connection)
-                .await
-                .map_err(unavailable)?;
-            if let Some(owner) = owner {
-                // Held: its socket is still connected to a process that lives (this one, or
-                // one that hears its channel), maybe unaware yet that its client left.
-                let channel = shared.private_channel(namespace.as_str(), &owner);
-                let alive =
-                    owner == shared.uid || subscribers(&mut connection, &channel).await? > 0;
-                if alive {
-                    return Ok(None);
-                }
-            }
-            let (session, _, _): (Option<Vec<u8>>, u64, u64) = redis::pipe()
-                .atomic()
-                .get(&key)
-                .del(&key)
-                .del(&owner_key)
+                .arg(&key)
                 .query_async(&mut connection)
                 .await
                 .map_err(unavailable)?;
             let Some(session) = session else {
+                return Ok(None);
+            };
+            let Some(session) = decode(&namespace, &pid, &session) else {
+                debug!(%namespace, "redis streams layer: a session of another namespace, or that does not decode; a fresh socket");
+                return Ok(None);
+            };
+            if let Some(owner) = &owner
+                && held(&shared, &mut connection, owner, &namespace, &session).await?
+            {
+                return Ok(None);
+            }
+            // Taken only if its holder is still the one seen: a process that held it meanwhile
+            // keeps it.
+            let taken: Option<Vec<u8>> = redis::cmd("EVAL")
+                .arg(TAKE)
+                .arg(2)
+                .arg(&key)
+                .arg(&owner_key)
+                .arg(owner.unwrap_or_default())
+                .query_async(&mut connection)
+                .await
+                .map_err(unavailable)?;
+            let Some(taken) = taken else {
                 return Ok(None);
             };
             let found: redis::Value = redis::cmd("XRANGE")
@@ -168,11 +205,7 @@ impl SessionStore for super::RedisStreamsLayer {
             if entries(&found).is_empty() {
                 return Ok(None);
             }
-            let decoded = decode(&namespace, &pid, &session);
-            if decoded.is_none() {
-                warn!(%namespace, "redis streams layer: a session in Redis does not decode; a fresh socket");
-            }
-            Ok(decoded)
+            Ok(decode(&namespace, &pid, &taken))
         }
         .boxed()
     }
@@ -218,8 +251,7 @@ impl SessionStore for super::RedisStreamsLayer {
                 }
                 for (id, fields) in read {
                     if let Ok(message) = Message::from_entry(&fields)
-                        && (message.nsp == namespace.as_str()
-                            || pattern.as_ref().is_some_and(|p| message.nsp == p.as_str()))
+                        && of_namespace(&message, &namespace, pattern.as_ref())
                         && let Some(event) = missed(&namespace, &rooms, &message, &id)
                     {
                         bytes = bytes.saturating_add(event.byte_len());
@@ -237,6 +269,12 @@ impl SessionStore for super::RedisStreamsLayer {
         }
         .boxed()
     }
+}
+
+/// Whether `message` is for `namespace`, or for the pattern it was made from.
+fn of_namespace(message: &Message, namespace: &Namespace, pattern: Option<&Namespace>) -> bool {
+    message.nsp == namespace.as_str()
+        || pattern.is_some_and(|pattern| message.nsp == pattern.as_str())
 }
 
 /// Entry `id`, of `namespace` (or of its pattern), as an event a socket of `namespace` in
@@ -318,6 +356,12 @@ mod tests {
         let message = Message::new("u", &chat, kind::BROADCAST, data);
         let event = missed(&chat, &rooms, &message, "5-1").unwrap();
         assert_eq!(event.text.as_text(), Some(r#"42/chat,["hi",1,"5-1"]"#));
+        let pattern = Namespace::new("/workspace/{id}").unwrap();
+        let child = Namespace::new("/workspace/7").unwrap();
+        let of_pattern = Message::new("u", &pattern, kind::BROADCAST, Value::Nil);
+        assert!(of_namespace(&of_pattern, &child, Some(&pattern)));
+        assert!(!of_namespace(&of_pattern, &child, None));
+        assert!(!of_namespace(&message, &child, Some(&pattern)));
         let with_ack = object(vec![("requestId", Value::from("r1"))]);
         let with_ack = Message::new("u", &chat, kind::BROADCAST, with_ack);
         assert!(missed(&chat, &rooms, &with_ack, "5-2").is_none());

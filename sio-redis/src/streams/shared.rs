@@ -1,6 +1,6 @@
 //! What the streams layer's handle and its background tasks share.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
@@ -54,29 +54,33 @@ pub(crate) enum Outgoing {
     Operation(Namespace, Target, Operation),
     /// A message to publish on a channel.
     Publish { channel: String, payload: Vec<u8> },
-    /// A session to save for `ttl`, held by this process (`owner`: the key that says so) or
-    /// released for any to take.
-    SaveSession {
-        key: String,
-        value: String,
-        ttl: Duration,
-        owner: String,
-        held: bool,
-    },
-    /// A session to forget, and its owner's key.
-    DropSession { key: String, owner: String },
-    /// Answered once everything queued before it is in Redis.
+    /// Answered once everything queued before it, and every session write made before it,
+    /// is in Redis.
     Barrier(oneshot::Sender<()>),
 }
+
+/// What is to be written of a session; a later write for the same session replaces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SessionWrite {
+    /// Saved for `ttl`, held by this process.
+    Hold(String, Duration),
+    /// Saved for `ttl`, for any process to take.
+    Release(String, Duration),
+    /// Forgotten.
+    Drop,
+}
+
+/// Sessions waiting to be written at most: one per socket connected or recently gone, unless
+/// Redis stays away long while sockets come and go.
+const MAX_SESSION_WRITES: usize = 100_000;
 
 impl Outgoing {
     /// The bytes it holds, counted against the queue's byte budget.
     pub(crate) fn size(&self) -> usize {
         match self {
             Outgoing::Broadcast(broadcast) => broadcast.packet.byte_len(),
-            Outgoing::Operation(..) | Outgoing::DropSession { .. } | Outgoing::Barrier(_) => 64,
+            Outgoing::Operation(..) | Outgoing::Barrier(_) => 64,
             Outgoing::Publish { channel, payload } => channel.len() + payload.len(),
-            Outgoing::SaveSession { key, value, .. } => key.len() + value.len(),
         }
     }
 
@@ -118,6 +122,9 @@ pub(crate) struct Shared {
     pub(crate) namespaces_changed: Notify,
     /// Requests waiting for other processes' responses, by request id.
     pub(crate) pending: Arc<Pending<Message>>,
+    /// Session writes waiting for the writer, by private session id (the latest for each).
+    pub(crate) session_writes: Mutex<HashMap<String, SessionWrite>>,
+    pub(crate) session_writes_changed: Notify,
     /// Messages not sent since the last report.
     pub(crate) dropped: AtomicU64,
     pub(crate) stop: watch::Sender<bool>,
@@ -139,6 +146,8 @@ impl Shared {
             namespaces: Mutex::default(),
             namespaces_changed: Notify::new(),
             pending: Arc::default(),
+            session_writes: Mutex::default(),
+            session_writes_changed: Notify::new(),
             dropped: AtomicU64::new(0),
             stop: watch::Sender::new(false),
         }
@@ -217,6 +226,55 @@ impl Shared {
     pub(crate) fn dequeued(&self, outgoing: &Outgoing) {
         self.queued_bytes
             .fetch_sub(outgoing.size(), Ordering::Relaxed);
+    }
+
+    /// Writes session `pid` (replacing a write of it still waiting); never waits. While Redis
+    /// is unreachable the latest write of each session waits for it to come back, up to
+    /// 100,000 sessions.
+    pub(crate) fn write_session(&self, pid: &str, write: SessionWrite) {
+        let mut writes = self
+            .session_writes
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if writes.len() >= MAX_SESSION_WRITES && !writes.contains_key(pid) {
+            drop(writes);
+            if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
+                warn!("redis streams layer: too many session writes wait for Redis; dropping some");
+            }
+            return;
+        }
+        writes.insert(pid.to_owned(), write);
+        drop(writes);
+        self.session_writes_changed.notify_one();
+    }
+
+    /// Takes up to `count` waiting session writes.
+    pub(crate) fn take_session_writes(&self, count: usize) -> Vec<(String, SessionWrite)> {
+        let mut writes = self
+            .session_writes
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let pids: Vec<String> = writes.keys().take(count).cloned().collect();
+        pids.into_iter()
+            .filter_map(|pid| writes.remove_entry(&pid))
+            .collect()
+    }
+
+    /// Puts back session writes that failed, unless a later one replaced them meanwhile.
+    pub(crate) fn put_back_session_writes(&self, failed: Vec<(String, SessionWrite)>) {
+        let mut writes = self
+            .session_writes
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        for (pid, write) in failed {
+            writes.entry(pid).or_insert(write);
+        }
+    }
+
+    /// The channel each sio process hears while it lives, whatever namespaces it serves:
+    /// `<prefix>#sio#<uid>#` (a namespace starts with `/`, so it is no adapter's).
+    pub(crate) fn process_channel(&self, uid: &str) -> String {
+        format!("{}#sio#{uid}#", self.options.channel_prefix)
     }
 
     /// Hands a response to the request of its id, if this process waits for it.

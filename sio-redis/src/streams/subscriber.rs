@@ -122,12 +122,13 @@ async fn subscribe(shared: &Shared) -> Result<(PubSub, HashSet<Namespace>), Stri
         .map_err(|_| "connection timed out".to_owned())?
         .map_err(|err| err.to_string())?;
     let wanted = shared.namespaces().clone();
-    if !wanted.is_empty() {
-        tokio::time::timeout(TIMEOUT, pubsub.subscribe(channels(shared, &wanted)))
-            .await
-            .map_err(|_| "subscribing timed out".to_owned())?
-            .map_err(|err| err.to_string())?;
-    }
+    // The process's own channel too: while it hears it, other processes know it lives.
+    let mut names = channels(shared, &wanted);
+    names.push(shared.process_channel(&shared.uid));
+    tokio::time::timeout(TIMEOUT, pubsub.subscribe(names))
+        .await
+        .map_err(|_| "subscribing timed out".to_owned())?
+        .map_err(|err| err.to_string())?;
     Ok((pubsub, wanted))
 }
 

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use super::message::{self, Message, kind};
-use super::shared::{Outgoing, Shared};
+use super::shared::{Outgoing, SessionWrite, Shared};
 use crate::shared::Backoff;
 use crate::wire::{self, object};
 
@@ -73,22 +73,37 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>
         let mut idle = tokio::time::interval(HEARTBEAT);
         idle.reset();
         loop {
-            let received = tokio::select! {
-                _ = stop.wait_for(|stopped| *stopped) => return,
-                received = queue.recv_many(&mut batch, BATCH) => Some(received),
-                _ = idle.tick() => None,
+            let wake = tokio::select! {
+                _ = stop.wait_for(|stopped| *stopped) => Wake::Stop,
+                received = queue.recv_many(&mut batch, BATCH) => Wake::Queue(received),
+                () = shared.session_writes_changed.notified() => Wake::Sessions,
+                _ = idle.tick() => Wake::Idle,
             };
-            let Some(received) = received else {
-                if let Err(err) = redis::cmd("PING").query_async::<()>(&mut connection).await {
-                    lost_connection(&shared, &mut queue, 0, &err);
-                    break;
+            match wake {
+                Wake::Stop => {
+                    // Sessions released by a shutdown are written before the process goes.
+                    let flush = write_sessions(&shared, &mut connection);
+                    let _ = tokio::time::timeout(Duration::from_secs(2), flush).await;
+                    return;
                 }
-                continue;
-            };
-            if received == 0 {
-                return;
+                Wake::Idle => {
+                    if let Err(err) = redis::cmd("PING").query_async::<()>(&mut connection).await {
+                        lost_connection(&shared, &mut queue, 0, &err);
+                        break;
+                    }
+                    continue;
+                }
+                Wake::Queue(0) => return,
+                Wake::Queue(_) | Wake::Sessions => {}
             }
             idle.reset();
+            // Sessions first: every write made before a barrier was queued is in Redis when it
+            // is answered.
+            if let Err(err) = write_sessions(&shared, &mut connection).await {
+                lost_connection(&shared, &mut queue, 0, &err);
+                break;
+            }
+            let received = batch.len();
             let mut pipe = redis::pipe();
             let mut barriers = Vec::new();
             for outgoing in batch.drain(..) {
@@ -114,6 +129,70 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>
                     "redis streams layer: messages were not sent to Redis"
                 );
             }
+        }
+    }
+}
+
+/// What the writer wakes up for.
+enum Wake {
+    Stop,
+    Queue(usize),
+    Sessions,
+    Idle,
+}
+
+/// Session writes per round trip.
+const SESSION_BATCH: usize = 1024;
+
+/// Writes every waiting session write, in batches; on failure, puts back those of the batch
+/// (unless a later write replaced them) for when Redis is back.
+async fn write_sessions(
+    shared: &Shared,
+    connection: &mut redis::aio::MultiplexedConnection,
+) -> redis::RedisResult<()> {
+    loop {
+        let writes = shared.take_session_writes(SESSION_BATCH);
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for (pid, write) in &writes {
+            let (key, owner) = (shared.session_key(pid), shared.owner_key(pid));
+            match write {
+                // The owner first: a process that takes sessions sees it held before it sees
+                // the new value.
+                SessionWrite::Hold(value, ttl) => {
+                    let ttl = millis(*ttl);
+                    pipe.cmd("SET")
+                        .arg(&owner)
+                        .arg(&shared.uid)
+                        .arg("PX")
+                        .arg(ttl)
+                        .ignore();
+                    pipe.cmd("SET")
+                        .arg(&key)
+                        .arg(value)
+                        .arg("PX")
+                        .arg(ttl)
+                        .ignore();
+                }
+                SessionWrite::Release(value, ttl) => {
+                    pipe.cmd("SET")
+                        .arg(&key)
+                        .arg(value)
+                        .arg("PX")
+                        .arg(millis(*ttl))
+                        .ignore();
+                    pipe.cmd("DEL").arg(&owner).ignore();
+                }
+                SessionWrite::Drop => {
+                    pipe.cmd("DEL").arg(&key).arg(&owner).ignore();
+                }
+            }
+        }
+        if let Err(err) = pipe.query_async::<()>(connection).await {
+            shared.put_back_session_writes(writes);
+            return Err(err);
         }
     }
 }
@@ -191,34 +270,6 @@ fn add(shared: &Shared, pipe: &mut redis::Pipeline, outgoing: Outgoing) {
         }
         Outgoing::Publish { channel, payload } => {
             pipe.publish(channel, payload).ignore();
-        }
-        Outgoing::SaveSession {
-            key,
-            value,
-            ttl,
-            owner,
-            held,
-        } => {
-            let ttl = millis(ttl);
-            pipe.cmd("SET")
-                .arg(key)
-                .arg(value)
-                .arg("PX")
-                .arg(ttl)
-                .ignore();
-            if held {
-                pipe.cmd("SET")
-                    .arg(owner)
-                    .arg(&shared.uid)
-                    .arg("PX")
-                    .arg(ttl)
-                    .ignore();
-            } else {
-                pipe.cmd("DEL").arg(owner).ignore();
-            }
-        }
-        Outgoing::DropSession { key, owner } => {
-            pipe.cmd("DEL").arg(key).arg(owner).ignore();
         }
         Outgoing::Barrier(_) => {}
     }

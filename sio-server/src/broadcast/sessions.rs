@@ -110,7 +110,9 @@ impl MissedEvents {
 /// process after a disconnection, and after the death of its process too.
 ///
 /// Calls for one socket come in the order the socket changed, and a store applies them in
-/// that order; [`take_session`](Self::take_session) sees every call made before it.
+/// that order; [`take_session`](Self::take_session) sees every call made before it (that the
+/// store did not have to drop). [`hold_session`](Self::hold_session) is called under the
+/// socket's lock: like the others, it must not wait nor call back into the server.
 ///
 /// [`LocalSockets::deliver_logged`]: crate::broadcast::LocalSockets::deliver_logged
 ///

@@ -14,7 +14,7 @@ use crate::server::Server;
 const MAX_CATCH_UPS: usize = 100;
 
 /// Restores session `pid` of `namespace` for a client whose last event was `offset`, from the
-/// layer's store: `install` makes the socket (under the lock the layer delivers under, so that
+/// layer's store (nothing once `gone` says its connection went): `install` makes the socket (under the lock the layer delivers under, so that
 /// nothing is delivered meanwhile) and returns `None` if it no longer can (the connection
 /// closed), in which case the session is saved back. `None` if the session is not kept, the
 /// offset is gone, the layer fails, or the missed events exceed the recovery's bounds.
@@ -23,12 +23,17 @@ pub(crate) async fn restore_from_layer<R>(
     namespace: &Namespace,
     pid: &str,
     offset: &str,
+    gone: impl Fn() -> bool,
     install: impl FnOnce(Restored) -> Option<R>,
 ) -> Option<R> {
     let inner = server.inner();
     let recovery = inner.recovery.as_ref()?;
     let store = inner.layer.session_store()?;
     let _turn = recovery.restores.acquire().await.ok()?;
+    // Its connection may have closed while it waited for its turn.
+    if gone() {
+        return None;
+    }
     let session = match store.take_session(namespace, pid, offset).await {
         Ok(Some(session)) => session,
         Ok(None) => return None,

@@ -20,15 +20,15 @@ pub(crate) struct Recovery {
     state: Mutex<State>,
     /// Held while an event is kept and queued to its recipients, so that each client gets the
     /// events in the order of their offsets, and while a restored socket is put in its rooms.
-    /// Under it are taken only the log's lock, a socket's phase, the namespace's and the
-    /// connection's (and connections' queues); nothing that may close a connection is done
-    /// under it. With a layer that keeps the log, it holds the position of the last entry the
+    /// Under it are taken the log's lock, sockets' phase and state, the namespaces' rooms,
+    /// connections' queues, and for a restore the connection's sockets and the server's map of
+    /// sockets; nothing that may close a connection is done under it. With a layer that keeps the log, it holds the position of the last entry the
     /// layer delivered.
     pub(crate) sending: Mutex<u128>,
     /// Whether the channel layer keeps the log and the sessions (see
     /// [`SessionStore`](crate::broadcast::SessionStore)): this one then stays empty.
     pub(crate) in_layer: bool,
-    /// How long a connected socket's session lives in the layer's store unless refreshed.
+    /// How long a connected socket's session lives in the layer's store unless held again.
     pub(crate) live_ttl: std::time::Duration,
     /// Restores from the layer's store under way at once, each holding what its client missed:
     /// a crowd of clients coming back together costs a bounded amount of memory.
@@ -36,7 +36,7 @@ pub(crate) struct Recovery {
 }
 
 /// How many restores from a layer's store run at once.
-const CONCURRENT_RESTORES: usize = 32;
+const CONCURRENT_RESTORES: usize = 16;
 
 #[derive(Default)]
 struct State {
@@ -93,7 +93,7 @@ fn session_bytes(session: &Session) -> usize {
 
 impl Recovery {
     /// Recovery with `config`; `in_layer` when the channel layer keeps the log and sessions,
-    /// whose sessions of connected sockets live `live_ttl` unless refreshed.
+    /// whose sessions of connected sockets live `live_ttl` unless held again.
     pub(crate) fn new(
         config: ConnectionStateRecovery,
         in_layer: bool,

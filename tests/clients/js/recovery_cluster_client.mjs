@@ -59,7 +59,7 @@ await go;
 
 await sending;
 // A client that got a fresh socket cannot have them all.
-await waitFor(() => reconnections > 0 && (ticks.length >= TICKS || !client.recovered), 15000);
+await waitFor(() => reconnections > 0 && client.connected && (ticks.length >= TICKS || !client.recovered), 15000);
 // Anything sent twice would have arrived by now.
 await sleep(300);
 const inLobby = await broadcaster.timeout(5000).emitWithAck("fetch", { to: ["lobby"] });
