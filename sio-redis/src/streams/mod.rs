@@ -6,6 +6,7 @@ mod incoming;
 mod message;
 mod reader;
 mod requests;
+mod session_writes;
 mod sessions;
 mod shared;
 mod subscriber;
@@ -48,8 +49,9 @@ use crate::wire::{self, object};
 /// connects, whenever its rooms or data change, and again every ping interval), marked as held
 /// by this process (`<key>#owner`, which Node's adapter ignores): no sio process takes a held
 /// session while its holder lives (it hears a channel of its own, `<prefix>#sio#<uid>#`), so no
-/// two sio sockets share an id; once the holder is gone, any process may. The clients of a
-/// process that was killed recover on another, sio or Node.
+/// two sio sockets share an id (but while its subscription is being re-established, a process
+/// counts as gone); once the holder is gone, any process may. The clients of a process that was
+/// killed recover on another, sio or Node.
 ///
 /// While Redis is unreachable, the latest write of each session waits (up to 100,000 sessions)
 /// and is made when Redis is back.

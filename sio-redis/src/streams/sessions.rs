@@ -20,7 +20,8 @@ use tracing::debug;
 
 use super::message::{self, Message, flag, kind, target_of};
 use super::reader::entries;
-use super::shared::{Outgoing, SessionWrite, Shared};
+use super::session_writes::SessionWrite;
+use super::shared::{Outgoing, Shared};
 use crate::responses::{subscribers, unavailable};
 use crate::wire::{self, field, object, room_names};
 

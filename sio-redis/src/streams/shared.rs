@@ -1,6 +1,6 @@
 //! What the streams layer's handle and its background tasks share.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
@@ -13,6 +13,7 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tracing::warn;
 
 use super::message::Message;
+use super::session_writes::{SessionWrite, SessionWrites};
 use crate::responses::Pending;
 
 /// The layer's settings, as the Node adapter's options name them.
@@ -58,21 +59,6 @@ pub(crate) enum Outgoing {
     /// is in Redis.
     Barrier(oneshot::Sender<()>),
 }
-
-/// What is to be written of a session; a later write for the same session replaces it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SessionWrite {
-    /// Saved for `ttl`, held by this process.
-    Hold(String, Duration),
-    /// Saved for `ttl`, for any process to take.
-    Release(String, Duration),
-    /// Forgotten.
-    Drop,
-}
-
-/// Sessions waiting to be written at most: one per socket connected or recently gone, unless
-/// Redis stays away long while sockets come and go.
-const MAX_SESSION_WRITES: usize = 100_000;
 
 impl Outgoing {
     /// The bytes it holds, counted against the queue's byte budget.
@@ -123,7 +109,7 @@ pub(crate) struct Shared {
     /// Requests waiting for other processes' responses, by request id.
     pub(crate) pending: Arc<Pending<Message>>,
     /// Session writes waiting for the writer, by private session id (the latest for each).
-    pub(crate) session_writes: Mutex<HashMap<String, SessionWrite>>,
+    pub(crate) session_writes: Mutex<SessionWrites>,
     pub(crate) session_writes_changed: Notify,
     /// Messages not sent since the last report.
     pub(crate) dropped: AtomicU64,
@@ -229,46 +215,23 @@ impl Shared {
     }
 
     /// Writes session `pid` (replacing a write of it still waiting); never waits. While Redis
-    /// is unreachable the latest write of each session waits for it to come back, up to
-    /// 100,000 sessions.
+    /// is unreachable the latest write of each session waits for it to come back, within the
+    /// queue's byte budget.
     pub(crate) fn write_session(&self, pid: &str, write: SessionWrite) {
-        let mut writes = self
-            .session_writes
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if writes.len() >= MAX_SESSION_WRITES && !writes.contains_key(pid) {
-            drop(writes);
-            if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
-                warn!("redis streams layer: too many session writes wait for Redis; dropping some");
-            }
-            return;
+        let kept = self
+            .session_writes()
+            .put(pid, write, self.options.queue_bytes);
+        if kept {
+            self.session_writes_changed.notify_one();
+        } else if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
+            warn!("redis streams layer: too many session writes wait for Redis; dropping some");
         }
-        writes.insert(pid.to_owned(), write);
-        drop(writes);
-        self.session_writes_changed.notify_one();
     }
 
-    /// Takes up to `count` waiting session writes.
-    pub(crate) fn take_session_writes(&self, count: usize) -> Vec<(String, SessionWrite)> {
-        let mut writes = self
-            .session_writes
+    pub(crate) fn session_writes(&self) -> MutexGuard<'_, SessionWrites> {
+        self.session_writes
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let pids: Vec<String> = writes.keys().take(count).cloned().collect();
-        pids.into_iter()
-            .filter_map(|pid| writes.remove_entry(&pid))
-            .collect()
-    }
-
-    /// Puts back session writes that failed, unless a later one replaced them meanwhile.
-    pub(crate) fn put_back_session_writes(&self, failed: Vec<(String, SessionWrite)>) {
-        let mut writes = self
-            .session_writes
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        for (pid, write) in failed {
-            writes.entry(pid).or_insert(write);
-        }
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// The channel each sio process hears while it lives, whatever namespaces it serves:

@@ -1,5 +1,6 @@
-//! The writer task: the only one that appends to the stream, publishes and saves sessions, in
-//! the order they were queued, so that a handler never waits on Redis.
+//! The writer task: the only one that appends to the stream, publishes and saves sessions (what
+//! was queued in its order; the sessions, the latest write of each, before each batch), so that
+//! a handler never waits on Redis.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,7 +13,8 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use super::message::{self, Message, kind};
-use super::shared::{Outgoing, SessionWrite, Shared};
+use super::session_writes::SessionWrite;
+use super::shared::{Outgoing, Shared};
 use crate::shared::Backoff;
 use crate::wire::{self, object};
 
@@ -81,13 +83,20 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>
             };
             match wake {
                 Wake::Stop => {
-                    // Sessions released by a shutdown are written before the process goes.
+                    // Sessions released by a shutdown are written if the runtime lets this
+                    // task run a moment more (the server's shutdown does not wait for it).
                     let flush = write_sessions(&shared, &mut connection);
                     let _ = tokio::time::timeout(Duration::from_secs(2), flush).await;
                     return;
                 }
                 Wake::Idle => {
-                    if let Err(err) = redis::cmd("PING").query_async::<()>(&mut connection).await {
+                    // Session writes put back after a failure are made when nothing else
+                    // wakes the writer; then the connection is checked.
+                    let checked = match write_sessions(&shared, &mut connection).await {
+                        Ok(()) => redis::cmd("PING").query_async::<()>(&mut connection).await,
+                        Err(err) => Err(err),
+                    };
+                    if let Err(err) = checked {
                         lost_connection(&shared, &mut queue, 0, &err);
                         break;
                     }
@@ -100,6 +109,13 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>
             // Sessions first: every write made before a barrier was queued is in Redis when it
             // is answered.
             if let Err(err) = write_sessions(&shared, &mut connection).await {
+                // What was received goes where a failed write's would: here only.
+                for outgoing in batch.drain(..) {
+                    shared.dequeued(&outgoing);
+                    if let Some(local) = shared.local.get() {
+                        outgoing.apply_here(local);
+                    }
+                }
                 lost_connection(&shared, &mut queue, 0, &err);
                 break;
             }
@@ -144,17 +160,16 @@ enum Wake {
 /// Session writes per round trip.
 const SESSION_BATCH: usize = 1024;
 
-/// Writes every waiting session write, in batches; on failure, puts back those of the batch
-/// (unless a later write replaced them) for when Redis is back.
+/// Writes the session writes waiting now (those made meanwhile wait for the next pass, so a
+/// stream of them never holds the queue up), in batches; on failure, puts back those not
+/// written (unless a later write replaced them) for when Redis is back.
 async fn write_sessions(
     shared: &Shared,
     connection: &mut redis::aio::MultiplexedConnection,
 ) -> redis::RedisResult<()> {
-    loop {
-        let writes = shared.take_session_writes(SESSION_BATCH);
-        if writes.is_empty() {
-            return Ok(());
-        }
+    let mut waiting = shared.session_writes().take_all();
+    while !waiting.is_empty() {
+        let writes: Vec<_> = waiting.drain(..waiting.len().min(SESSION_BATCH)).collect();
         let mut pipe = redis::pipe();
         for (pid, write) in &writes {
             let (key, owner) = (shared.session_key(pid), shared.owner_key(pid));
@@ -191,10 +206,13 @@ async fn write_sessions(
             }
         }
         if let Err(err) = pipe.query_async::<()>(connection).await {
-            shared.put_back_session_writes(writes);
+            let mut back = shared.session_writes();
+            back.put_back(writes);
+            back.put_back(waiting);
             return Err(err);
         }
     }
+    Ok(())
 }
 
 /// While Redis is unreachable, what waited is applied here, as what comes next will be.
