@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sio_core::{SessionConfig, Transport};
 
+use crate::engine::compression::HttpCompression;
 use crate::engine::cors::Cors;
 use crate::engine::filter::{Refusal, RequestFilter};
 use crate::engine::handler::EngineHandler;
@@ -29,6 +30,7 @@ pub(crate) struct EngineConfig {
     pub(crate) allow_request: Option<RequestFilter>,
     pub(crate) hooks: Hooks,
     pub(crate) cookie: Option<SessionCookie>,
+    pub(crate) http_compression: HttpCompression,
 }
 
 /// Builds an [`Engine`] with the reference server's defaults: path `/engine.io/`, a ping every
@@ -69,6 +71,7 @@ impl Default for EngineBuilder {
                 allow_request: None,
                 hooks: Hooks::default(),
                 cookie: None,
+                http_compression: HttpCompression::default(),
             },
         }
     }
@@ -236,6 +239,13 @@ impl EngineBuilder {
         F: Fn(&mut http::HeaderMap, &RequestHead) + Send + Sync + 'static,
     {
         self.config.hooks.headers = Some(Arc::new(hook));
+        self
+    }
+
+    /// How polling responses are compressed (Node's `httpCompression`; default: gzip or
+    /// deflate, as the request accepts, from 1 KiB on). See [`HttpCompression`].
+    pub fn http_compression(mut self, compression: HttpCompression) -> Self {
+        self.config.http_compression = compression;
         self
     }
 

@@ -34,6 +34,7 @@
 //! (`serve_connection(..).with_upgrades()`) for WebSocket to work.
 
 mod builder;
+mod compression;
 mod connection;
 mod cors;
 mod filter;
@@ -55,6 +56,7 @@ mod timers;
 mod transport;
 
 pub use builder::EngineBuilder;
+pub use compression::HttpCompression;
 pub use connection::{Connection, Message, SendError};
 pub use cors::Cors;
 pub use filter::Refusal;

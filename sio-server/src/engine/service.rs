@@ -414,7 +414,8 @@ impl<H: EngineHandler> EngineInner<H> {
                     .cookie
                     .as_ref()
                     .and_then(|cookie| cookie.header_for(session.sid.as_str()));
-                let mut response = polling::get(session).await?;
+                let compress = self.config.http_compression.for_request(request.headers());
+                let mut response = polling::get(session, compress).await?;
                 if let Some(cookie) = cookie {
                     response
                         .headers_mut()
@@ -423,7 +424,10 @@ impl<H: EngineHandler> EngineInner<H> {
                 Ok(response)
             }
             (Transport::Polling, None, Some(sid)) => match *request.method() {
-                Method::GET => polling::get(self.session(sid)?).await,
+                Method::GET => {
+                    let compress = self.config.http_compression.for_request(request.headers());
+                    polling::get(self.session(sid)?, compress).await
+                }
                 Method::POST => {
                     let body_timeout = self.config.body_timeout;
                     polling::post(self.session(sid)?, request.into_body(), body_timeout).await

@@ -410,6 +410,21 @@ impl ServerBuilder {
         self
     }
 
+    /// How polling responses are compressed (Node's `httpCompression`; default: gzip or
+    /// deflate, as the client accepts, from 1 KiB on).
+    ///
+    /// ```
+    /// use sio_server::Server;
+    /// use sio_server::engine::HttpCompression;
+    ///
+    /// let server = Server::builder().http_compression(HttpCompression::off()).build();
+    /// # drop(server);
+    /// ```
+    pub fn http_compression(mut self, compression: crate::engine::HttpCompression) -> Self {
+        self.engine = self.engine.http_compression(compression);
+        self
+    }
+
     /// The largest polling body or WebSocket message (default 1,000,000 bytes).
     pub fn max_payload(mut self, bytes: usize) -> Self {
         self.engine = self.engine.max_payload(bytes);

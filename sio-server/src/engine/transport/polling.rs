@@ -8,13 +8,18 @@ use http::{Response, StatusCode};
 use http_body_util::BodyExt;
 use sio_core::CloseReason;
 
+use crate::engine::compression::Compress;
 use crate::engine::http::{BoxError, RequestError, ResponseBody, plain};
 use crate::engine::session::SessionShared;
 
 type Answer = Result<Response<ResponseBody>, RequestError>;
 
-/// Answers a GET with everything queued (cut to `max_payload`), waiting until there is something.
-pub(crate) async fn get<D: Send + Sync + 'static>(session: Arc<SessionShared<D>>) -> Answer {
+/// Answers a GET with everything queued (cut to `max_payload`), waiting until there is something;
+/// compressed as `compress` says.
+pub(crate) async fn get<D: Send + Sync + 'static>(
+    session: Arc<SessionShared<D>>,
+    compress: Option<Compress>,
+) -> Answer {
     let now = Instant::now();
     // Timers run first, so a session whose deadline passed is gone even if its timer task has
     // not woken yet.
@@ -42,7 +47,7 @@ pub(crate) async fn get<D: Send + Sync + 'static>(session: Arc<SessionShared<D>>
                 // The last of a closed session's output is out.
                 session.forget();
             }
-            return Ok(plain(StatusCode::OK, body));
+            return Ok(Compress::ok(compress, body));
         }
         if closed {
             pending.answered = true;
