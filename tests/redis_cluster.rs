@@ -1,15 +1,12 @@
 //! The Redis channel layer end to end: sio processes (and Node's socket.io with the official
 //! Redis adapter, and the official Redis emitter) sharing one `redis-server` of the test's own,
 //! with official `socket.io-client` clients connected to each process.
-#![allow(clippy::print_stderr)] // the restart test reports the measured resume time
 
 mod support;
 
-use std::time::{Duration, Instant};
-
-use serde_json::{Value, json};
-use support::cluster::{expected_cluster, urls};
-use support::{Redis, Server, Waiting, node};
+use serde_json::json;
+use support::cluster::{across_a_redis_restart, expected_cluster, urls};
+use support::{Redis, Server, node};
 
 const REQUESTS: &str = "socket.io-request#/#";
 const CHAT_REQUESTS: &str = "socket.io-request#/chat#";
@@ -185,87 +182,7 @@ fn local_delivery_goes_on_while_redis_restarts_and_cross_process_delivery_resume
     let mut first = sio(&redis, "sio0");
     let mut second = sio(&redis, "sio1");
     redis.wait_for_subscribers(REQUESTS, 2);
-    // A client of the first process broadcasts to the lobby every 100 ms: its peer on the same
-    // process and a client of the second process listen.
-    let client = Waiting::start(
-        "cluster_client.mjs",
-        &["restart", &urls(&[&first, &second])],
-    );
-    let ready = Instant::now();
-    let client_ms = |at: Instant| {
-        client.ready["t"].as_u64().unwrap_or(0) + at.duration_since(ready).as_millis() as u64
-    };
-    std::thread::sleep(Duration::from_millis(1500));
-    let killed = client_ms(Instant::now());
-    redis.kill();
-    std::thread::sleep(Duration::from_millis(2000));
-    let restarted = client_ms(Instant::now());
-    redis.restart();
-    std::thread::sleep(Duration::from_millis(6000));
-    let result = client.finish();
-
-    let sent: Vec<(u64, u64)> = result["sent"]
-        .as_array()
-        .expect("sent")
-        .iter()
-        .map(|pair| (pair[0].as_u64().unwrap_or(0), pair[1].as_u64().unwrap_or(0)))
-        .collect();
-    let seqs = |name: &str| -> Vec<u64> {
-        result[name]
-            .as_array()
-            .expect(name)
-            .iter()
-            .filter_map(Value::as_u64)
-            .collect()
-    };
-    let all: Vec<u64> = sent.iter().map(|(seq, _)| *seq).collect();
-    assert!(
-        all.len() > 60,
-        "the sender kept going: {} broadcasts",
-        all.len()
-    );
-    assert_eq!(seqs("peer"), all, "local delivery never stops");
-
-    let remote = seqs("remote");
-    let before_kill: Vec<u64> = sent
-        .iter()
-        .filter(|(_, t)| *t + 300 < killed)
-        .map(|(s, _)| *s)
-        .collect();
-    assert!(
-        before_kill.iter().all(|seq| remote.contains(seq)),
-        "before the kill, every broadcast crossed: {remote:?}"
-    );
-    let resumed_at = sent
-        .iter()
-        .filter(|(seq, t)| *t > restarted && remote.contains(seq))
-        .map(|(_, t)| *t)
-        .next()
-        .expect("cross-process delivery resumed after the restart");
-    let resumed_after = resumed_at - restarted;
-    eprintln!("cross-process delivery resumed {resumed_after} ms after redis-server restarted");
-    assert!(
-        resumed_after < 5000,
-        "resumed {resumed_after} ms after the restart"
-    );
-    let after_resume: Vec<u64> = sent
-        .iter()
-        .filter(|(_, t)| *t > resumed_at)
-        .map(|(s, _)| *s)
-        .collect();
-    assert!(
-        after_resume.iter().all(|seq| remote.contains(seq)),
-        "once resumed, every broadcast crossed"
-    );
-    assert_eq!(
-        result["fetchedAfterRestart"], 3,
-        "fetch_sockets reaches the other process again"
-    );
-    assert_eq!(result["connected"], json!([true, true]));
-    assert!(
-        first.is_running() && second.is_running(),
-        "both processes survived"
-    );
+    across_a_redis_restart(&mut redis, &mut first, &mut second);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 mod support;
 
 use serde_json::json;
-use support::cluster::{expected_cluster, urls};
+use support::cluster::{across_a_redis_restart, expected_cluster, urls};
 use support::proxy::Proxy;
 use support::{Redis, Server, Waiting, node};
 
@@ -153,4 +153,15 @@ fn a_client_back_before_its_server_noticed_it_left_gets_a_fresh_socket() {
             to.addr
         );
     }
+}
+
+#[test]
+fn local_delivery_goes_on_while_redis_restarts_and_the_stream_resumes() {
+    let mut redis = Redis::start();
+    let mut first = sio(&redis, "sio0");
+    let mut second = sio(&redis, "sio1");
+    redis.wait_for_subscribers(PUBLIC, 2);
+    // While Redis is away, a process's broadcasts reach its own clients at once (without
+    // offsets); once it is back, the readers go on with the new stream.
+    across_a_redis_restart(&mut redis, &mut first, &mut second);
 }

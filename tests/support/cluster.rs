@@ -1,9 +1,11 @@
 //! What `tests/clients/js/cluster_client.mjs cluster` must see of a cluster of processes on a
 //! Redis layer, whichever layer and whichever mix of sio and Node.
 
+use std::time::{Duration, Instant};
+
 use serde_json::{Value, json};
 
-use super::Server;
+use super::{Redis, Server, Waiting};
 
 pub fn urls(servers: &[&Server]) -> String {
     servers
@@ -71,4 +73,88 @@ pub fn expected_cluster(servers: &[&str]) -> Value {
         "asked": vec![lobby_names; n],
         "disconnected": disconnected,
     })
+}
+
+/// Runs `cluster_client.mjs restart` against two processes while `redis` is killed for 2 s and
+/// restarted: delivery within a process never stops, and across them it resumes within 5 s.
+#[allow(clippy::print_stderr)] // it reports the measured resume time
+pub fn across_a_redis_restart(redis: &mut Redis, first: &mut Server, second: &mut Server) {
+    // A client of the first process broadcasts to the lobby every 100 ms: its peer on the same
+    // process and a client of the second process listen.
+    let client = Waiting::start("cluster_client.mjs", &["restart", &urls(&[first, second])]);
+    let ready = Instant::now();
+    let client_ms = |at: Instant| {
+        client.ready["t"].as_u64().unwrap_or(0) + at.duration_since(ready).as_millis() as u64
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let killed = client_ms(Instant::now());
+    redis.kill();
+    std::thread::sleep(Duration::from_millis(2000));
+    let restarted = client_ms(Instant::now());
+    redis.restart();
+    std::thread::sleep(Duration::from_millis(6000));
+    let result = client.finish();
+
+    let sent: Vec<(u64, u64)> = result["sent"]
+        .as_array()
+        .expect("sent")
+        .iter()
+        .map(|pair| (pair[0].as_u64().unwrap_or(0), pair[1].as_u64().unwrap_or(0)))
+        .collect();
+    let seqs = |name: &str| -> Vec<u64> {
+        result[name]
+            .as_array()
+            .expect(name)
+            .iter()
+            .filter_map(Value::as_u64)
+            .collect()
+    };
+    let all: Vec<u64> = sent.iter().map(|(seq, _)| *seq).collect();
+    assert!(
+        all.len() > 60,
+        "the sender kept going: {} broadcasts",
+        all.len()
+    );
+    assert_eq!(seqs("peer"), all, "local delivery never stops");
+
+    let remote = seqs("remote");
+    let before_kill: Vec<u64> = sent
+        .iter()
+        .filter(|(_, t)| *t + 300 < killed)
+        .map(|(s, _)| *s)
+        .collect();
+    assert!(
+        before_kill.iter().all(|seq| remote.contains(seq)),
+        "before the kill, every broadcast crossed: {remote:?}"
+    );
+    let resumed_at = sent
+        .iter()
+        .filter(|(seq, t)| *t > restarted && remote.contains(seq))
+        .map(|(_, t)| *t)
+        .next()
+        .expect("cross-process delivery resumed after the restart");
+    let resumed_after = resumed_at - restarted;
+    eprintln!("cross-process delivery resumed {resumed_after} ms after redis-server restarted");
+    assert!(
+        resumed_after < 5000,
+        "resumed {resumed_after} ms after the restart"
+    );
+    let after_resume: Vec<u64> = sent
+        .iter()
+        .filter(|(_, t)| *t > resumed_at)
+        .map(|(s, _)| *s)
+        .collect();
+    assert!(
+        after_resume.iter().all(|seq| remote.contains(seq)),
+        "once resumed, every broadcast crossed"
+    );
+    assert_eq!(
+        result["fetchedAfterRestart"], 3,
+        "fetch_sockets reaches the other process again"
+    );
+    assert_eq!(result["connected"], json!([true, true]));
+    assert!(
+        first.is_running() && second.is_running(),
+        "both processes survived"
+    );
 }

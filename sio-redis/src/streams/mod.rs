@@ -2,6 +2,7 @@
 //! `@socket.io/redis-streams-adapter` 0.3, that keeps connection state recovery for every
 //! process.
 
+mod in_flight;
 mod incoming;
 mod message;
 mod reader;
@@ -57,8 +58,10 @@ use crate::wire::{self, object};
 /// and is made when Redis is back.
 ///
 /// While Redis is unreachable, broadcasts and operations reach this process's sockets only
-/// (without offsets), requests fail with [`LayerError::Unavailable`], and clients that come back
-/// get fresh sockets. The connections come back with a backoff of 100 ms doubling up to 2 s;
+/// (without offsets; those appended just before it went, which Redis may have lost, too: each
+/// entry of this process carries a number of its own, `sio`, which Node's adapter ignores, so
+/// that it is delivered here once, read back or not), requests fail with
+/// [`LayerError::Unavailable`], and clients that come back get fresh sockets. The connections come back with a backoff of 100 ms doubling up to 2 s;
 /// the reader resumes where it stopped.
 ///
 /// Build the server inside the tokio runtime: the layer starts its tasks when it is built.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use redis::Value as RedisValue;
 use tracing::{info, warn};
 
+use super::in_flight::ReadBack;
 use super::incoming;
 use super::message::Message;
 use super::shared::Shared;
@@ -90,6 +91,8 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 Ok(reply) => reply,
                 Err(err) => {
                     warn!(error = %err, "redis streams layer: reading the stream failed; reconnecting");
+                    // What this process appended may be gone with Redis: delivered here now.
+                    shared.deliver_in_flight_here();
                     break;
                 }
             };
@@ -99,6 +102,19 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             for stream in streams(&reply) {
                 for (id, fields) in stream {
                     match Message::from_entry(&fields) {
+                        Ok(message)
+                            if message.uid == shared.uid && own_number(&fields).is_some() =>
+                        {
+                            // This process's own: delivered once, here or now.
+                            let number = own_number(&fields).unwrap_or_default();
+                            match shared.in_flight().read_back(number) {
+                                ReadBack::Skip => {}
+                                ReadBack::Deliver(lost) => {
+                                    shared.apply_all_here(lost);
+                                    incoming::on_entry(&shared, local, message, &id);
+                                }
+                            }
+                        }
                         Ok(message) => incoming::on_entry(&shared, local, message, &id),
                         Err(err) => {
                             warn!(entry = %id, error = %err, "redis streams layer: ignoring a malformed entry");
@@ -113,6 +129,14 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             () = tokio::time::sleep(Duration::from_millis(100)) => {}
         }
     }
+}
+
+/// The number this process gave an entry of its own (`sio`).
+fn own_number(fields: &[(String, Vec<u8>)]) -> Option<u64> {
+    fields
+        .iter()
+        .find(|(name, _)| name == "sio")
+        .and_then(|(_, value)| std::str::from_utf8(value).ok()?.parse().ok())
 }
 
 /// The entries of each stream of an `XREAD` reply (nil when the block timed out).

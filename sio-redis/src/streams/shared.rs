@@ -12,6 +12,7 @@ use sio_server::broadcast::{Broadcast, LocalSockets, Operation, Target};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tracing::warn;
 
+use super::in_flight::InFlight;
 use super::message::Message;
 use super::session_writes::{SessionWrite, SessionWrites};
 use crate::responses::Pending;
@@ -108,6 +109,8 @@ pub(crate) struct Shared {
     pub(crate) namespaces_changed: Notify,
     /// Requests waiting for other processes' responses, by request id.
     pub(crate) pending: Arc<Pending<Message>>,
+    /// This process's entries appended and not read back yet.
+    pub(crate) in_flight: Mutex<InFlight>,
     /// Session writes waiting for the writer, by private session id (the latest for each).
     pub(crate) session_writes: Mutex<SessionWrites>,
     pub(crate) session_writes_changed: Notify,
@@ -132,6 +135,7 @@ impl Shared {
             namespaces: Mutex::default(),
             namespaces_changed: Notify::new(),
             pending: Arc::default(),
+            in_flight: Mutex::default(),
             session_writes: Mutex::default(),
             session_writes_changed: Notify::new(),
             dropped: AtomicU64::new(0),
@@ -225,6 +229,28 @@ impl Shared {
             self.session_writes_changed.notify_one();
         } else if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
             warn!("redis streams layer: too many session writes wait for Redis; dropping some");
+        }
+    }
+
+    pub(crate) fn in_flight(&self) -> MutexGuard<'_, InFlight> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Delivers here what this process appended and has not read back: Redis went away (the
+    /// reader's connection or the writer's failed), and with it maybe the entries.
+    pub(crate) fn deliver_in_flight_here(&self) {
+        let flushed = self.in_flight().flush();
+        self.apply_all_here(flushed);
+    }
+
+    /// Applies broadcasts and operations to this process's sockets only.
+    pub(crate) fn apply_all_here(&self, outgoing: Vec<Outgoing>) {
+        if let Some(local) = self.local.get() {
+            for outgoing in outgoing {
+                outgoing.apply_here(local);
+            }
         }
     }
 

@@ -236,6 +236,7 @@ fn lost_connection(
 ) {
     shared.down.store(true, Ordering::Relaxed);
     shared.connection.send_replace(None);
+    shared.deliver_in_flight_here();
     drain_here(shared, queue);
     warn!(error = %err, in_flight, "redis streams layer: writing failed; reconnecting");
 }
@@ -253,7 +254,7 @@ fn add(shared: &Shared, pipe: &mut redis::Pipeline, outgoing: Outgoing) {
                 Ok(data) => {
                     let message =
                         Message::new(&shared.uid, &broadcast.namespace, kind::BROADCAST, data);
-                    append(shared, pipe, &message);
+                    append_own(shared, pipe, &message, Outgoing::Broadcast(broadcast));
                 }
                 Err(err) => {
                     warn!(error = %err, "redis streams layer: a broadcast does not convert; this process only");
@@ -280,10 +281,12 @@ fn add(shared: &Shared, pipe: &mut redis::Pipeline, outgoing: Outgoing) {
                 ),
                 _ => return,
             };
-            append(
+            let message = Message::new(&shared.uid, &namespace, kind, data);
+            append_own(
                 shared,
                 pipe,
-                &Message::new(&shared.uid, &namespace, kind, data),
+                &message,
+                Outgoing::Operation(namespace, target, operation),
             );
         }
         Outgoing::Publish { channel, payload } => {
@@ -293,8 +296,17 @@ fn add(shared: &Shared, pipe: &mut redis::Pipeline, outgoing: Outgoing) {
     }
 }
 
-/// `XADD <stream> MAXLEN ~ <max> * <fields>`, as the adapter appends.
-fn append(shared: &Shared, pipe: &mut redis::Pipeline, message: &Message) {
+/// Appends `message`, which does `outgoing` here once read back, numbered in the entry
+/// (`sio`) so that the reader knows it.
+fn append_own(shared: &Shared, pipe: &mut redis::Pipeline, message: &Message, outgoing: Outgoing) {
+    let (number, overflow) = shared.in_flight().push(outgoing);
+    shared.apply_all_here(overflow);
+    append(shared, pipe, message, number);
+}
+
+/// `XADD <stream> MAXLEN ~ <max> * <fields>`, as the adapter appends, with this process's
+/// number for the entry.
+fn append(shared: &Shared, pipe: &mut redis::Pipeline, message: &Message, number: u64) {
     let command = pipe
         .cmd("XADD")
         .arg(&shared.options.stream_name)
@@ -305,12 +317,14 @@ fn append(shared: &Shared, pipe: &mut redis::Pipeline, message: &Message) {
     for (name, value) in message.entry_fields() {
         command.arg(name).arg(value);
     }
-    command.ignore();
+    command.arg("sio").arg(number).ignore();
 }
 
-/// A duration in milliseconds, at least 1 (Redis refuses 0).
+/// A duration in milliseconds, at least 1 (Redis refuses 0) and at most ten years (Redis
+/// refuses an expiry past its clock's range).
 pub(crate) fn millis(duration: Duration) -> u64 {
+    const TEN_YEARS: u64 = 10 * 365 * 24 * 3600 * 1000;
     u64::try_from(duration.as_millis())
         .unwrap_or(u64::MAX)
-        .max(1)
+        .clamp(1, TEN_YEARS)
 }
