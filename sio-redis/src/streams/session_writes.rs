@@ -5,13 +5,17 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// What is to be written of a session; a later write for the same session replaces it.
+use sio_server::broadcast::SavedSession;
+
+/// What is to be written of a session; a later write for the same session replaces it. The
+/// session is encoded by the writer, once, however often it changed before (a socket joining
+/// many rooms at once costs one encoding, and nothing on the socket's path).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum SessionWrite {
     /// Saved for `ttl`, held by this process.
-    Hold(String, Duration),
+    Hold(SavedSession, Duration),
     /// Saved for `ttl`, for any process to take.
-    Release(String, Duration),
+    Release(SavedSession, Duration),
     /// Forgotten.
     Drop,
 }
@@ -19,11 +23,14 @@ pub(crate) enum SessionWrite {
 impl SessionWrite {
     /// The bytes it holds, with its session id.
     fn size(&self, pid: &str) -> usize {
-        let value = match self {
-            SessionWrite::Hold(value, _) | SessionWrite::Release(value, _) => value.len(),
-            SessionWrite::Drop => 0,
+        let session = match self {
+            SessionWrite::Hold(session, _) | SessionWrite::Release(session, _) => session,
+            SessionWrite::Drop => return pid.len(),
         };
-        pid.len() + value
+        session.rooms.iter().map(|room| room.as_str().len()).fold(
+            pid.len() + session.data.as_str().len(),
+            usize::saturating_add,
+        )
     }
 }
 
@@ -73,7 +80,16 @@ mod tests {
     #[test]
     fn the_latest_write_of_a_session_wins_within_a_byte_budget() {
         let mut writes = SessionWrites::default();
-        let hold = |n: usize| SessionWrite::Hold("v".repeat(n), Duration::ZERO);
+        let hold = |n: usize| {
+            let session = SavedSession::new(
+                sio_core::Namespace::root(),
+                "p",
+                sio_server::SocketId::from("s"),
+                Vec::new(),
+                sio_core::RawJson::from_value(&"v".repeat(n - 2)).unwrap(),
+            );
+            SessionWrite::Hold(session, Duration::ZERO)
+        };
         assert!(writes.put("a", hold(10), 30));
         assert!(writes.put("a", SessionWrite::Drop, 30));
         assert!(writes.put("b", hold(20), 30));

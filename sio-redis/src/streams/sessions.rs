@@ -116,19 +116,19 @@ fn reaches(rooms: &[Room], opts: Option<&Value>) -> bool {
 }
 
 impl super::RedisStreamsLayer {
-    fn save(&self, session: &SavedSession, write: impl FnOnce(String) -> SessionWrite) {
+    fn save(&self, session: &SavedSession, write: impl FnOnce(SavedSession) -> SessionWrite) {
         self.shared
-            .write_session(&session.pid, write(encode(session)));
+            .write_session(&session.pid, write(session.clone()));
     }
 }
 
 impl SessionStore for super::RedisStreamsLayer {
     fn hold_session(&self, session: &SavedSession, ttl: Duration) {
-        self.save(session, |value| SessionWrite::Hold(value, ttl));
+        self.save(session, |session| SessionWrite::Hold(session, ttl));
     }
 
     fn release_session(&self, session: &SavedSession, ttl: Duration) {
-        self.save(session, |value| SessionWrite::Release(value, ttl));
+        self.save(session, |session| SessionWrite::Release(session, ttl));
     }
 
     fn drop_session(&self, pid: &str) {

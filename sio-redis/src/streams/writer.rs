@@ -14,6 +14,7 @@ use tracing::{info, warn};
 
 use super::message::{self, Message, kind};
 use super::session_writes::SessionWrite;
+use super::sessions::encode;
 use super::shared::{Outgoing, Shared};
 use crate::shared::Backoff;
 use crate::wire::{self, object};
@@ -176,7 +177,7 @@ async fn write_sessions(
             match write {
                 // The owner first: a process that takes sessions sees it held before it sees
                 // the new value.
-                SessionWrite::Hold(value, ttl) => {
+                SessionWrite::Hold(session, ttl) => {
                     let ttl = millis(*ttl);
                     pipe.cmd("SET")
                         .arg(&owner)
@@ -186,15 +187,15 @@ async fn write_sessions(
                         .ignore();
                     pipe.cmd("SET")
                         .arg(&key)
-                        .arg(value)
+                        .arg(encode(session))
                         .arg("PX")
                         .arg(ttl)
                         .ignore();
                 }
-                SessionWrite::Release(value, ttl) => {
+                SessionWrite::Release(session, ttl) => {
                     pipe.cmd("SET")
                         .arg(&key)
-                        .arg(value)
+                        .arg(encode(session))
                         .arg("PX")
                         .arg(millis(*ttl))
                         .ignore();
