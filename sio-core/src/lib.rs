@@ -52,6 +52,7 @@ mod placeholder_scan;
 mod raw_json;
 mod session_config;
 mod socket_packet;
+pub mod permessage_deflate;
 
 pub use args::{Args, Event};
 pub use attachments_de::{AttachmentsError, ExpansionBudget, decode_with_attachments};
