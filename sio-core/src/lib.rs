@@ -48,11 +48,11 @@ mod names;
 mod namespace_pattern;
 mod packet_decoder;
 mod packet_encoder;
+pub mod permessage_deflate;
 mod placeholder_scan;
 mod raw_json;
 mod session_config;
 mod socket_packet;
-pub mod permessage_deflate;
 
 pub use args::{Args, Event};
 pub use attachments_de::{AttachmentsError, ExpansionBudget, decode_with_attachments};

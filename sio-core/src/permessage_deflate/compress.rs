@@ -103,7 +103,11 @@ mod tests {
             noise.push(x as u8);
         }
         for level in [0, 1, 6, 9] {
-            assert_eq!(inflate(&deflate_message(&noise, level)), noise, "level {level}");
+            assert_eq!(
+                inflate(&deflate_message(&noise, level)),
+                noise,
+                "level {level}"
+            );
         }
         assert_eq!(&deflate_message(b"", 6)[..], [0x00]);
     }

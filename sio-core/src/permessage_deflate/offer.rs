@@ -166,7 +166,11 @@ mod tests {
             DeflateAgreement::negotiate(["permessage-deflate; client_no_context_takeover"], true)
                 .unwrap();
         assert!(!agreement.client_context_takeover());
-        assert!(agreement.response().ends_with("; client_no_context_takeover"));
+        assert!(
+            agreement
+                .response()
+                .ends_with("; client_no_context_takeover")
+        );
     }
 
     #[test]

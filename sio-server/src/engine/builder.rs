@@ -13,6 +13,7 @@ use crate::engine::handler::EngineHandler;
 use crate::engine::handshake::HandshakeInfo;
 use crate::engine::hooks::{ConnectionError, Hooks, RequestHead, SessionCookie};
 use crate::engine::service::{Engine, WeakEngine};
+use crate::engine::transport::deflate::PerMessageDeflate;
 
 /// Settings of an Engine.IO server; build one with [`Engine::builder`].
 #[derive(Debug, Clone)]
@@ -31,6 +32,7 @@ pub(crate) struct EngineConfig {
     pub(crate) hooks: Hooks,
     pub(crate) cookie: Option<SessionCookie>,
     pub(crate) http_compression: HttpCompression,
+    pub(crate) per_message_deflate: Option<PerMessageDeflate>,
 }
 
 /// Builds an [`Engine`] with the reference server's defaults: path `/engine.io/`, a ping every
@@ -72,6 +74,7 @@ impl Default for EngineBuilder {
                 hooks: Hooks::default(),
                 cookie: None,
                 http_compression: HttpCompression::default(),
+                per_message_deflate: None,
             },
         }
     }
@@ -246,6 +249,22 @@ impl EngineBuilder {
     /// deflate, as the request accepts, from 1 KiB on). See [`HttpCompression`].
     pub fn http_compression(mut self, compression: HttpCompression) -> Self {
         self.config.http_compression = compression;
+        self
+    }
+
+    /// Compresses WebSocket messages with permessage-deflate for clients that offer it
+    /// (Node's `perMessageDeflate`; default off, as in Node). See [`PerMessageDeflate`].
+    ///
+    /// ```
+    /// use sio_server::engine::{Connection, Engine, Message, PerMessageDeflate};
+    ///
+    /// let engine = Engine::builder()
+    ///     .per_message_deflate(PerMessageDeflate::default())
+    ///     .build(|_: &Connection, _: Message| {});
+    /// # drop(engine);
+    /// ```
+    pub fn per_message_deflate(mut self, deflate: PerMessageDeflate) -> Self {
+        self.config.per_message_deflate = Some(deflate);
         self
     }
 

@@ -68,3 +68,4 @@ pub use registry::EngineStats;
 pub use serve::{serve, serve_service, serve_service_with_shutdown};
 pub use service::{Engine, WeakEngine};
 pub use sio_core::{CloseReason, Sid, Transport};
+pub use transport::deflate::PerMessageDeflate;

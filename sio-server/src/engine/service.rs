@@ -27,6 +27,7 @@ use crate::engine::registry::{EngineStats, Registry};
 use crate::engine::session::{SessionHost, SessionShared};
 use crate::engine::shutdown::{Shutdown, deadline_after};
 use crate::engine::timers::Timers;
+use crate::engine::transport::deflate::Deflater;
 use crate::engine::transport::websocket::Opening;
 use crate::engine::transport::{polling, websocket};
 
@@ -83,6 +84,8 @@ pub(crate) struct EngineInner<H: EngineHandler> {
     /// Every session's deadlines, served by one task.
     pub(crate) timers: Arc<Timers>,
     pub(crate) shutdown: Shutdown,
+    /// Compresses WebSocket messages, if permessage-deflate is on.
+    pub(crate) deflater: Option<Arc<Deflater>>,
 }
 
 impl<H: EngineHandler> Clone for Engine<H> {
@@ -132,6 +135,7 @@ impl<H: EngineHandler> Engine<H> {
     ) -> Self {
         let handle = Arc::new_cyclic(|weak| Handle {
             inner: Arc::new(EngineInner {
+                deflater: config.per_message_deflate.clone().map(Deflater::new),
                 config,
                 registry: Registry::default(),
                 handler: handler(WeakEngine {

@@ -425,6 +425,21 @@ impl ServerBuilder {
         self
     }
 
+    /// Compresses WebSocket messages with permessage-deflate for clients that offer it
+    /// (Node's `perMessageDeflate`; default off, as in Node).
+    ///
+    /// ```
+    /// use sio_server::Server;
+    /// use sio_server::engine::PerMessageDeflate;
+    ///
+    /// let server = Server::builder().per_message_deflate(PerMessageDeflate::default()).build();
+    /// # drop(server);
+    /// ```
+    pub fn per_message_deflate(mut self, deflate: crate::engine::PerMessageDeflate) -> Self {
+        self.engine = self.engine.per_message_deflate(deflate);
+        self
+    }
+
     /// The largest polling body or WebSocket message (default 1,000,000 bytes).
     pub fn max_payload(mut self, bytes: usize) -> Self {
         self.engine = self.engine.max_payload(bytes);

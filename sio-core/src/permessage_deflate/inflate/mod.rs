@@ -193,7 +193,9 @@ impl FrameInflater {
         output: &mut VecDeque<Bytes>,
     ) -> Result<(), InflateError> {
         if header.rsv23 {
-            return Err(InflateError::Protocol("RSV2 or RSV3 set: no extension defines them"));
+            return Err(InflateError::Protocol(
+                "RSV2 or RSV3 set: no extension defines them",
+            ));
         }
         let compressed = match (header.opcode, &self.message) {
             (0x8..=0xf, _) if header.rsv1 => {
@@ -272,9 +274,7 @@ impl FrameInflater {
         if *ended {
             return Ok(());
         }
-        let inflater = self
-            .inflater
-            .get_or_insert_with(|| Decompress::new(false));
+        let inflater = self.inflater.get_or_insert_with(|| Decompress::new(false));
         let mut buffer = [0u8; CHUNK];
         loop {
             let (before_in, before_out) = (inflater.total_in(), inflater.total_out());
@@ -334,7 +334,10 @@ fn parse_header(input: &[u8]) -> Option<Header> {
     };
     let masked = second & 0x80 != 0;
     let (payload, mut len) = match second & 0x7f {
-        126 => (u64::from(u16::from_be_bytes(input.get(2..4)?.try_into().ok()?)), 4),
+        126 => (
+            u64::from(u16::from_be_bytes(input.get(2..4)?.try_into().ok()?)),
+            4,
+        ),
         127 => (u64::from_be_bytes(input.get(2..10)?.try_into().ok()?), 10),
         short => (u64::from(short), 2),
     };

@@ -51,7 +51,10 @@ fn run(inflater: &mut FrameInflater, stream: &[u8]) -> Result<Vec<u8>, InflateEr
     let mut output = VecDeque::new();
     inflater.transcode(&mut input, &mut output)?;
     assert!(input.is_empty(), "every complete frame is taken");
-    Ok(output.iter().flat_map(|chunk: &Bytes| chunk.to_vec()).collect())
+    Ok(output
+        .iter()
+        .flat_map(|chunk: &Bytes| chunk.to_vec())
+        .collect())
 }
 
 /// The same stream fed one byte at a time.
@@ -63,7 +66,10 @@ fn run_bytewise(inflater: &mut FrameInflater, stream: &[u8]) -> Result<Vec<u8>, 
         inflater.transcode(&mut input, &mut output)?;
     }
     assert!(input.is_empty());
-    Ok(output.iter().flat_map(|chunk: &Bytes| chunk.to_vec()).collect())
+    Ok(output
+        .iter()
+        .flat_map(|chunk: &Bytes| chunk.to_vec())
+        .collect())
 }
 
 #[test]
@@ -75,12 +81,20 @@ fn the_rfc_examples_inflate() {
     let fragmented = [masked(0x41, &hello[..3]), masked(0x80, &hello[3..])].concat();
     let stored = masked(
         0xc1,
-        &[0x00, 0x05, 0x00, 0xfa, 0xff, b'H', b'e', b'l', b'l', b'o', 0x00],
+        &[
+            0x00, 0x05, 0x00, 0xfa, 0xff, b'H', b'e', b'l', b'l', b'o', 0x00,
+        ],
     );
     for stream in [one, fragmented, stored] {
         let expected = plain(0x1, b"Hello");
-        assert_eq!(run(&mut FrameInflater::new(1024, false), &stream), Ok(expected.clone()));
-        assert_eq!(run_bytewise(&mut FrameInflater::new(1024, false), &stream), Ok(expected));
+        assert_eq!(
+            run(&mut FrameInflater::new(1024, false), &stream),
+            Ok(expected.clone())
+        );
+        assert_eq!(
+            run_bytewise(&mut FrameInflater::new(1024, false), &stream),
+            Ok(expected)
+        );
     }
 }
 
@@ -90,8 +104,17 @@ fn plain_frames_pass_unchanged_and_control_frames_may_interleave() {
     let ping = masked(0x89, b"p");
     let first_part = masked(0x01, b"frag");
     let last_part = masked(0x80, b"ment");
-    let stream = [text.clone(), first_part.clone(), ping.clone(), last_part.clone()].concat();
-    assert_eq!(run(&mut FrameInflater::new(1024, false), &stream), Ok(stream.clone()));
+    let stream = [
+        text.clone(),
+        first_part.clone(),
+        ping.clone(),
+        last_part.clone(),
+    ]
+    .concat();
+    assert_eq!(
+        run(&mut FrameInflater::new(1024, false), &stream),
+        Ok(stream.clone())
+    );
 
     let compressed = deflate_message(b"binary binary binary", 6);
     let stream = [
@@ -102,8 +125,14 @@ fn plain_frames_pass_unchanged_and_control_frames_may_interleave() {
     ]
     .concat();
     let expected = [ping, plain(0x2, b"binary binary binary"), text].concat();
-    assert_eq!(run(&mut FrameInflater::new(1024, false), &stream), Ok(expected.clone()));
-    assert_eq!(run_bytewise(&mut FrameInflater::new(1024, false), &stream), Ok(expected));
+    assert_eq!(
+        run(&mut FrameInflater::new(1024, false), &stream),
+        Ok(expected.clone())
+    );
+    assert_eq!(
+        run_bytewise(&mut FrameInflater::new(1024, false), &stream),
+        Ok(expected)
+    );
 }
 
 #[test]
@@ -124,7 +153,10 @@ fn a_client_taking_its_context_over_is_followed_and_otherwise_nothing_is_kept() 
     // Two messages from one compressor: the second refers back to the first.
     let mut compressor = Compress::new(Compression::default(), false);
     let mut messages = Vec::new();
-    for text in ["a message that repeats itself", "a message that repeats itself"] {
+    for text in [
+        "a message that repeats itself",
+        "a message that repeats itself",
+    ] {
         let mut out = Vec::with_capacity(256);
         compressor
             .compress_vec(text.as_bytes(), &mut out, FlushCompress::Sync)
@@ -132,7 +164,10 @@ fn a_client_taking_its_context_over_is_followed_and_otherwise_nothing_is_kept() 
         out.truncate(out.len() - 4);
         messages.push(masked(0xc1, &out));
     }
-    assert!(messages[1].len() < messages[0].len(), "the second one is a back-reference");
+    assert!(
+        messages[1].len() < messages[0].len(),
+        "the second one is a back-reference"
+    );
     let mut inflater = FrameInflater::new(1024, true);
     for message in &messages {
         assert_eq!(
@@ -144,7 +179,11 @@ fn a_client_taking_its_context_over_is_followed_and_otherwise_nothing_is_kept() 
 
     let mut inflater = FrameInflater::new(1024, false);
     assert!(!inflater.holds_inflater(), "none before the first message");
-    run(&mut inflater, &masked(0xc1, &deflate_message(b"on its own", 6))).unwrap();
+    run(
+        &mut inflater,
+        &masked(0xc1, &deflate_message(b"on its own", 6)),
+    )
+    .unwrap();
     assert!(!inflater.holds_inflater(), "none after it");
 }
 
@@ -155,9 +194,16 @@ fn a_message_ending_its_deflate_stream_does_not_break_the_next() {
     compressor
         .compress_vec(b"finished", &mut out, FlushCompress::Finish)
         .unwrap();
-    let stream = [masked(0xc1, &out), masked(0xc1, &deflate_message(b"next", 6))].concat();
+    let stream = [
+        masked(0xc1, &out),
+        masked(0xc1, &deflate_message(b"next", 6)),
+    ]
+    .concat();
     let expected = [plain(0x1, b"finished"), plain(0x1, b"next")].concat();
-    assert_eq!(run(&mut FrameInflater::new(1024, true), &stream), Ok(expected));
+    assert_eq!(
+        run(&mut FrameInflater::new(1024, true), &stream),
+        Ok(expected)
+    );
 }
 
 #[test]
@@ -185,9 +231,15 @@ fn what_breaks_the_extension_is_refused_with_its_code() {
     let compressed = deflate_message(b"x", 6);
     let cases: [(Vec<u8>, u16); 7] = [
         (masked(0xc9, b""), 1002),
-        ([masked(0x41, &compressed), masked(0xc0, b"")].concat(), 1002),
+        (
+            [masked(0x41, &compressed), masked(0xc0, b"")].concat(),
+            1002,
+        ),
         ([masked(0x01, b"a"), masked(0xc0, b"")].concat(), 1002),
-        ([masked(0x41, &compressed), masked(0x81, b"b")].concat(), 1002),
+        (
+            [masked(0x41, &compressed), masked(0x81, b"b")].concat(),
+            1002,
+        ),
         (masked(0xa1, b"a"), 1002),
         ([0xc1, 0x01, 0x00].to_vec(), 1002),
         (masked(0xc1, &[0xff; 16]), 1007),

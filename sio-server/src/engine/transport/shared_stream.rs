@@ -19,6 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::engine::sync::Mutex;
+use crate::engine::transport::deflate::{Deflater, Inflating};
 
 /// A TCP stream that several tasks may write whole frames to.
 #[derive(Debug)]
@@ -29,6 +30,8 @@ pub(crate) struct SharedStream {
     /// Bytes written but not yet taken by the kernel: at most the frames of one write, since
     /// nobody writes more while some wait.
     pending: Mutex<BytesMut>,
+    /// Compresses the frames written directly, if the client agreed to permessage-deflate.
+    deflater: Option<Arc<Deflater>>,
 }
 
 /// What writing a frame directly came to.
@@ -44,24 +47,33 @@ pub(crate) enum Direct {
 }
 
 impl SharedStream {
-    pub(crate) fn new(tcp: TcpStream) -> Arc<Self> {
+    pub(crate) fn new(tcp: TcpStream, deflater: Option<Arc<Deflater>>) -> Arc<Self> {
         Arc::new(SharedStream {
             tcp,
             written: AtomicU64::new(0),
             pending: Mutex::new(BytesMut::new()),
+            deflater,
         })
     }
 
     /// Writes `frame` as one unmasked WebSocket message (text or binary), unless bytes wait.
     pub(crate) fn write_frame(&self, frame: &Frame) -> Direct {
+        // Compressed before the lock: a broadcast compresses once, and its recipients' writes
+        // do not wait on each other.
+        let compressed = self.deflater.as_ref().and_then(|d| d.compress(frame));
         let mut pending = self.pending.lock();
         if !pending.is_empty() {
             return Direct::NotNow;
         }
-        let (opcode, payload) = match frame {
+        let (mut opcode, mut payload) = match frame {
             Frame::Text(text) => (0x1, &text.as_bytes()[..]),
             Frame::Binary(bytes) => (0x2, &bytes[..]),
         };
+        if let Some(compressed) = &compressed {
+            // RSV1: a compressed message (RFC 7692, 6).
+            opcode |= 0x40;
+            payload = compressed;
+        }
         let mut header = [0u8; 10];
         let header = frame_header(&mut header, opcode, payload.len());
         let total = header.len() + payload.len();
@@ -155,7 +167,8 @@ fn unwritten<'a>(header: &'a [u8], payload: &'a [u8], written: usize) -> [&'a [u
 /// The most room `pending` keeps once flushed.
 const RETAINED_PENDING: usize = 64 * 1024;
 
-/// The header of an unmasked, final WebSocket frame (RFC 6455, 5.2), within `buffer`.
+/// The header of an unmasked, final WebSocket frame (RFC 6455, 5.2), within `buffer`;
+/// `opcode` may carry RSV1.
 fn frame_header(buffer: &mut [u8; 10], opcode: u8, len: usize) -> &[u8] {
     buffer[0] = 0x80 | opcode;
     if len < 126 {
@@ -182,10 +195,17 @@ fn owned(bytes: Bytes) -> Bytes {
     }
 }
 
-/// What tungstenite reads and writes: the shared stream (after the bytes hyper read past the
-/// handshake), or, when the connection is not a plain TCP stream (TLS, say), the upgraded
-/// connection as hyper gives it, which only the socket's task writes.
-pub(crate) enum WsIo {
+/// What tungstenite reads and writes: the connection, through the inflating read when the
+/// client compresses its messages.
+pub(crate) struct WsIo {
+    raw: RawIo,
+    inflating: Option<Box<Inflating>>,
+}
+
+/// The connection: the shared stream (after the bytes hyper read past the handshake), or,
+/// when the connection is not a plain TCP stream (TLS, say), the upgraded connection as hyper
+/// gives it, which only the socket's task writes.
+enum RawIo {
     Shared {
         stream: Arc<SharedStream>,
         prefix: Bytes,
@@ -194,22 +214,29 @@ pub(crate) enum WsIo {
 }
 
 impl WsIo {
-    /// The connection hyper hands over after `101 Switching Protocols`.
-    pub(crate) fn new(upgraded: Upgraded) -> Self {
-        match upgraded.downcast::<TokioIo<TcpStream>>() {
-            Ok(parts) => WsIo::Shared {
-                stream: SharedStream::new(parts.io.into_inner()),
+    /// The connection hyper hands over after `101 Switching Protocols`; frames written to it
+    /// directly are compressed by `deflater` if the client agreed to it, and what it sends
+    /// is read through `inflating`.
+    pub(crate) fn new(
+        upgraded: Upgraded,
+        deflater: Option<Arc<Deflater>>,
+        inflating: Option<Box<Inflating>>,
+    ) -> Self {
+        let raw = match upgraded.downcast::<TokioIo<TcpStream>>() {
+            Ok(parts) => RawIo::Shared {
+                stream: SharedStream::new(parts.io.into_inner(), deflater),
                 prefix: owned(parts.read_buf),
             },
-            Err(upgraded) => WsIo::Upgraded(TokioIo::new(upgraded)),
-        }
+            Err(upgraded) => RawIo::Upgraded(TokioIo::new(upgraded)),
+        };
+        WsIo { raw, inflating }
     }
 
     /// The stream others may write frames to, if it can be shared.
     pub(crate) fn shared(&self) -> Option<&Arc<SharedStream>> {
-        match self {
-            WsIo::Shared { stream, .. } => Some(stream),
-            WsIo::Upgraded(_) => None,
+        match &self.raw {
+            RawIo::Shared { stream, .. } => Some(stream),
+            RawIo::Upgraded(_) => None,
         }
     }
 }
@@ -220,8 +247,22 @@ impl AsyncRead for WsIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        let io = self.get_mut();
+        match &mut io.inflating {
+            Some(inflating) => inflating.poll_read(&mut io.raw, cx, buf),
+            None => Pin::new(&mut io.raw).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncRead for RawIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            WsIo::Shared { stream, prefix } => {
+            RawIo::Shared { stream, prefix } => {
                 if !prefix.is_empty() {
                     let n = prefix.len().min(buf.remaining());
                     buf.put_slice(&prefix.split_to(n));
@@ -239,7 +280,7 @@ impl AsyncRead for WsIo {
                     }
                 }
             }
-            WsIo::Upgraded(io) => Pin::new(io).poll_read(cx, buf),
+            RawIo::Upgraded(io) => Pin::new(io).poll_read(cx, buf),
         }
     }
 }
@@ -252,8 +293,8 @@ impl AsyncWrite for WsIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            WsIo::Shared { stream, .. } => {
+        match &mut self.get_mut().raw {
+            RawIo::Shared { stream, .. } => {
                 let mut pending = stream.pending.lock();
                 ready!(stream.poll_flush_pending(cx, &mut pending))?;
                 let written = match stream.tcp.try_write(buf) {
@@ -267,25 +308,25 @@ impl AsyncWrite for WsIo {
                 pending.extend_from_slice(&buf[written..]);
                 Poll::Ready(Ok(buf.len()))
             }
-            WsIo::Upgraded(io) => Pin::new(io).poll_write(cx, buf),
+            RawIo::Upgraded(io) => Pin::new(io).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            WsIo::Shared { stream, .. } => {
+        match &mut self.get_mut().raw {
+            RawIo::Shared { stream, .. } => {
                 let mut pending = stream.pending.lock();
                 stream.poll_flush_pending(cx, &mut pending)
             }
-            WsIo::Upgraded(io) => Pin::new(io).poll_flush(cx),
+            RawIo::Upgraded(io) => Pin::new(io).poll_flush(cx),
         }
     }
 
     /// Flushes; the stream closes when its last holder lets it go.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let io = self.get_mut();
-        if let WsIo::Upgraded(io) = io {
-            return Pin::new(io).poll_shutdown(cx);
+        if let RawIo::Upgraded(upgraded) = &mut io.raw {
+            return Pin::new(upgraded).poll_shutdown(cx);
         }
         Pin::new(io).poll_flush(cx)
     }

@@ -14,6 +14,7 @@ use bytestring::ByteString;
 use futures_util::task::AtomicWaker;
 use futures_util::{Sink, Stream};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use sio_core::permessage_deflate::InflateError;
 use sio_core::{CloseReason, Frame, Transport};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -30,6 +31,7 @@ use crate::engine::handshake::HandshakeInfo;
 use crate::engine::http::{RequestError, ResponseBody, plain};
 use crate::engine::service::EngineInner;
 use crate::engine::session::SessionShared;
+use crate::engine::transport::deflate::Deflater;
 use crate::engine::transport::shared_stream::WsIo;
 
 type WsStream = WebSocketStream<WsIo>;
@@ -157,6 +159,13 @@ pub(crate) fn upgrade<H: EngineHandler, B>(
         }
     };
 
+    // permessage-deflate, if the engine has it and the client offers it in a form it honours.
+    let deflate = engine.deflater.as_ref().and_then(|deflater| {
+        let agreement = deflater.agree(request.headers())?;
+        Some((Arc::clone(deflater), agreement))
+    });
+    let answer = deflate.as_ref().map(|(_, agreement)| agreement.response());
+    let max_payload = engine.config.session.max_payload;
     let on_upgrade = hyper::upgrade::on(request);
     let config = WebSocketConfig::default()
         .read_buffer_size(engine.config.websocket_read_buffer)
@@ -165,13 +174,16 @@ pub(crate) fn upgrade<H: EngineHandler, B>(
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
-                let socket = WebSocketStream::from_raw_socket(
-                    WsIo::new(upgraded),
-                    Role::Server,
-                    Some(config),
-                )
-                .await;
-                run(engine, purpose, socket).await;
+                let (deflater, inflating) = match deflate {
+                    Some((deflater, agreement)) => (
+                        Some(deflater),
+                        Some(Deflater::inflating(&agreement, max_payload)),
+                    ),
+                    None => (None, None),
+                };
+                let io = WsIo::new(upgraded, deflater.clone(), inflating);
+                let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+                run(engine, purpose, socket, deflater).await;
             }
             Err(error) => {
                 debug!(%error, "WebSocket upgrade failed");
@@ -190,6 +202,9 @@ pub(crate) fn upgrade<H: EngineHandler, B>(
     if let Ok(accept) = HeaderValue::from_str(&accept) {
         headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
     }
+    if let Some(Ok(answer)) = answer.map(HeaderValue::try_from) {
+        headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, answer);
+    }
     Ok(response)
 }
 
@@ -197,6 +212,7 @@ async fn run<H: EngineHandler>(
     engine: Arc<EngineInner<H>>,
     purpose: Purpose<H::Data>,
     mut socket: WsStream,
+    deflater: Option<Arc<Deflater>>,
 ) {
     let (session, id) = match purpose {
         Purpose::Refuse => {
@@ -215,7 +231,7 @@ async fn run<H: EngineHandler>(
     // instead of living as long as the connection. No tracing wrapper around each poll while
     // the span is off.
     let span = session.span.clone();
-    let link = Link::new(session, id, socket);
+    let link = Link::new(session, id, socket, deflater);
     if span.is_disabled() {
         tokio::spawn(link);
     } else {
@@ -289,6 +305,8 @@ struct Link<D: Send + Sync + 'static> {
     stalled_pings: u32,
     /// What the kernel had taken of the stream at the last ping.
     written_at_ping: u64,
+    /// Compresses what the task writes, if the client agreed to permessage-deflate.
+    deflater: Option<Arc<Deflater>>,
 }
 
 impl<D: Send + Sync + 'static> Future for Link<D> {
@@ -324,7 +342,12 @@ impl<D: Send + Sync + 'static> Future for Link<D> {
 }
 
 impl<D: Send + Sync + 'static> Link<D> {
-    fn new(session: Arc<SessionShared<D>>, id: u64, ws: WsStream) -> Self {
+    fn new(
+        session: Arc<SessionShared<D>>,
+        id: u64,
+        ws: WsStream,
+        deflater: Option<Arc<Deflater>>,
+    ) -> Self {
         match ws.get_ref().shared() {
             Some(stream) => {
                 let mut state = session.lock();
@@ -356,6 +379,7 @@ impl<D: Send + Sync + 'static> Link<D> {
             close: None,
             stalled_pings: 0,
             written_at_ping: 0,
+            deflater,
         }
     }
 
@@ -443,7 +467,8 @@ impl<D: Send + Sync + 'static> Link<D> {
             let Some(frame) = self.outgoing.pop_front() else {
                 break;
             };
-            if ws.as_mut().start_send(to_ws_message(frame)).is_err() {
+            let message = to_ws_message(frame, self.deflater.as_deref());
+            if ws.as_mut().start_send(message).is_err() {
                 return Poll::Ready(Err(()));
             }
             self.unflushed = true;
@@ -520,6 +545,19 @@ impl<D: Send + Sync + 'static> Link<D> {
                 violation(session, id, CLOSE_INVALID_DATA, &error);
                 return self.stop_reading();
             }
+            Some(Err(tungstenite::Error::Io(error)))
+                if error
+                    .get_ref()
+                    .is_some_and(|inner| inner.is::<InflateError>()) =>
+            {
+                if let Some(error) = error
+                    .get_ref()
+                    .and_then(|e| e.downcast_ref::<InflateError>())
+                {
+                    violation(session, id, error.close_code(), &error.to_string());
+                }
+                return self.stop_reading();
+            }
             Some(Err(error)) => {
                 debug!(%error, "WebSocket read failed");
                 return self.stop_reading();
@@ -574,8 +612,18 @@ impl<D: Send + Sync + 'static> Link<D> {
 }
 
 /// A frame as tungstenite writes it. Text is already UTF-8 (a `ByteString`): it goes out as a
-/// raw text frame, not checked again for every recipient of a broadcast.
-fn to_ws_message(frame: Frame) -> WsMessage {
+/// raw text frame, not checked again for every recipient of a broadcast. With
+/// permessage-deflate, a message worth compressing goes out compressed, RSV1 set.
+fn to_ws_message(frame: Frame, deflater: Option<&Deflater>) -> WsMessage {
+    if let Some(compressed) = deflater.and_then(|deflater| deflater.compress(&frame)) {
+        let opcode = match frame {
+            Frame::Text(_) => Data::Text,
+            Frame::Binary(_) => Data::Binary,
+        };
+        let mut frame = WsFrame::message(compressed, OpCode::Data(opcode), true);
+        frame.header_mut().rsv1 = true;
+        return WsMessage::Frame(frame);
+    }
     match frame {
         Frame::Text(text) => WsMessage::Frame(WsFrame::message(
             text.into_bytes(),
