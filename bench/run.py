@@ -56,6 +56,8 @@ SERVERS = {
     "sio": [str(RELEASE / "sio_server")],
     # The cost of connection state recovery: every broadcast kept with its offset.
     "sio, recovery on": [str(RELEASE / "sio_server"), "--recovery"],
+    # The cost of permessage-deflate: idle memory, and broadcasts of 2 KB compressed once each.
+    "sio, deflate on": [str(RELEASE / "sio_server"), "--deflate"],
     "socketioxide": [str(RELEASE / "socketioxide_server")],
     "node socket.io": ["node", str(BENCH / "peers" / "node" / "server.js")],
     "django-sio": daphne,
@@ -65,8 +67,15 @@ SERVERS = {
 # The floors: each runs only its own scenario, in its `bare` mode.
 FLOORS = {"bare tungstenite echo": "echo", "bare broadcast": "broadcast"}
 # The quick run: the headline ratios (sio against the floors and socketioxide, idle memory).
-QUICK_SERVERS = ["sio", "sio, recovery on", "socketioxide", "bare tungstenite echo", "bare broadcast"]
-QUICK_SCENARIOS = [("echo", 100), ("echo", 1000), ("idle", 10000), ("broadcast", 1000), ("broadcast", 10000)]
+QUICK_SERVERS = ["sio", "sio, recovery on", "sio, deflate on", "socketioxide", "bare tungstenite echo",
+                 "bare broadcast"]
+QUICK_SCENARIOS = [("echo", 100), ("echo", 1000), ("idle", 10000), ("broadcast", 1000), ("broadcast", 10000),
+                   ("broadcast-2k", 1000)]
+# Compression is measured on sio alone (no peer here compresses WebSocket messages): its idle
+# memory with every client having agreed to it, and a broadcast of 2,000 bytes of chat-like text
+# with it on and off (the clients offer it either way).
+DEFLATE_SCENARIOS = {"idle", "broadcast-2k"}
+BROADCAST_PAD = 2000
 
 # (scenario, clients, figure, unit, lower is better)
 SCENARIOS = [
@@ -77,12 +86,14 @@ SCENARIOS = [
     ("polling-echo", 100, "serverCpuUsPerRoundTrip", "µs CPU/rt", True),
     ("broadcast", 1000, "serverCpuNsPerDelivery", "ns CPU/delivery", True),
     ("broadcast", 10000, "serverCpuNsPerDelivery", "ns CPU/delivery", True),
+    ("broadcast-2k", 1000, "serverCpuNsPerDelivery", "ns CPU/delivery", True),
 ]
 ROUND_TRIPS = [("roundTripsPerSecond", "rt/s"), ("p50us", "p50 µs"), ("p99us", "p99 µs"), ("generatorCpuShare", "generator CPU")]
 EXTRA = {
     "echo": ROUND_TRIPS,
     "polling-echo": ROUND_TRIPS,
     "broadcast": [("deliveriesPerSecond", "deliveries/s"), ("p99us", "p99 µs"), ("generatorCpuShare", "generator CPU")],
+    "broadcast-2k": [("deliveriesPerSecond", "deliveries/s"), ("p99us", "p99 µs"), ("generatorCpuShare", "generator CPU")],
     "idle": [],
 }
 # Runs a server cannot finish within loadgen's limits: n/a in the table, with the reason under it.
@@ -144,13 +155,18 @@ def start_on_port(command):
             time.sleep(0.1)
 
 
-def loadgen(scenario, address, pid, clients, bare=False):
+def loadgen(server, scenario, address, pid, clients):
     scheme = "http" if scenario == "polling-echo" else "ws"
-    args = [str(RELEASE / "loadgen"), scenario, f"{scheme}://{address}", str(pid), str(clients)]
+    mode = "broadcast" if scenario == "broadcast-2k" else scenario
+    args = [str(RELEASE / "loadgen"), mode, f"{scheme}://{address}", str(pid), str(clients)]
     if scenario != "idle":
         args.append(str(SECONDS))
-    if bare:
+    if server in FLOORS:
         args.append("bare")
+    if scenario == "broadcast-2k":
+        args += ["deflate", f"pad={BROADCAST_PAD}"]
+    elif server == "sio, deflate on":
+        args.append("deflate")
     output = subprocess.run(
         ["taskset", "-c", "1", *args], capture_output=True, text=True, timeout=600
     )
@@ -170,6 +186,10 @@ def planned():
             if QUICK and server not in QUICK_SERVERS:
                 continue
             if server in FLOORS and FLOORS[server] != scenario:
+                continue
+            if scenario == "broadcast-2k" and server not in ("sio", "sio, deflate on"):
+                continue
+            if server == "sio, deflate on" and scenario not in DEFLATE_SCENARIOS:
                 continue
             if QUICK and scenario == "idle" and not server.startswith("sio"):
                 continue
@@ -192,7 +212,7 @@ def measure():
             process, address = start(SERVERS[server])
             time.sleep(0.5)
             try:
-                result = loadgen(scenario, address, process.pid, clients, server in FLOORS)
+                result = loadgen(server, scenario, address, process.pid, clients)
             finally:
                 process.kill()
                 process.wait()
@@ -356,6 +376,12 @@ def headlines(results):
                                    ("broadcast", 10000, "serverCpuNsPerDelivery")):
         rows.append((f"{scenario}, {clients}: sio with recovery on over sio without",
                      ratio(results, "sio, recovery on", "sio", scenario, clients, key)))
+    # What permessage-deflate costs: memory per idle connection that agreed to it, and CPU per
+    # delivery of a 2 KB broadcast, compressed once for all its recipients.
+    idle_deflate = median_spread(results.get(("sio, deflate on", "idle", 10000), []), "bytesPerConnection")[0]
+    rows.append(("idle, 10,000: sio with deflate on, bytes per connection", idle_deflate))
+    rows.append(("broadcast of 2 KB, 1000: sio with deflate on over sio without",
+                 ratio(results, "sio, deflate on", "sio", "broadcast-2k", 1000, "serverCpuNsPerDelivery")))
     lines = ["## Headline figures", "", "| figure | value |", "|---|---|"]
     lines += [f"| {name} | {fmt(value) if value else 'n/a'} |" for name, value in rows]
     return lines

@@ -71,6 +71,29 @@ def main():
         ],
     )
 
+    # permessage-deflate: flags and piece size, then masked client frames (RFC 7692's "Hello"
+    # whole, in two fragments around a ping, and as a stored block); a level and a split, then
+    # a message.
+    def masked(first, payload):
+        mask = bytes([1, 2, 3, 4])
+        return bytes([first, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+    hello = bytes([0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00])
+    stored = bytes([0x00, 0x05, 0x00, 0xFA, 0xFF]) + b"Hello" + bytes([0x00])
+    write(
+        "deflate_frames",
+        [
+            bytes([0, 3]) + masked(0xC1, hello),
+            bytes([1, 1]) + masked(0x41, hello[:3]) + masked(0x89, b"p") + masked(0x80, hello[3:]),
+            bytes([0, 7]) + masked(0xC2, stored) + masked(0x81, b"plain"),
+        ],
+    )
+    write(
+        "deflate_round_trip",
+        [bytes([6, 0]) + b"hello hello hello", bytes([1, 3]) + b'42["chat",{"text":"hi"}]' * 20,
+         b"permessage-deflate; client_max_window_bits"],
+    )
+
     # Session runs are arbitrary-encoded; a few byte strings give the fuzzer a start.
     write("session", [struct.pack("<Q", n) * 8 for n in range(8)])
 

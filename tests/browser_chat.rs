@@ -1,5 +1,5 @@
-//! The chat example in a real browser: two headless Chromium pages, driven by `playwright-core`.
-//! The screenshot is kept in `tests/artifacts/chat.png`.
+//! The chat example in a real browser: two headless Chromium pages, driven by `playwright-core`,
+//! with and without permessage-deflate. The screenshots are kept in `tests/artifacts/`.
 
 mod support;
 
@@ -23,6 +23,37 @@ fn two_pages_chat_and_the_sender_sees_the_ack() {
             "aliceSaw": ["hello from alice"],
             "bobSaw": ["hello from alice"],
             "status": "delivered: ok",
+        })
+    );
+    assert!(screenshot.exists(), "the screenshot is kept");
+}
+
+#[test]
+fn the_chat_runs_with_websocket_compression() {
+    let server = Server::start("chat", &["--deflate"]);
+    let artifacts = root().join("tests/artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts folder");
+    let screenshot = artifacts.join("chat-deflate.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let result = node(
+        "browser_chat.mjs",
+        &[
+            &server.url(),
+            screenshot.to_str().expect("UTF-8 path"),
+            "long",
+        ],
+    );
+    // Chromium offers permessage-deflate on every WebSocket; each page's upgrade got it, and a
+    // message of 2,000 characters (compressed both ways) reached both pages.
+    let agreed = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+    assert_eq!(
+        result,
+        json!({
+            "aliceSaw": ["hello from alice"],
+            "bobSaw": ["hello from alice"],
+            "status": "delivered: ok",
+            "longArrived": [true, true],
+            "extensions": [agreed, agreed],
         })
     );
     assert!(screenshot.exists(), "the screenshot is kept");

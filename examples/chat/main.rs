@@ -6,6 +6,7 @@
 //! cargo run --example chat -- --addr 127.0.0.1:0 # any free port; the address is printed
 //! cargo run --example chat --features redis -- --addr 127.0.0.1:8001 --redis redis://127.0.0.1:6379/
 //! cargo run --example chat --features redis -- --addr 127.0.0.1:8002 --redis-streams redis://127.0.0.1:6379/
+//! cargo run --example chat -- --deflate           # WebSocket messages from 1 KiB compressed
 //! ```
 //!
 //! With `--redis`, several chat processes share their lobby through Redis pub/sub; with
@@ -88,15 +89,21 @@ enum Layer {
 struct Options {
     addr: SocketAddr,
     layer: Option<Layer>,
+    deflate: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
         layer: None,
+        deflate: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--deflate" {
+            options.deflate = true;
+            continue;
+        }
         let value = args.next();
         match (flag.as_str(), value) {
             ("--addr", Some(addr)) => {
@@ -108,7 +115,8 @@ fn parse_options() -> Result<Options, String> {
             ("--redis-streams", Some(url)) => options.layer = Some(Layer::RedisStreams(url)),
             _ => {
                 return Err(
-                    "usage: chat [--addr HOST:PORT] [--redis URL | --redis-streams URL]".to_owned(),
+                    "usage: chat [--addr HOST:PORT] [--redis URL | --redis-streams URL] [--deflate]"
+                        .to_owned(),
                 );
             }
         }
@@ -166,6 +174,9 @@ async fn main() -> std::io::Result<()> {
         .consumer::<Chat>();
     if let Some(layer) = &options.layer {
         builder = with_layer(builder, layer).unwrap_or_else(|err| fail(err));
+    }
+    if options.deflate {
+        builder = builder.per_message_deflate(sio::engine::PerMessageDeflate::default());
     }
     let server = builder.build();
     let app = Router::new()

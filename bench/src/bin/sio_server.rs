@@ -3,8 +3,9 @@
 //! `echo` acks its arguments back; `join` joins a room and acks; `broadcast` sends its second
 //! argument as `bcast` to the room named by its first.
 //!
-//! `sio_server [--recovery] [ADDR]`: with `--recovery`, connection state recovery is on
-//! (Node's defaults), so each broadcast is kept with its offset before it goes.
+//! `sio_server [--recovery] [--deflate] [ADDR]`: with `--recovery`, connection state recovery
+//! is on (Node's defaults), so each broadcast is kept with its offset before it goes; with
+//! `--deflate`, permessage-deflate is on (its defaults: messages from 1 KiB compressed).
 
 use std::net::SocketAddr;
 
@@ -49,6 +50,7 @@ impl Consumer for Bench {
 async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let recovery = args.iter().any(|arg| arg == "--recovery");
+    let deflate = args.iter().any(|arg| arg == "--deflate");
     let addr: SocketAddr = args
         .iter()
         .find(|arg| !arg.starts_with("--"))
@@ -58,6 +60,9 @@ async fn main() -> std::io::Result<()> {
     let mut builder = Server::builder().consumer::<Bench>();
     if recovery {
         builder = builder.connection_state_recovery(sio::ConnectionStateRecovery::default());
+    }
+    if deflate {
+        builder = builder.per_message_deflate(sio::engine::PerMessageDeflate::default());
     }
     let server = builder.build();
     let listener = tokio::net::TcpListener::bind(addr).await?;

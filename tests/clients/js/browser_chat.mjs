@@ -2,14 +2,18 @@
 // the sender must show the ack. The Socket.IO browser client the page loads from its CDN is
 // served from the npm-installed socket.io-client, so the test runs offline.
 //
-//   node browser_chat.mjs <http://host:port> <screenshot.png>
+//   node browser_chat.mjs <http://host:port> <screenshot.png> [long]
+//
+// With `long`, Alice then sends a message of 2,000 characters (which a server with
+// permessage-deflate compresses both ways), and the result says which WebSocket extensions the
+// server agreed to with each page.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
-const [url, screenshot] = process.argv.slice(2);
+const [url, screenshot, long] = process.argv.slice(2);
 const here = dirname(fileURLToPath(import.meta.url));
 const clientScript = readFileSync(join(here, "node_modules/socket.io-client/dist/socket.io.min.js"));
 const profile = mkdtempSync(join(tmpdir(), "sio-chromium-"));
@@ -31,6 +35,16 @@ try {
     route.fulfill({ status: 200, contentType: "application/javascript", body: clientScript }),
   );
   const [alice, bob] = [await context.newPage(), await context.newPage()];
+  // What the server answered to each page's WebSocket handshake, from the DevTools protocol.
+  const extensions = [];
+  for (const page of [alice, bob]) {
+    const devtools = await context.newCDPSession(page);
+    await devtools.send("Network.enable");
+    devtools.on("Network.webSocketHandshakeResponseReceived", ({ response }) => {
+      const name = Object.keys(response.headers).find((h) => h.toLowerCase() === "sec-websocket-extensions");
+      extensions.push(name ? response.headers[name] : null);
+    });
+  }
   for (const page of [alice, bob]) {
     await page.goto(url);
     await page.locator("#messages li.system", { hasText: "Welcome!" }).waitFor({ timeout: 10000 });
@@ -41,11 +55,23 @@ try {
     await page.locator("#messages li:not(.system)", { hasText: "hello from alice" }).waitFor({ timeout: 10000 });
     return page.locator("#messages li:not(.system)").allTextContents();
   };
-  const [aliceSaw, bobSaw] = [await seen(alice), await seen(bob)];
+  let [aliceSaw, bobSaw] = [await seen(alice), await seen(bob)];
   await alice.locator("#status", { hasText: "delivered: ok" }).waitFor({ timeout: 10000 });
   const status = await alice.locator("#status").textContent();
+  const result = { aliceSaw, bobSaw, status };
+  if (long === "long") {
+    const text = "a long message ".repeat(134).slice(0, 2000);
+    await alice.fill("#text", text);
+    await alice.click("button");
+    const seenLong = async (page) => {
+      await page.locator("#messages li:not(.system)").nth(1).waitFor({ timeout: 10000 });
+      return (await page.locator("#messages li:not(.system)").allTextContents())[1].includes(text);
+    };
+    result.longArrived = [await seenLong(alice), await seenLong(bob)];
+    result.extensions = extensions;
+  }
   await alice.screenshot({ path: screenshot, fullPage: true });
-  console.log(JSON.stringify({ aliceSaw, bobSaw, status }));
+  console.log(JSON.stringify(result));
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });

@@ -3,11 +3,15 @@
 //! time comes from `/proc/<pid>/stat`, its memory from `/proc/<pid>/status`.
 //!
 //! ```text
-//! loadgen idle         <ws://host:port>   <server pid> <clients>
+//! loadgen idle         <ws://host:port>   <server pid> <clients> [deflate]
 //! loadgen echo         <ws://host:port>   <server pid> <clients> <seconds> [bare]
 //! loadgen polling-echo <http://host:port> <server pid> <clients> <seconds>
-//! loadgen broadcast    <ws://host:port>   <server pid> <clients> <seconds> [bare]
+//! loadgen broadcast    <ws://host:port>   <server pid> <clients> <seconds> [bare] [deflate] [pad=BYTES]
 //! ```
+//!
+//! With `deflate`, every WebSocket client offers permessage-deflate (as browsers do); with
+//! `pad=BYTES`, each broadcast carries that many more bytes of JSON text, enough to be
+//! compressed (the server's threshold is 1 KiB).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,12 +21,24 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 
+mod deflate;
 mod polling;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Ws = WebSocketStream<deflate::Io>;
+
+/// How the WebSocket clients connect.
+#[derive(Clone, Copy)]
+struct Mode {
+    /// To the bare floors, not a Socket.IO server.
+    bare: bool,
+    /// Offering permessage-deflate.
+    deflate: bool,
+}
 
 /// CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`.
 fn cpu_seconds(pid: u32) -> f64 {
@@ -62,15 +78,27 @@ struct Client {
 }
 
 impl Client {
-    async fn connect(url: &str, bare: bool) -> Client {
+    async fn connect(url: &str, mode: Mode) -> Client {
+        let bare = mode.bare;
         let target = if bare {
             url.to_owned()
         } else {
             format!("{url}/socket.io/?EIO=4&transport=websocket")
         };
-        let (socket, _) = tokio_tungstenite::connect_async(target)
-            .await
-            .expect("connect");
+        let mut request = target.into_client_request().expect("a WebSocket URL");
+        if mode.deflate {
+            request.headers_mut().insert(
+                "Sec-WebSocket-Extensions",
+                HeaderValue::from_static(deflate::OFFER),
+            );
+        }
+        let host = url.trim_start_matches("ws://");
+        let host = host.split('/').next().unwrap_or(host);
+        let tcp = TcpStream::connect(host).await.expect("connect");
+        let (socket, _) =
+            tokio_tungstenite::client_async(request, deflate::Io::new(tcp, mode.deflate))
+                .await
+                .expect("handshake");
         let (sink, stream) = socket.split();
         let mut client = Client {
             sink,
@@ -130,10 +158,10 @@ impl Client {
     }
 }
 
-async fn connect_many(url: &str, count: usize, bare: bool) -> Vec<Client> {
+async fn connect_many(url: &str, count: usize, mode: Mode) -> Vec<Client> {
     let mut clients = Vec::with_capacity(count);
     for start in (0..count).step_by(200) {
-        let batch = (start..count.min(start + 200)).map(|_| Client::connect(url, bare));
+        let batch = (start..count.min(start + 200)).map(|_| Client::connect(url, mode));
         clients.extend(futures_util::future::join_all(batch).await);
     }
     clients
@@ -147,14 +175,14 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1e6
 }
 
-async fn idle(url: &str, pid: u32, count: usize) -> serde_json::Value {
+async fn idle(url: &str, pid: u32, count: usize, mode: Mode) -> serde_json::Value {
     let baseline = rss_kib(pid);
     let stop = Arc::new(Notify::new());
     let mut tasks = Vec::with_capacity(count);
     // Each batch answers pings while the next connects: a server that takes longer than its ping
     // timeout to accept them all (django-sio) would otherwise drop the first ones.
     for start in (0..count).step_by(200) {
-        let batch = (start..count.min(start + 200)).map(|_| Client::connect(url, false));
+        let batch = (start..count.min(start + 200)).map(|_| Client::connect(url, mode));
         for client in futures_util::future::join_all(batch).await {
             tasks.push(tokio::spawn(client.idle(Arc::clone(&stop))));
         }
@@ -246,9 +274,11 @@ async fn broadcast(
     pid: u32,
     count: usize,
     seconds: u64,
-    bare: bool,
+    mode: Mode,
+    pad: usize,
 ) -> serde_json::Value {
-    let mut receivers = connect_many(url, count, bare).await;
+    let bare = mode.bare;
+    let mut receivers = connect_many(url, count, mode).await;
     for client in &mut receivers {
         if bare {
             client.send("join").await;
@@ -295,7 +325,14 @@ async fn broadcast(
             })
         })
         .collect();
-    let mut emitter = Client::connect(url, bare).await;
+    let mut emitter = Client::connect(url, mode).await;
+    // Text that compresses as chat messages do, after the timestamp the receivers read.
+    let padding = if pad == 0 {
+        String::new()
+    } else {
+        let words = "hello lobby, how is everyone today? ".repeat(pad / 36 + 1);
+        format!(r#","pad":"{}""#, &words[..pad])
+    };
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let (cpu_before, own_before, started) = (cpu_seconds(pid), own_cpu_seconds(), Instant::now());
     let mut broadcasts = 0u64;
@@ -303,9 +340,9 @@ async fn broadcast(
         delivered.store(0, Ordering::Release);
         let t = clock.elapsed().as_micros();
         let request = if bare {
-            format!(r#"bcast:{{"t":{t}}}"#)
+            format!(r#"bcast:{{"t":{t}{padding}}}"#)
         } else {
-            format!(r#"42["broadcast","bench",{{"t":{t}}}]"#)
+            format!(r#"42["broadcast","bench",{{"t":{t}{padding}}}]"#)
         };
         emitter.send(&request).await;
         if tokio::time::timeout(Duration::from_secs(10), all_in.notified())
@@ -346,12 +383,20 @@ fn main() {
         .build()
         .expect("runtime");
     let (url, pid) = (args.get(1).cloned().unwrap_or_default(), number(2) as u32);
+    let mode = Mode {
+        bare: args.iter().any(|a| a == "bare"),
+        deflate: args.iter().any(|a| a == "deflate"),
+    };
+    let pad = args
+        .iter()
+        .find_map(|a| a.strip_prefix("pad=")?.parse().ok())
+        .unwrap_or(0);
     let result = runtime.block_on(async {
         match args.first().map(String::as_str) {
-            Some("idle") => idle(&url, pid, number(3) as usize).await,
+            Some("idle") => idle(&url, pid, number(3) as usize, mode).await,
             Some("echo") => {
-                let bare = args.get(5).is_some_and(|a| a == "bare");
-                let clients = connect_many(&url, number(3) as usize, bare).await;
+                let bare = mode.bare;
+                let clients = connect_many(&url, number(3) as usize, mode).await;
                 let wrap = if bare { Echoer::Bare } else { Echoer::WebSocket };
                 let clients = clients.into_iter().map(wrap).collect();
                 echo("echo", pid, clients, number(4)).await
@@ -363,13 +408,10 @@ fn main() {
                 let clients = clients.into_iter().map(Echoer::Polling).collect();
                 echo("polling-echo", pid, clients, number(4)).await
             }
-            Some("broadcast") => {
-                let bare = args.get(5).is_some_and(|a| a == "bare");
-                broadcast(&url, pid, number(3) as usize, number(4), bare).await
-            }
+            Some("broadcast") => broadcast(&url, pid, number(3) as usize, number(4), mode, pad).await,
             _ => {
                 eprintln!(
-                    "usage: loadgen idle|echo|polling-echo|broadcast <ws://host:port | http://host:port> <pid> <clients> [seconds] [bare]"
+                    "usage: loadgen idle|echo|polling-echo|broadcast <ws://host:port | http://host:port> <pid> <clients> [seconds] [bare] [deflate] [pad=BYTES]"
                 );
                 std::process::exit(2);
             }

@@ -43,7 +43,8 @@ impl InflateError {
 /// Rewrites the frame stream of a client that negotiated permessage-deflate: a compressed
 /// message (RSV1 on its first frame) becomes one final frame of the inflated message, masked
 /// with a zero key; every other frame passes unchanged, byte for byte, for the WebSocket layer
-/// above to check as it checks any frame.
+/// above to check as it checks any frame. ([`for_client`](Self::for_client) reads a server's
+/// frames alike, unmasked.)
 ///
 /// Inflating stops at `limit` bytes ([`InflateError::TooBig`]), so a message that inflates
 /// to gigabytes costs `limit`, no more. The inflater exists only while a compressed message
@@ -52,6 +53,8 @@ impl InflateError {
 pub struct FrameInflater {
     limit: usize,
     keep_context: bool,
+    /// Whether the frames come from a client (masked) rather than a server (unmasked).
+    from_client: bool,
     step: Step,
     message: Message,
     inflater: Option<Decompress>,
@@ -112,9 +115,19 @@ impl FrameInflater {
         FrameInflater {
             limit,
             keep_context,
+            from_client: true,
             step: Step::Header,
             message: Message::None,
             inflater: None,
+        }
+    }
+
+    /// The same for a client reading a server's frames, which are not masked (a load
+    /// generator, a test): the frames it writes are not masked either.
+    pub fn for_client(limit: usize, keep_context: bool) -> Self {
+        FrameInflater {
+            from_client: false,
+            ..FrameInflater::new(limit, keep_context)
         }
     }
 
@@ -162,8 +175,10 @@ impl FrameInflater {
                     }
                     let n = usize::try_from(left).map_or(input.len(), |left| left.min(input.len()));
                     let mut chunk = input.split_to(n);
-                    for (i, byte) in chunk.iter_mut().enumerate() {
-                        *byte ^= mask[(at + i) % 4];
+                    if mask != [0; 4] {
+                        for (i, byte) in chunk.iter_mut().enumerate() {
+                            *byte ^= mask[(at + i) % 4];
+                        }
                     }
                     self.inflate(&chunk, FlushDecompress::None)?;
                     let left = left - n as u64;
@@ -244,8 +259,15 @@ impl FrameInflater {
             };
             return Ok(());
         }
-        let Some(mask) = header.mask else {
-            return Err(InflateError::Protocol("an unmasked frame from the client"));
+        let mask = match (header.mask, self.from_client) {
+            (Some(mask), true) => mask,
+            (None, false) => [0; 4],
+            (None, true) => {
+                return Err(InflateError::Protocol("an unmasked frame from the client"));
+            }
+            (Some(_), false) => {
+                return Err(InflateError::Protocol("a masked frame from the server"));
+            }
         };
         if let Message::Compressed { compressed, .. } = &mut self.message {
             *compressed = compressed.saturating_add(header.payload);
@@ -319,7 +341,7 @@ impl FrameInflater {
         if ended || !self.keep_context {
             self.inflater = None;
         }
-        output.push_back(plain_header(opcode, inflated.len()));
+        output.push_back(plain_header(opcode, inflated.len(), self.from_client));
         if !inflated.is_empty() {
             output.push_back(Bytes::from(inflated));
         }
@@ -359,21 +381,24 @@ fn parse_header(input: &[u8]) -> Option<Header> {
     })
 }
 
-/// The header of a final, plain frame of `len` bytes, masked with a zero key (the layer above
-/// wants client frames masked; a zero key leaves the payload as it is).
-fn plain_header(opcode: u8, len: usize) -> Bytes {
+/// The header of a final, plain frame of `len` bytes; a client's is masked with a zero key
+/// (the layer above wants client frames masked; a zero key leaves the payload as it is).
+fn plain_header(opcode: u8, len: usize, masked: bool) -> Bytes {
+    let mask_bit = if masked { 0x80 } else { 0 };
     let mut header = Vec::with_capacity(14);
     header.push(0x80 | opcode);
     if len < 126 {
-        header.push(0x80 | len as u8);
+        header.push(mask_bit | len as u8);
     } else if let Ok(len) = u16::try_from(len) {
-        header.push(0x80 | 126);
+        header.push(mask_bit | 126);
         header.extend_from_slice(&len.to_be_bytes());
     } else {
-        header.push(0x80 | 127);
+        header.push(mask_bit | 127);
         header.extend_from_slice(&(len as u64).to_be_bytes());
     }
-    header.extend_from_slice(&[0; 4]);
+    if masked {
+        header.extend_from_slice(&[0; 4]);
+    }
     Bytes::from(header)
 }
 

@@ -10,6 +10,15 @@ const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 /// A client frame: `first` (FIN, RSV and opcode bits), then `payload`, masked.
 fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
+    frame(first, MASK, payload)
+}
+
+/// What the layer above reads of a plain final frame, masked with the zero key.
+fn plain(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    frame(0x80 | opcode, [0; 4], payload)
+}
+
+fn frame(first: u8, mask: [u8; 4], payload: &[u8]) -> Vec<u8> {
     let mut frame = vec![first];
     match payload.len() {
         len @ 0..126 => frame.push(0x80 | len as u8),
@@ -22,27 +31,8 @@ fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
             frame.extend_from_slice(&(len as u64).to_be_bytes());
         }
     }
-    frame.extend_from_slice(&MASK);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
-    frame
-}
-
-/// What the layer above reads of a plain final frame, masked with the zero key.
-fn plain(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mut frame = vec![0x80 | opcode];
-    match payload.len() {
-        len @ 0..126 => frame.push(0x80 | len as u8),
-        len @ 126..65_536 => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(len as u16).to_be_bytes());
-        }
-        len => {
-            frame.push(0x80 | 127);
-            frame.extend_from_slice(&(len as u64).to_be_bytes());
-        }
-    }
-    frame.extend_from_slice(&[0; 4]);
-    frame.extend_from_slice(payload);
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
     frame
 }
 
@@ -106,9 +96,9 @@ fn plain_frames_pass_unchanged_and_control_frames_may_interleave() {
     let last_part = masked(0x80, b"ment");
     let stream = [
         text.clone(),
-        first_part.clone(),
+        first_part,
         ping.clone(),
-        last_part.clone(),
+        last_part,
     ]
     .concat();
     assert_eq!(
@@ -248,4 +238,23 @@ fn what_breaks_the_extension_is_refused_with_its_code() {
         let error = run(&mut FrameInflater::new(1024, false), &stream).unwrap_err();
         assert_eq!(error.close_code(), code, "{stream:x?}: {error}");
     }
+}
+
+#[test]
+fn a_client_reads_a_servers_unmasked_frames_alike() {
+    let compressed = deflate_message(b"from the server", 6);
+    let mut stream = vec![0xc1, compressed.len() as u8];
+    stream.extend_from_slice(&compressed);
+    let mut expected = vec![0x81, 15];
+    expected.extend_from_slice(b"from the server");
+    assert_eq!(
+        run(&mut FrameInflater::for_client(1024, false), &stream),
+        Ok(expected)
+    );
+    // A masked compressed frame is a client's, not a server's.
+    let error = run(
+        &mut FrameInflater::for_client(1024, false),
+        &masked(0xc1, &compressed),
+    );
+    assert_eq!(error.map_err(|e| e.close_code()), Err(1002));
 }

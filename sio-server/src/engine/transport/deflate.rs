@@ -219,9 +219,13 @@ mod tests {
     fn the_recipients_of_one_message_share_one_compression() {
         let deflater = Deflater::new(PerMessageDeflate::default());
         let message = Frame::Text("x".repeat(4096).into());
-        let first = deflater.compress(&message).expect("compressed");
-        let again = deflater.compress(&message.clone()).expect("compressed");
-        assert_eq!(first.as_ptr(), again.as_ptr(), "compressed once");
+        // What each recipient of a broadcast is handed: a clone of one frame.
+        let recipients = vec![message.clone(); 3];
+        let first = deflater.compress(&recipients[0]).expect("compressed");
+        for recipient in &recipients[1..] {
+            let again = deflater.compress(recipient).expect("compressed");
+            assert_eq!(first.as_ptr(), again.as_ptr(), "compressed once");
+        }
         // Equal bytes in another allocation are another message: compressed again, alike.
         let copy = Frame::Text("x".repeat(4096).into());
         let other = deflater.compress(&copy).expect("compressed");
