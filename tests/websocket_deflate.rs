@@ -419,6 +419,21 @@ fn an_inflation_bomb_closes_its_connection_with_1009_at_no_memory_cost() {
         bystander.next_message().message(),
         br#"42["echo","still here"]"#
     );
+    // What came before a bad frame in the same write is read first, as without compression.
+    let mut late = RawClient::connect(running.addr, Some("permessage-deflate"));
+    let mut both = Vec::new();
+    for (first, payload) in [
+        (0x81, br#"42["echo","before"]"#.to_vec()),
+        (0xc9, Vec::new()),
+    ] {
+        let mask = [0, 0, 0, 0];
+        both.extend_from_slice(&[first, 0x80 | payload.len() as u8]);
+        both.extend_from_slice(&mask);
+        both.extend_from_slice(&payload);
+    }
+    late.stream.write_all(&both).expect("send");
+    assert_eq!(late.next_message().message(), br#"42["echo","before"]"#);
+    assert_eq!(late.close_code(), Some(1002));
     // Data that does not inflate is 1007, as Node's `ws` closes.
     let mut corrupt = RawClient::connect(
         running.addr,

@@ -29,7 +29,8 @@
 //! let mut inflater = FrameInflater::new(1 << 20, agreement.client_context_takeover());
 //! let mut input = bytes::BytesMut::from(&frame[..]);
 //! let mut output = VecDeque::new();
-//! inflater.transcode(&mut input, &mut output).unwrap();
+//! let more = inflater.transcode(&mut input, &mut output).unwrap();
+//! assert!(!more, "all the input is taken");
 //! let plain: Vec<u8> = output.iter().flat_map(|chunk| chunk.iter().copied()).collect();
 //! // A plain final text frame, masked with a zero key, of the inflated message.
 //! assert_eq!(&plain[..6], [0x81, 0x80 | 17, 0, 0, 0, 0]);

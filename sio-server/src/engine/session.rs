@@ -2,7 +2,7 @@
 //! that wake its transport tasks, and the dispatch of its events to the application.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::task::{Context, Waker};
 use std::time::Instant;
 
@@ -15,6 +15,7 @@ use crate::engine::handshake::HandshakeInfo;
 use crate::engine::registry::Registry;
 use crate::engine::sync::{Mutex, MutexGuard};
 use crate::engine::timers::{Timed, TimerKey, Timers};
+use crate::engine::transport::deflate::Deflater;
 use crate::engine::transport::shared_stream::{Direct, SharedStream};
 
 /// What a session needs of its engine: the handler's callbacks and the registry. The engine is
@@ -148,6 +149,9 @@ pub(crate) struct SessionShared<D> {
     direct: Mutex<DirectSlot>,
     /// Woken when there is output to take, for a pending GET.
     pub(crate) output: Notify,
+    /// Compresses what is written to the WebSocket directly, once its client agreed to
+    /// permessage-deflate.
+    pub(crate) deflater: OnceLock<Arc<Deflater>>,
     /// Names the session to the engine's timers.
     timer: TimerKey,
     engine: Arc<dyn SessionHost<D>>,
@@ -182,6 +186,7 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             }),
             direct: Mutex::new(DirectSlot::default()),
             output: Notify::new(),
+            deflater: OnceLock::new(),
             timer,
             engine,
             data,
@@ -278,11 +283,17 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
 
     /// Writes `frame` to the WebSocket's stream if it is open to direct writes.
     fn write_directly(&self, frame: &Frame) -> Direct {
+        // Compressed before the lock (if the client agreed to it): neither the socket's task
+        // nor another emitter waits on the compression.
+        let compressed = self
+            .deflater
+            .get()
+            .and_then(|deflater| deflater.compress(frame));
         match &*self.direct.lock() {
             DirectSlot {
                 stream: Some(stream),
                 open: true,
-            } => stream.write_frame(frame),
+            } => stream.write_frame(frame, compressed.as_ref()),
             _ => Direct::NotNow,
         }
     }

@@ -67,6 +67,12 @@ impl AsyncRead for Io {
             let mut read = ReadBuf::new(&mut chunk);
             ready!(Pin::new(&mut io.tcp).poll_read(cx, &mut read))?;
             if read.filled().is_empty() {
+                // The end: an unfinished head goes on as it is, for tungstenite to report.
+                if !inflating.head_done && !inflating.input.is_empty() {
+                    let head = inflating.input.split().freeze();
+                    inflating.output.push_back(head);
+                    continue;
+                }
                 return Poll::Ready(Ok(()));
             }
             inflating.input.extend_from_slice(read.filled());
@@ -78,10 +84,11 @@ impl AsyncRead for Io {
                 inflating.output.push_back(head);
                 inflating.head_done = true;
             }
-            inflating
+            while inflating
                 .inflater
                 .transcode(&mut inflating.input, &mut inflating.output)
-                .map_err(io::Error::other)?;
+                .map_err(io::Error::other)?
+            {}
         }
     }
 }

@@ -47,8 +47,10 @@ impl InflateError {
 /// frames alike, unmasked.)
 ///
 /// Inflating stops at `limit` bytes ([`InflateError::TooBig`]), so a message that inflates
-/// to gigabytes costs `limit`, no more. The inflater exists only while a compressed message
-/// arrives, unless the client takes its context over.
+/// to gigabytes costs `limit`, no more; and [`transcode`](Self::transcode) stops after each
+/// inflated message, so what it hands on at once is one message, not all that a read of
+/// highly compressed input holds. The inflater exists only while a compressed message arrives,
+/// unless the client takes its context over.
 #[derive(Debug)]
 pub struct FrameInflater {
     limit: usize,
@@ -137,23 +139,24 @@ impl FrameInflater {
     }
 
     /// Takes what it can of `input` (the client's raw bytes; an incomplete frame header stays)
-    /// and appends the rewritten stream to `output`.
+    /// and appends the rewritten stream to `output`. Returns `true` when it stopped after an
+    /// inflated message with input left to take: call it again once `output` is read.
     pub fn transcode(
         &mut self,
         input: &mut BytesMut,
         output: &mut VecDeque<Bytes>,
-    ) -> Result<(), InflateError> {
+    ) -> Result<bool, InflateError> {
         loop {
             match self.step {
                 Step::Header => {
                     let Some(header) = parse_header(input) else {
-                        return Ok(());
+                        return Ok(false);
                     };
                     self.start_frame(header, input, output)?;
                 }
                 Step::Pass(left) => {
                     if input.is_empty() {
-                        return Ok(());
+                        return Ok(false);
                     }
                     let n = usize::try_from(left).map_or(input.len(), |left| left.min(input.len()));
                     output.push_back(input.split_to(n).freeze());
@@ -171,7 +174,7 @@ impl FrameInflater {
                     fin,
                 } => {
                     if left > 0 && input.is_empty() {
-                        return Ok(());
+                        return Ok(false);
                     }
                     let n = usize::try_from(left).map_or(input.len(), |left| left.min(input.len()));
                     let mut chunk = input.split_to(n);
@@ -194,6 +197,9 @@ impl FrameInflater {
                     self.step = Step::Header;
                     if fin {
                         self.finish_message(output)?;
+                        if !input.is_empty() {
+                            return Ok(true);
+                        }
                     }
                 }
             }
@@ -305,8 +311,14 @@ impl FrameInflater {
                 .map_err(|_| InflateError::BadData)?;
             let consumed = (inflater.total_in() - before_in) as usize;
             let produced = (inflater.total_out() - before_out) as usize;
-            if inflated.len() + produced > self.limit {
+            let needed = inflated.len() + produced;
+            if needed > self.limit {
                 return Err(InflateError::TooBig { limit: self.limit });
+            }
+            // Doubling, but never past the limit: the message never holds more than `limit`.
+            if needed > inflated.capacity() {
+                let capacity = (inflated.capacity() * 2).clamp(needed, self.limit);
+                inflated.reserve_exact(capacity - inflated.len());
             }
             inflated.extend_from_slice(&buffer[..produced]);
             data = &data[consumed..];

@@ -39,7 +39,7 @@ fn frame(first: u8, mask: [u8; 4], payload: &[u8]) -> Vec<u8> {
 fn run(inflater: &mut FrameInflater, stream: &[u8]) -> Result<Vec<u8>, InflateError> {
     let mut input = BytesMut::from(stream);
     let mut output = VecDeque::new();
-    inflater.transcode(&mut input, &mut output)?;
+    while inflater.transcode(&mut input, &mut output)? {}
     assert!(input.is_empty(), "every complete frame is taken");
     Ok(output
         .iter()
@@ -53,7 +53,7 @@ fn run_bytewise(inflater: &mut FrameInflater, stream: &[u8]) -> Result<Vec<u8>, 
     let mut output = VecDeque::new();
     for &byte in stream {
         input.extend_from_slice(&[byte]);
-        inflater.transcode(&mut input, &mut output)?;
+        while inflater.transcode(&mut input, &mut output)? {}
     }
     assert!(input.is_empty());
     Ok(output
@@ -94,13 +94,7 @@ fn plain_frames_pass_unchanged_and_control_frames_may_interleave() {
     let ping = masked(0x89, b"p");
     let first_part = masked(0x01, b"frag");
     let last_part = masked(0x80, b"ment");
-    let stream = [
-        text.clone(),
-        first_part,
-        ping.clone(),
-        last_part,
-    ]
-    .concat();
+    let stream = [text.clone(), first_part, ping.clone(), last_part].concat();
     assert_eq!(
         run(&mut FrameInflater::new(1024, false), &stream),
         Ok(stream.clone())
@@ -257,4 +251,26 @@ fn a_client_reads_a_servers_unmasked_frames_alike() {
         &masked(0xc1, &compressed),
     );
     assert_eq!(error.map_err(|e| e.close_code()), Err(1002));
+}
+
+#[test]
+fn each_call_hands_on_one_inflated_message_at_most() {
+    let one = masked(0xc1, &deflate_message(&[b'z'; 50_000], 9));
+    let stream = [one.clone(), one.clone(), one].concat();
+    let mut inflater = FrameInflater::new(1 << 20, false);
+    let mut input = BytesMut::from(&stream[..]);
+    let mut output = VecDeque::new();
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        let more = inflater.transcode(&mut input, &mut output).unwrap();
+        let held: usize = output.iter().map(Bytes::len).sum();
+        assert!(held <= 50_000 + 14, "{held} bytes held at once");
+        output.clear();
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(calls, 3);
+    assert!(input.is_empty());
 }

@@ -11,7 +11,9 @@ use std::task::{Context, Poll, ready};
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, header};
 use sio_core::Frame;
-use sio_core::permessage_deflate::{DeflateAgreement, FrameInflater, deflate_message};
+use sio_core::permessage_deflate::{
+    DeflateAgreement, FrameInflater, InflateError, deflate_message,
+};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::engine::sync::Mutex;
@@ -96,6 +98,10 @@ struct Compressed {
 /// How many compressed messages are remembered.
 const RECENT: usize = 4;
 
+/// Messages above this size are compressed for each recipient, not remembered: what the memo
+/// keeps alive (a message, or the read buffer it is a view of) stays a few MiB at most.
+const RECENT_MAX_LEN: usize = 1 << 20;
+
 impl Deflater {
     pub(crate) fn new(options: PerMessageDeflate) -> Arc<Self> {
         Arc::new(Deflater {
@@ -120,6 +126,8 @@ impl Deflater {
             inflater: FrameInflater::new(max_payload, agreement.client_context_takeover()),
             input: BytesMut::new(),
             output: VecDeque::new(),
+            untaken: false,
+            failed: None,
         })
     }
 
@@ -144,6 +152,9 @@ impl Deflater {
         }
         let deflated = deflate_message(message, self.options.level);
         let deflated = (deflated.len() < message.len()).then_some(deflated);
+        if message.len() > RECENT_MAX_LEN {
+            return deflated;
+        }
         let mut recent = self.recent.lock();
         if recent.len() == RECENT {
             recent.pop_back();
@@ -166,6 +177,11 @@ pub(crate) struct Inflating {
     input: BytesMut,
     /// Rewritten bytes tungstenite has yet to read.
     output: VecDeque<Bytes>,
+    /// Whether `input` may hold frames not yet rewritten (the inflater stops after each
+    /// inflated message, so that one read of compressed input is not inflated all at once).
+    untaken: bool,
+    /// What the inflater refused, reported once the frames before it are read.
+    failed: Option<InflateError>,
 }
 
 /// What one read of raw bytes takes at most.
@@ -173,8 +189,8 @@ const RAW_READ: usize = 4096;
 
 impl Inflating {
     /// Fills `buf` with the rewritten stream, reading `raw` as needed. A frame the inflater
-    /// refuses fails the read with an [`InflateError`](sio_core::permessage_deflate::InflateError)
-    /// inside the `io::Error`.
+    /// refuses fails the read with an [`InflateError`] inside the `io::Error`, after the frames
+    /// that came before it.
     pub(crate) fn poll_read<R: AsyncRead + Unpin>(
         &mut self,
         raw: &mut R,
@@ -190,6 +206,22 @@ impl Inflating {
                 }
                 return Poll::Ready(Ok(()));
             }
+            if let Some(error) = self.failed.take() {
+                return Poll::Ready(Err(io::Error::other(error)));
+            }
+            if self.untaken {
+                match self.inflater.transcode(&mut self.input, &mut self.output) {
+                    Ok(more) => self.untaken = more,
+                    Err(error) => {
+                        self.untaken = false;
+                        self.failed = Some(error);
+                    }
+                }
+                if self.input.is_empty() {
+                    self.input = BytesMut::new();
+                }
+                continue;
+            }
             let mut chunk = [0u8; RAW_READ];
             let mut read = ReadBuf::new(&mut chunk);
             ready!(Pin::new(&mut *raw).poll_read(cx, &mut read))?;
@@ -198,12 +230,7 @@ impl Inflating {
                 return Poll::Ready(Ok(()));
             }
             self.input.extend_from_slice(read.filled());
-            self.inflater
-                .transcode(&mut self.input, &mut self.output)
-                .map_err(io::Error::other)?;
-            if self.input.is_empty() {
-                self.input = BytesMut::new();
-            }
+            self.untaken = true;
         }
     }
 }

@@ -19,7 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::engine::sync::Mutex;
-use crate::engine::transport::deflate::{Deflater, Inflating};
+use crate::engine::transport::deflate::Inflating;
 
 /// A TCP stream that several tasks may write whole frames to.
 #[derive(Debug)]
@@ -30,8 +30,9 @@ pub(crate) struct SharedStream {
     /// Bytes written but not yet taken by the kernel: at most the frames of one write, since
     /// nobody writes more while some wait.
     pending: Mutex<BytesMut>,
-    /// Compresses the frames written directly, if the client agreed to permessage-deflate.
-    deflater: Option<Arc<Deflater>>,
+    /// Whether the client agreed to permessage-deflate: frames written directly go out
+    /// compressed when the writer compressed them.
+    compresses: bool,
 }
 
 /// What writing a frame directly came to.
@@ -47,20 +48,20 @@ pub(crate) enum Direct {
 }
 
 impl SharedStream {
-    pub(crate) fn new(tcp: TcpStream, deflater: Option<Arc<Deflater>>) -> Arc<Self> {
+    pub(crate) fn new(tcp: TcpStream, compresses: bool) -> Arc<Self> {
         Arc::new(SharedStream {
             tcp,
             written: AtomicU64::new(0),
             pending: Mutex::new(BytesMut::new()),
-            deflater,
+            compresses,
         })
     }
 
-    /// Writes `frame` as one unmasked WebSocket message (text or binary), unless bytes wait.
-    pub(crate) fn write_frame(&self, frame: &Frame) -> Direct {
-        // Compressed before the lock: a broadcast compresses once, and its recipients' writes
-        // do not wait on each other.
-        let compressed = self.deflater.as_ref().and_then(|d| d.compress(frame));
+    /// Writes `frame` as one unmasked WebSocket message (text or binary), unless bytes wait;
+    /// as `compressed` (its compressed payload, if the writer made one) when the client agreed
+    /// to permessage-deflate.
+    pub(crate) fn write_frame(&self, frame: &Frame, compressed: Option<&Bytes>) -> Direct {
+        let compressed = compressed.filter(|_| self.compresses);
         let mut pending = self.pending.lock();
         if !pending.is_empty() {
             return Direct::NotNow;
@@ -69,7 +70,7 @@ impl SharedStream {
             Frame::Text(text) => (0x1, &text.as_bytes()[..]),
             Frame::Binary(bytes) => (0x2, &bytes[..]),
         };
-        if let Some(compressed) = &compressed {
+        if let Some(compressed) = compressed {
             // RSV1: a compressed message (RFC 7692, 6).
             opcode |= 0x40;
             payload = compressed;
@@ -214,17 +215,13 @@ enum RawIo {
 }
 
 impl WsIo {
-    /// The connection hyper hands over after `101 Switching Protocols`; frames written to it
-    /// directly are compressed by `deflater` if the client agreed to it, and what it sends
-    /// is read through `inflating`.
-    pub(crate) fn new(
-        upgraded: Upgraded,
-        deflater: Option<Arc<Deflater>>,
-        inflating: Option<Box<Inflating>>,
-    ) -> Self {
+    /// The connection hyper hands over after `101 Switching Protocols`; with `inflating`, the
+    /// client agreed to permessage-deflate, and what it sends is read through it.
+    pub(crate) fn new(upgraded: Upgraded, inflating: Option<Box<Inflating>>) -> Self {
+        let compresses = inflating.is_some();
         let raw = match upgraded.downcast::<TokioIo<TcpStream>>() {
             Ok(parts) => RawIo::Shared {
-                stream: SharedStream::new(parts.io.into_inner(), deflater),
+                stream: SharedStream::new(parts.io.into_inner(), compresses),
                 prefix: owned(parts.read_buf),
             },
             Err(upgraded) => RawIo::Upgraded(TokioIo::new(upgraded)),

@@ -181,7 +181,7 @@ pub(crate) fn upgrade<H: EngineHandler, B>(
                     ),
                     None => (None, None),
                 };
-                let io = WsIo::new(upgraded, deflater.clone(), inflating);
+                let io = WsIo::new(upgraded, inflating);
                 let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
                 run(engine, purpose, socket, deflater).await;
             }
@@ -354,6 +354,9 @@ impl<D: Send + Sync + 'static> Link<D> {
                 // A socket that is not (or no longer) the session's never takes the place.
                 if state.websocket == Some(id) {
                     state.ws_stream = Some((id, Arc::clone(stream)));
+                    if let Some(deflater) = &deflater {
+                        let _ = session.deflater.set(Arc::clone(deflater));
+                    }
                 }
             }
             None => debug!(
@@ -550,11 +553,16 @@ impl<D: Send + Sync + 'static> Link<D> {
                     .get_ref()
                     .is_some_and(|inner| inner.is::<InflateError>()) =>
             {
-                if let Some(error) = error
+                match error
                     .get_ref()
                     .and_then(|e| e.downcast_ref::<InflateError>())
                 {
-                    violation(session, id, error.close_code(), &error.to_string());
+                    Some(error @ InflateError::TooBig { .. }) => {
+                        warn!(%error, "compressed WebSocket message above maxPayload; closing");
+                        session.lock().close_code = Some((id, error.close_code()));
+                    }
+                    Some(error) => violation(session, id, error.close_code(), &error.to_string()),
+                    None => {}
                 }
                 return self.stop_reading();
             }
