@@ -61,6 +61,33 @@ fn max_payload_is_the_limit() {
 }
 
 #[test]
+fn compressed_messages_are_held_to_max_payload_inflated() {
+    let mut args = RELAXED.to_vec();
+    args.push("--deflate");
+    let server = Server::start("conformance", &args);
+    // `ws` names the extensions it agreed to, without their parameters.
+    let agreed = "permessage-deflate";
+    for mode in ["websocket", "upgrade"] {
+        // Node's `ws` compresses a message of 999,999 characters to about a kilobyte; the server
+        // inflates it to exactly `max_payload` and sends it back compressed.
+        let under = node(
+            "engine_client.mjs",
+            &["payload", &server.url(), mode, "999999"],
+        );
+        assert_eq!(under["extensions"], agreed, "mode {mode}: {under}");
+        assert_eq!(under["echoed"], 999_999, "mode {mode}: {under}");
+
+        // One more character inflates beyond it: the connection closes (1009).
+        let over = node(
+            "engine_client.mjs",
+            &["payload", &server.url(), mode, "1000000"],
+        );
+        assert!(over.get("echoed").is_none(), "mode {mode}: {over}");
+        assert!(over["closed"]["reason"].is_string(), "mode {mode}: {over}");
+    }
+}
+
+#[test]
 fn a_thousand_messages_arrive_in_order() {
     let server = Server::start("conformance", &RELAXED);
     for (mode, transport) in MODES {

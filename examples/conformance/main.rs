@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --example conformance                     # 127.0.0.1:3000
 //! cargo run --example conformance -- --addr 127.0.0.1:0 --ping-interval 1000 --ping-timeout 500
+//! cargo run --example conformance -- --deflate        # permessage-deflate on both servers
 //! ```
 //!
 //! `/engine.io/` is an Engine.IO echo server configured as the "Test suite" section of the
@@ -23,7 +24,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use sio::engine::{CloseReason, Connection, Cors, Engine, EngineHandler, HandshakeInfo, Message};
+use sio::engine::{
+    CloseReason, Connection, Cors, Engine, EngineHandler, HandshakeInfo, Message, PerMessageDeflate,
+};
 use sio::socket::{ConnectError, Consumer, HandlerError, IncomingEvent, RawJson, Server, Socket};
 
 struct Options {
@@ -31,6 +34,7 @@ struct Options {
     ping_interval: Duration,
     ping_timeout: Duration,
     upgrade_timeout: Duration,
+    deflate: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -39,6 +43,7 @@ fn parse_options() -> Result<Options, String> {
         ping_interval: Duration::from_millis(300),
         ping_timeout: Duration::from_millis(200),
         upgrade_timeout: Duration::from_millis(10_000),
+        deflate: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -58,6 +63,7 @@ fn parse_options() -> Result<Options, String> {
             "--ping-interval" => options.ping_interval = millis(value()?)?,
             "--ping-timeout" => options.ping_timeout = millis(value()?)?,
             "--upgrade-timeout" => options.upgrade_timeout = millis(value()?)?,
+            "--deflate" => options.deflate = true,
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -155,13 +161,20 @@ async fn main() -> std::io::Result<()> {
         .init();
     let options = parse_options().unwrap_or_else(|err| {
         eprintln!(
-            "error: {err}\nusage: conformance [--addr HOST:PORT] [--ping-interval MS] [--ping-timeout MS] [--upgrade-timeout MS]"
+            "error: {err}\nusage: conformance [--addr HOST:PORT] [--ping-interval MS] [--ping-timeout MS] [--upgrade-timeout MS] [--deflate]"
         );
         std::process::exit(2);
     });
 
     let closes = Arc::new(AtomicU64::new(0));
-    let engine = Engine::builder()
+    let deflate = options.deflate.then(PerMessageDeflate::default);
+    let mut engine = Engine::builder();
+    let mut server = Server::builder();
+    if let Some(deflate) = deflate {
+        engine = engine.per_message_deflate(deflate.clone());
+        server = server.per_message_deflate(deflate);
+    }
+    let engine = engine
         .path("/engine.io/")
         .ping_interval(options.ping_interval)
         .ping_timeout(options.ping_timeout)
@@ -172,7 +185,7 @@ async fn main() -> std::io::Result<()> {
             closes: Arc::clone(&closes),
         });
 
-    let server = Server::builder()
+    let server = server
         .ping_interval(options.ping_interval)
         .ping_timeout(options.ping_timeout)
         .max_payload(1_000_000)

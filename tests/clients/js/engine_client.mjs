@@ -96,6 +96,8 @@ const scenarios = {
   async payload() {
     const socket = await open(mode);
     const size = Number(argument);
+    // What the WebSocket agreed to (Node's `ws` offers permessage-deflate by default).
+    const extensions = socket.transport.ws?.extensions;
     const whenClosed = closed(socket, 3000);
     const reply = receive(socket, 1, 3000).then(
       ([data]) => ({ echoed: data.length }),
@@ -105,7 +107,7 @@ const scenarios = {
     const outcome = await reply;
     const close = outcome.echoed === undefined ? await whenClosed : null;
     socket.close();
-    return { transport: socket.transport.name, ...outcome, closed: close };
+    return { transport: socket.transport.name, extensions, ...outcome, closed: close };
   },
 
   // `argument` small messages, echoed in order.
