@@ -40,19 +40,7 @@ fn text_and_binary_both_ways() {
 fn max_payload_is_the_limit() {
     let server = Server::start("conformance", &RELAXED);
     for mode in ["polling", "websocket"] {
-        // The packet type adds one byte: 999,999 characters make a payload of exactly 1,000,000.
-        let under = node(
-            "engine_client.mjs",
-            &["payload", &server.url(), mode, "999999"],
-        );
-        assert_eq!(under["echoed"], 999_999, "mode {mode}: {under}");
-
-        let over = node(
-            "engine_client.mjs",
-            &["payload", &server.url(), mode, "1000000"],
-        );
-        assert!(over.get("echoed").is_none(), "mode {mode}: {over}");
-        assert!(over["closed"]["reason"].is_string(), "mode {mode}: {over}");
+        assert_max_payload(&server, mode);
     }
     assert!(
         server.wait_for_stats(Duration::from_secs(5), |s| s["open"] == 0)["open"] == 0,
@@ -65,26 +53,35 @@ fn compressed_messages_are_held_to_max_payload_inflated() {
     let mut args = RELAXED.to_vec();
     args.push("--deflate");
     let server = Server::start("conformance", &args);
-    // `ws` names the extensions it agreed to, without their parameters.
-    let agreed = "permessage-deflate";
     for mode in ["websocket", "upgrade"] {
         // Node's `ws` compresses a message of 999,999 characters to about a kilobyte; the server
-        // inflates it to exactly `max_payload` and sends it back compressed.
-        let under = node(
-            "engine_client.mjs",
-            &["payload", &server.url(), mode, "999999"],
+        // inflates it to exactly `max_payload` and sends it back compressed; one more character
+        // inflates beyond it, and the connection closes (1009).
+        let under = assert_max_payload(&server, mode);
+        // `ws` names the extensions it agreed to, without their parameters.
+        assert_eq!(
+            under["extensions"], "permessage-deflate",
+            "mode {mode}: {under}"
         );
-        assert_eq!(under["extensions"], agreed, "mode {mode}: {under}");
-        assert_eq!(under["echoed"], 999_999, "mode {mode}: {under}");
-
-        // One more character inflates beyond it: the connection closes (1009).
-        let over = node(
-            "engine_client.mjs",
-            &["payload", &server.url(), mode, "1000000"],
-        );
-        assert!(over.get("echoed").is_none(), "mode {mode}: {over}");
-        assert!(over["closed"]["reason"].is_string(), "mode {mode}: {over}");
     }
+}
+
+/// A message of exactly `max_payload` is echoed, one byte more closes the session; what the
+/// client saw of the first.
+fn assert_max_payload(server: &Server, mode: &str) -> serde_json::Value {
+    // The packet type adds one byte: 999,999 characters make a payload of exactly 1,000,000.
+    let under = node(
+        "engine_client.mjs",
+        &["payload", &server.url(), mode, "999999"],
+    );
+    assert_eq!(under["echoed"], 999_999, "mode {mode}: {under}");
+    let over = node(
+        "engine_client.mjs",
+        &["payload", &server.url(), mode, "1000000"],
+    );
+    assert!(over.get("echoed").is_none(), "mode {mode}: {over}");
+    assert!(over["closed"]["reason"].is_string(), "mode {mode}: {over}");
+    under
 }
 
 #[test]
