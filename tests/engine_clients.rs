@@ -57,18 +57,19 @@ fn compressed_messages_are_held_to_max_payload_inflated() {
         // Node's `ws` compresses a message of 999,999 characters to about a kilobyte; the server
         // inflates it to exactly `max_payload` and sends it back compressed; one more character
         // inflates beyond it, and the connection closes (1009).
-        let under = assert_max_payload(&server, mode);
+        let (under, over) = assert_max_payload(&server, mode);
         // `ws` names the extensions it agreed to, without their parameters.
         assert_eq!(
             under["extensions"], "permessage-deflate",
             "mode {mode}: {under}"
         );
+        assert_eq!(over["closed"]["code"], 1009, "mode {mode}: {over}");
     }
 }
 
 /// A message of exactly `max_payload` is echoed, one byte more closes the session; what the
-/// client saw of the first.
-fn assert_max_payload(server: &Server, mode: &str) -> serde_json::Value {
+/// client saw of each.
+fn assert_max_payload(server: &Server, mode: &str) -> (serde_json::Value, serde_json::Value) {
     // The packet type adds one byte: 999,999 characters make a payload of exactly 1,000,000.
     let under = node(
         "engine_client.mjs",
@@ -81,7 +82,7 @@ fn assert_max_payload(server: &Server, mode: &str) -> serde_json::Value {
     );
     assert!(over.get("echoed").is_none(), "mode {mode}: {over}");
     assert!(over["closed"]["reason"].is_string(), "mode {mode}: {over}");
-    under
+    (under, over)
 }
 
 #[test]

@@ -169,22 +169,7 @@ impl RawClient {
     }
 
     fn send_frame(&mut self, first: u8, payload: &[u8]) {
-        let mask = [0x1b, 0x2c, 0x3d, 0x4e];
-        let mut frame = vec![first];
-        match payload.len() {
-            len @ 0..126 => frame.push(0x80 | len as u8),
-            len @ 126..65_536 => {
-                frame.push(0x80 | 126);
-                frame.extend_from_slice(&(len as u16).to_be_bytes());
-            }
-            len => {
-                frame.push(0x80 | 127);
-                frame.extend_from_slice(&(len as u64).to_be_bytes());
-            }
-        }
-        frame.extend_from_slice(&mask);
-        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-        self.stream.write_all(&frame).expect("send");
+        self.stream.write_all(&frame(first, payload)).expect("send");
     }
 
     fn read_frame(&mut self) -> WireFrame {
@@ -238,6 +223,26 @@ impl RawClient {
         }
         None
     }
+}
+
+/// A client frame: `first` (FIN, RSV and opcode bits), then `payload`, masked.
+fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x1b, 0x2c, 0x3d, 0x4e];
+    let mut frame = vec![first];
+    match payload.len() {
+        len @ 0..126 => frame.push(0x80 | len as u8),
+        len @ 126..65_536 => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        len => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
 }
 
 /// `message` compressed as a client compresses it, the sync flush's tail stripped.
@@ -419,18 +424,27 @@ fn an_inflation_bomb_closes_its_connection_with_1009_at_no_memory_cost() {
         bystander.next_message().message(),
         br#"42["echo","still here"]"#
     );
+    // Several compressed messages in one write are each read, in order, and a bad frame after
+    // a compressed one is refused once it is read.
+    let mut many = RawClient::connect(running.addr, Some("permessage-deflate"));
+    let mut burst = Vec::new();
+    for i in 0..3 {
+        burst.extend(frame(
+            0xc1,
+            &deflate(format!(r#"42["echo","{i}"]"#).as_bytes()),
+        ));
+    }
+    burst.extend(frame(0xc9, b""));
+    many.stream.write_all(&burst).expect("send");
+    for i in 0..3 {
+        let echo = many.next_message().message();
+        assert_eq!(echo, format!(r#"42["echo","{i}"]"#).as_bytes());
+    }
+    assert_eq!(many.close_code(), Some(1002));
+
     // What came before a bad frame in the same write is read first, as without compression.
     let mut late = RawClient::connect(running.addr, Some("permessage-deflate"));
-    let mut both = Vec::new();
-    for (first, payload) in [
-        (0x81, br#"42["echo","before"]"#.to_vec()),
-        (0xc9, Vec::new()),
-    ] {
-        let mask = [0, 0, 0, 0];
-        both.extend_from_slice(&[first, 0x80 | payload.len() as u8]);
-        both.extend_from_slice(&mask);
-        both.extend_from_slice(&payload);
-    }
+    let both = [frame(0x81, br#"42["echo","before"]"#), frame(0xc9, b"")].concat();
     late.stream.write_all(&both).expect("send");
     assert_eq!(late.next_message().message(), br#"42["echo","before"]"#);
     assert_eq!(late.close_code(), Some(1002));

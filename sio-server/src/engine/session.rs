@@ -2,7 +2,7 @@
 //! that wake its transport tasks, and the dispatch of its events to the application.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Waker};
 use std::time::Instant;
 
@@ -15,7 +15,6 @@ use crate::engine::handshake::HandshakeInfo;
 use crate::engine::registry::Registry;
 use crate::engine::sync::{Mutex, MutexGuard};
 use crate::engine::timers::{Timed, TimerKey, Timers};
-use crate::engine::transport::deflate::Deflater;
 use crate::engine::transport::shared_stream::{Direct, SharedStream};
 
 /// What a session needs of its engine: the handler's callbacks and the registry. The engine is
@@ -149,9 +148,6 @@ pub(crate) struct SessionShared<D> {
     direct: Mutex<DirectSlot>,
     /// Woken when there is output to take, for a pending GET.
     pub(crate) output: Notify,
-    /// Compresses what is written to the WebSocket directly, once its client agreed to
-    /// permessage-deflate.
-    pub(crate) deflater: OnceLock<Arc<Deflater>>,
     /// Names the session to the engine's timers.
     timer: TimerKey,
     engine: Arc<dyn SessionHost<D>>,
@@ -186,7 +182,6 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             }),
             direct: Mutex::new(DirectSlot::default()),
             output: Notify::new(),
-            deflater: OnceLock::new(),
             timer,
             engine,
             data,
@@ -283,17 +278,28 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
 
     /// Writes `frame` to the WebSocket's stream if it is open to direct writes.
     fn write_directly(&self, frame: &Frame) -> Direct {
-        // Compressed before the lock (if the client agreed to it): neither the socket's task
-        // nor another emitter waits on the compression.
-        let compressed = self
-            .deflater
-            .get()
-            .and_then(|deflater| deflater.compress(frame));
+        let slot = self.direct.lock();
+        let DirectSlot {
+            stream: Some(stream),
+            open: true,
+        } = &*slot
+        else {
+            return Direct::NotNow;
+        };
+        let Some(deflater) = stream.deflater() else {
+            return stream.write_frame(frame, None);
+        };
+        // The client agreed to compression: the frame is compressed outside the lock, so that
+        // neither the socket's task nor another emitter waits on it, then written if the
+        // stream is still open to direct writes.
+        let (stream, deflater) = (Arc::clone(stream), Arc::clone(deflater));
+        drop(slot);
+        let compressed = deflater.compress(frame);
         match &*self.direct.lock() {
             DirectSlot {
-                stream: Some(stream),
+                stream: Some(current),
                 open: true,
-            } => stream.write_frame(frame, compressed.as_ref()),
+            } if Arc::ptr_eq(current, &stream) => current.write_frame(frame, compressed.as_ref()),
             _ => Direct::NotNow,
         }
     }

@@ -67,7 +67,9 @@ function closed(socket, timeoutMs) {
     const timer = setTimeout(() => resolve(null), timeoutMs);
     socket.once("close", (reason, description) => {
       clearTimeout(timer);
-      resolve({ reason, description: String(description?.message ?? description ?? "") });
+      // A WebSocket's close code, when the server sent one.
+      const code = description?.context?.code;
+      resolve({ reason, description: String(description?.message ?? description ?? ""), code });
     });
   });
 }

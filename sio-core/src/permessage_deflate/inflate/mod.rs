@@ -140,7 +140,8 @@ impl FrameInflater {
 
     /// Takes what it can of `input` (the client's raw bytes; an incomplete frame header stays)
     /// and appends the rewritten stream to `output`. Returns `true` when it stopped after an
-    /// inflated message with input left to take: call it again once `output` is read.
+    /// inflated message with input left: call it again once `output` is read (it may then find
+    /// only an incomplete header, and produce nothing).
     pub fn transcode(
         &mut self,
         input: &mut BytesMut,
@@ -317,7 +318,10 @@ impl FrameInflater {
             }
             // Doubling, but never past the limit: the message never holds more than `limit`.
             if needed > inflated.capacity() {
-                let capacity = (inflated.capacity() * 2).clamp(needed, self.limit);
+                let capacity = inflated
+                    .capacity()
+                    .saturating_mul(2)
+                    .clamp(needed, self.limit);
                 inflated.reserve_exact(capacity - inflated.len());
             }
             inflated.extend_from_slice(&buffer[..produced]);

@@ -274,3 +274,22 @@ fn each_call_hands_on_one_inflated_message_at_most() {
     assert_eq!(calls, 3);
     assert!(input.is_empty());
 }
+
+#[test]
+fn a_message_under_way_holds_no_more_than_the_limit() {
+    let limit = 700_000;
+    let message: Vec<u8> = (0..650_000u32).map(|i| (i % 7) as u8).collect();
+    // Not final: the message is still under way after this frame.
+    let stream = masked(0x42, &deflate_message(&message, 6));
+    let mut inflater = FrameInflater::new(limit, false);
+    run(&mut inflater, &stream).unwrap();
+    let super::Message::Compressed { inflated, .. } = &inflater.message else {
+        panic!("a message under way");
+    };
+    assert_eq!(inflated.len(), 650_000);
+    assert!(
+        inflated.capacity() <= limit,
+        "capacity {}",
+        inflated.capacity()
+    );
+}

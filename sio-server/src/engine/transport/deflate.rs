@@ -98,9 +98,10 @@ struct Compressed {
 /// How many compressed messages are remembered.
 const RECENT: usize = 4;
 
-/// Messages above this size are compressed for each recipient, not remembered: what the memo
-/// keeps alive (a message, or the read buffer it is a view of) stays a few MiB at most.
-const RECENT_MAX_LEN: usize = 1 << 20;
+/// What the remembered messages other than the last may hold in all: the last one is kept,
+/// whatever its size, until another is compressed (a broadcast of any size is compressed once),
+/// the others only within this.
+const RECENT_BYTES: usize = 4 << 20;
 
 impl Deflater {
     pub(crate) fn new(options: PerMessageDeflate) -> Arc<Self> {
@@ -152,18 +153,18 @@ impl Deflater {
         }
         let deflated = deflate_message(message, self.options.level);
         let deflated = (deflated.len() < message.len()).then_some(deflated);
-        if message.len() > RECENT_MAX_LEN {
-            return deflated;
-        }
         let mut recent = self.recent.lock();
-        if recent.len() == RECENT {
-            recent.pop_back();
-        }
         recent.push_front(Compressed {
             text,
             message: message.clone(),
             deflated: deflated.clone(),
         });
+        let mut held: usize = recent.iter().map(|entry| entry.message.len()).sum();
+        while recent.len() > RECENT || (recent.len() > 1 && held > RECENT_BYTES) {
+            if let Some(oldest) = recent.pop_back() {
+                held -= oldest.message.len();
+            }
+        }
         deflated
     }
 }
@@ -197,6 +198,9 @@ impl Inflating {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
         loop {
             if let Some(front) = self.output.front_mut() {
                 let n = front.len().min(buf.remaining());

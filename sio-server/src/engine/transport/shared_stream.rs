@@ -19,7 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::engine::sync::Mutex;
-use crate::engine::transport::deflate::Inflating;
+use crate::engine::transport::deflate::{Deflater, Inflating};
 
 /// A TCP stream that several tasks may write whole frames to.
 #[derive(Debug)]
@@ -30,9 +30,8 @@ pub(crate) struct SharedStream {
     /// Bytes written but not yet taken by the kernel: at most the frames of one write, since
     /// nobody writes more while some wait.
     pending: Mutex<BytesMut>,
-    /// Whether the client agreed to permessage-deflate: frames written directly go out
-    /// compressed when the writer compressed them.
-    compresses: bool,
+    /// Compresses the frames written directly, if the client agreed to permessage-deflate.
+    deflater: Option<Arc<Deflater>>,
 }
 
 /// What writing a frame directly came to.
@@ -48,20 +47,24 @@ pub(crate) enum Direct {
 }
 
 impl SharedStream {
-    pub(crate) fn new(tcp: TcpStream, compresses: bool) -> Arc<Self> {
+    pub(crate) fn new(tcp: TcpStream, deflater: Option<Arc<Deflater>>) -> Arc<Self> {
         Arc::new(SharedStream {
             tcp,
             written: AtomicU64::new(0),
             pending: Mutex::new(BytesMut::new()),
-            compresses,
+            deflater,
         })
     }
 
+    /// What compresses the frames written to this stream, if its client agreed to it.
+    pub(crate) fn deflater(&self) -> Option<&Arc<Deflater>> {
+        self.deflater.as_ref()
+    }
+
     /// Writes `frame` as one unmasked WebSocket message (text or binary), unless bytes wait;
-    /// as `compressed` (its compressed payload, if the writer made one) when the client agreed
-    /// to permessage-deflate.
+    /// as `compressed` (its payload compressed by this stream's deflater) if given.
     pub(crate) fn write_frame(&self, frame: &Frame, compressed: Option<&Bytes>) -> Direct {
-        let compressed = compressed.filter(|_| self.compresses);
+        let compressed = compressed.filter(|_| self.deflater.is_some());
         let mut pending = self.pending.lock();
         if !pending.is_empty() {
             return Direct::NotNow;
@@ -215,13 +218,17 @@ enum RawIo {
 }
 
 impl WsIo {
-    /// The connection hyper hands over after `101 Switching Protocols`; with `inflating`, the
-    /// client agreed to permessage-deflate, and what it sends is read through it.
-    pub(crate) fn new(upgraded: Upgraded, inflating: Option<Box<Inflating>>) -> Self {
-        let compresses = inflating.is_some();
+    /// The connection hyper hands over after `101 Switching Protocols`; if the client agreed
+    /// to permessage-deflate, frames written to it directly are compressed by `deflater`, and
+    /// what it sends is read through `inflating`.
+    pub(crate) fn new(
+        upgraded: Upgraded,
+        deflater: Option<Arc<Deflater>>,
+        inflating: Option<Box<Inflating>>,
+    ) -> Self {
         let raw = match upgraded.downcast::<TokioIo<TcpStream>>() {
             Ok(parts) => RawIo::Shared {
-                stream: SharedStream::new(parts.io.into_inner(), compresses),
+                stream: SharedStream::new(parts.io.into_inner(), deflater),
                 prefix: owned(parts.read_buf),
             },
             Err(upgraded) => RawIo::Upgraded(TokioIo::new(upgraded)),

@@ -181,7 +181,7 @@ pub(crate) fn upgrade<H: EngineHandler, B>(
                     ),
                     None => (None, None),
                 };
-                let io = WsIo::new(upgraded, inflating);
+                let io = WsIo::new(upgraded, deflater.clone(), inflating);
                 let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
                 run(engine, purpose, socket, deflater).await;
             }
@@ -354,9 +354,6 @@ impl<D: Send + Sync + 'static> Link<D> {
                 // A socket that is not (or no longer) the session's never takes the place.
                 if state.websocket == Some(id) {
                     state.ws_stream = Some((id, Arc::clone(stream)));
-                    if let Some(deflater) = &deflater {
-                        let _ = session.deflater.set(Arc::clone(deflater));
-                    }
                 }
             }
             None => debug!(
