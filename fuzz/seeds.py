@@ -71,6 +71,15 @@ def main():
         ],
     )
 
+    # Engine.IO v3 bodies: a form byte (0 text, 1 binary), then the body.
+    write(
+        "engine_payload_v3",
+        [
+            b"\x00" + "2:4€10:b4AQIDBA==1:2".encode(),
+            b"\x01\x00\x04\xff4\xe2\x82\xac\x01\x05\xff\x04\x01\x02\x03\x04",
+        ],
+    )
+
     # permessage-deflate: flags and piece size, then masked client frames (RFC 7692's "Hello"
     # whole, in two fragments around a ping, and as a stored block); a level and a split, then
     # a message.

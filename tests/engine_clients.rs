@@ -23,15 +23,20 @@ const MODES: [(&str, &str); 3] = [
 #[test]
 fn text_and_binary_both_ways() {
     let server = Server::start("conformance", &RELAXED);
+    assert_echoes("engine_client.mjs", &server);
+}
+
+/// The client of `script` gets a text and a binary message echoed, in each mode.
+fn assert_echoes(script: &str, server: &Server) {
     for (mode, transport) in MODES {
-        let result = node("engine_client.mjs", &["echo", &server.url(), mode]);
+        let result = node(script, &["echo", &server.url(), mode]);
         assert_eq!(
             result,
             json!({
                 "transport": transport,
                 "messages": [{"text": "hello €😀"}, {"binary": [1, 2, 3, 4]}],
             }),
-            "mode {mode}"
+            "{script}, mode {mode}"
         );
     }
 }
@@ -188,5 +193,53 @@ fn two_hundred_clients_at_once_leave_the_registry_empty() {
     assert_eq!(
         stats["closeCallbacks"], 200,
         "each close callback ran exactly once: {stats}"
+    );
+}
+
+#[test]
+fn engine_io_v3_clients_are_served_beside_v4_ones_when_allowed() {
+    let mut args = RELAXED.to_vec();
+    args.push("--eio3");
+    let server = Server::start("conformance", &args);
+    assert_echoes("engine_client_v3.mjs", &server);
+    assert_echoes("engine_client.mjs", &server);
+}
+
+#[test]
+fn engine_io_v3_heartbeat_keeps_the_connection() {
+    // The conformance example's heartbeat: the client pings every 300 ms, and waits 200 ms
+    // for each pong.
+    let server = Server::start("conformance", &["--eio3"]);
+    for (mode, transport) in MODES {
+        let result = node("engine_client_v3.mjs", &["heartbeat", &server.url(), mode]);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                "closed": null,
+                "pongsAtLeast5": true,
+                "messages": [{"text": "still here"}],
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn engine_io_v3_clients_are_refused_unless_allowed() {
+    let server = Server::start("conformance", &RELAXED);
+    let result = node("engine_client_v3.mjs", &["echo", &server.url(), "polling"]);
+    assert!(result["error"].is_string(), "{result}");
+    let refused = support::http(
+        server.addr,
+        "GET",
+        "/engine.io/?EIO=3&transport=polling",
+        &[],
+        b"",
+    );
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.text(),
+        r#"{"code":5,"message":"Unsupported protocol version"}"#
     );
 }

@@ -385,3 +385,56 @@ fn polling_responses_from_one_kib_on_are_gzipped_for_clients_that_accept_it() {
     assert_eq!(response.header("Content-Encoding"), None);
     assert_eq!(response.text(), large);
 }
+
+/// Opens an Engine.IO v3 polling session (with `b64=1` if `base64`); its sid.
+fn open_polling_v3(addr: SocketAddr, base64: bool) -> String {
+    let b64 = if base64 { "&b64=1" } else { "" };
+    let response = http(
+        addr,
+        "GET",
+        &path(&format!("EIO=3&transport=polling{b64}")),
+        &[],
+        b"",
+    );
+    assert_eq!(response.status, 200);
+    let text = response.text();
+    let (len, open) = text.split_once(':').expect("a v3 payload");
+    assert_eq!(len.parse::<usize>().ok(), Some(open.chars().count()));
+    open.split('"').nth(3).expect("sid").to_owned()
+}
+
+#[test]
+fn a_v3_session_without_pings_closes_after_interval_plus_timeout() {
+    // The conformance example's heartbeat: 300 ms and 200 ms.
+    let server = Server::start("conformance", &["--eio3"]);
+    let sid = open_polling_v3(server.addr, true);
+    let start = Instant::now();
+    let query = path(&format!("EIO=3&transport=polling&sid={sid}"));
+    let closed = http(server.addr, "GET", &query, &[], b"");
+    // No ping from the server to answer: the long poll ends with the close packet.
+    assert_eq!(closed.text(), "1:1");
+    assert_within("v3 ping timeout", start.elapsed(), 450..=1500);
+}
+
+#[test]
+fn a_v3_client_taking_binary_posts_and_gets_the_binary_form() {
+    let server = Server::start("conformance", &["--eio3"]);
+    let sid = open_polling_v3(server.addr, false);
+    let query = path(&format!("EIO=3&transport=polling&sid={sid}"));
+    // A binary message and a text one, in the binary form: echoed back in it.
+    let body = b"\x01\x04\xff\x04\x01\x02\x03\x00\x03\xff4hi";
+    let posted = http(
+        server.addr,
+        "POST",
+        &query,
+        &[("Content-Type", "application/octet-stream")],
+        body,
+    );
+    assert_eq!(posted.status, 200, "{}", posted.text());
+    let echoed = http(server.addr, "GET", &query, &[], b"");
+    assert_eq!(
+        echoed.header("content-type"),
+        Some("application/octet-stream")
+    );
+    assert_eq!(echoed.body, body);
+}

@@ -4,6 +4,7 @@
 //! cargo run --example conformance                     # 127.0.0.1:3000
 //! cargo run --example conformance -- --addr 127.0.0.1:0 --ping-interval 1000 --ping-timeout 500
 //! cargo run --example conformance -- --deflate        # permessage-deflate on both servers
+//! cargo run --example conformance -- --eio3           # Engine.IO v3 clients on /engine.io/
 //! ```
 //!
 //! `/engine.io/` is an Engine.IO echo server configured as the "Test suite" section of the
@@ -35,6 +36,7 @@ struct Options {
     ping_timeout: Duration,
     upgrade_timeout: Duration,
     deflate: bool,
+    eio3: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -44,6 +46,7 @@ fn parse_options() -> Result<Options, String> {
         ping_timeout: Duration::from_millis(200),
         upgrade_timeout: Duration::from_millis(10_000),
         deflate: false,
+        eio3: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -64,6 +67,7 @@ fn parse_options() -> Result<Options, String> {
             "--ping-timeout" => options.ping_timeout = millis(value()?)?,
             "--upgrade-timeout" => options.upgrade_timeout = millis(value()?)?,
             "--deflate" => options.deflate = true,
+            "--eio3" => options.eio3 = true,
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -161,7 +165,7 @@ async fn main() -> std::io::Result<()> {
         .init();
     let options = parse_options().unwrap_or_else(|err| {
         eprintln!(
-            "error: {err}\nusage: conformance [--addr HOST:PORT] [--ping-interval MS] [--ping-timeout MS] [--upgrade-timeout MS] [--deflate]"
+            "error: {err}\nusage: conformance [--addr HOST:PORT] [--ping-interval MS] [--ping-timeout MS] [--upgrade-timeout MS] [--deflate] [--eio3]"
         );
         std::process::exit(2);
     });
@@ -175,6 +179,7 @@ async fn main() -> std::io::Result<()> {
         server = server.per_message_deflate(deflate);
     }
     let engine = engine
+        .allow_eio3(options.eio3)
         .path("/engine.io/")
         .ping_interval(options.ping_interval)
         .ping_timeout(options.ping_timeout)

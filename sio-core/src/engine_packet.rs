@@ -11,12 +11,12 @@ use bytestring::ByteString;
 use crate::EngineError;
 
 /// The Engine.IO protocol revision a session speaks (the `EIO` query parameter).
-///
-/// Only v4 is implemented; the enum leaves room for v3, whose clients ping the server and count
-/// characters in polling payloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EngineVersion {
+    /// Engine.IO v3, used by Socket.IO v2 clients (`EIO=3`): the client pings, polling
+    /// payloads count UTF-16 code units, binary messages carry their type.
+    V3,
     /// Engine.IO v4, used by Socket.IO v3 and later (`EIO=4`).
     V4,
 }
@@ -27,11 +27,13 @@ impl EngineVersion {
     /// ```
     /// use sio_core::EngineVersion;
     /// assert_eq!(EngineVersion::from_query("4"), Some(EngineVersion::V4));
-    /// assert_eq!(EngineVersion::from_query("3"), None);
+    /// assert_eq!(EngineVersion::from_query("3"), Some(EngineVersion::V3));
+    /// assert_eq!(EngineVersion::from_query("2"), None);
     /// ```
     pub fn from_query(value: &str) -> Option<Self> {
         match value {
             "4" => Some(EngineVersion::V4),
+            "3" => Some(EngineVersion::V3),
             _ => None,
         }
     }

@@ -11,7 +11,8 @@ use bytestring::ByteString;
 use thiserror::Error;
 
 use crate::{
-    EnginePacket, Frame, Handshake, SessionConfig, Sid, Transport, decode_payload, encode_payload,
+    EnginePacket, EngineVersion, Frame, Handshake, SessionConfig, Sid, Transport, decode_binary_v3,
+    decode_payload, decode_payload_v3, decode_text_v3, encode_payload, encode_payload_v3, frame_v3,
     payload_len,
 };
 
@@ -111,6 +112,8 @@ enum Heartbeat {
     Waiting(Instant),
     /// A ping was queued; the pong must arrive before this instant.
     AwaitingPong(Instant),
+    /// Engine.IO v3: the client pings, and its next ping must arrive before this instant.
+    ClientPings(Instant),
 }
 
 /// One Engine.IO session, from handshake to close.
@@ -137,6 +140,11 @@ enum Heartbeat {
 pub struct EngineSession {
     sid: Sid,
     config: SessionConfig,
+    version: EngineVersion,
+    /// v3: the client asked for binary messages as base64 text (`b64`).
+    base64: bool,
+    /// Whether the last polling body was v3's binary form.
+    binary_body: bool,
     transport: Transport,
     upgrade: Upgrade,
     heartbeat: Heartbeat,
@@ -179,6 +187,9 @@ impl EngineSession {
         EngineSession {
             sid,
             config,
+            version: EngineVersion::V4,
+            base64: false,
+            binary_body: false,
             transport,
             upgrade: Upgrade::Idle,
             heartbeat,
@@ -192,6 +203,59 @@ impl EngineSession {
             close_after_queue: false,
             refusing: false,
         }
+    }
+
+    /// Starts an Engine.IO v3 session (`EIO=3`), as [`new`](Self::new) starts a v4 one: the
+    /// client pings and the server answers, and the session closes when no ping arrives within
+    /// `ping_interval + ping_timeout`; polling payloads and binary messages take v3's forms,
+    /// binary messages as base64 text if the client asked for it (`base64`, its `b64` query
+    /// parameter).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use sio_core::{EngineSession, SessionConfig, Sid, Transport};
+    ///
+    /// let start = Instant::now();
+    /// let config = SessionConfig::default();
+    /// let mut session = EngineSession::new_v3(Sid::new("abc"), Transport::Polling, config, true, start);
+    /// session.handle_get(start).unwrap();
+    /// let body = session.poll_get_response().unwrap();
+    /// let (len, open) = std::str::from_utf8(&body).unwrap().split_once(':').unwrap();
+    /// assert!(open.starts_with(r#"0{"sid":"abc""#));
+    /// assert_eq!(len.parse::<usize>().unwrap(), open.len());
+    /// session.begin_post().unwrap();
+    /// session.finish_post("1:2".into(), start);
+    /// session.handle_get(start).unwrap();
+    /// assert_eq!(session.poll_get_response().unwrap(), "1:3");
+    /// // No ping within 25 s + 20 s: closed.
+    /// session.handle_timeout(start + Duration::from_secs(46));
+    /// assert!(session.close_reason().is_some());
+    /// ```
+    pub fn new_v3(
+        sid: Sid,
+        transport: Transport,
+        config: SessionConfig,
+        base64: bool,
+        now: Instant,
+    ) -> Self {
+        let deadline = now + config.ping_interval + config.ping_timeout;
+        EngineSession {
+            version: EngineVersion::V3,
+            base64,
+            heartbeat: Heartbeat::ClientPings(deadline),
+            ..EngineSession::new(sid, transport, config, now)
+        }
+    }
+
+    /// The protocol revision the session speaks.
+    pub fn version(&self) -> EngineVersion {
+        self.version
+    }
+
+    /// Whether the body [`poll_get_response`](Self::poll_get_response) gave last is v3's
+    /// binary payload form, to be sent as `application/octet-stream`.
+    pub fn get_response_is_binary(&self) -> bool {
+        self.binary_body
     }
 
     /// The session id.
@@ -303,10 +367,20 @@ impl EngineSession {
         match packet {
             EnginePacket::Message(text) => self.events.push_back(SessionEvent::Message(text)),
             EnginePacket::Binary(bytes) => self.events.push_back(SessionEvent::Binary(bytes)),
-            EnginePacket::Pong(_) => {
-                if let Heartbeat::AwaitingPong(_) = self.heartbeat {
+            EnginePacket::Pong(_) => match self.heartbeat {
+                Heartbeat::AwaitingPong(_) => {
                     self.heartbeat = Heartbeat::Waiting(now + self.config.ping_interval);
                 }
+                // A v3 client answers no pings: the reference server closes it.
+                Heartbeat::ClientPings(_) => self.finish(CloseReason::TransportError),
+                Heartbeat::Waiting(_) => {}
+            },
+            // A v3 client's ping: answered with a bare pong, as the reference server does.
+            EnginePacket::Ping(_) if self.version == EngineVersion::V3 => {
+                self.heartbeat = Heartbeat::ClientPings(
+                    now + self.config.ping_interval + self.config.ping_timeout,
+                );
+                self.enqueue(EnginePacket::Pong(ByteString::new()).encode());
             }
             EnginePacket::Close => self.finish(CloseReason::TransportClose),
             // v4 clients do not ping, and open, upgrade and noop mean nothing on an established
@@ -369,20 +443,34 @@ impl EngineSession {
     /// probe succeeded, or what is left (ending with `1`) once the server closed the session, or
     /// `6` once the client did.
     pub fn poll_get_response(&mut self) -> Option<Bytes> {
+        let batch = self.take_get_response()?;
+        self.binary_body = false;
+        if self.version == EngineVersion::V3 {
+            let payload = encode_payload_v3(&batch, !self.base64);
+            self.binary_body = payload.binary;
+            return Some(payload.body);
+        }
+        let mut body = BytesMut::with_capacity(batch.iter().map(|f| payload_len(f) + 1).sum());
+        encode_payload(&batch, &mut body);
+        Some(body.freeze())
+    }
+
+    /// The frames for the pending GET, if it should be answered now.
+    fn take_get_response(&mut self) -> Option<Vec<Frame>> {
         if !self.get_pending {
             return None;
         }
         if self.closed == Some(CloseReason::TransportClose) {
             // The client closed: an empty answer lets its pending GET end cleanly.
             self.get_pending = false;
-            return Some(frame_body(&EnginePacket::Noop.encode()));
+            return Some(vec![EnginePacket::Noop.encode()]);
         }
         // Once the probe succeeded, polling only ends its pending GETs with noop; until then it
         // carries the queue as usual (a probe may never get through).
         let probed = matches!(self.upgrade, Upgrade::Probing { probed: true, .. });
         if probed || self.transport == Transport::WebSocket {
             self.get_pending = false;
-            return Some(frame_body(&EnginePacket::Noop.encode()));
+            return Some(vec![EnginePacket::Noop.encode()]);
         }
         if self.queue.is_empty() {
             if !self.close_after_queue {
@@ -390,13 +478,10 @@ impl EngineSession {
             }
             self.close_after_queue = false;
             self.get_pending = false;
-            return Some(frame_body(&EnginePacket::Close.encode()));
+            return Some(vec![EnginePacket::Close.encode()]);
         }
         self.get_pending = false;
-        let batch = self.take_batch();
-        let mut body = BytesMut::with_capacity(batch.iter().map(|f| payload_len(f) + 1).sum());
-        encode_payload(&batch, &mut body);
-        Some(body.freeze())
+        Some(self.take_batch())
     }
 
     fn take_batch(&mut self) -> Vec<Frame> {
@@ -439,8 +524,30 @@ impl EngineSession {
     /// The body of the POST begun with [`begin_post`](Self::begin_post) arrived; a body that does
     /// not decode closes the session with [`CloseReason::ParseError`].
     pub fn finish_post(&mut self, body: Bytes, now: Instant) {
+        self.finish_post_as(body, false, now);
+    }
+
+    /// The body of a v3 client's POST sent as `application/octet-stream`: v3's binary payload
+    /// form. (A v4 session reads it as any other body.)
+    pub fn finish_binary_post(&mut self, body: Bytes, now: Instant) {
+        self.finish_post_as(body, true, now);
+    }
+
+    fn finish_post_as(&mut self, body: Bytes, binary: bool, now: Instant) {
         self.post_active = false;
         if self.closed.is_some() {
+            return;
+        }
+        if self.version == EngineVersion::V3 {
+            let Ok(packets) = decode_payload_v3(body, binary) else {
+                return self.fail_parse();
+            };
+            for packet in packets {
+                self.handle_packet(packet, now);
+                if self.closed.is_some() {
+                    return;
+                }
+            }
             return;
         }
         let packets = match decode_payload(body) {
@@ -512,9 +619,13 @@ impl EngineSession {
         if self.closed.is_some() {
             return;
         }
-        let packet = match EnginePacket::decode(frame) {
-            Ok(packet) => packet,
-            Err(_) => return self.fail_parse(),
+        let packet = match (self.version, frame) {
+            (EngineVersion::V3, Frame::Text(text)) => decode_text_v3(&text),
+            (EngineVersion::V3, Frame::Binary(bytes)) => decode_binary_v3(bytes),
+            (_, frame) => EnginePacket::decode(frame),
+        };
+        let Ok(packet) = packet else {
+            return self.fail_parse();
         };
         let Upgrade::Probing { deadline, probed } = self.upgrade else {
             return self.handle_packet(packet, now);
@@ -571,8 +682,10 @@ impl EngineSession {
     /// session.drain_ws(&mut Default::default());
     /// assert!(session.ws_idle());
     /// ```
+    /// (Never for v3, whose binary frames [`drain_ws`](Self::drain_ws) rewrites.)
     pub fn ws_idle(&self) -> bool {
         self.closed.is_none()
+            && self.version == EngineVersion::V4
             && self.transport == Transport::WebSocket
             && !self.is_upgrading()
             && self.queue.is_empty()
@@ -582,14 +695,23 @@ impl EngineSession {
     /// probing, the queue once the WebSocket is the transport in use (with a `close` packet last
     /// if the server closed the session). An empty `out` trades places with the queue, so the
     /// two allocations take turns and no frame is moved one by one.
+    ///
+    /// A v3 session's binary messages come out in v3's form (see [`frame_v3`]).
     pub fn drain_ws(&mut self, out: &mut VecDeque<Frame>) {
+        let start = out.len();
         if self.is_upgrading() {
             take_all(&mut self.probe_queue, out);
-            return;
-        }
-        if self.transport == Transport::WebSocket {
+        } else if self.transport == Transport::WebSocket {
             take_all(&mut self.queue, out);
             self.queued_bytes = 0;
+        }
+        if self.version == EngineVersion::V3 {
+            for frame in out.iter_mut().skip(start) {
+                if let Frame::Binary(_) = frame {
+                    let binary = std::mem::replace(frame, Frame::Text(ByteString::new()));
+                    *frame = frame_v3(binary, self.base64);
+                }
+            }
         }
     }
 
@@ -602,7 +724,7 @@ impl EngineSession {
             return None;
         }
         let heartbeat = match self.heartbeat {
-            Heartbeat::Waiting(at) | Heartbeat::AwaitingPong(at) => at,
+            Heartbeat::Waiting(at) | Heartbeat::AwaitingPong(at) | Heartbeat::ClientPings(at) => at,
         };
         match self.upgrade {
             Upgrade::Probing { deadline, .. } => Some(heartbeat.min(deadline)),
@@ -626,7 +748,9 @@ impl EngineSession {
                 self.enqueue(EnginePacket::Ping(ByteString::new()).encode());
                 self.heartbeat = Heartbeat::AwaitingPong(now + self.config.ping_timeout);
             }
-            Heartbeat::AwaitingPong(deadline) if now >= deadline => {
+            Heartbeat::AwaitingPong(deadline) | Heartbeat::ClientPings(deadline)
+                if now >= deadline =>
+            {
                 self.finish(CloseReason::PingTimeout);
             }
             _ => {}
@@ -639,12 +763,6 @@ impl EngineSession {
     pub fn poll_event(&mut self) -> Option<SessionEvent> {
         self.events.pop_front()
     }
-}
-
-fn frame_body(frame: &Frame) -> Bytes {
-    let mut body = BytesMut::with_capacity(payload_len(frame));
-    encode_payload([frame], &mut body);
-    body.freeze()
 }
 
 /// Moves every frame of `from` to the end of `to`.

@@ -45,6 +45,9 @@ pub enum EngineError {
     /// A `b`-prefixed packet in a polling payload whose base64 does not decode.
     #[error("invalid base64 in binary Engine.IO packet")]
     InvalidBase64,
+    /// An Engine.IO v3 polling payload whose packet lengths do not match what follows them.
+    #[error("invalid packet length in an Engine.IO v3 payload")]
+    InvalidLength,
 }
 
 /// A Socket.IO packet that does not decode, or binary attachments out of order.

@@ -42,6 +42,7 @@ mod binary_split;
 mod engine_packet;
 mod engine_payload;
 mod engine_session;
+mod engine_v3;
 mod error;
 mod handshake;
 mod names;
@@ -62,6 +63,9 @@ pub use engine_payload::{
 };
 pub use engine_session::{
     CloseReason, EngineSession, PollingError, QueueFull, SessionEvent, UpgradeError,
+};
+pub use engine_v3::{
+    PayloadV3, decode_binary_v3, decode_payload_v3, decode_text_v3, encode_payload_v3, frame_v3,
 };
 pub use error::{EncodeError, EngineError, NameError, PacketError};
 pub use handshake::{Handshake, Sid};

@@ -33,6 +33,7 @@ pub(crate) struct EngineConfig {
     pub(crate) cookie: Option<SessionCookie>,
     pub(crate) http_compression: HttpCompression,
     pub(crate) per_message_deflate: Option<PerMessageDeflate>,
+    pub(crate) allow_eio3: bool,
 }
 
 /// Builds an [`Engine`] with the reference server's defaults: path `/engine.io/`, a ping every
@@ -75,6 +76,7 @@ impl Default for EngineBuilder {
                 cookie: None,
                 http_compression: HttpCompression::default(),
                 per_message_deflate: None,
+                allow_eio3: false,
             },
         }
     }
@@ -265,6 +267,22 @@ impl EngineBuilder {
     /// ```
     pub fn per_message_deflate(mut self, deflate: PerMessageDeflate) -> Self {
         self.config.per_message_deflate = Some(deflate);
+        self
+    }
+
+    /// Accepts Engine.IO v3 clients (`EIO=3`: Socket.IO v2 clients), as Node's `allowEIO3`;
+    /// default off, and a v3 client then gets 400 `{"code":5,"message":"Unsupported protocol
+    /// version"}`, as from Node. A v3 client pings the server, which answers; its session
+    /// closes when no ping arrives within `ping_interval + ping_timeout`.
+    ///
+    /// ```
+    /// use sio_server::engine::{Connection, Engine, Message};
+    ///
+    /// let engine = Engine::builder().allow_eio3(true).build(|_: &Connection, _: Message| {});
+    /// # drop(engine);
+    /// ```
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.config.allow_eio3 = allow;
         self
     }
 

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
+use sio_core::EngineVersion;
 
 /// The HTTP request that opened a session: what the client presented at the handshake.
 ///
@@ -223,6 +224,18 @@ impl HandshakeInfo {
         form_urlencoded::parse(query.as_bytes())
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.into_owned())
+    }
+
+    /// The Engine.IO revision the client speaks (`EIO`), if it is one the engine knows.
+    ///
+    /// ```
+    /// use sio_server::engine::{EngineVersion, HandshakeInfo};
+    ///
+    /// let handshake = HandshakeInfo::new("/socket.io/?EIO=3".parse().unwrap(), Default::default(), None);
+    /// assert_eq!(handshake.engine_version(), Some(EngineVersion::V3));
+    /// ```
+    pub fn engine_version(&self) -> Option<EngineVersion> {
+        EngineVersion::from_query(&self.query("EIO")?)
     }
 }
 

@@ -66,6 +66,9 @@ pub(crate) enum RequestError {
     ShuttingDown,
 }
 
+/// Node's body for a protocol version it does not serve.
+const UNSUPPORTED_VERSION_BODY: &str = r#"{"code":5,"message":"Unsupported protocol version"}"#;
+
 impl RequestError {
     /// The HTTP status it is answered with.
     pub(crate) fn status(self) -> StatusCode {
@@ -118,6 +121,16 @@ impl RequestError {
     pub(crate) fn response(self) -> Response<ResponseBody> {
         if self.status() == StatusCode::BAD_REQUEST {
             debug!(reason = self.as_str(), "bad request");
+        }
+        if self == RequestError::UnsupportedVersion {
+            // Node's answer, word for word: an old client (Engine.IO v3 with the option off)
+            // reads it as the reference server sends it.
+            let mut response = plain(self.status(), UNSUPPORTED_VERSION_BODY);
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return response;
         }
         let mut response = plain(self.status(), Bytes::from_static(self.as_str().as_bytes()));
         if matches!(

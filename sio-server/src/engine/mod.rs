@@ -67,5 +67,5 @@ pub use http::{BoxError, ResponseBody};
 pub use registry::EngineStats;
 pub use serve::{serve, serve_service, serve_service_with_shutdown};
 pub use service::{Engine, WeakEngine};
-pub use sio_core::{CloseReason, Sid, Transport};
+pub use sio_core::{CloseReason, EngineVersion, Sid, Transport};
 pub use transport::deflate::PerMessageDeflate;

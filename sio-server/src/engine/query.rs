@@ -42,7 +42,8 @@ mod tests {
 
     #[test]
     fn unknown_values_read_as_absent() {
-        let query = Query::parse("EIO=3&transport=carrier-pigeon");
+        let query = Query::parse("EIO=2&transport=carrier-pigeon");
         assert_eq!(query, Query::default());
+        assert_eq!(Query::parse("EIO=3").version, Some(EngineVersion::V3));
     }
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
-use sio_core::{CloseReason, EngineSession, Transport};
+use sio_core::{CloseReason, EngineSession, EngineVersion, Transport};
 use tracing::debug;
 
 use crate::engine::builder::{EngineBuilder, EngineConfig};
@@ -370,8 +370,10 @@ impl<H: EngineHandler> EngineInner<H> {
             .transport
             .filter(|t| self.transport_allowed(*t))
             .ok_or(RequestError::UnknownTransport)?;
-        if query.version.is_none() {
-            return Err(RequestError::UnsupportedVersion.into());
+        match query.version {
+            Some(EngineVersion::V4) => {}
+            Some(EngineVersion::V3) if self.config.allow_eio3 => {}
+            _ => return Err(RequestError::UnsupportedVersion.into()),
         }
         let sid = query.sid.as_deref();
         if transport == Transport::WebSocket {
@@ -434,7 +436,13 @@ impl<H: EngineHandler> EngineInner<H> {
                 }
                 Method::POST => {
                     let body_timeout = self.config.body_timeout;
-                    polling::post(self.session(sid)?, request.into_body(), body_timeout).await
+                    // A v3 client sends its binary payload form as octet-stream.
+                    let binary = request
+                        .headers()
+                        .get(http::header::CONTENT_TYPE)
+                        .is_some_and(|value| value == "application/octet-stream");
+                    let body = request.into_body();
+                    polling::post(self.session(sid)?, body, binary, body_timeout).await
                 }
                 _ => Err(RequestError::HandshakeNotGet),
             },
@@ -465,12 +473,15 @@ impl<H: EngineHandler> EngineInner<H> {
         handshake: HandshakeInfo,
     ) -> Arc<SessionShared<H::Data>> {
         let sid = self.registry.new_sid();
-        let session = EngineSession::new(
-            sid.clone(),
-            transport,
-            self.config.session.clone(),
-            Instant::now(),
-        );
+        let config = self.config.session.clone();
+        let session = match handshake.engine_version() {
+            Some(EngineVersion::V3) => {
+                // Any non-empty `b64`, as Node reads it, asks for binary as base64 text.
+                let base64 = handshake.query("b64").is_some_and(|b64| !b64.is_empty());
+                EngineSession::new_v3(sid.clone(), transport, config, base64, Instant::now())
+            }
+            _ => EngineSession::new(sid.clone(), transport, config, Instant::now()),
+        };
         let data = self.handler.connection_data(&handshake);
         let host: Arc<dyn SessionHost<H::Data>> = Arc::clone(self) as _;
         let shared = SessionShared::new(sid, session, handshake, host, data);

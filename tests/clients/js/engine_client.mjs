@@ -5,7 +5,7 @@
 //
 // mode: polling | websocket | upgrade (polling first, then the upgrade to WebSocket)
 import { Socket } from "engine.io-client";
-import { runScenario } from "./scenario.mjs";
+import { opened, runScenario } from "./scenario.mjs";
 
 const [scenario, url, mode = "upgrade", argument] = process.argv.slice(2);
 
@@ -25,20 +25,7 @@ function transports(mode) {
 function open(mode) {
   const socket = new Socket(url, { path: "/engine.io/", ...transports(mode) });
   socket.binaryType = "nodebuffer";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("open timed out")), 5000);
-    socket.on("open", () => {
-      if (mode !== "upgrade") {
-        clearTimeout(timer);
-        return resolve(socket);
-      }
-      socket.on("upgrade", () => {
-        clearTimeout(timer);
-        resolve(socket);
-      });
-    });
-    socket.on("error", (error) => reject(error));
-  });
+  return opened(socket, mode);
 }
 
 /** Resolves with the next `count` messages, or rejects when the socket closes first. */

@@ -19,6 +19,27 @@ export function next(emitter, event, ms = 5000) {
 }
 
 /**
+ * Resolves with an Engine.IO client `socket` once it is open (and, in mode `upgrade`, upgraded);
+ * rejects on its first error or after `ms`.
+ */
+export function opened(socket, mode, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("open timed out")), ms);
+    socket.on("open", () => {
+      if (mode !== "upgrade") {
+        clearTimeout(timer);
+        return resolve(socket);
+      }
+      socket.on("upgrade", () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+    });
+    socket.on("error", (error) => reject(error));
+  });
+}
+
+/**
  * Runs `scenarios[name]` and prints its result as one JSON line (or `{error}` and exits 1); the
  * process ends `exitDelayMs` later, so the close packets of the scenario's sockets go out first.
  */

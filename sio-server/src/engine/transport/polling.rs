@@ -36,10 +36,11 @@ pub(crate) async fn get<D: Send + Sync + 'static>(
         let notified = session.output.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let (body, closed, drained) = session.process(|state| {
+        let (body, binary, closed, drained) = session.process(|state| {
             let body = state.session.poll_get_response();
+            let binary = state.session.get_response_is_binary();
             let closed = state.session.close_reason().is_some();
-            (body, closed, !state.session.has_output())
+            (body, binary, closed, !state.session.has_output())
         });
         if let Some(body) = body {
             pending.answered = true;
@@ -47,7 +48,15 @@ pub(crate) async fn get<D: Send + Sync + 'static>(
                 // The last of a closed session's output is out.
                 session.forget();
             }
-            return Ok(Compress::ok(compress, body));
+            let mut response = Compress::ok(compress, body);
+            if binary {
+                // Engine.IO v3's binary payload form.
+                response.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/octet-stream"),
+                );
+            }
+            return Ok(response);
         }
         if closed {
             pending.answered = true;
@@ -71,10 +80,16 @@ impl<D: Send + Sync + 'static> Drop for PendingGet<'_, D> {
     }
 }
 
-/// Takes a POST body of packets; `ok` when accepted, 400 when it does not decode, 413 when it
+/// Takes a POST body of packets (`binary`: sent as `application/octet-stream`, which only
+/// Engine.IO v3 gives a meaning); `ok` when accepted, 400 when it does not decode, 413 when it
 /// exceeds `max_payload`, 408 when it takes longer than `timeout` (each of those closes the
 /// session).
-pub(crate) async fn post<D, B>(session: Arc<SessionShared<D>>, body: B, timeout: Duration) -> Answer
+pub(crate) async fn post<D, B>(
+    session: Arc<SessionShared<D>>,
+    body: B,
+    binary: bool,
+    timeout: Duration,
+) -> Answer
 where
     D: Send + Sync + 'static,
     B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -115,7 +130,11 @@ where
         }
     };
     let reason = session.process(|state| {
-        state.session.finish_post(body, Instant::now());
+        if binary {
+            state.session.finish_binary_post(body, Instant::now());
+        } else {
+            state.session.finish_post(body, Instant::now());
+        }
         state.session.close_reason()
     });
     if reason == Some(CloseReason::ParseError) {
