@@ -31,17 +31,19 @@ if [ -f tests/clients/js/package-lock.json ]; then
   fi
 fi
 
-# Python clients in a venv, rebuilt only when the requirements changed.
-if [ -f tests/clients/py/requirements.txt ]; then
-  venv=tests/clients/py/.venv
+# Python clients in a venv each (python-socketio 5, and 4.6 for Socket.IO v2), rebuilt only
+# when their requirements changed.
+for clients in tests/clients/py tests/clients/py2; do
+  [ -f "$clients/requirements.txt" ] || continue
+  venv=$clients/.venv
   stamp=$venv/.installed-requirements
-  if ! cmp -s tests/clients/py/requirements.txt "$stamp" 2>/dev/null; then
+  if ! cmp -s "$clients/requirements.txt" "$stamp" 2>/dev/null; then
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/clients/py/requirements.txt
-    cp tests/clients/py/requirements.txt "$stamp"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$clients/requirements.txt"
+    cp "$clients/requirements.txt" "$stamp"
   fi
-fi
+done
 
 # The end-to-end tests start servers from the examples' binaries, which only `cargo build`
 # produces (`cargo test` builds examples as test harnesses). Every feature is on, so the Redis

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Server, Waiting, http, node, python};
+use support::{Server, Waiting, http, node, python, python_in};
 
 const MODES: [(&str, &str); 3] = [
     ("polling", "polling"),
@@ -389,4 +389,93 @@ fn shutdown_closes_every_transport_without_a_disconnect_packet() {
     // A polling session keeps its last response (the close packet) for at most a ping timeout.
     let stats = server.wait_for_stats(Duration::from_secs(10), |s| s["sessions"] == 0);
     assert_eq!(stats["sessions"], 0, "{stats}");
+}
+
+#[test]
+fn socket_io_v2_clients_are_served_beside_v4_ones() {
+    let server = Server::start("socketio_testbed", &["--eio3"]);
+    for (mode, transport) in [
+        ("polling", "polling"),
+        ("websocket", "websocket"),
+        ("upgrade", "websocket"),
+    ] {
+        let result = node("socketio_client_v2.mjs", &["mixed", &server.url(), mode]);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                // The socket of `/`, made by the server on arrival, has the connection's id,
+                // and its `connect` ran (the welcome).
+                "idIsTheEngines": true,
+                "welcomedWithItsId": [true],
+                "ack": ["hi", 1],
+                "typed": [{"x": 2, "y": 3}],
+                "binaryAck": [3],
+                "binaryEvent": {"name": "three bytes", "data": [1, 2, 3], "extra": [4, 5]},
+                // A broadcast reaches the v2 and the v4 client alike, binary included.
+                "roomMessage": [{"from": "v4"}, {"from": "v4"}],
+                "roomBinary": [["bytes", [7, 8]], ["bytes", [7, 8]]],
+                // The CONNECT's query string is the namespace's auth; the id is `/whoami#<sid>`.
+                "whoami": {"auth": {"token": "abc"}, "idIsTheSockets": true, "id": "/whoami"},
+                "refused": "not authorized",
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn socket_io_v2_clients_are_refused_unless_allowed() {
+    let server = Server::start("socketio_testbed", &[]);
+    support::assert_v3_refused(server.addr, "/socket.io/");
+}
+
+#[test]
+fn socket_io_v2_clients_chat_where_no_consumer_serves_the_main_namespace() {
+    // The chat example serves `/chat` only: a v2 client is connected to `/` all the same, then
+    // joins the lobby beside a v4 client.
+    let server = Server::start("chat", &["--eio3"]);
+    for (mode, transport) in [
+        ("polling", "polling"),
+        ("websocket", "websocket"),
+        ("upgrade", "websocket"),
+    ] {
+        let result = node("socketio_client_v2.mjs", &["chat", &server.url(), mode]);
+        assert_eq!(
+            result,
+            json!({
+                "transport": transport,
+                "welcomes": ["Welcome!", "Welcome!"],
+                "ack": {"status": "ok"},
+                "messages": ["hello from v2", "hello from v2"],
+            }),
+            "mode {mode}"
+        );
+    }
+}
+
+#[test]
+fn python_socketio_4_speaks_socket_io_v2() {
+    // python-socketio 4.6 speaks Engine.IO v3 only.
+    let server = Server::start("socketio_testbed", &["--eio3"]);
+    for (mode, transport) in [
+        ("polling", "polling"),
+        ("websocket", "websocket"),
+        ("upgrade", "websocket"),
+    ] {
+        let result = python_in("tests/clients/py2", "client_v2.py", &[&server.url(), mode]);
+        assert_eq!(
+            result,
+            json!({
+                "welcomedWithItsId": [true],
+                "ack": ["hi", 1],
+                "typed": {"x": 2, "y": 3},
+                "binaryAck": 3,
+                "binaryEvent": {"name": "three bytes", "data": [1, 2, 3], "extra": [4, 5]},
+                "roomBinary": ["bytes", [7, 8]],
+                "transport": transport,
+            }),
+            "mode {mode}"
+        );
+    }
 }

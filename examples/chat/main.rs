@@ -7,6 +7,7 @@
 //! cargo run --example chat --features redis -- --addr 127.0.0.1:8001 --redis redis://127.0.0.1:6379/
 //! cargo run --example chat --features redis -- --addr 127.0.0.1:8002 --redis-streams redis://127.0.0.1:6379/
 //! cargo run --example chat -- --deflate           # WebSocket messages from 1 KiB compressed
+//! cargo run --example chat -- --eio3              # Socket.IO v2 clients welcome too
 //! ```
 //!
 //! With `--redis`, several chat processes share their lobby through Redis pub/sub; with
@@ -90,6 +91,7 @@ struct Options {
     addr: SocketAddr,
     layer: Option<Layer>,
     deflate: bool,
+    eio3: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -97,11 +99,16 @@ fn parse_options() -> Result<Options, String> {
         addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
         layer: None,
         deflate: false,
+        eio3: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "--deflate" {
             options.deflate = true;
+            continue;
+        }
+        if flag == "--eio3" {
+            options.eio3 = true;
             continue;
         }
         let value = args.next();
@@ -115,7 +122,7 @@ fn parse_options() -> Result<Options, String> {
             ("--redis-streams", Some(url)) => options.layer = Some(Layer::RedisStreams(url)),
             _ => {
                 return Err(
-                    "usage: chat [--addr HOST:PORT] [--redis URL | --redis-streams URL] [--deflate]"
+                    "usage: chat [--addr HOST:PORT] [--redis URL | --redis-streams URL] [--deflate] [--eio3]"
                         .to_owned(),
                 );
             }
@@ -174,6 +181,9 @@ async fn main() -> std::io::Result<()> {
         .consumer::<Chat>();
     if let Some(layer) = &options.layer {
         builder = with_layer(builder, layer).unwrap_or_else(|err| fail(err));
+    }
+    if options.eio3 {
+        builder = builder.allow_eio3(true);
     }
     if options.deflate {
         builder = builder.per_message_deflate(sio::engine::PerMessageDeflate::default());

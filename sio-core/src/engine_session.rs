@@ -145,6 +145,9 @@ pub struct EngineSession {
     base64: bool,
     /// Whether the last polling body was v3's binary form.
     binary_body: bool,
+    /// v3: a pong waits in the queue; a client that pings faster than it reads gets no more
+    /// than one.
+    pong_waiting: bool,
     transport: Transport,
     upgrade: Upgrade,
     heartbeat: Heartbeat,
@@ -190,6 +193,7 @@ impl EngineSession {
             version: EngineVersion::V4,
             base64: false,
             binary_body: false,
+            pong_waiting: false,
             transport,
             upgrade: Upgrade::Idle,
             heartbeat,
@@ -380,7 +384,10 @@ impl EngineSession {
                 self.heartbeat = Heartbeat::ClientPings(
                     now + self.config.ping_interval + self.config.ping_timeout,
                 );
-                self.enqueue(EnginePacket::Pong(ByteString::new()).encode());
+                if !self.pong_waiting {
+                    self.pong_waiting = true;
+                    self.enqueue(EnginePacket::Pong(ByteString::new()).encode());
+                }
             }
             EnginePacket::Close => self.finish(CloseReason::TransportClose),
             // v4 clients do not ping, and open, upgrade and noop mean nothing on an established
@@ -502,6 +509,9 @@ impl EngineSession {
     }
 
     fn dequeued(&mut self, frame: &Frame) {
+        if matches!(frame, Frame::Text(text) if text == "3") {
+            self.pong_waiting = false;
+        }
         self.queued_bytes = self.queued_bytes.saturating_sub(frame.len());
         if self.queued_bytes == 0 {
             self.refusing = false;
@@ -704,6 +714,7 @@ impl EngineSession {
         } else if self.transport == Transport::WebSocket {
             take_all(&mut self.queue, out);
             self.queued_bytes = 0;
+            self.pong_waiting = false;
         }
         if self.version == EngineVersion::V3 {
             for frame in out.iter_mut().skip(start) {

@@ -128,8 +128,11 @@ fn decode_text_payload(body: &ByteString) -> Result<Vec<EnginePacket>, EngineErr
         if counted != units {
             return Err(EngineError::InvalidLength);
         }
-        let packet = body.slice_ref(&after[..end]);
-        packets.push(decode_text_v3(&packet)?);
+        // An empty entry is skipped, as the reference parser skips it.
+        if end > 0 {
+            let packet = body.slice_ref(&after[..end]);
+            packets.push(decode_text_v3(&packet)?);
+        }
         rest = &after[end..];
     }
     Ok(packets)
@@ -174,7 +177,9 @@ fn parse_length(digits: impl ExactSizeIterator<Item = u8>) -> Result<usize, Engi
         if digit > 9 {
             return Err(EngineError::InvalidLength);
         }
-        Ok(len * 10 + usize::from(digit))
+        len.checked_mul(10)
+            .and_then(|len| len.checked_add(usize::from(digit)))
+            .ok_or(EngineError::InvalidLength)
     })
 }
 

@@ -206,3 +206,17 @@ fn a_base64_client_gets_binary_as_text_on_the_websocket_too() {
     session.handle_timeout(later + INTERVAL + TIMEOUT);
     assert_eq!(session.close_reason(), Some(CloseReason::PingTimeout));
 }
+
+#[test]
+fn a_ping_flood_queues_one_pong() {
+    let start = Instant::now();
+    let mut session = polling(start, true);
+    let flood: &'static [u8] = "1:2".repeat(10_000).leak().as_bytes();
+    post(&mut session, flood, start);
+    post(&mut session, flood, start);
+    assert_eq!(session.queued_bytes(), 1, "one pong waits");
+    assert_eq!(get(&mut session, start).as_deref(), Some(&b"1:3"[..]));
+    // Once it is out, the next ping gets its own.
+    post(&mut session, b"1:2", start);
+    assert_eq!(get(&mut session, start).as_deref(), Some(&b"1:3"[..]));
+}

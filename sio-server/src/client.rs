@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sio_core::{
-    CloseReason, DecodedPacket, Namespace, PacketDecoder, RawJson, SocketPacket, Transport,
+    CloseReason, DecodedPacket, EngineVersion, Namespace, PacketDecoder, RawJson, SocketPacket,
+    Transport,
 };
 use tokio::sync::oneshot;
 use tracing::{debug, error, warn};
@@ -16,6 +17,7 @@ use crate::disconnect_reason::DisconnectReason;
 use crate::engine::sync::Mutex;
 use crate::engine::{Connection, EngineHandler, HandshakeInfo, Message};
 use crate::event::IncomingEvent;
+use crate::legacy;
 use crate::namespace::NamespaceInner;
 use crate::server::{Server, ServerInner};
 use crate::socket::Socket;
@@ -32,6 +34,15 @@ pub(crate) struct Client {
     connect_timer: Mutex<Option<tokio::task::AbortHandle>>,
     /// The deadline task of a binary packet waiting for its attachments.
     attachment_timer: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Whether the client speaks Socket.IO v2 (protocol 4, over Engine.IO v3).
+    legacy: bool,
+}
+
+impl Client {
+    /// Whether the client speaks Socket.IO v2 (see `legacy`).
+    pub(crate) fn is_legacy(&self) -> bool {
+        self.legacy
+    }
 }
 
 /// The sockets of one connection, one per namespace joined. A list: a connection joins few
@@ -140,7 +151,7 @@ pub(crate) fn close_connection(connection: &Connection<Client>, reason: Disconne
 impl EngineHandler for ServerInner {
     type Data = Client;
 
-    fn connection_data(&self, _handshake: &HandshakeInfo) -> Client {
+    fn connection_data(&self, handshake: &HandshakeInfo) -> Client {
         Client {
             decoder: Mutex::new(Decoder {
                 packets: PacketDecoder::with_limits(self.config.decoder),
@@ -150,6 +161,7 @@ impl EngineHandler for ServerInner {
             joined: AtomicBool::new(false),
             connect_timer: Mutex::new(None),
             attachment_timer: Mutex::new(None),
+            legacy: handshake.engine_version() == Some(EngineVersion::V3),
         }
     }
 
@@ -169,6 +181,11 @@ impl EngineHandler for ServerInner {
         // timer to stop, so stop it here rather than let it hold the connection.
         if connection.is_closed() {
             connection.data().stop_connect_timer();
+            return;
+        }
+        // A v2 client is connected to `/` by the server, and waits for it.
+        if connection.data().legacy {
+            self.connect(connection, Namespace::root(), None);
         }
     }
 
@@ -178,6 +195,10 @@ impl EngineHandler for ServerInner {
             let mut decoder = client.decoder.lock();
             let was_waiting = decoder.packets.is_waiting();
             let decoded = match message {
+                Message::Text(text) if client.legacy && text.starts_with('0') => {
+                    let text = legacy::connect_with_query_as_auth(&text).unwrap_or(text);
+                    decoder.packets.decode_text(text)
+                }
                 Message::Text(text) => decoder.packets.decode_text(text),
                 Message::Binary(bytes) => decoder.packets.decode_binary(bytes),
             };

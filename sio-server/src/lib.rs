@@ -53,6 +53,7 @@ mod disconnect_reason;
 pub mod engine;
 mod error;
 mod event;
+mod legacy;
 #[doc(hidden)]
 pub mod macro_support;
 mod namespace;

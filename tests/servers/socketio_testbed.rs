@@ -1,7 +1,8 @@
 //! The Socket.IO server the end-to-end tests drive with the official clients (npm and PyPI).
 //! Not an example to learn from: each event exercises one rule of the framework.
 //!
-//! `--addr HOST:PORT` (port 0 picks one; the address is printed). HTTP side doors for the
+//! `--addr HOST:PORT` (port 0 picks one; the address is printed); `--eio3` serves Socket.IO
+//! v2 clients too. HTTP side doors for the
 //! tests: `GET /stats`, `POST /announce?room=R[&text=T][&volatile]` (a server broadcast to a
 //! room),
 //! `GET /ask?room=R&timeout=MS` (a server `emit_with_ack` to a room, answering the replies), and
@@ -133,6 +134,16 @@ impl Consumer for Main {
                 server.of("/").to(room).emit("room_message", event.raw(1))?;
                 event.ack().send(Args(()))?;
             }
+            "to_room_binary" => {
+                // A broadcast with a binary attachment, to every socket of the room.
+                let room: String = event.arg(0)?;
+                let data: Bytes = event.arg(1)?;
+                server
+                    .of("/")
+                    .to(room)
+                    .emit("room_binary", Args(("bytes", data)))?;
+                event.ack().send(Args(()))?;
+            }
             "broadcast" => {
                 socket.broadcast().emit("broadcast_message", event.raw(0))?;
                 event.ack().send(Args(()))?;
@@ -213,6 +224,38 @@ impl Consumer for Main {
     }
 }
 
+/// A namespace that shows what a client's CONNECT carried: `whoami` tells its auth and its id;
+/// a `token` of `bad` is refused with a message alone.
+#[derive(Default)]
+struct Whoami;
+
+impl Consumer for Whoami {
+    const NAMESPACE: &'static str = "/whoami";
+
+    async fn connect(
+        &mut self,
+        socket: &Socket,
+        auth: Option<RawJson>,
+    ) -> Result<(), ConnectError> {
+        let auth: serde_json::Value = auth
+            .and_then(|raw| raw.deserialize().ok())
+            .unwrap_or(serde_json::Value::Null);
+        if auth["token"] == "bad" {
+            return Err(ConnectError::new("not authorized"));
+        }
+        socket
+            .emit(
+                "whoami",
+                serde_json::json!({ "auth": auth, "id": socket.id().as_str() }),
+            )
+            .map_err(|err| ConnectError::new(err.to_string()))
+    }
+
+    async fn on_event(&mut self, _: &Socket, _: IncomingEvent) -> Result<(), HandlerError> {
+        Ok(())
+    }
+}
+
 /// The chat of the Python original.
 #[derive(Default)]
 struct Chat;
@@ -249,19 +292,23 @@ impl Consumer for Chat {
     }
 }
 
-fn parse_addr() -> SocketAddr {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
+/// The address to bind, and whether Socket.IO v2 clients are served.
+fn parse_args() -> (SocketAddr, bool) {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let eio3 = args.iter().any(|arg| arg == "--eio3");
+    args.retain(|arg| arg != "--eio3");
+    let addr = match args.as_slice() {
         [flag, addr] if flag == "--addr" => addr.parse().unwrap_or_else(|err| {
             eprintln!("invalid address `{addr}`: {err}");
             std::process::exit(2);
         }),
         [] => SocketAddr::from(([127, 0, 0, 1], 3001)),
         _ => {
-            eprintln!("usage: socketio_testbed [--addr HOST:PORT]");
+            eprintln!("usage: socketio_testbed [--addr HOST:PORT] [--eio3]");
             std::process::exit(2);
         }
-    }
+    };
+    (addr, eio3)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -270,12 +317,15 @@ async fn main() -> std::io::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
+    let (addr, eio3) = parse_args();
     let server = Server::builder()
+        .allow_eio3(eio3)
         .ping_interval(Duration::from_millis(2000))
         .ping_timeout(Duration::from_millis(5000))
         .mailbox_capacity(16)
         .consumer::<Main>()
         .consumer::<Chat>()
+        .consumer::<Whoami>()
         .build();
 
     let stats_server = server.clone();
@@ -342,7 +392,7 @@ async fn main() -> std::io::Result<()> {
         .route("/announce", post(announce))
         .route("/ask", get(ask));
 
-    let listener = tokio::net::TcpListener::bind(parse_addr()).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on {}", listener.local_addr()?);
     axum::serve(listener, app).await
 }

@@ -190,6 +190,28 @@ pub fn http(
     read_response(&mut stream)
 }
 
+/// An Engine.IO v3 handshake at `path` gets Node's refusal: 400 and its JSON, word for word.
+pub fn assert_v3_refused(addr: SocketAddr, path: &str) {
+    let refused = http(
+        addr,
+        "GET",
+        &format!("{path}?EIO=3&transport=polling"),
+        &[],
+        b"",
+    );
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.header("content-type"),
+        Some("application/json"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(
+        refused.text(),
+        r#"{"code":5,"message":"Unsupported protocol version"}"#
+    );
+}
+
 /// Sends a request and returns the connection, for tests that read the answer later.
 pub fn send_request(
     addr: SocketAddr,
@@ -297,14 +319,20 @@ pub fn spawn_node(script: &str, args: &[&str]) -> (Child, serde_json::Value) {
 
 /// Runs the Python client in the venv the test command builds, and parses its JSON line.
 pub fn python(args: &[&str]) -> serde_json::Value {
-    let dir = root().join("tests/clients/py");
+    python_in("tests/clients/py", "client.py", args)
+}
+
+/// Runs `script` of the Python clients in `folder` (relative to the repository), in the venv
+/// the test command builds there, and parses its JSON line.
+pub fn python_in(folder: &str, script: &str, args: &[&str]) -> serde_json::Value {
+    let dir = root().join(folder);
     let interpreter = dir.join(".venv/bin/python");
     assert!(
         interpreter.exists(),
         "the Python clients are not installed; run scripts/test.sh"
     );
     let output = Command::new(interpreter)
-        .arg("client.py")
+        .arg(script)
         .args(args)
         .current_dir(&dir)
         .stderr(Stdio::inherit())
@@ -313,7 +341,7 @@ pub fn python(args: &[&str]) -> serde_json::Value {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let last = stdout.lines().last().unwrap_or_default();
     serde_json::from_str(last)
-        .unwrap_or_else(|err| panic!("client.py {args:?} printed {stdout:?}: {err}"))
+        .unwrap_or_else(|err| panic!("{script} {args:?} printed {stdout:?}: {err}"))
 }
 
 /// A client process that reports ready, waits for a line on its stdin, then reports again.

@@ -324,6 +324,11 @@ impl EngineBuilder {
         self
     }
 
+    /// Whether this builder accepts Engine.IO v3 clients.
+    pub(crate) fn allows_eio3(&self) -> bool {
+        self.config.allow_eio3
+    }
+
     /// The `max_payload` this builder has now.
     pub(crate) fn max_payload_setting(&self) -> usize {
         self.config.session.max_payload

@@ -86,9 +86,7 @@ impl RequestError {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             RequestError::NotFound => "not found",
-            RequestError::UnsupportedVersion => {
-                "unsupported or missing protocol version (EIO=4 expected)"
-            }
+            RequestError::UnsupportedVersion => "unsupported or missing protocol version",
             RequestError::UnknownTransport => "unknown or disallowed transport",
             RequestError::UnknownSession => "unknown session id",
             RequestError::HandshakeNotGet => "a handshake must be a GET request",

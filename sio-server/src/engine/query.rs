@@ -15,9 +15,15 @@ pub(crate) struct Query<'a> {
 impl<'a> Query<'a> {
     pub(crate) fn parse(query: &'a str) -> Self {
         let mut parsed = Query::default();
+        let mut seen_version = false;
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
             match &*key {
-                "EIO" => parsed.version = EngineVersion::from_query(&value),
+                // The first, as `HandshakeInfo::engine_version` reads it: a request naming two
+                // versions is served as the one it is admitted as.
+                "EIO" if !seen_version => {
+                    seen_version = true;
+                    parsed.version = EngineVersion::from_query(&value);
+                }
                 "transport" => parsed.transport = Transport::from_query(&value),
                 "sid" => parsed.sid = Some(value),
                 _ => {}
@@ -45,5 +51,6 @@ mod tests {
         let query = Query::parse("EIO=2&transport=carrier-pigeon");
         assert_eq!(query, Query::default());
         assert_eq!(Query::parse("EIO=3").version, Some(EngineVersion::V3));
+        assert_eq!(Query::parse("EIO=3&EIO=4").version, Some(EngineVersion::V3));
     }
 }

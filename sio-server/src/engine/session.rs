@@ -312,11 +312,13 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             let websocket_before = state.websocket;
             let deadline_before = state.session.poll_timeout();
             let result = change(&mut state);
-            // A new deadline is scheduled; the old one fires anyway and finds nothing due.
+            // An earlier deadline is scheduled; a later one waits for the one scheduled before,
+            // which fires, finds nothing due and schedules it (see `fire`): a v3 client's
+            // pings, each moving its deadline later, add nothing to the timers.
             let deadline = state
                 .session
                 .poll_timeout()
-                .filter(|after| Some(*after) != deadline_before);
+                .filter(|after| deadline_before.is_none_or(|before| *after < before));
             let session = &state.session;
             // An upgrade that was abandoned leaves its WebSocket stale.
             if session.transport() == Transport::Polling && !session.is_upgrading() {
@@ -465,5 +467,10 @@ impl<D: Send + Sync + 'static> Timed for SessionShared<D> {
     fn fire(self: Arc<Self>, now: Instant) {
         let _span = self.span.enter();
         self.process(|state| state.session.handle_timeout(now));
+        // The deadline as it stands now, which may have moved later since this one was set.
+        let next = self.lock().session.poll_timeout();
+        if let Some(at) = next.filter(|at| *at > now) {
+            self.schedule(at);
+        }
     }
 }

@@ -440,6 +440,26 @@ impl ServerBuilder {
         self
     }
 
+    /// Accepts Socket.IO v2 clients (`socket.io-client` 2.x, over Engine.IO v3), as Node's
+    /// `allowEIO3`; default off, and such a client then gets Node's 400
+    /// `{"code":5,"message":"Unsupported protocol version"}`. They are served beside v3 and
+    /// later clients, in the same rooms: the server connects them to `/` as soon as they
+    /// connect (with no consumer for `/`, one that takes no events stands in), a namespace's
+    /// CONNECT query string (`io("/chat", { query: { token } })`) is its auth, a refusal
+    /// reaches them as its data or its message, and their socket ids are their connection's
+    /// (`/chat#<sid>` outside `/`), as Node makes them.
+    ///
+    /// ```
+    /// use sio_server::Server;
+    ///
+    /// let server = Server::builder().allow_eio3(true).build();
+    /// # drop(server);
+    /// ```
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.engine = self.engine.allow_eio3(allow);
+        self
+    }
+
     /// The largest polling body or WebSocket message (default 1,000,000 bytes).
     pub fn max_payload(mut self, bytes: usize) -> Self {
         self.engine = self.engine.max_payload(bytes);
@@ -478,6 +498,15 @@ impl ServerBuilder {
 
     /// Builds the server.
     pub fn build(mut self) -> Server {
+        // v2 clients are connected to `/` on arrival: it exists even with no consumer.
+        let root_served = self.namespaces.contains_key("/")
+            || self
+                .families
+                .iter()
+                .any(|f| f.pattern.matches("/").is_some());
+        if self.engine.allows_eio3() && !root_served {
+            self = self.consumer::<crate::legacy::ImplicitRoot>();
+        }
         // Placeholders may name attachments again for at most `max_payload` bytes; one packet's
         // attachments add up to at most eight messages unless configured.
         let max_payload = self.engine.max_payload_setting();

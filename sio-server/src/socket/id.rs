@@ -28,6 +28,11 @@ impl SocketId {
         SocketId(Arc::from(URL_SAFE_NO_PAD.encode(bytes)))
     }
 
+    /// An id of given text (a Socket.IO v2 client's, made from its connection's).
+    pub(crate) fn from_text(text: &str) -> Self {
+        SocketId(Arc::from(text))
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -7,6 +7,7 @@ use super::{Phase, Socket};
 use crate::consumer::{ConnectError, Runner};
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::SendError;
+use crate::legacy;
 use crate::socket::EmitError;
 
 impl Socket {
@@ -21,9 +22,15 @@ impl Socket {
             Some(pid) => serde_json::json!({ "sid": self.inner.id.as_str(), "pid": pid }),
             None => serde_json::json!({ "sid": self.inner.id.as_str() }),
         };
+        // A v2 client's CONNECT answer has no payload: it knows its id already.
+        let legacy = self.inner.connection.data().is_legacy();
         let reply = SocketPacket::Connect {
             namespace: self.namespace().clone(),
-            data: RawJson::from_value(&data).ok(),
+            data: if legacy {
+                None
+            } else {
+                RawJson::from_value(&data).ok()
+            },
         };
         let mut overflowed =
             self.inner.connection.send_frame(reply.encode()) == Err(SendError::QueueFull);
@@ -65,7 +72,11 @@ impl Socket {
         }
         let packet = SocketPacket::ConnectError {
             namespace: self.namespace().clone(),
-            data: error.payload(),
+            data: if self.inner.connection.data().is_legacy() {
+                legacy::refusal_payload(error)
+            } else {
+                error.payload()
+            },
         };
         if self.inner.connection.send_frame(packet.encode()) == Err(SendError::QueueFull) {
             self.close_not_reading();

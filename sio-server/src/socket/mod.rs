@@ -22,6 +22,7 @@ use crate::consumer::Runner;
 use crate::disconnect_reason::DisconnectReason;
 use crate::engine::sync::Mutex;
 use crate::engine::{Connection, HandshakeInfo};
+use crate::legacy;
 use crate::namespace::NamespaceInner;
 use crate::server::Server;
 
@@ -103,12 +104,18 @@ impl Socket {
             .recovery
             .is_some()
             .then(recovery::SessionIds::fresh);
+        // A v2 client's id is its connection's, as Node makes it and the client expects.
+        let id = if connection.data().is_legacy() {
+            legacy::socket_id(&namespace.name, connection.sid().as_str())
+        } else {
+            SocketId::random()
+        };
         Socket::with_ids(
             namespace,
             connection,
             server,
             auth,
-            SocketId::random(),
+            id,
             session,
             Held::default(),
         )
