@@ -47,10 +47,17 @@ pub(crate) fn socket_id(namespace: &Namespace, sid: &str) -> SocketId {
     }
 }
 
-/// What a v2 client reads in a refusal: the error's data if it has some, else its message as
-/// a plain string.
+/// What a v2 client reads in a refusal: the error's data if it has some (Node's
+/// `err.data || err.message`: data that JavaScript takes for false does not count), else its
+/// message as a plain string.
 pub(crate) fn refusal_payload(error: &ConnectError) -> RawJson {
-    let value = match &error.data {
+    let truthy = |data: &&serde_json::Value| match data {
+        serde_json::Value::Null | serde_json::Value::Bool(false) => false,
+        serde_json::Value::Number(n) => n.as_f64() != Some(0.0),
+        serde_json::Value::String(s) => !s.is_empty(),
+        _ => true,
+    };
+    let value = match error.data.as_ref().filter(truthy) {
         Some(data) => data.clone(),
         None => serde_json::Value::String(error.message.clone()),
     };
@@ -117,5 +124,13 @@ mod tests {
         );
         let with_data = ConnectError::new("no").with_data(serde_json::json!({"a": 1}));
         assert_eq!(refusal_payload(&with_data).as_str(), r#"{"a":1}"#);
+        for falsy in [
+            serde_json::json!(null),
+            serde_json::json!(0),
+            serde_json::json!(""),
+        ] {
+            let error = ConnectError::new("no").with_data(falsy);
+            assert_eq!(refusal_payload(&error).as_str(), r#""no""#);
+        }
     }
 }

@@ -487,7 +487,7 @@ impl<H: EngineHandler> EngineInner<H> {
         let shared = SessionShared::new(sid, session, handshake, host, data);
         self.registry.insert(Arc::clone(&shared), transport);
         shared.span.in_scope(|| debug!("session opened"));
-        let first_deadline = shared.lock().session.poll_timeout();
+        let first_deadline = shared.lock().arm();
         if let Some(at) = first_deadline {
             shared.schedule(at);
         }

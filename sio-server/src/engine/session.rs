@@ -57,9 +57,25 @@ pub(crate) struct State {
     /// What the direct-write slot holds, as last published: the stream (by id) and whether it
     /// is open.
     direct: (Option<u64>, bool),
+    /// The earliest timer entry of the session not yet fired: a deadline is scheduled only
+    /// when it comes before this one, and the entry, when it fires, schedules the deadline as
+    /// it stands then. So a deadline that keeps moving later (a v3 client's pings) adds no
+    /// entry, and an entry that was overtaken fires once and is gone.
+    armed: Option<Instant>,
 }
 
 impl State {
+    /// The session's deadline, if it must be scheduled: it comes before every entry armed
+    /// (see `armed`), and is armed from now on.
+    pub(crate) fn arm(&mut self) -> Option<Instant> {
+        let at = self.session.poll_timeout()?;
+        if self.armed.is_some_and(|armed| armed <= at) {
+            return None;
+        }
+        self.armed = Some(at);
+        Some(at)
+    }
+
     /// Registers the task of WebSocket `id` to be woken for output, if it is the session's.
     pub(crate) fn register_ws_waker(&mut self, id: u64, cx: &Context<'_>) {
         if self.websocket != Some(id) {
@@ -179,6 +195,7 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
                 ws_writing: false,
                 dispatching: false,
                 direct: (None, false),
+                armed: None,
             }),
             direct: Mutex::new(DirectSlot::default()),
             output: Notify::new(),
@@ -310,15 +327,8 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         let (result, wake, get_pending, websocket, dispatch, deadline) = {
             let mut state = self.lock();
             let websocket_before = state.websocket;
-            let deadline_before = state.session.poll_timeout();
             let result = change(&mut state);
-            // An earlier deadline is scheduled; a later one waits for the one scheduled before,
-            // which fires, finds nothing due and schedules it (see `fire`): a v3 client's
-            // pings, each moving its deadline later, add nothing to the timers.
-            let deadline = state
-                .session
-                .poll_timeout()
-                .filter(|after| deadline_before.is_none_or(|before| *after < before));
+            let deadline = state.arm();
             let session = &state.session;
             // An upgrade that was abandoned leaves its WebSocket stale.
             if session.transport() == Transport::Polling && !session.is_upgrading() {
@@ -466,11 +476,13 @@ impl<D: Send + Sync + 'static> Drop for Dispatching<'_, D> {
 impl<D: Send + Sync + 'static> Timed for SessionShared<D> {
     fn fire(self: Arc<Self>, now: Instant) {
         let _span = self.span.enter();
-        self.process(|state| state.session.handle_timeout(now));
-        // The deadline as it stands now, which may have moved later since this one was set.
-        let next = self.lock().session.poll_timeout();
-        if let Some(at) = next.filter(|at| *at > now) {
-            self.schedule(at);
-        }
+        self.process(|state| {
+            // The armed entry fired (or one before it): the deadline as it stands after this
+            // is scheduled afresh. A later, overtaken entry leaves the armed one alone.
+            if state.armed.is_some_and(|armed| armed <= now) {
+                state.armed = None;
+            }
+            state.session.handle_timeout(now);
+        });
     }
 }

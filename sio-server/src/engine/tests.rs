@@ -153,3 +153,61 @@ async fn an_engine_dropped_with_a_session_still_draining_frees_it() {
     );
     assert!(freed(&inner).await, "the engine outlived its last handle");
 }
+
+#[tokio::test]
+async fn deadlines_that_move_later_add_no_timer_entries() {
+    // A v3 client pinging fast: each ping moves its deadline later.
+    let engine = Engine::builder()
+        .allow_eio3(true)
+        .build(|_: &Connection, _: Message| {});
+    let (status, body) = request_v3(&engine, "GET", "", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let sid = body.split('"').nth(3).unwrap().to_owned();
+    let timers = &engine.inner().timers;
+    assert_eq!(timers.len(), 1);
+    for _ in 0..50 {
+        let (status, _) = request_v3(&engine, "POST", &format!("&sid={sid}"), "1:21:2").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert_eq!(
+        timers.len(),
+        1,
+        "the first entry stands for every later deadline"
+    );
+
+    // A v4 heartbeat whose interval is shorter than its timeout: each pong moves the deadline
+    // earlier, and the overtaken entry fires once, at its time, and is gone. Entries wait at
+    // most a pong deadline, so there are never more than timeout / interval of them, however
+    // many cycles go by (they would grow by one a cycle if they outlived their time).
+    let engine = Engine::builder()
+        .ping_interval(Duration::from_millis(20))
+        .ping_timeout(Duration::from_millis(300))
+        .build(|_: &Connection, _: Message| {});
+    let sid = handshake(&engine).await;
+    let mut most = 0;
+    for _ in 0..60 {
+        let (status, body) = request(&engine, "GET", &format!("&sid={sid}"), "").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "2"));
+        let (status, _) = request(&engine, "POST", &format!("&sid={sid}"), "3").await;
+        assert_eq!(status, StatusCode::OK);
+        most = most.max(engine.inner().timers.len());
+    }
+    assert!(most <= 300 / 20 + 2, "{most} entries at once");
+}
+
+async fn request_v3<H: crate::engine::EngineHandler>(
+    engine: &Engine<H>,
+    method: &str,
+    query: &str,
+    body: &'static str,
+) -> (StatusCode, String) {
+    let request = Request::builder()
+        .method(method)
+        .uri(format!("/engine.io/?EIO=3&transport=polling&b64=1{query}"))
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .unwrap();
+    let response = engine.handle(request).await;
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}

@@ -1,9 +1,10 @@
 //! The deadlines of every session of an engine (ping due, pong overdue, upgrade overdue) in
 //! one heap, served by one task, instead of a sleeping task per session.
 //!
-//! A session schedules its next deadline whenever it changes; an entry that is no longer its
-//! session's deadline fires anyway and finds nothing due, which costs less than finding and
-//! removing it. Entries name their session by a key, and the session is held weakly beside
+//! A session schedules its next deadline whenever it comes before the entries it has, and the
+//! earliest of them, when it fires, schedules the deadline as it stands then; an entry that is
+//! no longer its session's deadline fires anyway, finds nothing due and is gone, which costs
+//! less than finding and removing it. Entries name their session by a key, and the session is held weakly beside
 //! the key until it closes: a timer keeps nothing alive, and a closed session's memory does
 //! not wait for its old deadlines.
 

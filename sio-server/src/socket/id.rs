@@ -1,4 +1,5 @@
-//! Socket ids: random, and unrelated to the Engine.IO session id.
+//! Socket ids: random, and unrelated to the Engine.IO session id (but for Socket.IO v2
+//! clients, whose ids are their connection's).
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -9,7 +10,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
 /// The id of a socket: random, and unrelated to the Engine.IO session id (which is the
-/// credential of polling requests and must not leak).
+/// credential of polling requests and must not leak). The one exception is a Socket.IO v2
+/// client's socket (see `ServerBuilder::allow_eio3`): its id is its connection's, as the client
+/// computes it, so it is that credential too.
 ///
 /// ```
 /// use sio_server::SocketId;
