@@ -24,9 +24,30 @@ async fn request<H: crate::engine::EngineHandler>(
     query: &str,
     body: &'static str,
 ) -> (StatusCode, String) {
+    let uri = format!("/engine.io/?EIO=4&transport=polling{query}");
+    request_at(engine, method, uri, body).await
+}
+
+/// The same with Engine.IO v3 (binary as base64).
+async fn request_v3<H: crate::engine::EngineHandler>(
+    engine: &Engine<H>,
+    method: &str,
+    query: &str,
+    body: &'static str,
+) -> (StatusCode, String) {
+    let uri = format!("/engine.io/?EIO=3&transport=polling&b64=1{query}");
+    request_at(engine, method, uri, body).await
+}
+
+async fn request_at<H: crate::engine::EngineHandler>(
+    engine: &Engine<H>,
+    method: &str,
+    uri: String,
+    body: &'static str,
+) -> (StatusCode, String) {
     let request = Request::builder()
         .method(method)
-        .uri(format!("/engine.io/?EIO=4&transport=polling{query}"))
+        .uri(uri)
         .body(Full::new(Bytes::from_static(body.as_bytes())))
         .unwrap();
     let response = engine.handle(request).await;
@@ -193,21 +214,4 @@ async fn deadlines_that_move_later_add_no_timer_entries() {
         most = most.max(engine.inner().timers.len());
     }
     assert!(most <= 300 / 20 + 2, "{most} entries at once");
-}
-
-async fn request_v3<H: crate::engine::EngineHandler>(
-    engine: &Engine<H>,
-    method: &str,
-    query: &str,
-    body: &'static str,
-) -> (StatusCode, String) {
-    let request = Request::builder()
-        .method(method)
-        .uri(format!("/engine.io/?EIO=3&transport=polling&b64=1{query}"))
-        .body(Full::new(Bytes::from_static(body.as_bytes())))
-        .unwrap();
-    let response = engine.handle(request).await;
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(body.to_vec()).unwrap())
 }
