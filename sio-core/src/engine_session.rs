@@ -4,16 +4,17 @@
 //! asks what to do with `poll_*` calls, and sleeps until [`EngineSession::poll_timeout`].
 
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 use thiserror::Error;
 
+use crate::engine_v3::for_each_packet_v3;
 use crate::{
     EnginePacket, EngineVersion, Frame, Handshake, SessionConfig, Sid, Transport, decode_binary_v3,
-    decode_payload, decode_payload_v3, decode_text_v3, encode_payload, encode_payload_v3, frame_v3,
-    payload_len,
+    decode_payload, decode_text_v3, encode_payload, encode_payload_v3, frame_v3, payload_len,
 };
 
 /// Why a session ended; the names follow the reference server's close reasons.
@@ -549,14 +550,18 @@ impl EngineSession {
             return;
         }
         if self.version == EngineVersion::V3 {
-            let Ok(packets) = decode_payload_v3(body, binary) else {
-                return self.fail_parse();
-            };
-            for packet in packets {
+            // Each packet handled as it is decoded, as v4's are; those before one that does not
+            // decode count, as in the reference server.
+            let decoded = for_each_packet_v3(body, binary, |packet| {
                 self.handle_packet(packet, now);
                 if self.closed.is_some() {
-                    return;
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
                 }
+            });
+            if decoded.is_err() {
+                self.fail_parse();
             }
             return;
         }

@@ -7,6 +7,8 @@
 //! The session queues frames in their v4 form; these functions turn them into v3 on the way
 //! out and read v3 into packets on the way in.
 
+use std::ops::ControlFlow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::{BufMut, Bytes, BytesMut};
@@ -98,19 +100,37 @@ pub fn encode_payload_v3(frames: &[Frame], supports_binary: bool) -> PayloadV3 {
 /// assert!(decode_payload_v3("3:4€".into(), false).is_err());
 /// ```
 pub fn decode_payload_v3(body: Bytes, binary: bool) -> Result<Vec<EnginePacket>, EngineError> {
+    let mut packets = Vec::new();
+    for_each_packet_v3(body, binary, |packet| {
+        packets.push(packet);
+        ControlFlow::Continue(())
+    })?;
+    Ok(packets)
+}
+
+/// Decodes a v3 polling body as [`decode_payload_v3`] does, handing each packet to `each` as it
+/// is decoded (nothing is collected: a body of many small packets costs no list of them), until
+/// `each` breaks or a packet does not decode; the packets before an error were handed on.
+pub(crate) fn for_each_packet_v3(
+    body: Bytes,
+    binary: bool,
+    each: impl FnMut(EnginePacket) -> ControlFlow<()>,
+) -> Result<(), EngineError> {
     if body.is_empty() {
         return Err(EngineError::EmptyPacket);
     }
     if binary {
-        decode_binary_payload(body)
+        each_binary_packet(body, each)
     } else {
         let text = ByteString::try_from(body).map_err(|_| EngineError::InvalidUtf8)?;
-        decode_text_payload(&text)
+        each_text_packet(&text, each)
     }
 }
 
-fn decode_text_payload(body: &ByteString) -> Result<Vec<EnginePacket>, EngineError> {
-    let mut packets = Vec::new();
+fn each_text_packet(
+    body: &ByteString,
+    mut each: impl FnMut(EnginePacket) -> ControlFlow<()>,
+) -> Result<(), EngineError> {
     let mut rest = &body[..];
     while !rest.is_empty() {
         let (digits, after) = rest.split_once(':').ok_or(EngineError::InvalidLength)?;
@@ -131,15 +151,19 @@ fn decode_text_payload(body: &ByteString) -> Result<Vec<EnginePacket>, EngineErr
         // An empty entry is skipped, as the reference parser skips it.
         if end > 0 {
             let packet = body.slice_ref(&after[..end]);
-            packets.push(decode_text_v3(&packet)?);
+            if each(decode_text_v3(&packet)?).is_break() {
+                return Ok(());
+            }
         }
         rest = &after[end..];
     }
-    Ok(packets)
+    Ok(())
 }
 
-fn decode_binary_payload(body: Bytes) -> Result<Vec<EnginePacket>, EngineError> {
-    let mut packets = Vec::new();
+fn each_binary_packet(
+    body: Bytes,
+    mut each: impl FnMut(EnginePacket) -> ControlFlow<()>,
+) -> Result<(), EngineError> {
     let mut at = 0;
     while at < body.len() {
         let marker = body[at];
@@ -155,17 +179,20 @@ fn decode_binary_payload(body: Bytes) -> Result<Vec<EnginePacket>, EngineError> 
             .filter(|end| *end <= body.len())
             .ok_or(EngineError::InvalidLength)?;
         let data = body.slice(start..end);
-        packets.push(match marker {
+        let packet = match marker {
             0 => {
                 let text = ByteString::try_from(data).map_err(|_| EngineError::InvalidUtf8)?;
                 decode_text_v3(&text)?
             }
             1 => decode_binary_v3(data)?,
             _ => return Err(EngineError::InvalidLength),
-        });
+        };
+        if each(packet).is_break() {
+            return Ok(());
+        }
         at = end;
     }
-    Ok(packets)
+    Ok(())
 }
 
 /// A length from its decimal digits (each a value 0-9), within [`MAX_LENGTH_DIGITS`].

@@ -107,8 +107,13 @@ fn polling_carries_messages_in_v3_payloads() {
     );
     assert!(!session.get_response_is_binary());
 
-    // A payload that does not decode ends the session.
-    post(&mut session, b"5:4hi", start);
+    // A payload that does not decode ends the session; the packets before the fault count,
+    // as they do in v4 and in the reference server.
+    post(&mut session, b"2:4a5:4hi", start);
+    assert_eq!(
+        events(&mut session)[..1],
+        [SessionEvent::Message("a".into())]
+    );
     assert_eq!(session.close_reason(), Some(CloseReason::ParseError));
 }
 
