@@ -19,15 +19,18 @@ use serde::de::{
 };
 use serde_json::{Map, Value};
 
-use crate::RawJson;
+use crate::RawArg;
+use crate::msgpack::de::decode_value;
 
 type Error = serde_json::Error;
 
-/// Why an argument of a binary packet did not decode.
+/// Why an argument did not decode into the type asked for.
 #[derive(Debug)]
-pub enum AttachmentsError {
+pub enum ArgDecodeError {
     /// The JSON does not fit the type, or a placeholder names no attachment.
     Json(serde_json::Error),
+    /// The MessagePack value does not fit the type.
+    MsgPack(crate::MsgPackError),
     /// The placeholders the type reads as sequences expand beyond the budget: the client sent a
     /// packet built to make the server allocate, a protocol error.
     Expansion {
@@ -36,11 +39,12 @@ pub enum AttachmentsError {
     },
 }
 
-impl fmt::Display for AttachmentsError {
+impl fmt::Display for ArgDecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AttachmentsError::Json(error) => fmt::Display::fmt(error, f),
-            AttachmentsError::Expansion { limit } => write!(
+            ArgDecodeError::Json(error) => fmt::Display::fmt(error, f),
+            ArgDecodeError::MsgPack(error) => fmt::Display::fmt(error, f),
+            ArgDecodeError::Expansion { limit } => write!(
                 f,
                 "binary attachments read as sequences exceed {limit} bytes"
             ),
@@ -48,7 +52,7 @@ impl fmt::Display for AttachmentsError {
     }
 }
 
-impl std::error::Error for AttachmentsError {}
+impl std::error::Error for ArgDecodeError {}
 
 /// What attachments may still expand into sequences, shared by every argument of one packet.
 ///
@@ -84,6 +88,17 @@ impl ExpansionBudget {
     }
 
     fn spend(&self, bytes: usize) -> Result<(), Error> {
+        if !self.try_spend(bytes) {
+            return Err(de::Error::custom(
+                "binary attachments expand beyond the budget",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Takes `bytes` from what is left; `false`, and the budget marked exceeded, if there are
+    /// not that many.
+    pub(crate) fn try_spend(&self, bytes: usize) -> bool {
         let spent = self
             .remaining
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
@@ -91,41 +106,58 @@ impl ExpansionBudget {
             });
         if spent.is_err() {
             self.exceeded.store(true, Ordering::Relaxed);
-            return Err(de::Error::custom(
-                "binary attachments expand beyond the budget",
-            ));
         }
-        Ok(())
+        spent.is_ok()
+    }
+
+    /// The budget, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 }
 
 /// Deserializes `raw`, one argument of a packet whose binary attachments are `attachments`, into
-/// a `T`; sequences read from attachments spend `budget`.
+/// a `T`; sequences read from attachments (or, for MessagePack, from binaries) spend `budget`.
 ///
 /// ```
 /// use bytes::Bytes;
-/// use sio_core::{ExpansionBudget, RawJson, decode_with_attachments};
+/// use sio_core::{ExpansionBudget, RawArg, RawJson, decode_with_attachments};
 ///
 /// let attachments = [Bytes::from_static(b"\x01\x02\x03")];
 /// let budget = ExpansionBudget::new(1000);
-/// let raw = RawJson::new(r#"{"_placeholder":true,"num":0}"#).unwrap();
+/// let raw = RawArg::from(RawJson::new(r#"{"_placeholder":true,"num":0}"#).unwrap());
 /// let bytes: Bytes = decode_with_attachments(&raw, &attachments, &budget).unwrap();
 /// assert_eq!(bytes, attachments[0]); // the same buffer, not a copy
 ///
-/// let raw = RawJson::new(r#"{"name":"a.bin","data":{"_placeholder":true,"num":0}}"#).unwrap();
+/// let raw = RawArg::from(RawJson::new(r#"{"name":"a.bin","data":{"_placeholder":true,"num":0}}"#).unwrap());
 /// let value: serde_json::Value = decode_with_attachments(&raw, &attachments, &budget).unwrap();
 /// assert_eq!(value["data"], serde_json::json!([1, 2, 3]));
 /// assert_eq!(budget.remaining(), 997);
 /// ```
 pub fn decode_with_attachments<T: DeserializeOwned + 'static>(
-    raw: &RawJson,
+    raw: &RawArg,
     attachments: &[Bytes],
     budget: &ExpansionBudget,
-) -> Result<T, AttachmentsError> {
+) -> Result<T, ArgDecodeError> {
+    let raw = match (raw.as_json(), raw.as_msgpack()) {
+        (Some(json), _) => json,
+        (None, Some(value)) => {
+            return decode_value(value, budget).map_err(|error| {
+                if budget.is_exceeded() {
+                    ArgDecodeError::Expansion {
+                        limit: budget.limit,
+                    }
+                } else {
+                    ArgDecodeError::MsgPack(error)
+                }
+            });
+        }
+        (None, None) => unreachable!("an argument is JSON or MessagePack"),
+    };
     if attachments.is_empty() {
-        return raw.deserialize().map_err(AttachmentsError::Json);
+        return raw.deserialize().map_err(ArgDecodeError::Json);
     }
-    let value: Value = raw.deserialize().map_err(AttachmentsError::Json)?;
+    let value: Value = raw.deserialize().map_err(ArgDecodeError::Json)?;
     let arg = Arg {
         value: &value,
         attachments,
@@ -146,11 +178,11 @@ pub fn decode_with_attachments<T: DeserializeOwned + 'static>(
     }
     T::deserialize(arg).map_err(|error| {
         if budget.is_exceeded() {
-            AttachmentsError::Expansion {
+            ArgDecodeError::Expansion {
                 limit: budget.limit,
             }
         } else {
-            AttachmentsError::Json(error)
+            ArgDecodeError::Json(error)
         }
     })
 }
@@ -589,18 +621,18 @@ mod tests {
     use bytes::Bytes;
     use serde::Deserialize;
 
-    use super::{AttachmentsError, ExpansionBudget};
+    use super::{ArgDecodeError, ExpansionBudget};
     use crate::RawJson;
 
     fn decode_with_attachments<T: serde::de::DeserializeOwned + 'static>(
-        raw: &RawJson,
+        raw: &crate::RawArg,
         attachments: &[Bytes],
-    ) -> Result<T, AttachmentsError> {
+    ) -> Result<T, ArgDecodeError> {
         super::decode_with_attachments(raw, attachments, &ExpansionBudget::new(1000))
     }
 
-    fn raw(json: &str) -> RawJson {
-        RawJson::new(json.to_owned()).unwrap()
+    fn raw(json: &str) -> crate::RawArg {
+        RawJson::new(json.to_owned()).unwrap().into()
     }
 
     fn files() -> Vec<Bytes> {
@@ -700,11 +732,11 @@ mod bounds {
     use bytes::Bytes;
     use serde::Deserialize;
 
-    use super::{AttachmentsError, ExpansionBudget, decode_with_attachments};
+    use super::{ArgDecodeError, ExpansionBudget, decode_with_attachments};
     use crate::RawJson;
 
-    fn raw(json: &str) -> RawJson {
-        RawJson::new(json.to_owned()).unwrap()
+    fn raw(json: &str) -> crate::RawArg {
+        RawJson::new(json.to_owned()).unwrap().into()
     }
 
     #[test]
@@ -723,7 +755,7 @@ mod bounds {
         let twice: Result<serde_json::Value, _> = decode_with_attachments(&one, &files, &budget);
         assert!(matches!(
             twice,
-            Err(AttachmentsError::Expansion { limit: 1000 })
+            Err(ArgDecodeError::Expansion { limit: 1000 })
         ));
         assert!(budget.is_exceeded());
     }

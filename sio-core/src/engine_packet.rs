@@ -116,6 +116,20 @@ impl Frame {
             Frame::Binary(_) => None,
         }
     }
+
+    /// The bytes of a binary frame.
+    ///
+    /// ```
+    /// use sio_core::Frame;
+    /// assert_eq!(Frame::Binary(vec![1].into()).as_binary().map(|b| &b[..]), Some(&[1u8][..]));
+    /// assert_eq!(Frame::Text("4hi".into()).as_binary(), None);
+    /// ```
+    pub fn as_binary(&self) -> Option<&Bytes> {
+        match self {
+            Frame::Text(_) => None,
+            Frame::Binary(bytes) => Some(bytes),
+        }
+    }
 }
 
 /// The type digit of an Engine.IO packet.

@@ -111,6 +111,14 @@ pub enum PacketError {
     /// A placeholder (`{"_placeholder":true,"num":N}`) that names no attachment.
     #[error("illegal attachments: a placeholder's {0}")]
     InvalidPlaceholder(String),
+
+    /// A MessagePack packet that is not well formed, or not a packet map.
+    #[error("invalid MessagePack Socket.IO packet: {0}")]
+    InvalidMsgPack(String),
+
+    /// A text message reached a server whose parser is MessagePack.
+    #[error("a text message where the MessagePack parser takes binary ones only")]
+    TextForMsgPack,
     /// Placeholders that name the same attachments again, for more bytes than the limit.
     #[error("placeholders repeat {bytes} bytes of attachments, more than the limit of {limit}")]
     RepeatedAttachments {

@@ -20,6 +20,10 @@
 //! deserializes each straight into a handler's type. [`PacketEncoder`] writes an event or ack from
 //! typed arguments in one pass, turning byte buffers into binary attachments.
 //!
+//! Both speak the MessagePack parser too ([`Parser::MsgPack`], `socket.io-msgpack-parser`):
+//! a packet is then one binary message, its arguments MessagePack slices ([`RawArg`]) read
+//! straight into handlers' types.
+//!
 //! ```
 //! use sio_core::{AckId, EnginePacket, Namespace, PacketDecoder, PacketEncoder, SocketPacket};
 //!
@@ -45,18 +49,21 @@ mod engine_session;
 mod engine_v3;
 mod error;
 mod handshake;
+mod msgpack;
 mod names;
 mod namespace_pattern;
 mod packet_decoder;
 mod packet_encoder;
+mod parser;
 pub mod permessage_deflate;
 mod placeholder_scan;
+mod raw_arg;
 mod raw_json;
 mod session_config;
 mod socket_packet;
 
 pub use args::{Args, Event};
-pub use attachments_de::{AttachmentsError, ExpansionBudget, decode_with_attachments};
+pub use attachments_de::{ArgDecodeError, ExpansionBudget, decode_with_attachments};
 pub use engine_packet::{EnginePacket, EnginePacketType, EngineVersion, Frame, Transport};
 pub use engine_payload::{
     PayloadPackets, RECORD_SEPARATOR, decode_payload, encode_payload, payload_len,
@@ -69,6 +76,7 @@ pub use engine_v3::{
 };
 pub use error::{EncodeError, EngineError, NameError, PacketError};
 pub use handshake::{Handshake, Sid};
+pub use msgpack::MsgPackError;
 pub use names::{
     AckId, Namespace, RESERVED_EVENTS, RESERVED_SERVER_EVENTS, validate_event_name,
     validate_namespace, validate_server_event_name,
@@ -76,6 +84,8 @@ pub use names::{
 pub use namespace_pattern::{MAX_DYNAMIC_NAMESPACE_LEN, NamespacePattern, PatternError};
 pub use packet_decoder::{DEFAULT_MAX_ATTACHMENTS, DecodedPacket, DecoderLimits, PacketDecoder};
 pub use packet_encoder::{EncodedPacket, PacketEncoder};
+pub use parser::Parser;
+pub use raw_arg::RawArg;
 pub use raw_json::RawJson;
 pub use session_config::SessionConfig;
 pub use socket_packet::{SocketPacket, SocketPacketType};

@@ -6,7 +6,7 @@ use bytestring::ByteString;
 
 use crate::placeholder_scan::check_placeholders;
 use crate::socket_packet::decode_packet;
-use crate::{PacketError, SocketPacket};
+use crate::{PacketError, Parser, SocketPacket};
 
 /// The default cap on attachments per packet, far above what real applications send.
 pub const DEFAULT_MAX_ATTACHMENTS: usize = 64;
@@ -76,6 +76,7 @@ struct Pending {
 #[derive(Debug)]
 pub struct PacketDecoder {
     limits: DecoderLimits,
+    parser: Parser,
     /// Boxed: a packet waits for attachments rarely, and every connection holds a decoder.
     pending: Option<Box<Pending>>,
 }
@@ -98,8 +99,25 @@ impl PacketDecoder {
 
     /// A decoder with these limits.
     pub fn with_limits(limits: DecoderLimits) -> Self {
+        PacketDecoder::for_parser(Parser::Json, limits)
+    }
+
+    /// A decoder for `parser`'s packets, with these limits. A MessagePack decoder takes each
+    /// binary message as a whole packet and refuses text ones.
+    ///
+    /// ```
+    /// use sio_core::{DecoderLimits, PacketDecoder, Parser, SocketPacket};
+    /// let mut decoder = PacketDecoder::for_parser(Parser::MsgPack, DecoderLimits::default());
+    /// // {"type": 1, "nsp": "/"}
+    /// let bytes = vec![0x82, 0xa4, b't', b'y', b'p', b'e', 0x01, 0xa3, b'n', b's', b'p', 0xa1, b'/'];
+    /// let decoded = decoder.decode_binary(bytes.into()).unwrap().unwrap();
+    /// assert!(matches!(decoded.packet, SocketPacket::Disconnect { .. }));
+    /// assert!(decoder.decode_text("1".into()).is_err());
+    /// ```
+    pub fn for_parser(parser: Parser, limits: DecoderLimits) -> Self {
         PacketDecoder {
             limits,
+            parser,
             pending: None,
         }
     }
@@ -108,6 +126,9 @@ impl PacketDecoder {
     ///
     /// Returns `Ok(None)` for a binary packet that now waits for its attachments.
     pub fn decode_text(&mut self, text: ByteString) -> Result<Option<DecodedPacket>, PacketError> {
+        if self.parser == Parser::MsgPack {
+            return Err(PacketError::TextForMsgPack);
+        }
         if let Some(pending) = &self.pending {
             let missing = pending.decoded.packet.attachments() - pending.decoded.attachments.len();
             return Err(PacketError::MissingAttachments { missing });
@@ -131,10 +152,17 @@ impl PacketDecoder {
         Ok(None)
     }
 
-    /// Takes a binary message, the next attachment of the waiting packet.
-    ///
-    /// Returns the packet once its last attachment has arrived.
+    /// Takes a binary message: for the JSON parser, the next attachment of the waiting packet
+    /// (the packet is returned once its last attachment has arrived); for MessagePack, a whole
+    /// packet.
     pub fn decode_binary(&mut self, data: Bytes) -> Result<Option<DecodedPacket>, PacketError> {
+        if self.parser == Parser::MsgPack {
+            let packet = crate::msgpack::packet::decode_packet(&data)?;
+            return Ok(Some(DecodedPacket {
+                packet,
+                attachments: Vec::new(),
+            }));
+        }
         let pending = self
             .pending
             .as_mut()
@@ -183,7 +211,7 @@ impl PacketDecoder {
         };
         if let Some(args) = args {
             check_placeholders(
-                args.array(),
+                args.json().unwrap_or("[]"),
                 &decoded.attachments,
                 self.limits.max_repeated_bytes,
             )?;

@@ -7,16 +7,22 @@ use bytestring::ByteString;
 use serde::Serialize;
 
 use crate::binary_split::serialize_splitting;
+use crate::msgpack::packet as msgpack_packet;
+use crate::msgpack::ser::{write_array_len, write_str, write_value};
 use crate::raw_json::array_elements;
 use crate::socket_packet::write_header;
-use crate::{AckId, Args, EncodeError, Frame, Namespace, RawJson, SocketPacketType};
+use crate::{
+    AckId, Args, EncodeError, Frame, Namespace, Parser, RawArg, RawJson, SocketPacketType,
+};
 
-/// A packet ready to send: its text frame, then one binary frame per attachment.
+/// A packet ready to send: its first frame (text for the JSON parser, with one binary frame
+/// per attachment after it; one binary frame for MessagePack).
 ///
 /// Cloning shares the bytes, so one encoding serves every recipient of a broadcast.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedPacket {
-    /// The Engine.IO message frame holding the Socket.IO packet.
+    /// The Engine.IO message frame holding the Socket.IO packet: text for the JSON parser,
+    /// binary for MessagePack.
     pub text: Frame,
     /// Binary frames to send right after `text`, in placeholder order.
     pub attachments: Vec<Bytes>,
@@ -60,8 +66,21 @@ impl EncodedPacket {
     /// assert_eq!(stored.text, Frame::Text(r#"42["news",1,"a1-7"]"#.into()));
     /// ```
     pub fn with_last_arg(&self, arg: &RawJson) -> EncodedPacket {
-        let Frame::Text(text) = &self.text else {
-            return self.clone();
+        let text = match &self.text {
+            Frame::Text(text) => text,
+            Frame::Binary(packet) => {
+                let mut value = Vec::new();
+                let rewritten = write_value(&mut value, arg)
+                    .ok()
+                    .and_then(|()| msgpack_packet::rewrite(packet, None, Some(&value)));
+                return match rewritten {
+                    Some(bytes) => EncodedPacket {
+                        text: Frame::Binary(Bytes::from(bytes)),
+                        attachments: Vec::new(),
+                    },
+                    None => self.clone(),
+                };
+            }
         };
         let Some(head) = text.strip_suffix(']') else {
             return self.clone();
@@ -91,8 +110,17 @@ impl EncodedPacket {
     /// assert_eq!(child.text, Frame::Text(r#"42/workspace/7,["saved",1]"#.into()));
     /// ```
     pub fn for_namespace(&self, namespace: &Namespace) -> EncodedPacket {
-        let Frame::Text(text) = &self.text else {
-            return self.clone();
+        let text = match &self.text {
+            Frame::Text(text) => text,
+            Frame::Binary(packet) => {
+                return match msgpack_packet::rewrite(packet, Some(namespace), None) {
+                    Some(bytes) => EncodedPacket {
+                        text: Frame::Binary(Bytes::from(bytes)),
+                        attachments: Vec::new(),
+                    },
+                    None => self.clone(),
+                };
+            }
         };
         let bytes = text.as_bytes();
         // `4`, the packet type, and for the binary types the attachment count and `-`.
@@ -130,7 +158,9 @@ impl EncodedPacket {
 /// Arguments are serialized with serde straight into the packet's text; any byte buffer among
 /// them (`bytes::Bytes`, or a field with `#[serde(with = "serde_bytes")]`) becomes a binary
 /// attachment and the packet becomes BINARY_EVENT or BINARY_ACK. A `Vec<u8>` serializes as an
-/// array of numbers, as serde makes it.
+/// array of numbers, as serde makes it. For [`Parser::MsgPack`] (see
+/// [`new_event`](Self::new_event)) they are serialized straight into one MessagePack packet,
+/// byte buffers as `bin` inside it.
 ///
 /// ```
 /// use bytes::Bytes;
@@ -159,11 +189,50 @@ pub struct PacketEncoder {
     /// Whether an element was written after `[`.
     has_elements: bool,
     attachments: RefCell<Vec<Bytes>>,
+    /// For MessagePack, `header_len` is where the `data` array's header stands, and this how
+    /// many elements it has so far.
+    parser: Parser,
+    elements: usize,
 }
 
 impl PacketEncoder {
     /// Starts an EVENT named `name`; with `ack_id`, the receiver is asked to answer.
     pub fn event(namespace: &Namespace, ack_id: Option<AckId>, name: &str) -> Self {
+        Self::new_event(Parser::Json, namespace, ack_id, name)
+    }
+
+    /// Starts an ACK answering the event `ack_id`.
+    pub fn ack(namespace: &Namespace, ack_id: AckId) -> Self {
+        Self::new_ack(Parser::Json, namespace, ack_id)
+    }
+
+    /// Starts an EVENT for `parser`'s clients.
+    ///
+    /// ```
+    /// use sio_core::{Frame, Namespace, PacketEncoder, Parser};
+    ///
+    /// let mut event = PacketEncoder::new_event(Parser::MsgPack, &Namespace::root(), None, "n");
+    /// event.arg(&bytes::Bytes::from_static(&[7])).unwrap();
+    /// let packet = event.finish();
+    /// // {"type":2,"nsp":"/","data":["n",bin[7]]}
+    /// let mut expected = vec![0x83, 0xa4, b't', b'y', b'p', b'e', 0x02, 0xa3, b'n', b's', b'p'];
+    /// expected.extend([0xa1, b'/', 0xa4, b'd', b'a', b't', b'a', 0x92, 0xa1, b'n', 0xc4, 1, 7]);
+    /// assert_eq!(packet.text, Frame::Binary(expected.into()));
+    /// assert!(packet.attachments.is_empty());
+    /// ```
+    pub fn new_event(
+        parser: Parser,
+        namespace: &Namespace,
+        ack_id: Option<AckId>,
+        name: &str,
+    ) -> Self {
+        if parser == Parser::MsgPack {
+            let mut encoder =
+                Self::start_msgpack(SocketPacketType::Event, namespace, ack_id, name.len());
+            write_str(&mut encoder.buf, name);
+            encoder.elements = 1;
+            return encoder;
+        }
         let mut encoder = Self::start(
             SocketPacketType::Event,
             SocketPacketType::BinaryEvent,
@@ -177,8 +246,11 @@ impl PacketEncoder {
         encoder
     }
 
-    /// Starts an ACK answering the event `ack_id`.
-    pub fn ack(namespace: &Namespace, ack_id: AckId) -> Self {
+    /// Starts an ACK for `parser`'s clients.
+    pub fn new_ack(parser: Parser, namespace: &Namespace, ack_id: AckId) -> Self {
+        if parser == Parser::MsgPack {
+            return Self::start_msgpack(SocketPacketType::Ack, namespace, Some(ack_id), 0);
+        }
         Self::start(
             SocketPacketType::Ack,
             SocketPacketType::BinaryAck,
@@ -208,6 +280,33 @@ impl PacketEncoder {
             ack_id,
             has_elements: false,
             attachments: RefCell::new(Vec::new()),
+            parser: Parser::Json,
+            elements: 0,
+        }
+    }
+
+    /// The packet map up to its `data` array, whose header is written when its length is known.
+    fn start_msgpack(
+        packet_type: SocketPacketType,
+        namespace: &Namespace,
+        ack_id: Option<AckId>,
+        hint: usize,
+    ) -> Self {
+        let mut buf = Vec::with_capacity(64 + namespace.as_str().len() + hint);
+        msgpack_packet::write_head(&mut buf, packet_type, namespace, ack_id, true);
+        let header_len = buf.len();
+        // A fixarray header, rewritten by `finish` in its longer form for over 15 elements.
+        buf.push(0x90);
+        PacketEncoder {
+            buf,
+            header_len,
+            binary_type: packet_type,
+            namespace: namespace.clone(),
+            ack_id,
+            has_elements: false,
+            attachments: RefCell::new(Vec::new()),
+            parser: Parser::MsgPack,
+            elements: 0,
         }
     }
 
@@ -216,6 +315,14 @@ impl PacketEncoder {
     /// On error the packet is left as it was before the call.
     pub fn arg<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<&mut Self, EncodeError> {
         let rollback = self.buf.len();
+        if self.parser == Parser::MsgPack {
+            if let Err(err) = write_value(&mut self.buf, value) {
+                self.buf.truncate(rollback);
+                return Err(EncodeError(err.to_string()));
+            }
+            self.elements += 1;
+            return Ok(self);
+        }
         let attachments_before = self.attachments.borrow().len();
         self.separate();
         let mut serializer = serde_json::Serializer::new(&mut self.buf);
@@ -228,18 +335,54 @@ impl PacketEncoder {
         Ok(self)
     }
 
-    /// Appends one argument that is already JSON, such as an argument received from a client.
-    pub fn raw_arg(&mut self, json: &RawJson) -> &mut Self {
-        self.separate();
-        self.buf.extend_from_slice(json.as_str().as_bytes());
-        self
-    }
-
-    /// Adds a binary attachment for a placeholder already written with [`raw_arg`](Self::raw_arg),
-    /// such as when passing a received binary event on: its `num` is the attachment's position.
-    pub fn attach(&mut self, buffer: Bytes) -> &mut Self {
-        self.attachments.get_mut().push(buffer);
-        self
+    /// Appends arguments as they were received, such as an event passed on: a JSON argument's
+    /// placeholders name `attachments` (by position), which are sent after the packet. In the
+    /// parser's own format the arguments are copied byte for byte; otherwise re-encoded (a
+    /// MessagePack binary becomes an attachment, an attachment a `bin`).
+    ///
+    /// ```
+    /// use sio_core::{Frame, Namespace, PacketEncoder, RawArg, RawJson};
+    ///
+    /// let arg = RawArg::from(RawJson::new(r#"{"a": 1}"#).unwrap());
+    /// let mut event = PacketEncoder::event(&Namespace::root(), None, "again");
+    /// event.raw_args(&[arg], &[]).unwrap();
+    /// assert_eq!(event.finish().text, Frame::Text(r#"42["again",{"a": 1}]"#.into()));
+    /// ```
+    pub fn raw_args(
+        &mut self,
+        args: &[RawArg],
+        attachments: &[Bytes],
+    ) -> Result<&mut Self, EncodeError> {
+        for arg in args {
+            match (self.parser, arg.as_json(), arg.as_msgpack()) {
+                (Parser::Json, Some(json), _) => {
+                    self.separate();
+                    self.buf.extend_from_slice(json.as_str().as_bytes());
+                }
+                (Parser::MsgPack, _, Some(bytes)) => {
+                    self.buf.extend_from_slice(bytes);
+                    self.elements += 1;
+                }
+                (Parser::MsgPack, Some(json), _) if !attachments.is_empty() => {
+                    let tree: serde_json::Value = json
+                        .deserialize()
+                        .map_err(|err| EncodeError(err.to_string()))?;
+                    self.arg(&WithAttachments {
+                        value: &tree,
+                        attachments,
+                    })?;
+                }
+                _ => {
+                    self.arg(arg)?;
+                }
+            }
+        }
+        if self.parser == Parser::Json {
+            self.attachments
+                .get_mut()
+                .extend(attachments.iter().cloned());
+        }
+        Ok(self)
     }
 
     fn separate(&mut self) {
@@ -265,6 +408,12 @@ impl PacketEncoder {
     /// assert_eq!(attachments, [Bytes::from_static(&[7])]);
     /// ```
     pub fn finish_args(self) -> (Args, Vec<Bytes>) {
+        if self.parser == Parser::MsgPack {
+            let header_len = self.header_len;
+            let array = self.finish_msgpack().slice(header_len..);
+            let elements = msgpack_packet::elements(&array).unwrap_or_default();
+            return (Args::msgpack(array, elements), Vec::new());
+        }
         let mut buf = self.buf;
         buf.push(b']');
         // The header goes; the arguments are kept in place, not copied.
@@ -280,6 +429,12 @@ impl PacketEncoder {
 
     /// Closes the packet.
     pub fn finish(self) -> EncodedPacket {
+        if self.parser == Parser::MsgPack {
+            return EncodedPacket {
+                text: Frame::Binary(self.finish_msgpack()),
+                attachments: Vec::new(),
+            };
+        }
         let mut buf = self.buf;
         buf.push(b']');
         let attachments = self.attachments.into_inner();
@@ -304,6 +459,65 @@ impl PacketEncoder {
         EncodedPacket {
             text: Frame::Text(ByteString::from(text)),
             attachments,
+        }
+    }
+}
+
+impl PacketEncoder {
+    /// The MessagePack packet, its `data` header written now that its length is known.
+    fn finish_msgpack(self) -> Bytes {
+        let mut buf = self.buf;
+        if self.elements <= 15 {
+            buf[self.header_len] = 0x90 | self.elements as u8;
+        } else {
+            let mut header = Vec::with_capacity(5);
+            write_array_len(&mut header, self.elements);
+            buf.splice(self.header_len..=self.header_len, header);
+        }
+        Bytes::from(buf)
+    }
+}
+
+/// A JSON value written with its placeholders replaced by the attachments they name: how a
+/// JSON argument with attachments is passed on in MessagePack.
+struct WithAttachments<'a> {
+    value: &'a serde_json::Value,
+    attachments: &'a [Bytes],
+}
+
+impl Serialize for WithAttachments<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        let nested = |value| WithAttachments {
+            value,
+            attachments: self.attachments,
+        };
+        match self.value {
+            serde_json::Value::Object(map) => {
+                let named = (map.get("_placeholder") == Some(&serde_json::Value::Bool(true)))
+                    .then(|| {
+                        map.get("num")
+                            .and_then(crate::attachments_de::attachment_index)
+                    })
+                    .flatten()
+                    .and_then(|num| self.attachments.get(num));
+                if let Some(buffer) = named {
+                    return serializer.serialize_bytes(buffer);
+                }
+                let mut out = serializer.serialize_map(Some(map.len()))?;
+                for (key, value) in map {
+                    out.serialize_entry(key, &nested(value))?;
+                }
+                out.end()
+            }
+            serde_json::Value::Array(items) => {
+                let mut out = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    out.serialize_element(&nested(item))?;
+                }
+                out.end()
+            }
+            scalar => scalar.serialize(serializer),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use bytestring::ByteString;
 
 use crate::raw_json::array_elements;
-use crate::{AckId, Args, Event, Frame, Namespace, PacketError, RESERVED_EVENTS, RawJson};
+use crate::{AckId, Args, Event, Frame, Namespace, PacketError, Parser, RESERVED_EVENTS, RawJson};
 
 /// The type digit of a Socket.IO packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -153,14 +153,22 @@ impl SocketPacket {
     /// (except for the forms the decoder accepts but never writes, such as `1/admin` without its
     /// comma). Binary attachments, if any, are separate frames the caller sends after this one.
     pub fn encode(&self) -> Frame {
-        let (ack_id, json) = match self {
-            SocketPacket::Connect { data, .. } => (None, data.as_ref().map(RawJson::as_str)),
-            SocketPacket::Disconnect { .. } => (None, None),
-            SocketPacket::Event { ack_id, event, .. } => (*ack_id, Some(event.args().array())),
-            SocketPacket::Ack { ack_id, args, .. } => (Some(*ack_id), Some(args.array())),
-            SocketPacket::ConnectError { data, .. } => (None, Some(data.as_str())),
+        let args_json = |args: &Args| match args.json() {
+            Some(json) => json.to_owned(),
+            // Arguments that came as MessagePack, sent to a JSON client.
+            None => crate::msgpack::packet::to_json(args.msgpack_array().map_or(&[][..], |a| a))
+                .map_or_else(|_| "[]".to_owned(), |json| json.as_str().to_owned()),
         };
-        let json = json.unwrap_or("");
+        let (ack_id, json) = match self {
+            SocketPacket::Connect { data, .. } => {
+                (None, data.as_ref().map(|d| d.as_str().to_owned()))
+            }
+            SocketPacket::Disconnect { .. } => (None, None),
+            SocketPacket::Event { ack_id, event, .. } => (*ack_id, Some(args_json(event.args()))),
+            SocketPacket::Ack { ack_id, args, .. } => (Some(*ack_id), Some(args_json(args))),
+            SocketPacket::ConnectError { data, .. } => (None, Some(data.as_str().to_owned())),
+        };
+        let json = json.as_deref().unwrap_or("");
         let namespace = self.namespace();
         let capacity = 24 + namespace.as_str().len() + json.len();
         let mut text = String::with_capacity(capacity);
@@ -173,6 +181,25 @@ impl SocketPacket {
         );
         text.push_str(json);
         Frame::Text(ByteString::from(text))
+    }
+}
+
+impl SocketPacket {
+    /// Encodes the packet for `parser`'s clients: as [`encode`](Self::encode) does for the JSON
+    /// parser, or as one binary MessagePack message.
+    ///
+    /// ```
+    /// use sio_core::{Namespace, Parser, SocketPacket};
+    /// let packet = SocketPacket::Disconnect { namespace: Namespace::root() };
+    /// // {"type": 1, "nsp": "/"}
+    /// let expected = [0x82, 0xa4, b't', b'y', b'p', b'e', 0x01, 0xa3, b'n', b's', b'p', 0xa1, b'/'];
+    /// assert_eq!(packet.encode_as(Parser::MsgPack).as_binary().unwrap(), &expected[..]);
+    /// ```
+    pub fn encode_as(&self, parser: Parser) -> Frame {
+        match parser {
+            Parser::Json => self.encode(),
+            Parser::MsgPack => Frame::Binary(crate::msgpack::packet::encode_packet(self)),
+        }
     }
 }
 
@@ -258,7 +285,8 @@ fn count_digits(bytes: &[u8]) -> usize {
     bytes.iter().take_while(|b| b.is_ascii_digit()).count()
 }
 
-const EVENT_SHAPE: &str = "a non-empty array starting with the event name (a string or a number)";
+pub(crate) const EVENT_SHAPE: &str =
+    "a non-empty array starting with the event name (a string or a number)";
 const ACK_SHAPE: &str = "an array of arguments";
 
 fn build_packet(

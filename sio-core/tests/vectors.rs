@@ -172,17 +172,17 @@ fn fields_of(packet: &SocketPacket) -> Fields {
         SocketPacket::Connect { data, .. } => (None, data.as_ref().map(|d| json(d.as_str())), None),
         SocketPacket::Disconnect { .. } => (None, None, None),
         SocketPacket::Event { ack_id, event, .. } => {
-            let args = event.args().iter().map(|a| json(a.as_str())).collect();
+            let args = event.args().iter().map(|a| json(a.to_json().as_str())).collect();
             (
                 ack_id.map(|AckId(id)| id),
-                Some(json(event.args().array())),
+                Some(json(event.args().json().unwrap())),
                 Some((event.name().to_owned(), args)),
             )
         }
         SocketPacket::Ack { ack_id, args, .. } => {
-            let each: Vec<_> = args.iter().map(|a| json(a.as_str())).collect();
-            assert_eq!(serde_json::Value::Array(each), json(args.array()));
-            (Some(ack_id.0), Some(json(args.array())), None)
+            let each: Vec<_> = args.iter().map(|a| json(a.to_json().as_str())).collect();
+            assert_eq!(serde_json::Value::Array(each), json(args.json().unwrap()));
+            (Some(ack_id.0), Some(json(args.json().unwrap())), None)
         }
         SocketPacket::ConnectError { data, .. } => (None, Some(json(data.as_str())), None),
     };
