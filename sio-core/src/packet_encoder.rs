@@ -403,7 +403,7 @@ impl PacketEncoder {
     /// let mut reply = PacketEncoder::ack(&Namespace::root(), AckId(0));
     /// reply.arg("pong").unwrap().arg(&Bytes::from_static(&[7])).unwrap();
     /// let (args, attachments) = reply.finish_args();
-    /// assert_eq!(args.array(), r#"["pong",{"_placeholder":true,"num":0}]"#);
+    /// assert_eq!(args.json().unwrap(), r#"["pong",{"_placeholder":true,"num":0}]"#);
     /// assert_eq!(args.len(), 2);
     /// assert_eq!(attachments, [Bytes::from_static(&[7])]);
     /// ```
