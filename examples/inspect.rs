@@ -54,7 +54,10 @@ fn describe(packet: &SocketPacket) {
             }
         }
         SocketPacket::Ack { ack_id, args, .. } => {
-            println!("  socket.io: ACK {ack_id} on {namespace}: {}", args.array());
+            println!(
+                "  socket.io: ACK {ack_id} on {namespace}: {}",
+                args.json().unwrap_or_default()
+            );
         }
         other => println!("  socket.io: {other:?}"),
     }

@@ -16,9 +16,9 @@ pub mod socket {
     pub use sio_server::{
         Ack, AckError, AckResponse, ArgError, Args, BroadcastAck, BroadcastAcks, BroadcastOperator,
         ConnectError, Consumer, DisconnectReason, EmitArgs, EmitError, Error, HandlerError,
-        Handshake, IncomingEvent, OutgoingEvent, OutgoingHook, RawJson, Received, RemoteSocket,
-        Result, Room, Server, ServerAcks, ServerBuilder, ServerEvent, ServerEvents, ServerService,
-        ServerStats, Socket, SocketId, Volatile, WeakServer,
+        Handshake, IncomingEvent, OutgoingEvent, OutgoingHook, Parser, RawArg, RawJson, Received,
+        RemoteSocket, Result, Room, Server, ServerAcks, ServerBuilder, ServerEvent, ServerEvents,
+        ServerService, ServerStats, Socket, SocketId, Volatile, WeakServer,
     };
 }
 
@@ -27,8 +27,8 @@ pub use sio_macros::{
 };
 pub use sio_server::{
     Ack, Args, ConnectError, ConnectionStateRecovery, Cors, DisconnectReason, EmitError, Error,
-    Handshake, IncomingEvent, OutgoingEvent, RawJson, Result, Room, Server, ServerEvent, Socket,
-    Transport,
+    Handshake, IncomingEvent, OutgoingEvent, Parser, RawArg, RawJson, Result, Room, Server,
+    ServerEvent, Socket, Transport,
 };
 
 /// The Redis channel layers (feature `redis`): broadcasts and server-side operations across

@@ -8,6 +8,7 @@
 //! cargo run --example chat --features redis -- --addr 127.0.0.1:8002 --redis-streams redis://127.0.0.1:6379/
 //! cargo run --example chat -- --deflate           # WebSocket messages from 1 KiB compressed
 //! cargo run --example chat -- --eio3              # Socket.IO v2 clients welcome too
+//! cargo run --example chat -- --parser msgpack     # clients with socket.io-msgpack-parser
 //! ```
 //!
 //! With `--redis`, several chat processes share their lobby through Redis pub/sub; with
@@ -16,7 +17,8 @@
 //!
 //! Namespace `/chat`: a client joins room `lobby` and is greeted with `system_message`;
 //! `chat_message` goes to everyone in the lobby (sender included) and is acked
-//! `{"status":"ok"}`. Connection state recovery is on (two minutes): a client whose connection
+//! `{"status":"ok"}`; `share_file` (a name and the file's bytes) goes to the lobby as
+//! `file_shared`, acked the same. Connection state recovery is on (two minutes): a client whose connection
 //! drops comes back in the lobby with the messages it missed. The page at `/` loads the official
 //! Socket.IO browser client from its CDN.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program reports
@@ -32,6 +34,14 @@ use sio::{Ack, ConnectError, ConnectionStateRecovery, Server, Socket, consumer};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ChatMessage {
     text: String,
+}
+
+/// A file shared with the lobby: its bytes travel as binary (an attachment, or a MessagePack
+/// `bin`), never as text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SharedFile {
+    name: String,
+    data: bytes::Bytes,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,6 +89,21 @@ impl Chat {
             .emit("chat_message", &msg)?;
         ack.send(Status::ok())
     }
+
+    #[event("share_file")]
+    async fn share_file(
+        &mut self,
+        socket: &Socket,
+        file: SharedFile,
+        ack: Ack<Status>,
+    ) -> sio::Result<()> {
+        socket
+            .server()
+            .of("/chat")
+            .to("lobby")
+            .emit("file_shared", &file)?;
+        ack.send(Status::ok())
+    }
 }
 
 /// The channel layer between processes, if any.
@@ -92,6 +117,7 @@ struct Options {
     layer: Option<Layer>,
     deflate: bool,
     eio3: bool,
+    parser: sio::Parser,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -100,6 +126,7 @@ fn parse_options() -> Result<Options, String> {
         layer: None,
         deflate: false,
         eio3: false,
+        parser: sio::Parser::Json,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -120,9 +147,13 @@ fn parse_options() -> Result<Options, String> {
             }
             ("--redis", Some(url)) => options.layer = Some(Layer::Redis(url)),
             ("--redis-streams", Some(url)) => options.layer = Some(Layer::RedisStreams(url)),
+            ("--parser", Some(parser)) if parser == "msgpack" => {
+                options.parser = sio::Parser::MsgPack;
+            }
+            ("--parser", Some(parser)) if parser == "json" => options.parser = sio::Parser::Json,
             _ => {
                 return Err(
-                    "usage: chat [--addr HOST:PORT] [--redis URL | --redis-streams URL] [--deflate] [--eio3]"
+                    "usage: chat [--addr HOST:PORT] [--redis URL | --redis-streams URL] [--deflate] [--eio3] [--parser json|msgpack]"
                         .to_owned(),
                 );
             }
@@ -188,6 +219,7 @@ async fn main() -> std::io::Result<()> {
     if options.deflate {
         builder = builder.per_message_deflate(sio::engine::PerMessageDeflate::default());
     }
+    builder = builder.parser(options.parser);
     let server = builder.build();
     let app = Router::new()
         .route("/", get(|| async { Html(include_str!("index.html")) }))

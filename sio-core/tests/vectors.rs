@@ -172,7 +172,11 @@ fn fields_of(packet: &SocketPacket) -> Fields {
         SocketPacket::Connect { data, .. } => (None, data.as_ref().map(|d| json(d.as_str())), None),
         SocketPacket::Disconnect { .. } => (None, None, None),
         SocketPacket::Event { ack_id, event, .. } => {
-            let args = event.args().iter().map(|a| json(a.to_json().as_str())).collect();
+            let args = event
+                .args()
+                .iter()
+                .map(|a| json(a.to_json().as_str()))
+                .collect();
             (
                 ack_id.map(|AckId(id)| id),
                 Some(json(event.args().json().unwrap())),

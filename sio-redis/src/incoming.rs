@@ -115,7 +115,7 @@ fn on_broadcast(
     if uid.as_str() == Some(shared.uid.as_str()) {
         return;
     }
-    match wire::encode_event(packet, None) {
+    match wire::encode_event(packet, None, local.parser()) {
         // As Node's adapter: a packet must name the namespace of the channel it came on.
         Ok((namespace, _)) if namespace != *channel_namespace => {
             debug!(%namespace, "redis layer: ignoring a broadcast for another namespace");
@@ -282,7 +282,7 @@ fn on_broadcast_with_ack(
         shared.publish_json(&channels.response, &count_reply(0));
         return;
     };
-    let packet = match wire::encode_event(packet, Some(ack_id)) {
+    let packet = match wire::encode_event(packet, Some(ack_id), local.parser()) {
         Ok((named, packet)) if named == *namespace => packet,
         Ok((named, _)) => {
             debug!(%named, %namespace, "redis layer: ignoring a broadcast with ack for another namespace");

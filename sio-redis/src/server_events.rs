@@ -22,7 +22,7 @@ use crate::wire::{self, field};
 
 /// The request's `data`: the event name, then its arguments with their binaries in place.
 pub(crate) fn data(event: &ServerSideEmit) -> Option<Value> {
-    let args = wire::json_to_value(event.args.array(), &event.attachments).ok()?;
+    let args = wire::json_to_value(event.args.json().unwrap_or("[]"), &event.attachments).ok()?;
     let Value::Array(args) = args else {
         return None;
     };

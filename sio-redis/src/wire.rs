@@ -4,7 +4,8 @@
 use bytes::Bytes;
 use rmpv::Value;
 use sio_core::{
-    AckId, EncodedPacket, Namespace, PacketDecoder, PacketEncoder, RawJson, SocketPacket,
+    AckId, Args, EncodedPacket, Frame, Namespace, PacketDecoder, PacketEncoder, Parser, RawJson,
+    SocketPacket,
 };
 
 /// A message the adapter's peers sent that this layer cannot use.
@@ -78,10 +79,18 @@ pub(crate) fn packet_object(namespace: &Namespace, data: Value) -> Value {
 
 /// The `data` array of an encoded event (name first), its attachments back in place as `bin`.
 pub(crate) fn event_data(packet: &EncodedPacket) -> Result<Value, WireError> {
-    let text = packet
-        .text
-        .as_text()
-        .ok_or_else(|| error("not a text frame"))?;
+    let text = match &packet.text {
+        Frame::Text(text) => text,
+        // A MessagePack packet: its `data` is already the array the adapter publishes, each
+        // value (notepack's extensions included) carried as it is.
+        Frame::Binary(bytes) => {
+            let packet = rmpv::decode::read_value(&mut &bytes[..])
+                .map_err(|err| error(format!("invalid MessagePack: {err}")))?;
+            return field(&packet, "data")
+                .cloned()
+                .ok_or_else(|| error("packet without data"));
+        }
+    };
     // The frame is an Engine.IO message: `4`, then the Socket.IO packet.
     let text = text
         .strip_prefix('4')
@@ -99,7 +108,7 @@ pub(crate) fn event_data(packet: &EncodedPacket) -> Result<Value, WireError> {
     let SocketPacket::Event { event, .. } = decoded.packet else {
         return Err(error("not an event"));
     };
-    json_to_value(event.args().array(), &decoded.attachments)
+    json_to_value(event.args().json().unwrap_or("[]"), &decoded.attachments)
 }
 
 /// Encodes a received packet object's event for this process's sockets, asking for ack
@@ -107,22 +116,24 @@ pub(crate) fn event_data(packet: &EncodedPacket) -> Result<Value, WireError> {
 pub(crate) fn encode_event(
     packet: &Value,
     ack_id: Option<AckId>,
+    parser: Parser,
 ) -> Result<(Namespace, EncodedPacket), WireError> {
     let namespace = match field(packet, "nsp").and_then(Value::as_str) {
         Some(name) => Namespace::new(name.to_owned()).map_err(|err| error(err.to_string()))?,
         None => Namespace::root(),
     };
-    let encoded = encode_event_in(packet, &namespace, ack_id)?;
+    let encoded = encode_event_in(packet, &namespace, ack_id, parser)?;
     Ok((namespace, encoded))
 }
 
-/// Encodes a received packet object's event for this process's sockets of `namespace`, asking
-/// for ack `ack_id` if given, whatever namespace the object names (Node's cluster adapter
-/// publishes packets before it sets one).
+/// Encodes a received packet object's event for this process's sockets of `namespace` (in
+/// their `parser`'s format), asking for ack `ack_id` if given, whatever namespace the object
+/// names (Node's cluster adapter publishes packets before it sets one).
 pub(crate) fn encode_event_in(
     packet: &Value,
     namespace: &Namespace,
     ack_id: Option<AckId>,
+    parser: Parser,
 ) -> Result<EncodedPacket, WireError> {
     let kind = field(packet, "type").and_then(Value::as_u64);
     if kind != Some(EVENT.into()) && kind != Some(BINARY_EVENT.into()) {
@@ -137,27 +148,46 @@ pub(crate) fn encode_event_in(
     let name = name
         .as_str()
         .ok_or_else(|| error("event name is not a string"))?;
+    if parser == Parser::MsgPack {
+        // The arguments go as they came, MessagePack to MessagePack.
+        let args = Args::from_msgpack(encode_message(&Value::Array(args.to_vec())).into())
+            .map_err(|err| error(err.to_string()))?;
+        let mut encoder = PacketEncoder::new_event(parser, namespace, ack_id, name);
+        encoder
+            .raw_args(&args.iter().collect::<Vec<_>>(), &[])
+            .map_err(|err| error(err.to_string()))?;
+        return Ok(encoder.finish());
+    }
     let mut encoder = PacketEncoder::event(namespace, ack_id, name);
     let mut attachments = Vec::new();
+    let mut raw = Vec::with_capacity(args.len());
     for arg in args {
         let mut json = String::new();
         write_json(arg, &mut json, &mut attachments);
-        let json = RawJson::new(json).map_err(|err| error(err.to_string()))?;
-        encoder.raw_arg(&json);
+        raw.push(
+            RawJson::new(json)
+                .map_err(|err| error(err.to_string()))?
+                .into(),
+        );
     }
-    for attachment in attachments {
-        encoder.attach(attachment);
-    }
+    encoder
+        .raw_args(&raw, &attachments)
+        .map_err(|err| error(err.to_string()))?;
     Ok(encoder.finish())
 }
 
 /// The first argument of an answer (an ack, a server-side event's reply): what Node's adapters
 /// relay to the process that asked.
 pub(crate) fn first_argument(reply: &sio_server::AckResponse) -> Value {
-    reply
-        .raw(0)
-        .and_then(|first| json_to_value(first.as_str(), reply.attachments()).ok())
-        .unwrap_or(Value::Nil)
+    let Some(first) = reply.raw(0) else {
+        return Value::Nil;
+    };
+    match (first.as_json(), first.as_msgpack()) {
+        (Some(json), _) => json_to_value(json.as_str(), reply.attachments()).ok(),
+        (None, Some(bytes)) => rmpv::decode::read_value(&mut &bytes[..]).ok(),
+        (None, None) => None,
+    }
+    .unwrap_or(Value::Nil)
 }
 
 /// A JSON value whose `{"_placeholder":true,"num":n}` objects stand for `attachments[n]`.
@@ -322,9 +352,46 @@ mod tests {
         assert_eq!(data.as_array().unwrap()[2], Value::Binary(vec![1, 2, 3]));
         let object = packet_object(&chat, data);
         let bytes = encode_message(&object);
-        let (namespace, again) = encode_event(&decode_message(&bytes).unwrap(), None).unwrap();
+        let (namespace, again) =
+            encode_event(&decode_message(&bytes).unwrap(), None, Parser::Json).unwrap();
         assert_eq!(namespace, chat);
         assert_eq!(again, packet);
+    }
+
+    #[test]
+    fn a_msgpack_packet_crosses_with_its_values_as_they_are() {
+        let chat = Namespace::new("/chat").unwrap();
+        let mut encoder = PacketEncoder::new_event(Parser::MsgPack, &chat, None, "file");
+        encoder
+            .arg(&serde_json::json!({"name": "a", "n": 1.5}))
+            .unwrap()
+            .arg(&Bytes::from_static(&[1, 2, 3]))
+            .unwrap();
+        let packet = encoder.finish();
+        let data = event_data(&packet).unwrap();
+        assert_eq!(data.as_array().unwrap()[2], Value::Binary(vec![1, 2, 3]));
+        // The packet a Node process with the msgpack parser would publish, and would send.
+        let bytes = encode_message(&packet_object(&chat, data));
+        let message = decode_message(&bytes).unwrap();
+        let (_, again) = encode_event(&message, None, Parser::MsgPack).unwrap();
+        assert_eq!(again, packet, "encoded once, carried unchanged");
+        // A JSON process gets the same event as text and an attachment.
+        let (_, text) = encode_event(&message, None, Parser::Json).unwrap();
+        assert_eq!(
+            text.text.as_text(),
+            Some(r#"451-/chat,["file",{"n":1.5,"name":"a"},{"_placeholder":true,"num":0}]"#)
+        );
+        // notepack's `undefined` passes between MessagePack processes as it came.
+        let undefined = object(vec![
+            ("type", Value::from(2)),
+            (
+                "data",
+                Value::Array(vec![Value::from("u"), Value::Ext(0, vec![0])]),
+            ),
+            ("nsp", Value::from("/")),
+        ]);
+        let (_, packet) = encode_event(&undefined, None, Parser::MsgPack).unwrap();
+        assert!(packet.text.as_binary().unwrap().ends_with(&[0xd4, 0, 0]));
     }
 
     #[test]
@@ -338,6 +405,6 @@ mod tests {
         ]);
         write_json(&value, &mut out, &mut Vec::new());
         assert_eq!(out, r#"{"7":null,"u":null}"#);
-        assert!(encode_event(&object(vec![("type", Value::from(3))]), None).is_err());
+        assert!(encode_event(&object(vec![("type", Value::from(3))]), None, Parser::Json).is_err());
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use sio_core::{AckId, Args as RawArgs, ExpansionBudget, Namespace, PacketEncoder, RawJson};
+use sio_core::{AckId, Args as RawArgs, ExpansionBudget, Namespace, PacketEncoder, RawArg};
 use thiserror::Error;
 
 use crate::args::{EmitArgs, decode_arg};
@@ -189,7 +189,7 @@ impl AckResponse {
     }
 
     /// Argument `index` as received.
-    pub fn raw(&self, index: usize) -> Option<RawJson> {
+    pub fn raw(&self, index: usize) -> Option<RawArg> {
         self.args.get(index)
     }
 

@@ -154,7 +154,7 @@ impl EngineHandler for ServerInner {
     fn connection_data(&self, handshake: &HandshakeInfo) -> Client {
         Client {
             decoder: Mutex::new(Decoder {
-                packets: PacketDecoder::with_limits(self.config.decoder),
+                packets: PacketDecoder::for_parser(self.config.parser, self.config.decoder),
                 started: 0,
             }),
             sockets: Mutex::new(NamespaceSockets::default()),
@@ -418,7 +418,7 @@ impl ServerInner {
                     namespace,
                     data: ConnectError::new("too many namespaces on one connection").payload(),
                 };
-                let _ = connection.send_frame(packet.encode());
+                let _ = connection.send_frame(packet.encode_as(self.config.parser));
                 return;
             }
         }
@@ -430,7 +430,7 @@ impl ServerInner {
                 namespace,
                 data: ConnectError::new("Invalid namespace").payload(),
             };
-            let _ = connection.send_frame(packet.encode());
+            let _ = connection.send_frame(packet.encode_as(self.config.parser));
             return;
         };
         // The factory is application code: it runs outside the lock, and a panic costs only
@@ -447,7 +447,7 @@ impl ServerInner {
                 namespace,
                 data: ConnectError::new("server error").payload(),
             };
-            let _ = connection.send_frame(packet.encode());
+            let _ = connection.send_frame(packet.encode_as(self.config.parser));
             return;
         };
         let mut sockets = client.sockets.lock();

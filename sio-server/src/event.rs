@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use bytestring::ByteString;
 use serde::de::DeserializeOwned;
-use sio_core::{AckId, Args as RawArgs, AttachmentsError, ExpansionBudget, RawJson};
+use sio_core::{AckId, ArgDecodeError, Args as RawArgs, ExpansionBudget, RawArg};
 use thiserror::Error;
 use tracing::warn;
 
@@ -58,7 +58,7 @@ impl IncomingEvent {
 
     /// The bytes it holds while it waits in a mailbox: its text and its attachments.
     pub(crate) fn cost(&self) -> usize {
-        self.args.array().len()
+        self.args.byte_len()
             + self
                 .attachments
                 .iter()
@@ -86,8 +86,9 @@ impl IncomingEvent {
         self.args.is_empty()
     }
 
-    /// Argument `index` exactly as received, for passing it on untouched.
-    pub fn raw(&self, index: usize) -> Option<RawJson> {
+    /// Argument `index` exactly as received (JSON or MessagePack, as the server's parser), for
+    /// passing it on untouched.
+    pub fn raw(&self, index: usize) -> Option<RawArg> {
         self.args.get(index)
     }
 
@@ -107,7 +108,7 @@ impl IncomingEvent {
     /// sends more is closed, as for any protocol error. A field the type ignores costs nothing.
     pub fn arg<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, ArgError> {
         decode_arg(&self.args, &self.attachments, &self.budget, index).map_err(|error| {
-            if let AttachmentsError::Expansion { limit } = error {
+            if let ArgDecodeError::Expansion { limit } = error {
                 warn!(
                     socket = %self.socket.id(),
                     event = %self.name,

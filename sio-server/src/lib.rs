@@ -73,5 +73,5 @@ pub use event::{ArgError, IncomingEvent};
 pub use recovery::ConnectionStateRecovery;
 pub use server::{Server, ServerBuilder, ServerService, ServerStats, WeakServer};
 pub use server_events::{ServerAcks, ServerEvent, ServerEvents};
-pub use sio_core::{RawJson, Transport};
+pub use sio_core::{Parser, RawArg, RawJson, Transport};
 pub use socket::{EmitError, Handshake, OutgoingEvent, OutgoingHook, Socket, SocketId, Volatile};

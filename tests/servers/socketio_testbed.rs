@@ -2,7 +2,7 @@
 //! Not an example to learn from: each event exercises one rule of the framework.
 //!
 //! `--addr HOST:PORT` (port 0 picks one; the address is printed); `--eio3` serves Socket.IO
-//! v2 clients too. HTTP side doors for the
+//! v2 clients too; `--msgpack` speaks the MessagePack parser. HTTP side doors for the
 //! tests: `GET /stats`, `POST /announce?room=R[&text=T][&volatile]` (a server broadcast to a
 //! room),
 //! `GET /ask?room=R&timeout=MS` (a server `emit_with_ack` to a room, answering the replies), and
@@ -19,8 +19,8 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use sio::socket::{
-    Args, ConnectError, Consumer, DisconnectReason, HandlerError, IncomingEvent, RawJson, Server,
-    Socket,
+    Args, ConnectError, Consumer, DisconnectReason, HandlerError, IncomingEvent, Parser, RawJson,
+    Server, Socket,
 };
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -292,11 +292,16 @@ impl Consumer for Chat {
     }
 }
 
-/// The address to bind, and whether Socket.IO v2 clients are served.
-fn parse_args() -> (SocketAddr, bool) {
+/// The address to bind, whether Socket.IO v2 clients are served, and the parser.
+fn parse_args() -> (SocketAddr, bool, Parser) {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let eio3 = args.iter().any(|arg| arg == "--eio3");
-    args.retain(|arg| arg != "--eio3");
+    let parser = if args.iter().any(|arg| arg == "--msgpack") {
+        Parser::MsgPack
+    } else {
+        Parser::Json
+    };
+    args.retain(|arg| arg != "--eio3" && arg != "--msgpack");
     let addr = match args.as_slice() {
         [flag, addr] if flag == "--addr" => addr.parse().unwrap_or_else(|err| {
             eprintln!("invalid address `{addr}`: {err}");
@@ -304,11 +309,11 @@ fn parse_args() -> (SocketAddr, bool) {
         }),
         [] => SocketAddr::from(([127, 0, 0, 1], 3001)),
         _ => {
-            eprintln!("usage: socketio_testbed [--addr HOST:PORT] [--eio3]");
+            eprintln!("usage: socketio_testbed [--addr HOST:PORT] [--eio3] [--msgpack]");
             std::process::exit(2);
         }
     };
-    (addr, eio3)
+    (addr, eio3, parser)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -317,9 +322,10 @@ async fn main() -> std::io::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let (addr, eio3) = parse_args();
+    let (addr, eio3, parser) = parse_args();
     let server = Server::builder()
         .allow_eio3(eio3)
+        .parser(parser)
         .ping_interval(Duration::from_millis(2000))
         .ping_timeout(Duration::from_millis(5000))
         .mailbox_capacity(16)

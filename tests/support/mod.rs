@@ -285,9 +285,15 @@ pub fn js_clients() -> PathBuf {
 
 /// Runs a client script to completion and parses the JSON line it prints last.
 pub fn node(script: &str, args: &[&str]) -> serde_json::Value {
+    node_with_env(script, args, &[])
+}
+
+/// Runs a Node client script as [`node`] does, with `env` set.
+pub fn node_with_env(script: &str, args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
     let output = Command::new("node")
         .arg(script)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(js_clients())
         .stderr(Stdio::inherit())
         .output()
@@ -319,12 +325,26 @@ pub fn spawn_node(script: &str, args: &[&str]) -> (Child, serde_json::Value) {
 
 /// Runs the Python client in the venv the test command builds, and parses its JSON line.
 pub fn python(args: &[&str]) -> serde_json::Value {
-    python_in("tests/clients/py", "client.py", args)
+    python_with_env(args, &[])
+}
+
+/// Runs the Python client as [`python`] does, with `env` set.
+pub fn python_with_env(args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
+    run_python("tests/clients/py", "client.py", args, env)
 }
 
 /// Runs `script` of the Python clients in `folder` (relative to the repository), in the venv
 /// the test command builds there, and parses its JSON line.
 pub fn python_in(folder: &str, script: &str, args: &[&str]) -> serde_json::Value {
+    run_python(folder, script, args, &[])
+}
+
+fn run_python(
+    folder: &str,
+    script: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> serde_json::Value {
     let dir = root().join(folder);
     let interpreter = dir.join(".venv/bin/python");
     assert!(
@@ -334,6 +354,7 @@ pub fn python_in(folder: &str, script: &str, args: &[&str]) -> serde_json::Value
     let output = Command::new(interpreter)
         .arg(script)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(&dir)
         .stderr(Stdio::inherit())
         .output()
@@ -354,8 +375,17 @@ pub struct Waiting {
 
 impl Waiting {
     pub fn start(script: &str, args: &[&str]) -> Waiting {
+        Self::start_with_env(script, args, &[])
+    }
+
+    /// Starts a Node client as [`start`](Self::start) does, with `env` set.
+    pub fn start_with_env(script: &str, args: &[&str], env: &[(&str, &str)]) -> Waiting {
         let mut command = Command::new("node");
-        command.arg(script).args(args).current_dir(js_clients());
+        command
+            .arg(script)
+            .args(args)
+            .envs(env.iter().copied())
+            .current_dir(js_clients());
         Self::start_command(command, script)
     }
 

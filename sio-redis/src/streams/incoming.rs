@@ -23,7 +23,7 @@ const MAX_ACK_TIMEOUT: Duration = Duration::from_secs(60);
 pub(crate) fn on_entry(shared: &Arc<Shared>, local: &LocalSockets, message: Message, id: &str) {
     match message.kind {
         kind::BROADCAST if message.request_id().is_none() => {
-            let Some(broadcast) = broadcast_of(&message) else {
+            let Some(broadcast) = broadcast_of(&message, local.parser()) else {
                 return;
             };
             match message::position(id) {
@@ -57,7 +57,7 @@ fn on_message(shared: &Arc<Shared>, local: &LocalSockets, message: Message) {
             on_broadcast_with_ack(shared, local, &message);
         }
         kind::BROADCAST => {
-            if let Some(broadcast) = broadcast_of(&message) {
+            if let Some(broadcast) = broadcast_of(&message, local.parser()) {
                 local.deliver(&broadcast);
             }
         }
@@ -85,11 +85,11 @@ fn namespace_of(message: &Message) -> Option<Namespace> {
 }
 
 /// The broadcast a BROADCAST message carries.
-fn broadcast_of(message: &Message) -> Option<Broadcast> {
+fn broadcast_of(message: &Message, parser: sio_core::Parser) -> Option<Broadcast> {
     let namespace = namespace_of(message)?;
     let packet = message.get("packet")?;
     let opts = message.get("opts");
-    match wire::encode_event_in(packet, &namespace, None) {
+    match wire::encode_event_in(packet, &namespace, None, parser) {
         Ok(packet) => Some(Broadcast {
             namespace,
             target: target_of(opts),
@@ -223,7 +223,7 @@ fn on_broadcast_with_ack(shared: &Arc<Shared>, local: &LocalSockets, message: &M
     };
     let packet = match message
         .get("packet")
-        .map(|packet| wire::encode_event_in(packet, &namespace, Some(ack_id)))
+        .map(|packet| wire::encode_event_in(packet, &namespace, Some(ack_id), local.parser()))
     {
         Some(Ok(packet)) => packet,
         other => {

@@ -224,6 +224,10 @@ impl SessionStore for super::RedisStreamsLayer {
             .local
             .get()
             .and_then(|local| local.pattern_of(namespace));
+        let parser = shared.local.get().map_or_else(
+            Default::default,
+            sio_server::broadcast::LocalSockets::parser,
+        );
         let (namespace, rooms, offset) = (namespace.clone(), rooms.to_vec(), offset.to_owned());
         async move {
             let mut connection = shared
@@ -253,7 +257,7 @@ impl SessionStore for super::RedisStreamsLayer {
                 for (id, fields) in read {
                     if let Ok(message) = Message::from_entry(&fields)
                         && of_namespace(&message, &namespace, pattern.as_ref())
-                        && let Some(event) = missed(&namespace, &rooms, &message, &id)
+                        && let Some(event) = missed(&namespace, &rooms, &message, &id, parser)
                     {
                         bytes = bytes.saturating_add(event.byte_len());
                         events.push(event);
@@ -285,6 +289,7 @@ fn missed(
     rooms: &[Room],
     message: &Message,
     id: &str,
+    parser: sio_core::Parser,
 ) -> Option<sio_core::EncodedPacket> {
     if message.kind != kind::BROADCAST || message.request_id().is_some() {
         return None;
@@ -294,7 +299,7 @@ fn missed(
     if flag(opts, "volatile") == Some(&Value::Boolean(true)) || !reaches(rooms, opts) {
         return None;
     }
-    let packet = wire::encode_event_in(message.get("packet")?, namespace, None).ok()?;
+    let packet = wire::encode_event_in(message.get("packet")?, namespace, None, parser).ok()?;
     let offset = RawJson::from_value(&id).ok()?;
     Some(packet.with_last_arg(&offset))
 }
@@ -355,7 +360,7 @@ mod tests {
             ("opts", opts(vec!["lobby"], vec![])),
         ]);
         let message = Message::new("u", &chat, kind::BROADCAST, data);
-        let event = missed(&chat, &rooms, &message, "5-1").unwrap();
+        let event = missed(&chat, &rooms, &message, "5-1", sio_core::Parser::Json).unwrap();
         assert_eq!(event.text.as_text(), Some(r#"42/chat,["hi",1,"5-1"]"#));
         let pattern = Namespace::new("/workspace/{id}").unwrap();
         let child = Namespace::new("/workspace/7").unwrap();
@@ -365,6 +370,6 @@ mod tests {
         assert!(!of_namespace(&message, &child, Some(&pattern)));
         let with_ack = object(vec![("requestId", Value::from("r1"))]);
         let with_ack = Message::new("u", &chat, kind::BROADCAST, with_ack);
-        assert!(missed(&chat, &rooms, &with_ack, "5-2").is_none());
+        assert!(missed(&chat, &rooms, &with_ack, "5-2", sio_core::Parser::Json).is_none());
     }
 }

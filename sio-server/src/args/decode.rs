@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use sio_core::{
-    Args as RawArgs, AttachmentsError, ExpansionBudget, RawJson, decode_with_attachments,
+    ArgDecodeError, Args as RawArgs, ExpansionBudget, RawArg, RawJson, decode_with_attachments,
 };
 
 /// Argument `index` of `args` as a `T`: missing reads as `null`, and each binary placeholder
@@ -14,7 +14,9 @@ pub(crate) fn decode_arg<T: DeserializeOwned + 'static>(
     attachments: &[Bytes],
     budget: &ExpansionBudget,
     index: usize,
-) -> Result<T, AttachmentsError> {
-    let raw = args.get(index).unwrap_or_else(RawJson::null);
+) -> Result<T, ArgDecodeError> {
+    let raw = args
+        .get(index)
+        .unwrap_or_else(|| RawArg::from(RawJson::null()));
     decode_with_attachments(&raw, attachments, budget)
 }

@@ -39,6 +39,14 @@ impl LocalSockets {
         }
     }
 
+    /// How the server encodes packets: a layer encodes what it delivers for this parser (the
+    /// default once the server is gone).
+    pub fn parser(&self) -> sio_core::Parser {
+        self.server
+            .upgrade()
+            .map_or_else(Default::default, |server| server.inner().config.parser)
+    }
+
     /// Whether the server is still running.
     pub fn is_running(&self) -> bool {
         self.server.upgrade().is_some()

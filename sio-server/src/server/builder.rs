@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sio_core::{DecoderLimits, Namespace, Transport};
+use sio_core::{DecoderLimits, Namespace, Parser, Transport};
 
 use super::{Parts, Server, ServerInner, SocketConfig, WeakServer};
 use crate::broadcast::{ChannelLayer, InMemoryLayer};
@@ -88,6 +88,7 @@ impl Default for ServerBuilder {
                 mailbox_bytes: 0,
                 decoder: DecoderLimits::default(),
                 attachment_timeout: Duration::from_secs(30),
+                parser: Parser::Json,
             },
         }
     }
@@ -457,6 +458,26 @@ impl ServerBuilder {
     /// ```
     pub fn allow_eio3(mut self, allow: bool) -> Self {
         self.engine = self.engine.allow_eio3(allow);
+        self
+    }
+
+    /// How packets are encoded (Node's `parser` option): [`Parser::Json`], the default
+    /// `socket.io-parser`, or [`Parser::MsgPack`], `socket.io-msgpack-parser`, which every
+    /// client must then use too. Handlers, acks and broadcasts are written the same for both:
+    /// arguments are read from either format straight into their types.
+    ///
+    /// With MessagePack each packet is one binary message, byte buffers inside it: a client
+    /// that sends a text message, or a packet that is not well formed, is closed. Socket.IO v2
+    /// clients ([`allow_eio3`](Self::allow_eio3)) are not served with it.
+    ///
+    /// ```
+    /// use sio_server::{Parser, Server};
+    ///
+    /// let server = Server::builder().parser(Parser::MsgPack).build();
+    /// # drop(server);
+    /// ```
+    pub fn parser(mut self, parser: Parser) -> Self {
+        self.config.parser = parser;
         self
     }
 

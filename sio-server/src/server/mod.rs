@@ -14,7 +14,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use sio_core::{AckId, DecoderLimits, EncodedPacket, Namespace, PacketEncoder};
+use sio_core::{AckId, DecoderLimits, EncodedPacket, Namespace, PacketEncoder, Parser};
 use tokio::net::TcpListener;
 use tracing::{debug, warn};
 
@@ -48,6 +48,8 @@ pub(crate) struct SocketConfig {
     pub(crate) attachment_timeout: Duration,
     /// How many namespaces one connection may be in (or joining) at once.
     pub(crate) max_namespaces_per_connection: usize,
+    /// How packets are encoded, for every client.
+    pub(crate) parser: Parser,
 }
 
 /// The state of a server, owned by its engine as the engine's handler.
@@ -261,7 +263,7 @@ impl ServerInner {
         if sio_core::RESERVED_EVENTS.contains(&event) {
             return Err(EmitError::ReservedName(event.to_owned()));
         }
-        let mut packet = PacketEncoder::event(namespace, ack, event);
+        let mut packet = PacketEncoder::new_event(self.config.parser, namespace, ack, event);
         data.write_args_dyn(&mut packet)?;
         self.packets_encoded.fetch_add(1, Ordering::Relaxed);
         Ok(packet.finish())

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use sio_core::{Args as RawArgs, ExpansionBudget, RawJson};
+use sio_core::{Args as RawArgs, ExpansionBudget, RawArg};
 
 use crate::ack::{Ack, AckResponse, ProcessReply};
 use crate::args::decode_arg;
@@ -69,7 +69,7 @@ impl ServerEvent {
     /// The bytes it holds while it waits for a handler: its text and its attachments.
     pub(crate) fn cost(&self) -> usize {
         self.attachments.iter().map(Bytes::len).fold(
-            self.args.array().len() + self.name.len(),
+            self.args.byte_len() + self.name.len(),
             usize::saturating_add,
         )
     }
@@ -90,7 +90,7 @@ impl ServerEvent {
     }
 
     /// Argument `index` exactly as received.
-    pub fn raw(&self, index: usize) -> Option<RawJson> {
+    pub fn raw(&self, index: usize) -> Option<RawArg> {
         self.args.get(index)
     }
 

@@ -122,9 +122,14 @@ impl Socket {
     }
 
     pub(crate) fn send_ack(&self, id: AckId, reply: &dyn EmitArgsDyn) -> Result<(), EmitError> {
-        let mut packet = PacketEncoder::ack(self.namespace(), id);
+        let mut packet = PacketEncoder::new_ack(self.parser(), self.namespace(), id);
         reply.write_args_dyn(&mut packet)?;
         self.send_packet(&packet.finish())
+    }
+
+    /// How this socket's packets are encoded: the server's parser.
+    pub(crate) fn parser(&self) -> sio_core::Parser {
+        self.inner.server.inner().config.parser
     }
 
     /// Queues a packet: held while `connect` runs, dropped once disconnected; a client whose

@@ -32,8 +32,11 @@ impl Socket {
                 RawJson::from_value(&data).ok()
             },
         };
-        let mut overflowed =
-            self.inner.connection.send_frame(reply.encode()) == Err(SendError::QueueFull);
+        let mut overflowed = self
+            .inner
+            .connection
+            .send_frame(reply.encode_as(self.parser()))
+            == Err(SendError::QueueFull);
         // A restored socket is in its namespace and rooms already.
         if !self.recovered() {
             self.inner.namespace.add(self);
@@ -78,7 +81,12 @@ impl Socket {
                 error.payload()
             },
         };
-        if self.inner.connection.send_frame(packet.encode()) == Err(SendError::QueueFull) {
+        if self
+            .inner
+            .connection
+            .send_frame(packet.encode_as(self.parser()))
+            == Err(SendError::QueueFull)
+        {
             self.close_not_reading();
         }
         // A restored socket was in its namespace and rooms from the start.
@@ -119,7 +127,10 @@ impl Socket {
             let packet = SocketPacket::Disconnect {
                 namespace: self.namespace().clone(),
             };
-            let _ = self.inner.connection.send_frame(packet.encode());
+            let _ = self
+                .inner
+                .connection
+                .send_frame(packet.encode_as(self.parser()));
         }
         self.inner.namespace.remove(self);
         self.inner.server.inner().forget_socket(self);

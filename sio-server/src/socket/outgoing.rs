@@ -6,8 +6,8 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use serde::de::DeserializeOwned;
 use sio_core::{
-    Args as RawArgs, AttachmentsError, DecoderLimits, EncodedPacket, ExpansionBudget, Frame,
-    PacketDecoder, RawJson, SocketPacket,
+    ArgDecodeError, Args as RawArgs, DecoderLimits, EncodedPacket, ExpansionBudget, Frame,
+    PacketDecoder, Parser, RawArg, SocketPacket,
 };
 
 use tracing::error;
@@ -39,17 +39,26 @@ impl OutgoingEvent {
     /// The event an encoded packet carries; `None` for any other packet (an ack, a CONNECT).
     /// Our own encoding, read back only when a hook wants it: no limit applies.
     pub(crate) fn from_packet(packet: &EncodedPacket) -> Option<OutgoingEvent> {
-        // An Engine.IO message: the Socket.IO packet follows its type digit, `4`.
-        let Frame::Text(frame) = &packet.text else {
-            return None;
-        };
-        let text = frame.slice_ref(frame.strip_prefix('4')?);
-        let mut decoder = PacketDecoder::with_limits(DecoderLimits {
+        let limits = DecoderLimits {
             max_attachments: usize::MAX,
             max_packet_bytes: usize::MAX,
             max_repeated_bytes: usize::MAX,
-        });
-        let mut decoded = decoder.decode_text(text).ok()?;
+        };
+        let (mut decoder, mut decoded) = match &packet.text {
+            // An Engine.IO message: the Socket.IO packet follows its type digit, `4`.
+            Frame::Text(frame) => {
+                let text = frame.slice_ref(frame.strip_prefix('4')?);
+                let mut decoder = PacketDecoder::with_limits(limits);
+                let decoded = decoder.decode_text(text).ok()?;
+                (decoder, decoded)
+            }
+            // A MessagePack packet, whole.
+            Frame::Binary(bytes) => {
+                let mut decoder = PacketDecoder::for_parser(Parser::MsgPack, limits);
+                let decoded = decoder.decode_binary(bytes.clone()).ok()?;
+                (decoder, decoded)
+            }
+        };
         for attachment in &packet.attachments {
             decoded = decoder.decode_binary(attachment.clone()).ok()?;
         }
@@ -79,14 +88,14 @@ impl OutgoingEvent {
         self.args.is_empty()
     }
 
-    /// Argument `index` as it is sent (binary data as placeholders).
-    pub fn raw(&self, index: usize) -> Option<RawJson> {
+    /// Argument `index` as it is sent (with the JSON parser, binary data as placeholders).
+    pub fn raw(&self, index: usize) -> Option<RawArg> {
         self.args.get(index)
     }
 
     /// Argument `index` deserialized into `T`, binary data read as
     /// [`IncomingEvent::arg`](crate::IncomingEvent::arg) reads it.
-    pub fn arg<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, AttachmentsError> {
+    pub fn arg<T: DeserializeOwned + 'static>(&self, index: usize) -> Result<T, ArgDecodeError> {
         let budget = ExpansionBudget::new(usize::MAX);
         decode_arg(&self.args, &self.attachments, &budget, index)
     }

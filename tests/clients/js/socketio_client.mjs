@@ -2,8 +2,13 @@
 // per run, and prints one JSON line with what it saw (plus the transport it ended on).
 //
 //   node socketio_client.mjs <scenario> <http://host:port> <polling|websocket|upgrade> [argument]
+//
+// With SIO_PARSER=msgpack every client uses socket.io-msgpack-parser (the testbed's --msgpack).
 import { io } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 import { runScenario } from "./scenario.mjs";
+
+const PARSER = process.env.SIO_PARSER === "msgpack" ? { parser: msgpackParser } : {};
 
 const [scenario, url, mode = "upgrade", argument] = process.argv.slice(2);
 
@@ -19,6 +24,7 @@ function connect(namespace = "/", options = {}) {
     transports: TRANSPORTS[mode],
     reconnection: false,
     forceNew: true,
+    ...PARSER,
     ...options,
   });
   const welcome = new Promise((resolve) => socket.once("welcome", resolve));
@@ -76,7 +82,7 @@ const scenarios = {
   async connect() {
     const { socket, welcome } = await connect("/", { auth: { token: "good" } });
     const hello = await welcome;
-    const chat = io(url + "/chat", { transports: TRANSPORTS[mode], reconnection: false });
+    const chat = io(url + "/chat", { transports: TRANSPORTS[mode], reconnection: false, ...PARSER });
     const [system] = await next(chat, "system_message");
     let refused;
     try {
@@ -328,7 +334,7 @@ const scenarios = {
   // A panicking handler disconnects only its own namespace socket.
   async panic() {
     // "/" and "/chat" multiplexed on one Engine.IO connection.
-    const options = { transports: TRANSPORTS[mode], reconnection: false };
+    const options = { transports: TRANSPORTS[mode], reconnection: false, ...PARSER };
     const main = io(url, options);
     await next(main, "welcome");
     const chat = io(url + "/chat", options);

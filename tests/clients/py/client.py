@@ -5,15 +5,20 @@ tests/servers/hooks_testbed.rs for the `hooks` scenario, tests/servers/lifecycle
     python client.py <scenario> <http://host:port> <polling|websocket|upgrade> [args..]
 
 Prints one JSON line with what it saw, including the transport it ended on (`shutdown` prints
-two: once disconnected, once reconnected).
+two: once disconnected, once reconnected). With SIO_PARSER=msgpack every client uses
+python-socketio's MessagePack serializer (the testbed's --msgpack).
 """
 
 import json
+import os
 import sys
 import threading
 import time
 
 import socketio
+
+# python-socketio's msgpack serializer speaks socket.io-msgpack-parser's packets.
+SERIALIZER = "msgpack" if os.environ.get("SIO_PARSER") == "msgpack" else "default"
 
 TRANSPORTS = {
     "polling": ["polling"],
@@ -23,7 +28,7 @@ TRANSPORTS = {
 
 
 def connect(url, mode, namespaces=("/",), auth=None):
-    client = socketio.Client(reconnection=False)
+    client = socketio.Client(reconnection=False, serializer=SERIALIZER)
     events = {}
     arrived = threading.Condition()
 
@@ -37,7 +42,8 @@ def connect(url, mode, namespaces=("/",), auth=None):
 
     for event in ("welcome", "echo", "binary", "system_message", "room_message", "left"):
         client.on(event, record(event), namespace="/")
-    client.on("system_message", record("system_message"), namespace="/chat")
+    for event in ("system_message", "chat_message", "file_shared"):
+        client.on(event, record(event), namespace="/chat")
     client.on("question", lambda question: f"python says: {question}", namespace="/")
     client.connect(
         url,
@@ -64,7 +70,7 @@ def scenario_connect(url, mode):
     welcome = wait_for("welcome")
     system = wait_for("system_message")
     refused = []
-    other = socketio.Client(reconnection=False)
+    other = socketio.Client(reconnection=False, serializer=SERIALIZER)
     other.on("connect_error", lambda data: refused.append(data), namespace="/")
     try:
         other.connect(url, transports=TRANSPORTS[mode], auth={"token": "bad"}, wait_timeout=5)
@@ -174,7 +180,7 @@ def scenario_hooks(url, mode):
     transport = client.transport()
     client.disconnect()
     refused = []
-    other = socketio.Client(reconnection=False)
+    other = socketio.Client(reconnection=False, serializer=SERIALIZER)
     other.on("connect_error", lambda data: refused.append(data), namespace="/")
     try:
         other.connect(url, transports=TRANSPORTS[mode], auth={"refuse": "second"}, wait_timeout=5)
@@ -248,7 +254,34 @@ def scenario_shutdown(url, mode, slow_ms, deadline_ms, wait="0"):
     return result
 
 
+def scenario_chat(url, mode):
+    """Two clients in the lobby of the chat example: the welcome, a message to both, and a
+    file's bytes up from one and down to both."""
+    (alice, alice_saw), (bob, bob_saw) = (connect(url, mode, namespaces=("/chat",)) for _ in range(2))
+    welcomes = [saw("system_message")[0][0]["text"] for saw in (alice_saw, bob_saw)]
+    ack = alice.call("chat_message", {"text": "hello"}, namespace="/chat", timeout=5)
+    messages = [saw("chat_message")[0][0]["text"] for saw in (alice_saw, bob_saw)]
+    data = bytes([0, 1, 2, 253, 254, 255])
+    file_ack = bob.call("share_file", {"name": "a.bin", "data": data}, namespace="/chat", timeout=5)
+    files = [saw("file_shared")[0][0] for saw in (alice_saw, bob_saw)]
+    result = {
+        "transport": alice.transport(),
+        "welcomes": welcomes,
+        "ack": ack,
+        "messages": messages,
+        "fileAck": file_ack,
+        "files": [
+            {"name": f["name"], "binary": isinstance(f["data"], bytes), "data": list(f["data"])}
+            for f in files
+        ],
+    }
+    alice.disconnect()
+    bob.disconnect()
+    return result
+
+
 SCENARIOS = {
+    "chat": scenario_chat,
     "shutdown": scenario_shutdown,
     "hooks": scenario_hooks,
     "rooms": scenario_rooms,
