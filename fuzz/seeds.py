@@ -103,6 +103,28 @@ def main():
          b"permessage-deflate; client_max_window_bits"],
     )
 
+    # MessagePack packets as socket.io-msgpack-parser and python-socketio write them.
+    def mp_str(text):
+        data = text.encode()
+        return bytes([0xA0 | len(data)]) + data
+
+    def mp_map(entries):
+        return bytes([0x80 | len(entries)]) + b"".join(mp_str(k) + v for k, v in entries)
+
+    root = mp_str("/")
+    write(
+        "msgpack_packet",
+        [
+            mp_map([("type", b"\x00"), ("nsp", root)]),
+            mp_map([("type", b"\x00"), ("nsp", mp_str("/chat")), ("data", mp_map([("token", mp_str("abc"))]))]),
+            mp_map([("type", b"\x02"), ("data", b"\x92" + mp_str("hi") + b"\xc4\x02\x01\x02"),
+                    ("options", mp_map([("compress", b"\xc3")])), ("id", b"\x07"), ("nsp", root)]),
+            mp_map([("type", b"\x03"), ("nsp", root), ("id", b"\x07"),
+                    ("data", b"\x93\xd4\x00\x00\xc7\x01\x00\x09\xd7\x00" + bytes(8))]),
+            mp_map([("type", b"\x01"), ("nsp", root), ("data", b"\xc0")]),
+        ],
+    )
+
     # Session runs are arbitrary-encoded; a few byte strings give the fuzzer a start.
     write("session", [struct.pack("<Q", n) * 8 for n in range(8)])
 

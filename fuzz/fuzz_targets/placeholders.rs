@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
-use sio_core::{ExpansionBudget, PacketDecoder, RawJson, decode_with_attachments};
+use sio_core::{ExpansionBudget, PacketDecoder, RawArg, RawJson, decode_with_attachments};
 
 /// The budget of what attachments may expand into sequences, per packet.
 const BUDGET: usize = 4096;
@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
 
-    let Ok(raw) = RawJson::new(json.to_owned()) else {
+    let Ok(raw) = RawJson::new(json.to_owned()).map(RawArg::from) else {
         return;
     };
     let budget = ExpansionBudget::new(BUDGET);

@@ -139,6 +139,18 @@ impl Args {
         }
     }
 
+    /// The memory they hold: the array, and where each argument stands in it (which, for many
+    /// small arguments, is more than the array).
+    ///
+    /// ```
+    /// let args = sio_core::Args::from_array("[1,2,3]").unwrap();
+    /// assert!(args.held_bytes() >= args.byte_len() + 3 * 2 * size_of::<usize>());
+    /// ```
+    pub fn held_bytes(&self) -> usize {
+        self.byte_len()
+            .saturating_add(self.elements.capacity() * size_of::<Range<usize>>())
+    }
+
     fn slice(&self, range: Range<usize>) -> RawArg {
         match &self.array {
             Array::Json(text) => RawJson::trusted(text.slice_ref(&text[range])).into(),

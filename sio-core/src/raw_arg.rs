@@ -13,8 +13,10 @@ use crate::{ExpansionBudget, Parser, RawJson};
 /// One argument of an event or ack as received: JSON text for the default parser, one
 /// MessagePack value for [`Parser::MsgPack`], sharing the packet's bytes either way.
 ///
-/// It can be passed on unchanged (it serializes as the value it holds, into either format),
-/// deserialized into a type, or looked at as JSON.
+/// It can be deserialized into a type, looked at as JSON, or passed on: the arguments of a
+/// received event passed on whole (`Received` in the runtime) are copied byte for byte; one
+/// argument on its own serializes as the value it holds, into either format (a MessagePack
+/// `Date` as its ISO 8601 text, `undefined` as nil, an unknown extension refused).
 ///
 /// ```
 /// use sio_core::{RawArg, RawJson};
@@ -91,7 +93,7 @@ impl From<RawJson> for RawArg {
 }
 
 /// Serializes as the value it holds: verbatim into JSON for a JSON argument, re-encoded for
-/// any other pairing.
+/// any other pairing (see the type's documentation for what MessagePack extensions become).
 impl serde::Serialize for RawArg {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match &self.0 {

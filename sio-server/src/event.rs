@@ -58,7 +58,7 @@ impl IncomingEvent {
 
     /// The bytes it holds while it waits in a mailbox: its text and its attachments.
     pub(crate) fn cost(&self) -> usize {
-        self.args.byte_len()
+        self.args.held_bytes()
             + self
                 .attachments
                 .iter()

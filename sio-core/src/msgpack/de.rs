@@ -240,7 +240,10 @@ impl<'a> MapAccess<'a> for Entries<'_, 'a> {
             return Ok(None);
         }
         self.left -= 1;
-        seed.deserialize(self.de.reborrow()).map(Some)
+        seed.deserialize(KeyDeserializer {
+            de: self.de.reborrow(),
+        })
+        .map(Some)
     }
 
     fn next_value_seed<S: DeserializeSeed<'a>>(
@@ -252,6 +255,87 @@ impl<'a> MapAccess<'a> for Entries<'_, 'a> {
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.left)
+    }
+}
+
+/// A map key. JavaScript's object keys are text, so a key read as a number or a bool is parsed
+/// from its text, as serde_json parses its keys; any other read is the value's.
+struct KeyDeserializer<'c, 'a> {
+    de: ValueDeserializer<'c, 'a>,
+}
+
+macro_rules! key_from_text {
+    ($($method:ident $visit:ident $ty:ty;)*) => {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, MsgPackError> {
+            let before = self.de.cursor.clone();
+            if let Item::Str(text) = self.de.cursor.next()? {
+                return match text.parse::<$ty>() {
+                    Ok(value) => visitor.$visit(value),
+                    Err(_) => Err(de::Error::invalid_value(de::Unexpected::Str(text), &visitor)),
+                };
+            }
+            *self.de.cursor = before;
+            self.de.deserialize_any(visitor)
+        })*
+    };
+}
+
+impl<'de> Deserializer<'de> for KeyDeserializer<'_, 'de> {
+    type Error = MsgPackError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, MsgPackError> {
+        self.de.deserialize_any(visitor)
+    }
+
+    key_from_text! {
+        deserialize_bool visit_bool bool;
+        deserialize_i8 visit_i8 i8;
+        deserialize_i16 visit_i16 i16;
+        deserialize_i32 visit_i32 i32;
+        deserialize_i64 visit_i64 i64;
+        deserialize_u8 visit_u8 u8;
+        deserialize_u16 visit_u16 u16;
+        deserialize_u32 visit_u32 u32;
+        deserialize_u64 visit_u64 u64;
+        deserialize_f32 visit_f32 f32;
+        deserialize_f64 visit_f64 f64;
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, MsgPackError> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, MsgPackError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, MsgPackError> {
+        self.de.deserialize_enum(name, variants, visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, MsgPackError> {
+        self.de.deserialize_ignored_any(visitor)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        true
+    }
+
+    serde::forward_to_deserialize_any! {
+        char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier
     }
 }
 
@@ -374,6 +458,18 @@ mod tests {
         let date = [0xd7, 0x00, 0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00];
         let text: String = decode(&date).unwrap();
         assert_eq!(text, "2023-11-14T22:13:20.000Z");
+    }
+
+    #[test]
+    fn keys_read_as_numbers_from_their_text() {
+        use std::collections::HashMap;
+        // {"7": true}, as JavaScript sends a map keyed by numbers.
+        let map: HashMap<u32, bool> = decode(&[0x81, 0xa1, b'7', 0xc3]).unwrap();
+        assert_eq!(map, HashMap::from([(7, true)]));
+        // {7: true}, as python-socketio may.
+        let map: HashMap<u32, bool> = decode(&[0x81, 0x07, 0xc3]).unwrap();
+        assert_eq!(map, HashMap::from([(7, true)]));
+        assert!(decode::<HashMap<u32, bool>>(&[0x81, 0xa1, b'x', 0xc3]).is_err());
     }
 
     #[test]

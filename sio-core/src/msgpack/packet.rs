@@ -67,7 +67,9 @@ pub(crate) fn decode_packet(frame: &Bytes) -> Result<SocketPacket, PacketError> 
         None => return Err(error("no `type`").into()),
     };
     let namespace = match fields.namespace.as_ref().map(item).transpose()? {
-        Some(Item::Str(name)) if name.starts_with('/') => {
+        Some(Item::Str(name)) => {
+            // What the text form can carry: a namespace never holds `,`, `?` or `#`.
+            crate::validate_namespace(name).map_err(|err| error(format!("`nsp`: {err}")))?;
             let shared = frame.slice_ref(name.as_bytes());
             Namespace::from_wire(ByteString::try_from(shared).map_err(|_| error("`nsp`"))?)
         }
@@ -119,7 +121,7 @@ pub(crate) fn decode_packet(frame: &Bytes) -> Result<SocketPacket, PacketError> 
                 return Err(invalid(EVENT_SHAPE));
             }
             let name_range = elements.remove(0);
-            let name = match Cursor::new(&data[name_range.clone()]).next()? {
+            let name = match Cursor::new(&data[name_range]).next()? {
                 Item::Str(name) => ByteString::try_from(data.slice_ref(name.as_bytes()))
                     .map_err(|_| invalid(EVENT_SHAPE))?,
                 Item::Uint(number) => ByteString::from(number.to_string()),
@@ -164,16 +166,18 @@ fn integer(item: Item<'_>) -> Option<i64> {
     }
 }
 
-/// Where each element of the checked array `data` stands, or `None` if it is not an array.
+/// Where each element of the array `data` stands, or `None` if it is not an array. `data` was
+/// checked, or written by this crate: its depth is not bounded again.
 pub(crate) fn elements(data: &[u8]) -> Option<Vec<Range<usize>>> {
     let mut cursor = Cursor::new(data);
     let Ok(Item::Array(len)) = cursor.next() else {
         return None;
     };
-    let mut elements = Vec::with_capacity(len.min(64));
+    // Exactly: `len` is within the bytes that arrived.
+    let mut elements = Vec::with_capacity(len);
     for _ in 0..len {
         let start = cursor.position();
-        cursor.skip_value().ok()?;
+        cursor.skip_within(usize::MAX).ok()?;
         elements.push(start..cursor.position());
     }
     Some(elements)
@@ -281,8 +285,9 @@ pub(crate) fn rewrite(
     let mut out = Vec::with_capacity(frame.len() + 32);
     write_map_len(&mut out, len);
     for _ in 0..len {
-        let key = cursor.value_bytes().ok()?;
-        let value = cursor.value_bytes().ok()?;
+        // The server's own packet: as deep as its values go.
+        let key = cursor.trusted_value_bytes().ok()?;
+        let value = cursor.trusted_value_bytes().ok()?;
         out.extend_from_slice(key);
         match (Cursor::new(key).next().ok()?, namespace, last_arg) {
             (Item::Str("nsp"), Some(namespace), _) => write_str(&mut out, namespace.as_str()),

@@ -14,6 +14,9 @@ pub(crate) const MAX_DEPTH: usize = 128;
 /// 8-byte fixext holding milliseconds since the epoch).
 const NOTEPACK_EXT: i8 = 0;
 
+/// The furthest a JavaScript `Date` reaches from the epoch, in milliseconds (100 million days).
+const MAX_DATE_MILLIS: u64 = 8_640_000_000_000_000;
+
 /// Why bytes are not one well-formed MessagePack value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MsgPackError(pub(crate) String);
@@ -228,7 +231,13 @@ impl<'a> Cursor<'a> {
                 // notepack writes the high 32 bits signed and the low 32 bits unsigned.
                 let high = i64::from(i32::from_be_bytes([data[0], data[1], data[2], data[3]]));
                 let low = i64::from(u32::from_be_bytes([data[4], data[5], data[6], data[7]]));
-                Item::Date(high * (1 << 32) + low)
+                let millis = high * (1 << 32) + low;
+                // Beyond JavaScript's range a Date is invalid, and its JSON is `null`.
+                if millis.unsigned_abs() > MAX_DATE_MILLIS {
+                    Item::Nil
+                } else {
+                    Item::Date(millis)
+                }
             }
             _ => Item::Ext(kind, data),
         })
@@ -236,20 +245,35 @@ impl<'a> Cursor<'a> {
 
     /// Checks the next value whole (arrays and maps to [`MAX_DEPTH`]) and moves past it.
     pub(crate) fn skip_value(&mut self) -> Result<(), MsgPackError> {
-        self.skip_nested(0)
+        self.skip_within(MAX_DEPTH)
     }
 
-    fn skip_nested(&mut self, depth: usize) -> Result<(), MsgPackError> {
-        let items = match self.next()? {
+    /// Moves past the next value, its arrays and maps nested at most `max_depth` deep: a loop
+    /// over a stack of what each open level has left, so no depth recurses.
+    pub(crate) fn skip_within(&mut self, max_depth: usize) -> Result<(), MsgPackError> {
+        let items = |item| match item {
             Item::Array(len) => len,
             Item::Map(len) => len * 2,
-            _ => return Ok(()),
+            _ => 0,
         };
-        if depth >= MAX_DEPTH {
-            return Err(error(format!("values nested deeper than {MAX_DEPTH}")));
+        let first = items(self.next()?);
+        if first == 0 {
+            return Ok(());
         }
-        for _ in 0..items {
-            self.skip_nested(depth + 1)?;
+        let mut open = vec![first];
+        while let Some(left) = open.last_mut() {
+            if *left == 0 {
+                open.pop();
+                continue;
+            }
+            *left -= 1;
+            let nested = items(self.next()?);
+            if nested > 0 {
+                if open.len() >= max_depth {
+                    return Err(error(format!("values nested deeper than {max_depth}")));
+                }
+                open.push(nested);
+            }
         }
         Ok(())
     }
@@ -258,6 +282,13 @@ impl<'a> Cursor<'a> {
     pub(crate) fn value_bytes(&mut self) -> Result<&'a [u8], MsgPackError> {
         let start = self.pos;
         self.skip_value()?;
+        Ok(&self.buf[start..self.pos])
+    }
+
+    /// The bytes of the next value, however deep, for values this crate wrote.
+    pub(crate) fn trusted_value_bytes(&mut self) -> Result<&'a [u8], MsgPackError> {
+        let start = self.pos;
+        self.skip_within(usize::MAX)?;
         Ok(&self.buf[start..self.pos])
     }
 }
@@ -302,6 +333,9 @@ mod tests {
         // Before 1970 the high word is negative: new Date(-1).
         let before = [0xd7, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
         assert_eq!(one(&before), Item::Date(-1));
+        // An invalid Date (JSON `null`): 2^53 milliseconds.
+        let invalid = [0xd7, 0x00, 0, 0x20, 0, 0, 0, 0, 0, 0];
+        assert_eq!(one(&invalid), Item::Nil);
         assert_eq!(one(&[0xd5, 0x05, 1, 2]), Item::Ext(5, &[1, 2]));
     }
 
@@ -326,6 +360,10 @@ mod tests {
         let mut deeper = vec![0x91; MAX_DEPTH + 1];
         deeper.push(0xc0);
         assert!(check_value(&deeper).is_err());
+        // Depth counts open levels, not elements: a wide value is fine, and a deep one ends
+        // where its levels close.
+        assert!(check_value(&[0x93, 0x91, 0x90, 0x91, 0x01, 0x92, 0x90, 0x90]).is_ok());
+        assert!(Cursor::new(&deeper).skip_within(usize::MAX).is_ok());
         assert!(check_value(&[0x92, 0x01]).is_err());
         assert!(check_value(&[0x01, 0x02]).is_err());
         assert!(check_value(&[0xa1, 0xff]).is_err(), "not UTF-8");

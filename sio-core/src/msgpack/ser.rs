@@ -271,9 +271,10 @@ impl<'o> ser::Serializer for Writer<'o> {
     }
 
     fn serialize_f32(self, value: f32) -> Result<(), MsgPackError> {
-        self.out.push(0xca);
-        self.out.extend_from_slice(&value.to_be_bytes());
-        Ok(())
+        // As a double of its shortest decimal form, as serde_json writes it: JavaScript reads
+        // `0.1_f32` as 0.1, not 0.10000000149011612.
+        let wide = value.to_string().parse().unwrap_or(f64::from(value));
+        self.serialize_f64(wide)
     }
 
     fn serialize_f64(self, value: f64) -> Result<(), MsgPackError> {
@@ -466,7 +467,7 @@ impl SerializeMap for Compound<'_> {
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), MsgPackError> {
         // An entry counts once, for its key.
         self.written += 1;
-        write_value(self.out, key)
+        key.serialize(KeyWriter { out: self.out })
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), MsgPackError> {
@@ -519,6 +520,137 @@ impl SerializeStructVariant for Compound<'_> {
 
     fn end(self) -> Result<(), MsgPackError> {
         Compound::end(self)
+    }
+}
+
+/// Writes a map key as a string, as serde_json does and JavaScript sees every object key: a
+/// number or a bool as its text, a unit variant as its name; any other key is refused.
+struct KeyWriter<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+macro_rules! key_as_text {
+    ($($method:ident($ty:ty);)*) => {
+        $(fn $method(self, value: $ty) -> Result<(), MsgPackError> {
+            write_str(self.out, &value.to_string());
+            Ok(())
+        })*
+    };
+}
+
+macro_rules! refuse_key {
+    ($($method:ident($($ty:ty),*);)*) => {
+        $(fn $method(self, $(_: $ty),*) -> Result<(), MsgPackError> {
+            Err(error("a map key must be a string, a number or a bool"))
+        })*
+    };
+}
+
+impl ser::Serializer for KeyWriter<'_> {
+    type Ok = ();
+    type Error = MsgPackError;
+    type SerializeSeq = Impossible<(), MsgPackError>;
+    type SerializeTuple = Impossible<(), MsgPackError>;
+    type SerializeTupleStruct = Impossible<(), MsgPackError>;
+    type SerializeTupleVariant = Impossible<(), MsgPackError>;
+    type SerializeMap = Impossible<(), MsgPackError>;
+    type SerializeStruct = Impossible<(), MsgPackError>;
+    type SerializeStructVariant = Impossible<(), MsgPackError>;
+
+    fn serialize_str(self, value: &str) -> Result<(), MsgPackError> {
+        write_str(self.out, value);
+        Ok(())
+    }
+
+    key_as_text! {
+        serialize_bool(bool); serialize_i8(i8); serialize_i16(i16); serialize_i32(i32);
+        serialize_i64(i64); serialize_i128(i128); serialize_u8(u8); serialize_u16(u16);
+        serialize_u32(u32); serialize_u64(u64); serialize_u128(u128); serialize_f32(f32);
+        serialize_f64(f64); serialize_char(char);
+    }
+
+    refuse_key! {
+        serialize_bytes(&[u8]); serialize_none(); serialize_unit();
+        serialize_unit_struct(&'static str);
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), MsgPackError> {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), MsgPackError> {
+        Err(error("a map key must be a string, a number or a bool"))
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), MsgPackError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), MsgPackError> {
+        Err(error("a map key must be a string, a number or a bool"))
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, MsgPackError> {
+        Err(error("a map key must be a string, a number or a bool"))
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, MsgPackError> {
+        Err(error("a map key must be a string, a number or a bool"))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, MsgPackError> {
+        Err(error("a map key must be a string, a number or a bool"))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, MsgPackError> {
+        Err(error("a map key must be a string, a number or a bool"))
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, MsgPackError> {
+        Err(error("a map key must be a string, a number or a bool"))
+    }
+
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, MsgPackError> {
+        Err(error("a map key must be a string, a number or a bool"))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, MsgPackError> {
+        Err(error("a map key must be a string, a number or a bool"))
     }
 }
 
@@ -688,5 +820,14 @@ mod tests {
             }
         }
         assert_eq!(bytes(&Lazy(&unknown)), [0xdf, 0, 0, 0, 1, 0xa1, b'k', 0x01]);
+    }
+
+    #[test]
+    fn map_keys_are_text_and_f32_reads_as_written() {
+        let numbered: std::collections::BTreeMap<u32, bool> = [(7, true)].into();
+        assert_eq!(bytes(&numbered), [0x81, 0xa1, b'7', 0xc3]);
+        let nested: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        assert!(write_value(&mut Vec::new(), &nested).is_err());
+        assert_eq!(bytes(&0.1_f32), bytes(&0.1_f64));
     }
 }

@@ -468,7 +468,8 @@ impl ServerBuilder {
     ///
     /// With MessagePack each packet is one binary message, byte buffers inside it: a client
     /// that sends a text message, or a packet that is not well formed, is closed. Socket.IO v2
-    /// clients ([`allow_eio3`](Self::allow_eio3)) are not served with it.
+    /// clients ([`allow_eio3`](Self::allow_eio3)) are not served with it: they are refused as
+    /// when `allow_eio3` is off.
     ///
     /// ```
     /// use sio_server::{Parser, Server};
@@ -519,6 +520,10 @@ impl ServerBuilder {
 
     /// Builds the server.
     pub fn build(mut self) -> Server {
+        if self.config.parser == Parser::MsgPack && self.engine.allows_eio3() {
+            tracing::warn!("Socket.IO v2 clients are not served with the MessagePack parser");
+            self.engine = self.engine.allow_eio3(false);
+        }
         // v2 clients are connected to `/` on arrival: it exists even with no consumer.
         let root_served = self.namespaces.contains_key("/")
             || self

@@ -69,7 +69,7 @@ impl ServerEvent {
     /// The bytes it holds while it waits for a handler: its text and its attachments.
     pub(crate) fn cost(&self) -> usize {
         self.attachments.iter().map(Bytes::len).fold(
-            self.args.byte_len() + self.name.len(),
+            self.args.held_bytes() + self.name.len(),
             usize::saturating_add,
         )
     }
