@@ -5,21 +5,31 @@
 mod support;
 
 use serde_json::json;
-use support::{Server, node};
+use support::{Server, node, node_with_env};
 
 #[test]
 fn a_client_cut_off_mid_burst_recovers_its_socket_rooms_and_every_event_once() {
-    cut_mid_burst(&Server::start("recovery_testbed", &[]));
+    cut_mid_burst(&Server::start("recovery_testbed", &[]), "json");
+}
+
+#[test]
+fn with_the_msgpack_parser_too() {
+    // Each event's offset is appended to its MessagePack packet, and the client's CONNECT
+    // carries it back in a MessagePack map.
+    cut_mid_burst(
+        &Server::start("recovery_testbed", &["--msgpack"]),
+        "msgpack",
+    );
 }
 
 #[test]
 #[cfg(feature = "redis")] // without it, the testbed has no streams layer
 fn on_the_redis_streams_layer_too() {
     let redis = support::Redis::start();
-    cut_mid_burst(&Server::start(
-        "recovery_testbed",
-        &["--redis-streams", &redis.url()],
-    ));
+    cut_mid_burst(
+        &Server::start("recovery_testbed", &["--redis-streams", &redis.url()]),
+        "json",
+    );
     let server = Server::start(
         "recovery_testbed",
         &[
@@ -37,9 +47,13 @@ fn on_the_redis_streams_layer_too() {
 }
 
 /// The client is cut after 20 of 100 direct and 100 room events and recovers them all.
-fn cut_mid_burst(server: &Server) {
+fn cut_mid_burst(server: &Server, parser: &str) {
     for mode in ["websocket", "upgrade"] {
-        let result = node("recovery_client.mjs", &["cut", &server.url(), mode]);
+        let result = node_with_env(
+            "recovery_client.mjs",
+            &["cut", &server.url(), mode],
+            &[("SIO_PARSER", parser)],
+        );
         // Its own room (named by its id) and the one it was in, sorted.
         let own = result["rooms"]
             .as_array()

@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::json;
 use support::cluster::{across_a_redis_restart, expected_cluster, urls};
-use support::{Redis, Server, node};
+use support::{Redis, Server, node, node_with_env};
 
 const REQUESTS: &str = "socket.io-request#/#";
 const CHAT_REQUESTS: &str = "socket.io-request#/chat#";
@@ -48,6 +48,32 @@ fn a_node_socket_io_process_with_the_redis_adapter_joins_two_sio_processes() {
         &["cluster", &urls(&[&first, &second, &nodejs])],
     );
     // Node's `fetchSockets` lists sio's sockets with their data, and sio Node's.
+    assert_eq!(result, expected_cluster(&["sio0", "sio1", "node"]));
+}
+
+#[test]
+fn with_the_msgpack_parser_a_node_process_and_two_sio_processes_make_one_cluster() {
+    // Every process speaks socket.io-msgpack-parser: what crosses Redis is the packets'
+    // MessagePack values as they came, binaries included.
+    let redis = Redis::start();
+    let sio = |name| {
+        Server::start(
+            "cluster_node",
+            &["--redis", &redis.url(), "--name", name, "--msgpack"],
+        )
+    };
+    let (first, second) = (sio("sio0"), sio("sio1"));
+    let nodejs = Server::start_node(
+        "node_cluster_server.mjs",
+        &["--redis", &redis.url(), "--msgpack"],
+    );
+    redis.wait_for_subscribers(REQUESTS, 3);
+    redis.wait_for_subscribers(CHAT_REQUESTS, 3);
+    let result = node_with_env(
+        "cluster_client.mjs",
+        &["cluster", &urls(&[&first, &second, &nodejs])],
+        &[("SIO_PARSER", "msgpack")],
+    );
     assert_eq!(result, expected_cluster(&["sio0", "sio1", "node"]));
 }
 

@@ -3,9 +3,10 @@
 //! any of them from any process. `tests/clients/js/node_cluster_server.mjs` is its Node twin.
 //! Namespaces `/` and `/chat` answer the same events, each within its own namespace.
 //!
-//! `--addr HOST:PORT --redis URL --name NAME [--streams] [--recovery-ms N]`: on the Redis
-//! Streams layer with `--streams`, and with connection state recovery (that maximum
-//! disconnection duration) with `--recovery-ms`. A client's auth may carry
+//! `--addr HOST:PORT --redis URL --name NAME [--streams] [--recovery-ms N] [--msgpack]`: on the
+//! Redis Streams layer with `--streams`, with connection state recovery (that maximum
+//! disconnection duration) with `--recovery-ms`, speaking the MessagePack parser with
+//! `--msgpack`. A client's auth may carry
 //! `rooms` to join; it is welcomed with `welcome` `{id, server}`. Events, each acked:
 //! `broadcast {to, except, exceptSelf, event, data, binary}`, `fetch {to}` (ids and rooms, or
 //! `{error}` when the layer cannot answer),
@@ -264,6 +265,7 @@ struct Options {
     streams: bool,
     /// Connection state recovery on, with this maximum disconnection duration.
     recovery_ms: Option<u64>,
+    msgpack: bool,
 }
 
 fn options() -> Option<Options> {
@@ -279,6 +281,7 @@ fn options() -> Option<Options> {
         name: value("--name").unwrap_or_else(|| "sio".to_owned()),
         streams: args.iter().any(|arg| arg == "--streams"),
         recovery_ms: value("--recovery-ms").and_then(|ms| ms.parse().ok()),
+        msgpack: args.iter().any(|arg| arg == "--msgpack"),
     })
 }
 
@@ -317,7 +320,12 @@ async fn main() -> std::io::Result<()> {
             name: name.clone(),
             heard: Arc::clone(&heard),
         })
-        .server_events(events);
+        .server_events(events)
+        .parser(if options.msgpack {
+            sio::Parser::MsgPack
+        } else {
+            sio::Parser::Json
+        });
     let builder = if options.streams {
         builder.channel_layer(RedisStreamsLayer::new(&options.redis).unwrap_or_else(|e| invalid(e)))
     } else {

@@ -1,6 +1,7 @@
 //! The server the connection state recovery tests drive with the official socket.io-client.
 //!
-//! `--addr HOST:PORT [--max-disconnection-ms N]` (recovery on, two minutes unless given). A
+//! `--addr HOST:PORT [--max-disconnection-ms N] [--msgpack]` (recovery on, two minutes unless
+//! given; the MessagePack parser with `--msgpack`). A
 //! client's auth may carry `room` to join; it is welcomed with `welcome`
 //! `{id, recovered, middlewareRuns, bursts}` (how many times the connect middleware ran, in all,
 //! and how many bursts this client asked for: state of the consumer's, kept in the socket's data
@@ -124,6 +125,11 @@ async fn main() -> std::io::Result<()> {
             ConnectionStateRecovery::default()
                 .max_disconnection_duration(Duration::from_millis(max)),
         )
+        .parser(if args.iter().any(|arg| arg == "--msgpack") {
+            sio::Parser::MsgPack
+        } else {
+            sio::Parser::Json
+        })
         .consumer::<Main>();
     // With `--redis-streams URL`, the stream keeps the events and Redis the sessions.
     #[cfg(feature = "redis")]

@@ -12,8 +12,11 @@
 import { io } from "socket.io-client";
 import { Emitter } from "@socket.io/redis-emitter";
 import { createClient } from "redis";
+import msgpackParser from "socket.io-msgpack-parser";
 
 const [scenario, urls, redisUrl] = process.argv.slice(2);
+// With SIO_PARSER=msgpack the clients use socket.io-msgpack-parser (the servers' --msgpack).
+const PARSER = process.env.SIO_PARSER === "msgpack" ? { parser: msgpackParser } : {};
 const servers = urls.split(",");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const settle = () => sleep(500);
@@ -21,7 +24,7 @@ const started = Date.now();
 
 /** A client in `rooms`, answering `question` with its name and recording `news`. */
 function connect(url, rooms, name, transports, namespace = "/") {
-  const socket = io(url + namespace, { auth: { rooms }, transports, reconnection: false, forceNew: true });
+  const socket = io(url + namespace, { auth: { rooms }, transports, reconnection: false, forceNew: true, ...PARSER });
   const client = { socket, name, got: [], disconnected: null };
   socket.on("news", (data) => client.got.push(data));
   socket.on("question", (_question, ack) => ack(name));

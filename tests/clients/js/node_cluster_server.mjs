@@ -1,16 +1,18 @@
 // The Node twin of tests/servers/cluster_node.rs: socket.io with the official Redis adapter
 // (default options), or with `--streams` the official Redis Streams adapter, answering the same
 // events, so a cluster can mix it with sio processes. `--recovery-ms N` turns connection state
-// recovery on with that maximum disconnection duration. On SIGTERM it closes as a server that
+// recovery on with that maximum disconnection duration; `--msgpack` uses socket.io-msgpack-parser.
+// On SIGTERM it closes as a server that
 // is being replaced does (`io.close()`, which keeps its sockets' sessions), then exits.
 //
 //   node node_cluster_server.mjs --addr 127.0.0.1:0 --redis redis://127.0.0.1:PORT [--name NAME]
-//     [--streams] [--recovery-ms N]
+//     [--streams] [--recovery-ms N] [--msgpack]
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
+import msgpackParser from "socket.io-msgpack-parser";
 
 const args = process.argv.slice(2);
 const value = (flag) => args[args.indexOf(flag) + 1];
@@ -26,6 +28,9 @@ await Promise.all([pubClient.connect(), subClient.connect()]);
 const options = {
   adapter: args.includes("--streams") ? createStreamsAdapter(pubClient) : createAdapter(pubClient, subClient),
 };
+if (args.includes("--msgpack")) {
+  options.parser = msgpackParser;
+}
 if (args.includes("--recovery-ms")) {
   options.connectionStateRecovery = { maxDisconnectionDuration: Number(value("--recovery-ms")) };
 }

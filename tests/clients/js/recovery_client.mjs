@@ -4,7 +4,11 @@
 //   node recovery_client.mjs cut <url> <websocket|upgrade>      cut the TCP connection mid-burst
 //   node recovery_client.mjs expire <url> <websocket|upgrade>   come back after the session expired
 import { io } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 import { TRANSPORTS, next, runScenario } from "./scenario.mjs";
+
+// With SIO_PARSER=msgpack the client uses socket.io-msgpack-parser (the testbed's --msgpack).
+const PARSER = process.env.SIO_PARSER === "msgpack" ? { parser: msgpackParser } : {};
 
 const [scenario, url, mode = "websocket"] = process.argv.slice(2);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -18,6 +22,7 @@ async function connect(reconnectMs) {
     reconnectionDelay: reconnectMs,
     reconnectionDelayMax: reconnectMs,
     randomizationFactor: 0,
+    ...PARSER,
   });
   const seen = { welcomes: [], seq: [], roomSeq: [] };
   socket.on("welcome", (welcome) => seen.welcomes.push(welcome));
