@@ -60,6 +60,10 @@ SERVERS = {
     "sio, deflate on": [str(RELEASE / "sio_server"), "--deflate"],
     "socketioxide": [str(RELEASE / "socketioxide_server")],
     "node socket.io": ["node", str(BENCH / "peers" / "node" / "server.js")],
+    # The MessagePack parser (socket.io-msgpack-parser's packets), on the echo only.
+    "sio, msgpack": [str(RELEASE / "sio_server"), "--msgpack"],
+    "socketioxide, msgpack": [str(RELEASE / "socketioxide_server"), "--msgpack"],
+    "node socket.io, msgpack": ["node", str(BENCH / "peers" / "node" / "server.js"), "--msgpack"],
     "django-sio": daphne,
     "bare tungstenite echo": [str(RELEASE / "bare_echo")],
     "bare broadcast": [str(RELEASE / "bare_broadcast")],
@@ -68,9 +72,13 @@ SERVERS = {
 FLOORS = {"bare tungstenite echo": "echo", "bare broadcast": "broadcast"}
 # The quick run: the headline ratios (sio against the floors and socketioxide, idle memory).
 QUICK_SERVERS = ["sio", "sio, recovery on", "sio, deflate on", "socketioxide", "bare tungstenite echo",
-                 "bare broadcast"]
+                 "bare broadcast", "sio, msgpack", "socketioxide, msgpack"]
 QUICK_SCENARIOS = [("echo", 100), ("echo", 1000), ("idle", 10000), ("broadcast", 1000), ("broadcast", 10000),
-                   ("broadcast-2k", 1000)]
+                   ("broadcast-2k", 1000), ("echo-msgpack", 100)]
+# The servers speaking the MessagePack parser run its echo only, and only they run it; each
+# scenario's ratios are to the sio server of its own parser.
+MSGPACK_SERVERS = {"sio, msgpack", "socketioxide, msgpack", "node socket.io, msgpack"}
+BASE = {"echo-msgpack": "sio, msgpack"}
 # Compression is measured on sio alone (no peer here compresses WebSocket messages): its idle
 # memory with every client having agreed to it, and a broadcast of 2,000 bytes of chat-like text
 # with it on and off (the clients offer it either way).
@@ -83,6 +91,8 @@ SCENARIOS = [
     ("idle", 10000, "bytesPerConnection", "B/conn", True),
     ("echo", 100, "serverCpuUsPerRoundTrip", "µs CPU/rt", True),
     ("echo", 1000, "serverCpuUsPerRoundTrip", "µs CPU/rt", True),
+    ("echo-msgpack", 100, "serverCpuUsPerRoundTrip", "µs CPU/rt", True),
+    ("echo-msgpack", 1000, "serverCpuUsPerRoundTrip", "µs CPU/rt", True),
     ("polling-echo", 100, "serverCpuUsPerRoundTrip", "µs CPU/rt", True),
     ("broadcast", 1000, "serverCpuNsPerDelivery", "ns CPU/delivery", True),
     ("broadcast", 10000, "serverCpuNsPerDelivery", "ns CPU/delivery", True),
@@ -91,6 +101,7 @@ SCENARIOS = [
 ROUND_TRIPS = [("roundTripsPerSecond", "rt/s"), ("p50us", "p50 µs"), ("p99us", "p99 µs"), ("generatorCpuShare", "generator CPU")]
 EXTRA = {
     "echo": ROUND_TRIPS,
+    "echo-msgpack": ROUND_TRIPS,
     "polling-echo": ROUND_TRIPS,
     "broadcast": [("deliveriesPerSecond", "deliveries/s"), ("p99us", "p99 µs"), ("generatorCpuShare", "generator CPU")],
     "broadcast-2k": [("deliveriesPerSecond", "deliveries/s"), ("p99us", "p99 µs"), ("generatorCpuShare", "generator CPU")],
@@ -157,12 +168,14 @@ def start_on_port(command):
 
 def loadgen(server, scenario, address, pid, clients):
     scheme = "http" if scenario == "polling-echo" else "ws"
-    mode = "broadcast" if scenario == "broadcast-2k" else scenario
+    mode = {"broadcast-2k": "broadcast", "echo-msgpack": "echo"}.get(scenario, scenario)
     args = [str(RELEASE / "loadgen"), mode, f"{scheme}://{address}", str(pid), str(clients)]
     if scenario != "idle":
         args.append(str(SECONDS))
     if server in FLOORS:
         args.append("bare")
+    if scenario == "echo-msgpack":
+        args.append("msgpack")
     if scenario == "broadcast-2k":
         args += ["deflate", f"pad={BROADCAST_PAD}"]
     elif server == "sio, deflate on":
@@ -190,6 +203,8 @@ def planned():
             if scenario == "broadcast-2k" and server not in ("sio", "sio, deflate on"):
                 continue
             if server == "sio, deflate on" and scenario not in DEFLATE_SCENARIOS:
+                continue
+            if (server in MSGPACK_SERVERS) != (scenario == "echo-msgpack"):
                 continue
             if QUICK and scenario == "idle" and not server.startswith("sio"):
                 continue
@@ -328,7 +343,8 @@ def write(results):
         extra = EXTRA[scenario]
         header = ["server", unit, "ratio to sio"] + [label for _, label in extra]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        sio_median = median_spread(results.get(("sio", scenario, clients), []), key)[0]
+        base = BASE.get(scenario, "sio")
+        sio_median = median_spread(results.get((base, scenario, clients), []), key)[0]
         notes = []
         for server in SERVERS:
             runs = results.get((server, scenario, clients))
@@ -382,6 +398,15 @@ def headlines(results):
     rows.append(("idle, 10,000: sio with deflate on, bytes per connection", idle_deflate))
     rows.append(("broadcast of 2 KB, 1000: sio with deflate on over sio without",
                  ratio(results, "sio, deflate on", "sio", "broadcast-2k", 1000, "serverCpuNsPerDelivery")))
+    # The MessagePack parser: its echo against JSON's, and against the peers' on MessagePack.
+    for clients in (100, 1000):
+        key = "serverCpuUsPerRoundTrip"
+        mine = median_spread(results.get(("sio, msgpack", "echo-msgpack", clients), []), key)[0]
+        json_echo = median_spread(results.get(("sio", "echo", clients), []), key)[0]
+        rows.append((f"echo over MessagePack, {clients}: sio CPU per round trip over sio's on JSON",
+                     mine / json_echo if mine and json_echo else None))
+        rows.append((f"echo over MessagePack, {clients}: sio CPU per round trip over socketioxide's",
+                     ratio(results, "sio, msgpack", "socketioxide, msgpack", "echo-msgpack", clients, key)))
     lines = ["## Headline figures", "", "| figure | value |", "|---|---|"]
     lines += [f"| {name} | {fmt(value) if value else 'n/a'} |" for name, value in rows]
     return lines

@@ -1,11 +1,14 @@
 // The benchmark server on the reference socket.io: the same events, acks and rooms as sio's.
-//   node server.js 127.0.0.1:4003
+//   node server.js [--msgpack] 127.0.0.1:4003
+// With `--msgpack`, socket.io-msgpack-parser.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
+import msgpackParser from "socket.io-msgpack-parser";
 
-const [host, port] = (process.argv[2] ?? "127.0.0.1:4003").split(":");
+const args = process.argv.slice(2);
+const [host, port] = (args.find((arg) => !arg.startsWith("--")) ?? "127.0.0.1:4003").split(":");
 const http = createServer();
-const io = new Server(http);
+const io = new Server(http, args.includes("--msgpack") ? { parser: msgpackParser } : {});
 
 io.on("connection", (socket) => {
   socket.on("echo", (...args) => {

@@ -3,9 +3,10 @@
 //! `echo` acks its arguments back; `join` joins a room and acks; `broadcast` sends its second
 //! argument as `bcast` to the room named by its first.
 //!
-//! `sio_server [--recovery] [--deflate] [ADDR]`: with `--recovery`, connection state recovery
-//! is on (Node's defaults), so each broadcast is kept with its offset before it goes; with
-//! `--deflate`, permessage-deflate is on (its defaults: messages from 1 KiB compressed).
+//! `sio_server [--recovery] [--deflate] [--msgpack] [ADDR]`: with `--recovery`, connection state
+//! recovery is on (Node's defaults), so each broadcast is kept with its offset before it goes;
+//! with `--deflate`, permessage-deflate is on (its defaults: messages from 1 KiB compressed);
+//! with `--msgpack`, the server speaks the MessagePack parser.
 
 use std::net::SocketAddr;
 
@@ -63,6 +64,9 @@ async fn main() -> std::io::Result<()> {
     }
     if deflate {
         builder = builder.per_message_deflate(sio::engine::PerMessageDeflate::default());
+    }
+    if args.iter().any(|arg| arg == "--msgpack") {
+        builder = builder.parser(sio::Parser::MsgPack);
     }
     let server = builder.build();
     let listener = tokio::net::TcpListener::bind(addr).await?;

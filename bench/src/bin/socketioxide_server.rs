@@ -1,15 +1,26 @@
 //! The benchmark server on socketioxide (crates.io): the same events, acks and rooms as sio's.
+//!
+//! `socketioxide_server [--msgpack] [ADDR]`: with `--msgpack`, its MessagePack parser.
 
 use serde_json::Value;
-use socketioxide::SocketIo;
+use socketioxide::{ParserConfig, SocketIo};
 use socketioxide::extract::{AckSender, Data, SocketRef};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let addr = args
+        .iter()
+        .find(|arg| !arg.starts_with("--"))
+        .cloned()
         .unwrap_or_else(|| "127.0.0.1:4002".into());
-    let (layer, io) = SocketIo::new_layer();
+    let (layer, io) = if args.iter().any(|arg| arg == "--msgpack") {
+        SocketIo::builder()
+            .with_parser(ParserConfig::msgpack())
+            .build_layer()
+    } else {
+        SocketIo::new_layer()
+    };
     io.ns("/", async |socket: SocketRef| {
         socket.on("echo", async |Data::<Value>(data), ack: AckSender| {
             ack.send(&data).ok();

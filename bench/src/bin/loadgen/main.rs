@@ -4,14 +4,15 @@
 //!
 //! ```text
 //! loadgen idle         <ws://host:port>   <server pid> <clients> [deflate]
-//! loadgen echo         <ws://host:port>   <server pid> <clients> <seconds> [bare]
+//! loadgen echo         <ws://host:port>   <server pid> <clients> <seconds> [bare] [msgpack]
 //! loadgen polling-echo <http://host:port> <server pid> <clients> <seconds>
 //! loadgen broadcast    <ws://host:port>   <server pid> <clients> <seconds> [bare] [deflate] [pad=BYTES]
 //! ```
 //!
 //! With `deflate`, every WebSocket client offers permessage-deflate (as browsers do); with
 //! `pad=BYTES`, each broadcast carries that many more bytes of JSON text, enough to be
-//! compressed (the server's threshold is 1 KiB).
+//! compressed (the server's threshold is 1 KiB); with `msgpack`, the echo clients speak
+//! socket.io-msgpack-parser's packets (one binary message each) instead of text.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +26,10 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use sio_core::{
+    AckId, DecodedPacket, DecoderLimits, Frame, Namespace, PacketDecoder, PacketEncoder, Parser,
+    RawJson, SocketPacket,
+};
 
 mod deflate;
 mod polling;
@@ -38,6 +43,8 @@ struct Mode {
     bare: bool,
     /// Offering permessage-deflate.
     deflate: bool,
+    /// Speaking the MessagePack parser.
+    msgpack: bool,
 }
 
 /// CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`.
@@ -75,6 +82,7 @@ struct Client {
     sink: SplitSink<Ws, Message>,
     stream: SplitStream<Ws>,
     next_ack: u64,
+    msgpack: bool,
 }
 
 impl Client {
@@ -104,13 +112,43 @@ impl Client {
             sink,
             stream,
             next_ack: 0,
+            msgpack: mode.msgpack,
         };
         if !bare {
             client.next_text().await; // Engine.IO open
-            client.send("40").await;
-            client.next_text().await; // Socket.IO connect
+            if mode.msgpack {
+                let connect = SocketPacket::Connect {
+                    namespace: Namespace::root(),
+                    data: None,
+                };
+                client.send_frame(connect.encode_as(Parser::MsgPack)).await;
+                client.next_binary().await; // Socket.IO connect
+            } else {
+                client.send("40").await;
+                client.next_text().await; // Socket.IO connect
+            }
         }
         client
+    }
+
+    async fn send_frame(&mut self, frame: Frame) {
+        let message = match frame {
+            Frame::Text(text) => Message::text(text.to_string()),
+            Frame::Binary(bytes) => Message::binary(bytes),
+        };
+        self.sink.send(message).await.expect("send");
+    }
+
+    /// The next binary message, answering pings on the way.
+    async fn next_binary(&mut self) -> bytes::Bytes {
+        loop {
+            match self.stream.next().await {
+                Some(Ok(Message::Text(text))) if text.as_str() == "2" => self.send("3").await,
+                Some(Ok(Message::Binary(bytes))) => return bytes,
+                Some(Ok(_)) => {}
+                other => panic!("connection ended: {other:?}"),
+            }
+        }
     }
 
     async fn send(&mut self, text: &str) {
@@ -136,6 +174,29 @@ impl Client {
     async fn call(&mut self, event: &str, args: &str) {
         let id = self.next_ack;
         self.next_ack += 1;
+        if self.msgpack {
+            let mut packet = PacketEncoder::new_event(
+                Parser::MsgPack,
+                &Namespace::root(),
+                Some(AckId(id)),
+                event,
+            );
+            let arg = RawJson::new(args.to_owned()).expect("JSON arguments");
+            packet.arg(&arg).expect("MessagePack arguments");
+            self.send_frame(packet.finish().text).await;
+            let mut decoder = PacketDecoder::for_parser(Parser::MsgPack, DecoderLimits::default());
+            loop {
+                let answer = decoder.decode_binary(self.next_binary().await);
+                if let Ok(Some(DecodedPacket {
+                    packet: SocketPacket::Ack { ack_id, .. },
+                    ..
+                })) = answer
+                    && ack_id == AckId(id)
+                {
+                    return;
+                }
+            }
+        }
         self.send(&format!("42{id}[\"{event}\",{args}]")).await;
         let prefix = format!("43{id}[");
         while !self.next_text().await.starts_with(&prefix) {}
@@ -386,6 +447,7 @@ fn main() {
     let mode = Mode {
         bare: args.iter().any(|a| a == "bare"),
         deflate: args.iter().any(|a| a == "deflate"),
+        msgpack: args.iter().any(|a| a == "msgpack"),
     };
     let pad = args
         .iter()
@@ -411,7 +473,7 @@ fn main() {
             Some("broadcast") => broadcast(&url, pid, number(3) as usize, number(4), mode, pad).await,
             _ => {
                 eprintln!(
-                    "usage: loadgen idle|echo|polling-echo|broadcast <ws://host:port | http://host:port> <pid> <clients> [seconds] [bare] [deflate] [pad=BYTES]"
+                    "usage: loadgen idle|echo|polling-echo|broadcast <ws://host:port | http://host:port> <pid> <clients> [seconds] [bare] [deflate] [msgpack] [pad=BYTES]"
                 );
                 std::process::exit(2);
             }
