@@ -49,6 +49,7 @@ mod engine_session;
 mod engine_v3;
 mod error;
 mod handshake;
+mod js_date;
 mod msgpack;
 mod names;
 mod namespace_pattern;
@@ -76,6 +77,7 @@ pub use engine_v3::{
 };
 pub use error::{EncodeError, EngineError, NameError, PacketError};
 pub use handshake::{Handshake, Sid};
+pub use js_date::civil_date;
 pub use msgpack::MsgPackError;
 pub use names::{
     AckId, Namespace, RESERVED_EVENTS, RESERVED_SERVER_EVENTS, validate_event_name,

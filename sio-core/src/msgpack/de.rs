@@ -14,9 +14,9 @@ use serde::de::{
     SeqAccess, VariantAccess, Visitor,
 };
 
-use super::date::iso_date;
 use super::read::{Cursor, Item, MsgPackError, error};
 use crate::ExpansionBudget;
+use crate::js_date::iso_date;
 
 impl de::Error for MsgPackError {
     fn custom<T: std::fmt::Display>(message: T) -> Self {

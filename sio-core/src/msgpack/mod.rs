@@ -6,7 +6,6 @@
 //! ([`de`]), and typed values are written straight into MessagePack ([`ser`]), so nothing goes
 //! through JSON on the way in or out.
 
-pub(crate) mod date;
 pub(crate) mod de;
 pub(crate) mod packet;
 pub(crate) mod read;

@@ -5,8 +5,8 @@ use std::cell::Cell;
 
 use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use super::date::iso_date;
 use super::read::{Cursor, Item};
+use crate::js_date::iso_date;
 
 /// The value starting at `start` in `buf`, as `serialize` writes it: binaries as byte buffers
 /// (with the JSON parser, attachments), dates as ISO 8601 text, `undefined` as unit.

@@ -135,7 +135,7 @@ fn js_date_string(millis: u64) -> String {
     let seconds = millis / 1000;
     let days = seconds / 86_400;
     let of_day = seconds % 86_400;
-    let (year, month, day) = civil_date(days);
+    let (year, month, day) = sio_core::civil_date(i64::try_from(days).unwrap_or_default());
     format!(
         "{} {} {:02} {} {:02}:{:02}:{:02} GMT+0000 (Coordinated Universal Time)",
         WEEKDAYS[(days % 7) as usize],
@@ -146,25 +146,6 @@ fn js_date_string(millis: u64) -> String {
         of_day % 3600 / 60,
         of_day % 60,
     )
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01: year, month (1-12), day (1-31).
-fn civil_date(days: u64) -> (u64, u64, u64) {
-    // Counted in 400-year eras from 0000-03-01, so that the leap day ends each year.
-    let days = days + 719_468;
-    let era = days / 146_097;
-    let of_era = days % 146_097;
-    let year_of_era = (of_era - of_era / 1460 + of_era / 36_524 - of_era / 146_096) / 365;
-    let of_year = of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * of_year + 2) / 153;
-    let day = of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
-//! JavaScript's `Date.prototype.toISOString`, for dates that arrive as MessagePack extensions.
+//! JavaScript's calendar: the proleptic Gregorian date of a day, and `toISOString` for dates
+//! that arrive as MessagePack extensions.
 
 /// `millis` since the epoch as `YYYY-MM-DDTHH:mm:ss.sssZ`; a year outside 0-9999 is written
 /// with a sign and six digits, as JavaScript writes it.
 pub(crate) fn iso_date(millis: i64) -> String {
     let days = millis.div_euclid(86_400_000);
     let in_day = millis.rem_euclid(86_400_000);
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = civil_date(days);
     let (hours, minutes) = (in_day / 3_600_000, in_day / 60_000 % 60);
     let (seconds, millis) = (in_day / 1000 % 60, in_day % 1000);
     let year = if (0..=9999).contains(&year) {
@@ -16,10 +17,17 @@ pub(crate) fn iso_date(millis: i64) -> String {
     format!("{year}-{month:02}-{day:02}T{hours:02}:{minutes:02}:{seconds:02}.{millis:03}Z")
 }
 
-/// The proleptic Gregorian date `days` after 1970-01-01: years of 400-year eras, counted from
-/// March so the leap day ends the year.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let shifted = days + 719_468; // days from 0000-03-01
+/// The proleptic Gregorian date (year, month 1-12, day 1-31) `days` after 1970-01-01, as
+/// JavaScript's `Date` counts them (before 1970 too).
+///
+/// ```
+/// assert_eq!(sio_core::civil_date(0), (1970, 1, 1));
+/// assert_eq!(sio_core::civil_date(11_016), (2000, 2, 29));
+/// assert_eq!(sio_core::civil_date(-1), (1969, 12, 31));
+/// ```
+pub fn civil_date(days: i64) -> (i64, u32, u32) {
+    // Counted in 400-year eras from 0000-03-01, so that the leap day ends each year.
+    let shifted = days.saturating_add(719_468); // days from 0000-03-01
     let era = shifted.div_euclid(146_097);
     let day_of_era = shifted.rem_euclid(146_097);
     let year_of_era =
@@ -33,7 +41,8 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
         month_from_march - 9
     };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    // Within 1-12 and 1-31 by construction.
+    (year, month as u32, day as u32)
 }
 
 #[cfg(test)]
