@@ -1,5 +1,5 @@
 //! The chat example in a real browser: two headless Chromium pages, driven by `playwright-core`,
-//! with and without permessage-deflate. The screenshots are kept in `tests/artifacts/`.
+//! with and without permessage-deflate, and with the MessagePack parser. The screenshots are kept in `tests/artifacts/`.
 
 mod support;
 
@@ -51,6 +51,13 @@ fn two_pages_chat_and_the_sender_sees_the_ack() {
             .all(Value::is_null),
         "{extensions}"
     );
+}
+
+#[test]
+fn the_chat_runs_in_the_browser_with_the_msgpack_parser() {
+    // The page loads the client's MessagePack bundle from a server started with
+    // `--parser msgpack`; the JSON bundle could not join it.
+    chat_in_browser(&["--parser", "msgpack"], "chat-msgpack.png");
 }
 
 #[test]

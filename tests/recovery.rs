@@ -30,6 +30,14 @@ fn on_the_redis_streams_layer_too() {
         &Server::start("recovery_testbed", &["--redis-streams", &redis.url()]),
         "json",
     );
+    // The events missed are read back from the stream and encoded for MessagePack clients.
+    cut_mid_burst(
+        &Server::start(
+            "recovery_testbed",
+            &["--redis-streams", &redis.url(), "--msgpack"],
+        ),
+        "msgpack",
+    );
     let server = Server::start(
         "recovery_testbed",
         &[

@@ -221,8 +221,21 @@ async fn main() -> std::io::Result<()> {
     }
     builder = builder.parser(options.parser);
     let server = builder.build();
+    // The page loads the client's bundle for the server's parser.
+    let page = match options.parser {
+        sio::Parser::MsgPack => {
+            include_str!("index.html").replace("socket.io.min.js", "socket.io.msgpack.min.js")
+        }
+        _ => include_str!("index.html").to_owned(),
+    };
     let app = Router::new()
-        .route("/", get(|| async { Html(include_str!("index.html")) }))
+        .route(
+            "/",
+            get(move || {
+                let page = page.clone();
+                async move { Html(page) }
+            }),
+        )
         .route_service("/socket.io/", server.service());
 
     let listener = tokio::net::TcpListener::bind(options.addr).await?;

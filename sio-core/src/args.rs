@@ -106,6 +106,16 @@ impl Args {
     }
 
     /// The parser they came from.
+    ///
+    /// ```
+    /// use sio_core::{Args, Parser};
+    /// let json = Args::from_array("[1]").unwrap();
+    /// let msgpack = Args::from_msgpack(vec![0x91, 0x01].into()).unwrap();
+    /// assert_eq!((json.parser(), msgpack.parser()), (Parser::Json, Parser::MsgPack));
+    /// assert_eq!((json.json(), json.msgpack_array()), (Some("[1]"), None));
+    /// assert_eq!(msgpack.msgpack_array().map(|a| &a[..]), Some(&[0x91, 0x01][..]));
+    /// assert_eq!((json.byte_len(), msgpack.byte_len()), (3, 2));
+    /// ```
     pub fn parser(&self) -> Parser {
         match self.array {
             Array::Json(_) => Parser::Json,

@@ -111,6 +111,10 @@ impl ExpansionBudget {
     }
 
     /// The budget, in bytes.
+    ///
+    /// ```
+    /// assert_eq!(sio_core::ExpansionBudget::new(10).limit(), 10);
+    /// ```
     pub fn limit(&self) -> usize {
         self.limit
     }

@@ -247,6 +247,14 @@ impl PacketEncoder {
     }
 
     /// Starts an ACK for `parser`'s clients.
+    ///
+    /// ```
+    /// use sio_core::{AckId, Namespace, PacketEncoder, Parser};
+    ///
+    /// let mut ack = PacketEncoder::new_ack(Parser::Json, &Namespace::root(), AckId(3));
+    /// ack.arg("ok").unwrap();
+    /// assert_eq!(ack.finish().text.as_text(), Some(r#"433["ok"]"#));
+    /// ```
     pub fn new_ack(parser: Parser, namespace: &Namespace, ack_id: AckId) -> Self {
         if parser == Parser::MsgPack {
             return Self::start_msgpack(SocketPacketType::Ack, namespace, Some(ack_id), 0);

@@ -43,6 +43,19 @@ impl RawArg {
     }
 
     /// The format it came in.
+    ///
+    /// ```
+    /// use sio_core::{Args, Parser};
+    /// // [{"n": 1}]
+    /// let args = Args::from_msgpack(vec![0x91, 0x81, 0xa1, b'n', 0x01].into()).unwrap();
+    /// let arg = args.get(0).unwrap();
+    /// assert_eq!(arg.parser(), Parser::MsgPack);
+    /// assert_eq!(arg.as_msgpack().map(|b| &b[..]), Some(&[0x81, 0xa1, b'n', 0x01][..]));
+    /// assert!(arg.as_json().is_none());
+    /// assert_eq!(arg.to_json().as_str(), r#"{"n":1}"#);
+    /// let n: std::collections::HashMap<String, u8> = arg.deserialize().unwrap();
+    /// assert_eq!(n["n"], 1);
+    /// ```
     pub fn parser(&self) -> Parser {
         match self.0 {
             Repr::Json(_) => Parser::Json,

@@ -417,12 +417,11 @@ pub(crate) fn remote_socket(
 
 /// A relayed ack: Node's adapter carries the answer's first argument.
 pub(crate) fn ack_response(argument: &Value) -> Option<AckResponse> {
-    let mut json = String::from("[");
-    let mut attachments = Vec::new();
-    wire::write_json(argument, &mut json, &mut attachments);
-    json.push(']');
-    let args = Args::from_array(json).ok()?;
-    Some(AckResponse::new(args, attachments))
+    // Kept as MessagePack, as it came: read into a handler's types from either parser's form,
+    // binaries and dates included.
+    let array = wire::encode_message(&Value::Array(vec![argument.clone()]));
+    let args = Args::from_msgpack(array.into()).ok()?;
+    Some(AckResponse::new(args, Vec::new()))
 }
 
 #[cfg(test)]

@@ -35,9 +35,17 @@ pub(crate) fn decode_message(bytes: &[u8]) -> Result<Value, WireError> {
             serde_json::from_slice(bytes).map_err(|err| error(format!("invalid JSON: {err}")))?;
         Ok(from_json(json, &[]))
     } else {
-        rmpv::decode::read_value(&mut &bytes[..])
-            .map_err(|err| error(format!("invalid MessagePack: {err}")))
+        read_value(bytes)
     }
+}
+
+/// One MessagePack value, notepack's `ArrayBuffer`s read as `bin`: rmpv would write them back
+/// as the fixext that notepack reads as `undefined` or a `Date` (1 or 8 bytes).
+fn read_value(bytes: &[u8]) -> Result<Value, WireError> {
+    let bytes = sio_core::notepack_buffers_as_bin(bytes)
+        .map_err(|err| error(format!("invalid MessagePack: {err}")))?;
+    rmpv::decode::read_value(&mut &bytes[..])
+        .map_err(|err| error(format!("invalid MessagePack: {err}")))
 }
 
 /// MessagePack bytes of `value`.
@@ -84,8 +92,7 @@ pub(crate) fn event_data(packet: &EncodedPacket) -> Result<Value, WireError> {
         // A MessagePack packet: its `data` is already the array the adapter publishes, each
         // value (notepack's extensions included) carried as it is.
         Frame::Binary(bytes) => {
-            let packet = rmpv::decode::read_value(&mut &bytes[..])
-                .map_err(|err| error(format!("invalid MessagePack: {err}")))?;
+            let packet = read_value(bytes)?;
             return field(&packet, "data")
                 .cloned()
                 .ok_or_else(|| error("packet without data"));
@@ -184,7 +191,7 @@ pub(crate) fn first_argument(reply: &sio_server::AckResponse) -> Value {
     };
     match (first.as_json(), first.as_msgpack()) {
         (Some(json), _) => json_to_value(json.as_str(), reply.attachments()).ok(),
-        (None, Some(bytes)) => rmpv::decode::read_value(&mut &bytes[..]).ok(),
+        (None, Some(bytes)) => read_value(bytes).ok(),
         (None, None) => None,
     }
     .unwrap_or(Value::Nil)
@@ -392,6 +399,43 @@ mod tests {
         ]);
         let (_, packet) = encode_event(&undefined, None, Parser::MsgPack).unwrap();
         assert!(packet.text.as_binary().unwrap().ends_with(&[0xd4, 0, 0]));
+    }
+
+    #[test]
+    fn a_browsers_array_buffer_crosses_as_bytes_whatever_its_length() {
+        // notepack writes an ArrayBuffer as an ext 8 of type 0; rmpv would write one of 8 bytes
+        // back as the fixext 8 notepack reads as a Date (and one of 1 byte as `undefined`).
+        for len in [1u8, 2, 8, 16, 20] {
+            let mut data = vec![0x92, 0xa4, b'f', b'i', b'l', b'e', 0xc7, len, 0x00];
+            data.extend(std::iter::repeat_n(7, usize::from(len)));
+            let mut frame = vec![
+                0x83, 0xa4, b't', b'y', b'p', b'e', 0x02, 0xa3, b'n', b's', b'p',
+            ];
+            frame.extend([0xa1, b'/', 0xa4, b'd', b'a', b't', b'a']);
+            frame.extend(&data);
+            let packet = EncodedPacket {
+                text: Frame::Binary(frame.into()),
+                attachments: Vec::new(),
+            };
+            // Published, read by another sio process, encoded for its MessagePack clients.
+            let published = encode_message(&packet_object(
+                &Namespace::root(),
+                event_data(&packet).unwrap(),
+            ));
+            let (_, again) =
+                encode_event(&decode_message(&published).unwrap(), None, Parser::MsgPack).unwrap();
+            let mut decoder =
+                PacketDecoder::for_parser(Parser::MsgPack, sio_core::DecoderLimits::default());
+            let decoded = decoder.decode_binary(again.text.as_binary().unwrap().clone());
+            let Ok(Some(decoded)) = decoded else {
+                panic!("{decoded:?}")
+            };
+            let SocketPacket::Event { event, .. } = decoded.packet else {
+                panic!("an event")
+            };
+            let bytes: Bytes = event.args().get(0).unwrap().deserialize().unwrap();
+            assert_eq!(bytes, vec![7; usize::from(len)], "{len} bytes");
+        }
     }
 
     #[test]

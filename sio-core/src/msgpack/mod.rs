@@ -6,10 +6,12 @@
 //! ([`de`]), and typed values are written straight into MessagePack ([`ser`]), so nothing goes
 //! through JSON on the way in or out.
 
+mod buffers;
 pub(crate) mod de;
 pub(crate) mod packet;
 pub(crate) mod read;
 pub(crate) mod replay;
 pub(crate) mod ser;
 
+pub use buffers::notepack_buffers_as_bin;
 pub use read::MsgPackError;

@@ -12,6 +12,10 @@ use super::ser::{write_array_len, write_map_len, write_str, write_uint, write_va
 use crate::{AckId, Args, Event, Namespace, PacketError, RESERVED_EVENTS, RawJson, SocketPacket};
 use crate::{SocketPacketType, socket_packet::EVENT_SHAPE};
 
+/// How many bytes of a packet besides its `data` its arguments may keep alive: the JavaScript
+/// client's packets have fewer than 60 (`type`, `nsp`, `id`, `options`).
+const PADDING_KEPT: usize = 256;
+
 impl From<MsgPackError> for PacketError {
     fn from(err: MsgPackError) -> Self {
         PacketError::InvalidMsgPack(err.0)
@@ -82,7 +86,16 @@ pub(crate) fn decode_packet(frame: &Bytes) -> Result<SocketPacket, PacketError> 
             None => return Err(error("`id` is not an ack id").into()),
         },
     };
-    let data = fields.data.map(|range| frame.slice(range));
+    // The arguments are held while the event waits for its handler: a packet padded beyond
+    // them (an unknown key, a repeated one) gives them a buffer of their own rather than keeping
+    // the padding alive unaccounted for.
+    let data = fields.data.map(|range| {
+        if frame.len() - range.len() > PADDING_KEPT {
+            Bytes::copy_from_slice(&frame[range])
+        } else {
+            frame.slice(range)
+        }
+    });
     let data_item = data
         .as_ref()
         .map(|data| Cursor::new(data).next())
@@ -376,6 +389,36 @@ mod tests {
         // A float type that is whole is an integer to JavaScript.
         let two = [0xcb, 0x40, 0, 0, 0, 0, 0, 0, 0];
         assert!(packet(&[("type", &two), ("nsp", root), ("data", &[0x91, 0x01])]).is_ok());
+    }
+
+    #[test]
+    fn arguments_keep_the_packet_alive_only_when_it_is_mostly_them() {
+        let event = |padding: usize| {
+            let mut b = Vec::new();
+            write_map_len(&mut b, 4);
+            write_str(&mut b, "type");
+            write_uint(&mut b, 2);
+            write_str(&mut b, "nsp");
+            write_str(&mut b, "/");
+            write_str(&mut b, "options");
+            write_str(&mut b, &"x".repeat(padding));
+            write_str(&mut b, "data");
+            b.extend_from_slice(&[0x91, 0xa2, b'h', b'i']);
+            Bytes::from(b)
+        };
+        let shares = |frame: &Bytes| {
+            let SocketPacket::Event { event, .. } = decode_packet(frame).unwrap() else {
+                panic!("an event")
+            };
+            let args = event.args().msgpack_array().unwrap().as_ptr() as usize;
+            let start = frame.as_ptr() as usize;
+            (start..start + frame.len()).contains(&args)
+        };
+        assert!(shares(&event(10)), "a client's packet is not copied");
+        assert!(
+            !shares(&event(10_000)),
+            "padding is not kept alive by the arguments"
+        );
     }
 
     #[test]

@@ -90,7 +90,7 @@ pub(crate) fn write_str(out: &mut Vec<u8>, value: &str) {
     out.extend_from_slice(value.as_bytes());
 }
 
-fn write_bin(out: &mut Vec<u8>, value: &[u8]) {
+pub(crate) fn write_bin(out: &mut Vec<u8>, value: &[u8]) {
     let len = value.len();
     match len {
         0..=0xff => out.extend_from_slice(&[0xc4, len as u8]),

@@ -41,6 +41,20 @@ impl LocalSockets {
 
     /// How the server encodes packets: a layer encodes what it delivers for this parser (the
     /// default once the server is gone).
+    ///
+    /// ```
+    /// use sio_server::broadcast::{Broadcast, ChannelLayer, LocalSockets};
+    ///
+    /// struct Logging;
+    ///
+    /// impl ChannelLayer for Logging {
+    ///     fn broadcast(&self, broadcast: &Broadcast, local: &LocalSockets) {
+    ///         // A packet arriving from elsewhere would be encoded for this parser.
+    ///         tracing::debug!(parser = ?local.parser(), "broadcast");
+    ///         local.deliver(broadcast);
+    ///     }
+    /// }
+    /// ```
     pub fn parser(&self) -> sio_core::Parser {
         self.server
             .upgrade()

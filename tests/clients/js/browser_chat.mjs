@@ -1,6 +1,7 @@
 // Two headless Chromium pages open the chat example; one sends a message; both must show it and
-// the sender must show the ack. The Socket.IO browser client the page loads from its CDN is
-// served from the npm-installed socket.io-client, so the test runs offline.
+// the sender must show the ack. The Socket.IO browser client the page loads from its CDN (the
+// MessagePack bundle when the server speaks that parser) is served from the npm-installed
+// socket.io-client, so the test runs offline.
 //
 //   node browser_chat.mjs <http://host:port> <screenshot.png>
 //
@@ -15,7 +16,7 @@ import { chromium } from "playwright-core";
 
 const [url, screenshot] = process.argv.slice(2);
 const here = dirname(fileURLToPath(import.meta.url));
-const clientScript = readFileSync(join(here, "node_modules/socket.io-client/dist/socket.io.min.js"));
+const bundles = join(here, "node_modules/socket.io-client/dist");
 const profile = mkdtempSync(join(tmpdir(), "sio-chromium-"));
 
 const context = await chromium.launchPersistentContext(profile, {
@@ -31,9 +32,11 @@ const context = await chromium.launchPersistentContext(profile, {
   ],
 });
 try {
-  await context.route("https://cdn.socket.io/**", (route) =>
-    route.fulfill({ status: 200, contentType: "application/javascript", body: clientScript }),
-  );
+  await context.route("https://cdn.socket.io/**", (route) => {
+    const bundle = new URL(route.request().url()).pathname.split("/").pop();
+    const body = readFileSync(join(bundles, bundle));
+    return route.fulfill({ status: 200, contentType: "application/javascript", body });
+  });
   const [alice, bob] = [await context.newPage(), await context.newPage()];
   // What the server answered to each page's WebSocket handshake, from the DevTools protocol.
   const extensions = [];
