@@ -58,6 +58,8 @@ SERVERS = {
     "sio, recovery on": [str(RELEASE / "sio_server"), "--recovery"],
     # The cost of permessage-deflate: idle memory, and broadcasts of 2 KB compressed once each.
     "sio, deflate on": [str(RELEASE / "sio_server"), "--deflate"],
+    # The cost of Prometheus metrics: every event, byte and broadcast counted (echo only).
+    "sio, metrics on": [str(RELEASE / "sio_server"), "--metrics"],
     "socketioxide": [str(RELEASE / "socketioxide_server")],
     "node socket.io": ["node", str(BENCH / "peers" / "node" / "server.js")],
     # The MessagePack parser (socket.io-msgpack-parser's packets), on the echo only.
@@ -72,7 +74,7 @@ SERVERS = {
 FLOORS = {"bare tungstenite echo": "echo", "bare broadcast": "broadcast"}
 # The quick run: the headline ratios (sio against the floors and socketioxide, idle memory).
 QUICK_SERVERS = ["sio", "sio, recovery on", "sio, deflate on", "socketioxide", "bare tungstenite echo",
-                 "bare broadcast", "sio, msgpack", "socketioxide, msgpack"]
+                 "bare broadcast", "sio, msgpack", "socketioxide, msgpack", "sio, metrics on"]
 QUICK_SCENARIOS = [("echo", 100), ("echo", 1000), ("idle", 10000), ("broadcast", 1000), ("broadcast", 10000),
                    ("broadcast-2k", 1000), ("echo-msgpack", 100)]
 # The servers speaking the MessagePack parser run its echo only, and only they run it; each
@@ -205,6 +207,8 @@ def planned():
             if server == "sio, deflate on" and scenario not in DEFLATE_SCENARIOS:
                 continue
             if (server in MSGPACK_SERVERS) != (scenario == "echo-msgpack"):
+                continue
+            if server == "sio, metrics on" and scenario != "echo":
                 continue
             if QUICK and scenario == "idle" and not server.startswith("sio"):
                 continue
@@ -398,6 +402,10 @@ def headlines(results):
     rows.append(("idle, 10,000: sio with deflate on, bytes per connection", idle_deflate))
     rows.append(("broadcast of 2 KB, 1000: sio with deflate on over sio without",
                  ratio(results, "sio, deflate on", "sio", "broadcast-2k", 1000, "serverCpuNsPerDelivery")))
+    # What counting for Prometheus costs on the echo (the target: within 5 %).
+    for clients in (100, 1000):
+        rows.append((f"echo, {clients}: sio with metrics on over sio without",
+                     ratio(results, "sio, metrics on", "sio", "echo", clients, "serverCpuUsPerRoundTrip")))
     # The MessagePack parser: its echo against JSON's, and against the peers' on MessagePack.
     for clients in (100, 1000):
         key = "serverCpuUsPerRoundTrip"

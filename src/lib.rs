@@ -31,6 +31,14 @@ pub use sio_server::{
     ServerEvent, Socket, Transport,
 };
 
+/// Prometheus metrics of a server (feature `metrics`): connections, sockets and rooms, events
+/// and bytes both ways, broadcasts, upgrades, disconnects by reason, ack round trips. See
+/// [`Metrics`](metrics::Metrics).
+#[cfg(feature = "metrics")]
+pub mod metrics {
+    pub use sio_server::metrics::{Metrics, MetricsService};
+}
+
 /// The Redis channel layers (feature `redis`): broadcasts and server-side operations across
 /// processes, wire-compatible with Node's `@socket.io/redis-adapter` and
 /// `@socket.io/redis-emitter` ([`RedisLayer`](redis::RedisLayer), on pub/sub) or with

@@ -9,6 +9,7 @@
 //! cargo run --example chat -- --deflate           # WebSocket messages from 1 KiB compressed
 //! cargo run --example chat -- --eio3              # Socket.IO v2 clients welcome too
 //! cargo run --example chat -- --parser msgpack     # clients with socket.io-msgpack-parser
+//! cargo run --example chat --features metrics      # Prometheus metrics at /metrics
 //! ```
 //!
 //! With `--redis`, several chat processes share their lobby through Redis pub/sub; with
@@ -220,6 +221,13 @@ async fn main() -> std::io::Result<()> {
         builder = builder.per_message_deflate(sio::engine::PerMessageDeflate::default());
     }
     builder = builder.parser(options.parser);
+    // With the `metrics` feature, what the server does is counted and served at `/metrics`.
+    #[cfg(feature = "metrics")]
+    let metrics = sio::metrics::Metrics::new();
+    #[cfg(feature = "metrics")]
+    {
+        builder = builder.metrics(&metrics);
+    }
     let server = builder.build();
     // The page loads the client's bundle for the server's parser.
     let page = match options.parser {
@@ -237,6 +245,8 @@ async fn main() -> std::io::Result<()> {
             }),
         )
         .route_service("/socket.io/", server.service());
+    #[cfg(feature = "metrics")]
+    let app = app.route_service("/metrics", metrics.service());
 
     let listener = tokio::net::TcpListener::bind(options.addr).await?;
     println!("listening on {}", listener.local_addr()?);

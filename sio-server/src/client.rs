@@ -18,6 +18,7 @@ use crate::engine::sync::Mutex;
 use crate::engine::{Connection, EngineHandler, HandshakeInfo, Message};
 use crate::event::IncomingEvent;
 use crate::legacy;
+use crate::metrics::counters::add;
 use crate::namespace::NamespaceInner;
 use crate::server::{Server, ServerInner};
 use crate::socket::Socket;
@@ -191,6 +192,13 @@ impl EngineHandler for ServerInner {
 
     fn on_message(&self, connection: &Connection<Client>, message: Message) {
         let client = connection.data();
+        self.count(|counters| {
+            let bytes = match &message {
+                Message::Text(text) => text.len(),
+                Message::Binary(bytes) => bytes.len(),
+            };
+            add(&counters.bytes_received, bytes as u64);
+        });
         let (decoded, waiting) = {
             let mut decoder = client.decoder.lock();
             let was_waiting = decoder.packets.is_waiting();
@@ -228,6 +236,7 @@ impl EngineHandler for ServerInner {
     }
 
     fn on_upgrade(&self, connection: &Connection<Client>) {
+        self.count(|counters| add(&counters.upgrades, 1));
         let waiters = std::mem::take(&mut connection.data().sockets.lock().upgrade_waiters);
         for waiter in waiters {
             let _ = waiter.send(());
@@ -309,6 +318,7 @@ impl ServerInner {
                     debug!(namespace = %namespace, "event for a namespace not joined; ignored");
                     return;
                 };
+                self.count(|counters| add(&counters.events_received, 1));
                 let incoming = IncomingEvent::new(
                     event.shared_name(),
                     event.args().clone(),

@@ -56,6 +56,11 @@ mod event;
 mod legacy;
 #[doc(hidden)]
 pub mod macro_support;
+/// Prometheus metrics of a server (feature `metrics`): see [`metrics::Metrics`].
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(not(feature = "metrics"))]
+pub(crate) mod metrics;
 mod namespace;
 mod recovery;
 mod server;

@@ -3,10 +3,11 @@
 //! `echo` acks its arguments back; `join` joins a room and acks; `broadcast` sends its second
 //! argument as `bcast` to the room named by its first.
 //!
-//! `sio_server [--recovery] [--deflate] [--msgpack] [ADDR]`: with `--recovery`, connection state
+//! `sio_server [--recovery] [--deflate] [--msgpack] [--metrics] [ADDR]`: with `--recovery`, connection state
 //! recovery is on (Node's defaults), so each broadcast is kept with its offset before it goes;
 //! with `--deflate`, permessage-deflate is on (its defaults: messages from 1 KiB compressed);
-//! with `--msgpack`, the server speaks the MessagePack parser.
+//! with `--msgpack`, the server speaks the MessagePack parser; with `--metrics`, it counts what
+//! it does for Prometheus (nothing scrapes them here: the cost is the counting).
 
 use std::net::SocketAddr;
 
@@ -67,6 +68,10 @@ async fn main() -> std::io::Result<()> {
     }
     if args.iter().any(|arg| arg == "--msgpack") {
         builder = builder.parser(sio::Parser::MsgPack);
+    }
+    let metrics = sio::metrics::Metrics::new();
+    if args.iter().any(|arg| arg == "--metrics") {
+        builder = builder.metrics(&metrics);
     }
     let server = builder.build();
     let listener = tokio::net::TcpListener::bind(addr).await?;

@@ -14,6 +14,7 @@ use crate::broadcast::remote_socket::RemoteSocket;
 use crate::broadcast::target::{Room, Target};
 use crate::client::close_connection;
 use crate::disconnect_reason::DisconnectReason;
+use crate::metrics::counters::add;
 use crate::namespace::{NamespaceInner, Recipients};
 use crate::recovery::Recovery;
 use crate::server::{ServerInner, WeakServer};
@@ -141,7 +142,10 @@ impl LocalSockets {
         match inner.recovery.as_ref().filter(|_| !broadcast.volatile) {
             Some(recovery) => {
                 let offset = RawJson::from_value(&offset).unwrap_or_else(|_| RawJson::null());
-                deliver_recorded(inner, recovery, broadcast, Some((&offset, position)))
+                let reached =
+                    deliver_recorded(inner, recovery, broadcast, Some((&offset, position)));
+                count_broadcast(inner, reached);
+                reached
             }
             None => self.deliver(broadcast),
         }
@@ -166,7 +170,9 @@ impl LocalSockets {
             && !broadcast.volatile
             && !recovery.in_layer
         {
-            return deliver_recorded(server, recovery, broadcast, None);
+            let reached = deliver_recorded(server, recovery, broadcast, None);
+            count_broadcast(server, reached);
+            return reached;
         }
         let mut reached = 0;
         server.for_each_namespace(broadcast.namespace.as_str(), |namespace| {
@@ -186,6 +192,7 @@ impl LocalSockets {
                 reached += usize::from(sent);
             }
         });
+        count_broadcast(server, reached);
         reached
     }
 
@@ -228,6 +235,9 @@ impl LocalSockets {
                 });
             }
         });
+        if let Some(server) = self.server.upgrade() {
+            count_broadcast(server.inner(), sent.len());
+        }
         LocalAcks {
             sent,
             answers: waits.filter_map(std::future::ready).boxed(),
@@ -347,6 +357,16 @@ fn addressed<'a>(
 /// recipients in one step (their sockets are found after it is kept, so a socket restored
 /// meanwhile has it either among its missed events or live, never both); the recipients whose
 /// queue is full are closed, and the outgoing hooks run, once that is done.
+/// A broadcast reached `reached` sockets of this process: each an event sent.
+fn count_broadcast(server: &ServerInner, reached: usize) {
+    server.count(|counters| {
+        let reached = reached as u64;
+        add(&counters.broadcasts, 1);
+        add(&counters.broadcast_recipients, reached);
+        add(&counters.events_sent, reached);
+    });
+}
+
 fn deliver_recorded(
     server: &ServerInner,
     recovery: &Recovery,

@@ -152,6 +152,12 @@ impl<S: Clone> Members<S> {
         rooms
     }
 
+    /// How many rooms the application named hold a socket (each socket's own room aside).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn named_rooms(&self) -> usize {
+        self.rooms.len()
+    }
+
     /// Every room with at least one socket, sorted.
     pub(crate) fn all_rooms(&self) -> Vec<Room> {
         let own = self

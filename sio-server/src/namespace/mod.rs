@@ -156,6 +156,14 @@ impl NamespaceInner {
     pub(crate) fn socket_count(&self) -> usize {
         self.members().len()
     }
+
+    /// How many sockets it has, and how many rooms named by the application hold one (read by
+    /// the metrics' export).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let members = self.members();
+        (members.len(), members.named_rooms())
+    }
 }
 
 #[cfg(test)]

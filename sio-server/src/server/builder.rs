@@ -52,6 +52,9 @@ pub struct ServerBuilder {
     binary_packet_bytes: Option<usize>,
     /// `mailbox_bytes` if set; otherwise twice the largest packet.
     mailbox_bytes: Option<usize>,
+    /// The metrics to attach the server to once built.
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -89,7 +92,10 @@ impl Default for ServerBuilder {
                 decoder: DecoderLimits::default(),
                 attachment_timeout: Duration::from_secs(30),
                 parser: Parser::Json,
+                counters: None,
             },
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
     }
 }
@@ -482,6 +488,24 @@ impl ServerBuilder {
         self
     }
 
+    /// Counts what the server does for `metrics` (feature `metrics`), which serves them to
+    /// Prometheus; see [`Metrics`](crate::metrics::Metrics). Off by default: without it nothing
+    /// is counted.
+    ///
+    /// ```
+    /// use sio_server::{Server, metrics::Metrics};
+    ///
+    /// let metrics = Metrics::new();
+    /// let server = Server::builder().metrics(&metrics).build();
+    /// # drop(server);
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn metrics(mut self, metrics: &crate::metrics::Metrics) -> Self {
+        self.config.counters = Some(metrics.counters());
+        self.metrics = Some(metrics.clone());
+        self
+    }
+
     /// The largest polling body or WebSocket message (default 1,000,000 bytes).
     pub fn max_payload(mut self, bytes: usize) -> Self {
         self.engine = self.engine.max_payload(bytes);
@@ -617,6 +641,10 @@ impl ServerBuilder {
             ServerInner::new(parts, this)
         });
         let server = Server { engine };
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &self.metrics {
+            metrics.attach(server.downgrade());
+        }
         let inner = server.inner();
         inner.note_runtime();
         inner.layer.start(&inner.local);

@@ -50,6 +50,8 @@ pub(crate) struct SocketConfig {
     pub(crate) max_namespaces_per_connection: usize,
     /// How packets are encoded, for every client.
     pub(crate) parser: Parser,
+    /// What the server counts for its metrics, if they are on.
+    pub(crate) counters: Option<std::sync::Arc<crate::metrics::counters::Counters>>,
 }
 
 /// The state of a server, owned by its engine as the engine's handler.
@@ -212,6 +214,14 @@ pub(crate) struct Parts {
 }
 
 impl ServerInner {
+    /// Runs `count` on the server's counters, if its metrics are on: a branch, and nothing else,
+    /// when they are off.
+    pub(crate) fn count(&self, count: impl FnOnce(&crate::metrics::counters::Counters)) {
+        if let Some(counters) = &self.config.counters {
+            count(counters);
+        }
+    }
+
     pub(crate) fn new(parts: Parts, this: WeakServer) -> Self {
         let Parts {
             namespaces,

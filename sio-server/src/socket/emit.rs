@@ -12,6 +12,7 @@ use super::{Phase, Socket, outgoing};
 use crate::ack::{AckError, AckResponse};
 use crate::args::{EmitArgs, EmitArgsDyn};
 use crate::engine::SendError;
+use crate::metrics::counters::add;
 
 /// Why an emit did not go out.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -53,7 +54,17 @@ impl Socket {
             return self.emit_recorded(recovery, &packet);
         }
         outgoing::notify(self, &packet);
-        self.send_packet(&packet)
+        self.send_packet(&packet)?;
+        self.count_event_sent();
+        Ok(())
+    }
+
+    /// An event went to this socket's queue.
+    fn count_event_sent(&self) {
+        self.inner
+            .server
+            .inner()
+            .count(|counters| add(&counters.events_sent, 1));
     }
 
     /// Sends an event and waits up to `timeout` for the client's ack; its first argument is
@@ -84,8 +95,15 @@ impl Socket {
                 .encode_event(self.namespace(), Some(id), event, &data)?;
         let reply = self.expect_ack(id);
         outgoing::notify(self, &packet);
+        let sent = std::time::Instant::now();
         self.send_packet(&packet)?;
-        self.await_ack(id, reply, timeout).await
+        self.count_event_sent();
+        let answer = self.await_ack(id, reply, timeout).await?;
+        self.inner
+            .server
+            .inner()
+            .count(|counters| counters.ack_returned(sent.elapsed()));
+        Ok(answer)
     }
 
     pub(crate) fn expect_ack(&self, id: AckId) -> oneshot::Receiver<AckResponse> {
@@ -173,6 +191,10 @@ impl Socket {
     /// A full queue is the caller's to act on, once it holds no lock of this socket.
     pub(super) fn write(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
         let connection = &self.inner.connection;
+        self.inner
+            .server
+            .inner()
+            .count(|counters| add(&counters.bytes_sent, packet.byte_len() as u64));
         let queued = if packet.attachments.is_empty() {
             // By reference: a frame written straight to the socket is never copied.
             connection.send_frames(std::slice::from_ref(&packet.text))
@@ -188,6 +210,10 @@ impl Socket {
     /// The client's queue is full: it is not reading, so it is closed (1008), not waited for.
     /// Never called under a lock of this socket: the close tells the socket, which takes them.
     pub(crate) fn close_not_reading(&self) {
+        self.inner
+            .server
+            .inner()
+            .count(|counters| add(&counters.closed_not_reading, 1));
         warn!(socket = %self.inner.id, "client not reading; its queue is full; closing it");
         self.inner.connection.close_for_violation();
     }

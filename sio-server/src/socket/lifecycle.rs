@@ -123,6 +123,10 @@ impl Socket {
         };
         *phase = Phase::Disconnected(rooms);
         drop(phase);
+        self.inner
+            .server
+            .inner()
+            .count(|counters| counters.disconnected(reason));
         if tell_client {
             let packet = SocketPacket::Disconnect {
                 namespace: self.namespace().clone(),

@@ -57,12 +57,20 @@ impl Socket {
     pub(crate) fn send_volatile(&self, packet: &EncodedPacket) -> Result<bool, EmitError> {
         match *self.inner.phase.lock() {
             Phase::Connected => {}
-            Phase::Connecting(_) => return Ok(false),
+            Phase::Connecting(_) => return Ok(self.volatile_dropped()),
             Phase::Disconnected(_) => return Err(EmitError::Disconnected),
         }
         if !self.connection().is_writable() {
-            return Ok(false);
+            return Ok(self.volatile_dropped());
         }
         self.send_packet(packet).map(|()| true)
+    }
+
+    /// A volatile event was not sent: counted, and `false`, "not sent".
+    fn volatile_dropped(&self) -> bool {
+        self.inner.server.inner().count(|counters| {
+            crate::metrics::counters::add(&counters.volatile_dropped, 1);
+        });
+        false
     }
 }

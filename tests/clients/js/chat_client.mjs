@@ -1,12 +1,17 @@
 // Two official socket.io-client 4.x clients in the lobby of the chat example, with the parser
 // the server speaks; prints one JSON line with what they saw.
 //
-//   node chat_client.mjs <http://host:port> <polling|websocket|upgrade> <json|msgpack>
+//   node chat_client.mjs <http://host:port> <polling|websocket|upgrade> <json|msgpack> [metrics]
+//
+// `metrics`: both join the lobby and print `{"ready":true}`; on a line on stdin, Alice sends
+// three messages (each acked, each reaching both), Bob then Alice leave the namespace, and what
+// they saw is printed.
 import { io } from "socket.io-client";
 import msgpackParser from "socket.io-msgpack-parser";
+import { createInterface } from "node:readline";
 import { TRANSPORTS, next, runScenario } from "./scenario.mjs";
 
-const [url, mode, parser] = process.argv.slice(2);
+const [url, mode, parser, scenario = "lobby"] = process.argv.slice(2);
 
 function join() {
   const socket = io(url + "/chat", {
@@ -50,6 +55,29 @@ const scenarios = {
     bob.socket.close();
     return result;
   },
+
+  async metrics() {
+    const [alice, bob] = [join(), join()];
+    await Promise.all([alice.welcome, bob.welcome]);
+    console.log(JSON.stringify({ ready: true }));
+    await new Promise((resolve) => createInterface({ input: process.stdin }).once("line", resolve));
+    const acks = [];
+    let bobGot = 0;
+    bob.socket.on("chat_message", () => bobGot++);
+    for (let i = 0; i < 3; i++) {
+      acks.push(await alice.socket.timeout(5000).emitWithAck("chat_message", { text: "hello" }));
+    }
+    while (bobGot < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Each leaves the namespace, and its connection closes after its last socket.
+    for (const { socket } of [bob, alice]) {
+      const left = next(socket, "disconnect");
+      socket.disconnect();
+      await left;
+    }
+    // The DISCONNECTs reach the server before the next scrape.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { acks, bobGot };
+  },
 };
 
-await runScenario(scenarios, "lobby");
+await runScenario(scenarios, scenario);
