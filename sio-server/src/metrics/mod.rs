@@ -1,5 +1,5 @@
-//! Prometheus metrics of a server: what it counts ([`counters`], always built, bumped only when
-//! metrics are on) and, with the `metrics` feature, [`Metrics`], which hands them to a
+//! Prometheus metrics of a server: what it counts (always built, bumped only when metrics are
+//! on) and, with the `metrics` feature, `Metrics`, which hands the counts to a
 //! `prometheus-client` registry or serves them as text.
 
 pub(crate) mod counters;
