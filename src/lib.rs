@@ -31,6 +31,14 @@ pub use sio_server::{
     ServerEvent, Socket, Transport,
 };
 
+/// The server side of the Socket.IO Admin UI (feature `admin`): its namespace, authentication,
+/// statistics and, in development mode, every socket's events as they happen; and the UI's files
+/// served from a folder. See [`AdminUi`](admin::AdminUi).
+#[cfg(feature = "admin")]
+pub mod admin {
+    pub use sio_server::admin::{AdminAuth, AdminUi, UiFiles};
+}
+
 /// Prometheus metrics of a server (feature `metrics`): connections, sockets and rooms, events
 /// and bytes both ways, broadcasts, upgrades, disconnects by reason, ack round trips. See
 /// [`Metrics`](metrics::Metrics).

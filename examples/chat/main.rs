@@ -10,6 +10,9 @@
 //! cargo run --example chat -- --eio3              # Socket.IO v2 clients welcome too
 //! cargo run --example chat -- --parser msgpack     # clients with socket.io-msgpack-parser
 //! cargo run --example chat --features metrics      # Prometheus metrics at /metrics
+//! cargo run --example chat --features admin -- --admin admin:changeit [--admin-dev]
+//!     [--admin-read-only] [--admin-ui DIR]
+//!                                                  # the Admin UI's namespace (and its files at /admin-ui/)
 //! ```
 //!
 //! With `--redis`, several chat processes share their lobby through Redis pub/sub; with
@@ -119,6 +122,14 @@ struct Options {
     deflate: bool,
     eio3: bool,
     parser: sio::Parser,
+    /// `USER:PASSWORD` of the Admin UI, if on.
+    admin: Option<String>,
+    /// The Admin UI in development mode rather than production.
+    admin_dev: bool,
+    /// The Admin UI without its actions.
+    admin_read_only: bool,
+    /// A folder of the Admin UI's files (its npm package's `ui/dist`) to serve at `/admin-ui/`.
+    admin_ui: Option<String>,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -128,6 +139,10 @@ fn parse_options() -> Result<Options, String> {
         deflate: false,
         eio3: false,
         parser: sio::Parser::Json,
+        admin: None,
+        admin_dev: false,
+        admin_read_only: false,
+        admin_ui: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -137,6 +152,14 @@ fn parse_options() -> Result<Options, String> {
         }
         if flag == "--eio3" {
             options.eio3 = true;
+            continue;
+        }
+        if flag == "--admin-dev" {
+            options.admin_dev = true;
+            continue;
+        }
+        if flag == "--admin-read-only" {
+            options.admin_read_only = true;
             continue;
         }
         let value = args.next();
@@ -152,15 +175,29 @@ fn parse_options() -> Result<Options, String> {
                 options.parser = sio::Parser::MsgPack;
             }
             ("--parser", Some(parser)) if parser == "json" => options.parser = sio::Parser::Json,
+            ("--admin", Some(credentials)) => options.admin = Some(credentials),
+            ("--admin-ui", Some(folder)) => options.admin_ui = Some(folder),
             _ => {
                 return Err(
-                    "usage: chat [--addr HOST:PORT] [--redis URL | --redis-streams URL] [--deflate] [--eio3] [--parser json|msgpack]"
+                    "usage: chat [--addr HOST:PORT] [--redis URL | --redis-streams URL] [--deflate] [--eio3] [--parser json|msgpack] [--admin USER:PASSWORD [--admin-dev] [--admin-read-only] [--admin-ui DIR]]"
                         .to_owned(),
                 );
             }
         }
     }
     Ok(options)
+}
+
+/// The Admin UI for `USER:PASSWORD`, whose password is hashed here (only its hash is kept).
+#[cfg(feature = "admin")]
+fn admin_ui(credentials: &str, development: bool) -> Result<sio::admin::AdminUi, String> {
+    let (user, password) = credentials
+        .split_once(':')
+        .ok_or("--admin takes USER:PASSWORD")?;
+    let hash = sio::admin::AdminAuth::hash_password(password).map_err(|err| err.to_string())?;
+    let auth = sio::admin::AdminAuth::basic(user, hash).map_err(|err| err.to_string())?;
+    let ui = sio::admin::AdminUi::new(auth);
+    Ok(if development { ui } else { ui.production() })
 }
 
 #[cfg(feature = "redis")]
@@ -228,6 +265,18 @@ async fn main() -> std::io::Result<()> {
     {
         builder = builder.metrics(&metrics);
     }
+    #[cfg(feature = "admin")]
+    if let Some(credentials) = &options.admin {
+        let ui = admin_ui(credentials, options.admin_dev).unwrap_or_else(|err| fail(err));
+        builder = builder.admin_ui(ui.read_only(options.admin_read_only));
+    }
+    #[cfg(not(feature = "admin"))]
+    if options.admin.is_some() {
+        fail(
+            "--admin needs the `admin` feature: cargo run --example chat --features admin -- .."
+                .into(),
+        );
+    }
     let server = builder.build();
     // The page loads the client's bundle for the server's parser.
     let page = match options.parser {
@@ -247,6 +296,11 @@ async fn main() -> std::io::Result<()> {
         .route_service("/socket.io/", server.service());
     #[cfg(feature = "metrics")]
     let app = app.route_service("/metrics", metrics.service());
+    #[cfg(feature = "admin")]
+    let app = match &options.admin_ui {
+        Some(folder) => app.nest_service("/admin-ui", sio::admin::UiFiles::new(folder)),
+        None => app,
+    };
 
     let listener = tokio::net::TcpListener::bind(options.addr).await?;
     println!("listening on {}", listener.local_addr()?);

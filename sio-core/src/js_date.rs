@@ -3,7 +3,11 @@
 
 /// `millis` since the epoch as `YYYY-MM-DDTHH:mm:ss.sssZ`; a year outside 0-9999 is written
 /// with a sign and six digits, as JavaScript writes it.
-pub(crate) fn iso_date(millis: i64) -> String {
+///
+/// ```
+/// assert_eq!(sio_core::iso_date(0), "1970-01-01T00:00:00.000Z");
+/// ```
+pub fn iso_date(millis: i64) -> String {
     let days = millis.div_euclid(86_400_000);
     let in_day = millis.rem_euclid(86_400_000);
     let (year, month, day) = civil_date(days);

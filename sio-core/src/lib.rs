@@ -77,7 +77,7 @@ pub use engine_v3::{
 };
 pub use error::{EncodeError, EngineError, NameError, PacketError};
 pub use handshake::{Handshake, Sid};
-pub use js_date::civil_date;
+pub use js_date::{civil_date, iso_date};
 pub use msgpack::{MsgPackError, notepack_buffers_as_bin};
 pub use names::{
     AckId, Namespace, RESERVED_EVENTS, RESERVED_SERVER_EVENTS, validate_event_name,

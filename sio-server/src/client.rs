@@ -198,6 +198,7 @@ impl EngineHandler for ServerInner {
                 Message::Binary(bytes) => bytes.len(),
             };
             add(&counters.bytes_received, bytes as u64);
+            add(&counters.packets_received, 1);
         });
         let (decoded, waiting) = {
             let mut decoder = client.decoder.lock();
@@ -237,6 +238,13 @@ impl EngineHandler for ServerInner {
 
     fn on_upgrade(&self, connection: &Connection<Client>) {
         self.count(|counters| add(&counters.upgrades, 1));
+        #[cfg(feature = "admin")]
+        if self.notifier.is_some() {
+            let sockets = connection.data().sockets.lock().sockets.clone();
+            for socket in &sockets {
+                self.notify(|admin| admin.upgraded(socket));
+            }
+        }
         let waiters = std::mem::take(&mut connection.data().sockets.lock().upgrade_waiters);
         for waiter in waiters {
             let _ = waiter.send(());
@@ -327,6 +335,8 @@ impl ServerInner {
                     socket.clone(),
                     self.config.decoder.max_repeated_bytes,
                 );
+                #[cfg(feature = "admin")]
+                self.notify(|admin| admin.event_received(&socket, &incoming));
                 let limits = MailboxLimits {
                     capacity: self.config.mailbox_capacity,
                     bytes: self.config.mailbox_bytes,

@@ -45,6 +45,8 @@
 //! client is bounded by `max_queued_bytes`, what waits for a handler by the mailbox's bounds.
 
 mod ack;
+#[cfg(feature = "admin")]
+pub mod admin;
 mod args;
 pub mod broadcast;
 mod client;
@@ -56,7 +58,6 @@ mod event;
 mod legacy;
 #[doc(hidden)]
 pub mod macro_support;
-/// Prometheus metrics of a server (feature `metrics`): see [`metrics::Metrics`].
 #[cfg(feature = "metrics")]
 pub mod metrics;
 #[cfg(not(feature = "metrics"))]

@@ -278,19 +278,22 @@ impl LocalSockets {
     /// The sockets of this process that `target` selects in `namespace`, each with the
     /// namespace it is in (for a pattern, the one made from it).
     pub fn fetch_sockets(&self, namespace: &Namespace, target: &Target) -> Vec<RemoteSocket> {
+        // With the Admin UI in development mode, a socket's data carries `_admin`, as Node's.
+        #[cfg(feature = "admin")]
+        let admin_details = self
+            .server
+            .upgrade()
+            .is_some_and(|server| server.inner().notifier.is_some());
+        #[cfg(not(feature = "admin"))]
+        let admin_details = false;
         let mut sockets = Vec::new();
         self.for_each_namespace(namespace, |namespace| {
             let found = namespace.matching(target, None);
-            sockets.extend(found.iter().map(|socket| {
-                RemoteSocket::new(
-                    self,
-                    namespace.name.clone(),
-                    socket.id().clone(),
-                    socket.rooms(),
-                    handshake_json(socket),
-                )
-                .with_data(socket.data())
-            }));
+            sockets.extend(
+                found
+                    .iter()
+                    .map(|socket| describe_with(self, socket, admin_details)),
+            );
         });
         sockets
     }
@@ -419,6 +422,36 @@ fn outgoing_hook(
 ) -> Option<(OutgoingHook, OutgoingEvent)> {
     let hook = namespace.outgoing?;
     Some((hook, OutgoingEvent::from_packet(packet)?))
+}
+
+/// A local socket as another process (or the Admin UI) sees it.
+#[cfg(feature = "admin")]
+pub(crate) fn describe(socket: &Socket, admin_details: bool) -> RemoteSocket {
+    let local = socket.server().inner().local.clone();
+    describe_with(&local, socket, admin_details)
+}
+
+fn describe_with(local: &LocalSockets, socket: &Socket, admin_details: bool) -> RemoteSocket {
+    let described = RemoteSocket::new(
+        local,
+        socket.namespace().clone(),
+        socket.id().clone(),
+        socket.rooms(),
+        handshake_json(socket),
+    );
+    #[cfg(feature = "admin")]
+    if admin_details {
+        let data = socket
+            .data()
+            .deserialize()
+            .unwrap_or(serde_json::Value::Null);
+        let data = crate::admin::with_admin(data, crate::admin::admin_data(socket));
+        if let Ok(data) = RawJson::from_value(&data) {
+            return described.with_data(data);
+        }
+    }
+    let _ = admin_details;
+    described.with_data(socket.data())
 }
 
 /// The handshake of a socket as Node's socket.io describes it to other processes.

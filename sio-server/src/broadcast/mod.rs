@@ -18,6 +18,8 @@ mod target;
 
 pub use acks::{AckEvent, BroadcastAck, BroadcastAcks};
 pub use layer::{Broadcast, ChannelLayer, InMemoryLayer, LayerError, Operation};
+#[cfg(feature = "admin")]
+pub(crate) use local_sockets::describe;
 pub use local_sockets::{LocalAcks, LocalSockets};
 pub use operator::BroadcastOperator;
 pub use remote_socket::RemoteSocket;

@@ -29,6 +29,10 @@ pub(crate) const ACK_BUCKETS: [f64; 10] =
 pub(crate) struct Counters {
     pub(crate) events_received: AtomicU64,
     pub(crate) events_sent: AtomicU64,
+    /// Socket.IO messages received (a binary attachment is one of its own).
+    pub(crate) packets_received: AtomicU64,
+    /// Socket.IO packets sockets queued.
+    pub(crate) packets_sent: AtomicU64,
     pub(crate) bytes_received: AtomicU64,
     pub(crate) bytes_sent: AtomicU64,
     pub(crate) broadcasts: AtomicU64,

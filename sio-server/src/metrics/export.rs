@@ -36,7 +36,8 @@ use crate::engine::ResponseBody;
 /// What it exposes, all prefixed `socketio_`: `connections{transport}` (Engine.IO sessions now),
 /// `sockets{namespace}` and `rooms{namespace}` (rooms named by the application, now),
 /// `events_received_total` and `events_sent_total` (events from clients; events queued for
-/// clients, a broadcast counting once per recipient), `bytes_received_total` and
+/// clients, a broadcast counting once per recipient), `packets_received_total` and
+/// `packets_sent_total` (every Socket.IO packet, acks included), `bytes_received_total` and
 /// `bytes_sent_total` (the Socket.IO messages, text and binary, that reached the server and that
 /// its sockets queued), `broadcasts_total` and `broadcast_recipients_total` (local deliveries of
 /// each), `upgrades_total`, `disconnects_total{reason}`, `closed_not_reading_total` (clients
@@ -185,6 +186,16 @@ impl Collector for Metrics {
                 "socketio_events_sent",
                 "Events queued for clients, a broadcast once per recipient.",
                 &counters.events_sent,
+            ),
+            (
+                "socketio_packets_received",
+                "Socket.IO messages received.",
+                &counters.packets_received,
+            ),
+            (
+                "socketio_packets_sent",
+                "Socket.IO packets queued by sockets.",
+                &counters.packets_sent,
             ),
             (
                 "socketio_bytes_received",

@@ -55,6 +55,9 @@ pub struct ServerBuilder {
     /// The metrics to attach the server to once built.
     #[cfg(feature = "metrics")]
     metrics: Option<crate::metrics::Metrics>,
+    /// The Admin UI, if on.
+    #[cfg(feature = "admin")]
+    admin: Option<Arc<crate::admin::Admin>>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -96,6 +99,8 @@ impl Default for ServerBuilder {
             },
             #[cfg(feature = "metrics")]
             metrics: None,
+            #[cfg(feature = "admin")]
+            admin: None,
         }
     }
 }
@@ -506,6 +511,37 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves the Socket.IO Admin UI's namespace (feature `admin`; Node's `instrument`): see
+    /// [`AdminUi`](crate::admin::AdminUi).
+    ///
+    /// # Panics
+    ///
+    /// If its namespace is not a valid one, or already has a consumer.
+    #[cfg(feature = "admin")]
+    pub fn admin_ui(mut self, ui: crate::admin::AdminUi) -> Self {
+        let name = ui.namespace.clone();
+        Namespace::new(name.clone())
+            .unwrap_or_else(|error| panic!("invalid admin namespace: {error}"));
+        let admin = Arc::new(crate::admin::Admin {
+            config: ui,
+            sessions: Arc::default(),
+        });
+        let shared = Arc::clone(&admin);
+        let factory: Factory = Arc::new(move || {
+            Box::new(crate::admin::AdminConsumer {
+                admin: Arc::clone(&shared),
+            }) as Box<dyn ErasedConsumer>
+        });
+        let previous = self.namespaces.insert(name.clone(), (factory, None));
+        assert!(previous.is_none(), "namespace `{name}` has two consumers");
+        // Its statistics count packets and bytes.
+        if self.config.counters.is_none() {
+            self.config.counters = Some(Arc::default());
+        }
+        self.admin = Some(admin);
+        self
+    }
+
     /// The largest polling body or WebSocket message (default 1,000,000 bytes).
     pub fn max_payload(mut self, bytes: usize) -> Self {
         self.engine = self.engine.max_payload(bytes);
@@ -637,6 +673,12 @@ impl ServerBuilder {
                 middleware: self.middleware,
                 server_events: self.server_events,
                 recovery,
+                #[cfg(feature = "admin")]
+                admin_namespace: self
+                    .admin
+                    .as_ref()
+                    .filter(|admin| admin.config.development)
+                    .map(|admin| admin.config.namespace.clone()),
             };
             ServerInner::new(parts, this)
         });
@@ -647,6 +689,24 @@ impl ServerBuilder {
         }
         let inner = server.inner();
         inner.note_runtime();
+        #[cfg(feature = "admin")]
+        if let (Some(admin), Some(counters), Ok(runtime)) = (
+            &self.admin,
+            &inner.config.counters,
+            tokio::runtime::Handle::try_current(),
+        ) {
+            let id = admin
+                .config
+                .server_id
+                .clone()
+                .unwrap_or_else(crate::admin::hostname);
+            runtime.spawn(crate::admin::report_stats(
+                server.downgrade(),
+                admin.config.namespace.clone(),
+                id,
+                Arc::clone(counters),
+            ));
+        }
         inner.layer.start(&inner.local);
         if let Some(recovery) = &inner.recovery
             && let Ok(runtime) = tokio::runtime::Handle::try_current()

@@ -78,6 +78,9 @@ pub(crate) struct ServerInner {
     /// any runtime runs.
     pub(crate) runtime: std::sync::OnceLock<tokio::runtime::Handle>,
     packets_encoded: AtomicU64,
+    /// What tells the Admin UI of every socket, in its development mode.
+    #[cfg(feature = "admin")]
+    pub(crate) notifier: Option<crate::admin::Notifier>,
 }
 
 impl fmt::Debug for ServerInner {
@@ -211,9 +214,20 @@ pub(crate) struct Parts {
     pub(crate) middleware: Vec<ConnectMiddleware>,
     pub(crate) server_events: HashMap<String, ServerEventsMailbox>,
     pub(crate) recovery: Option<Recovery>,
+    /// The admin namespace, if the Admin UI is on in development mode.
+    #[cfg(feature = "admin")]
+    pub(crate) admin_namespace: Option<String>,
 }
 
 impl ServerInner {
+    /// Tells the Admin UI, if it is on in development mode.
+    #[cfg(feature = "admin")]
+    pub(crate) fn notify(&self, notify: impl FnOnce(&crate::admin::Notifier)) {
+        if let Some(notifier) = &self.notifier {
+            notify(notifier);
+        }
+    }
+
     /// Runs `count` on the server's counters, if its metrics are on: a branch, and nothing else,
     /// when they are off.
     pub(crate) fn count(&self, count: impl FnOnce(&crate::metrics::counters::Counters)) {
@@ -231,7 +245,14 @@ impl ServerInner {
             middleware,
             server_events,
             recovery,
+            #[cfg(feature = "admin")]
+            admin_namespace,
         } = parts;
+        #[cfg(feature = "admin")]
+        let notifier = admin_namespace.map(|namespace| crate::admin::Notifier {
+            namespace,
+            server: this.clone(),
+        });
         ServerInner {
             namespaces,
             server_events,
@@ -245,6 +266,8 @@ impl ServerInner {
             hook_tasks: HookTasks::default(),
             runtime: std::sync::OnceLock::new(),
             packets_encoded: AtomicU64::new(0),
+            #[cfg(feature = "admin")]
+            notifier,
         }
     }
 

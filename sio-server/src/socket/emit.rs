@@ -191,10 +191,10 @@ impl Socket {
     /// A full queue is the caller's to act on, once it holds no lock of this socket.
     pub(super) fn write(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
         let connection = &self.inner.connection;
-        self.inner
-            .server
-            .inner()
-            .count(|counters| add(&counters.bytes_sent, packet.byte_len() as u64));
+        self.inner.server.inner().count(|counters| {
+            add(&counters.bytes_sent, packet.byte_len() as u64);
+            add(&counters.packets_sent, 1);
+        });
         let queued = if packet.attachments.is_empty() {
             // By reference: a frame written straight to the socket is never copied.
             connection.send_frames(std::slice::from_ref(&packet.text))

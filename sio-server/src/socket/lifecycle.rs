@@ -54,6 +54,11 @@ impl Socket {
         }
         self.hold_session_locked();
         drop(phase);
+        #[cfg(feature = "admin")]
+        self.inner
+            .server
+            .inner()
+            .notify(|admin| admin.socket_connected(self));
         if overflowed {
             // A client that reads nothing would wait for these forever. Closed once the lock
             // is released: the close tells this socket, which takes the lock.
@@ -127,6 +132,11 @@ impl Socket {
             .server
             .inner()
             .count(|counters| counters.disconnected(reason));
+        #[cfg(feature = "admin")]
+        self.inner
+            .server
+            .inner()
+            .notify(|admin| admin.socket_disconnected(self, reason));
         if tell_client {
             let packet = SocketPacket::Disconnect {
                 namespace: self.namespace().clone(),

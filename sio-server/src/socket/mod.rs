@@ -28,6 +28,7 @@ use crate::server::Server;
 
 pub use emit::EmitError;
 pub use handshake::Handshake;
+pub(crate) use handshake::now_millis;
 pub use id::SocketId;
 pub use outgoing::{OutgoingEvent, OutgoingHook};
 pub use volatile::Volatile;
@@ -141,7 +142,7 @@ impl Socket {
                 state: Mutex::new(http::Extensions::new()),
                 runner: Runner::new(),
                 auth,
-                issued: handshake::now_millis(),
+                issued: now_millis(),
                 session,
             }),
         }
@@ -323,8 +324,16 @@ impl Socket {
             }
             Phase::Connecting(held) => held.rooms.push(room),
             Phase::Connected => {
+                #[cfg(feature = "admin")]
+                let joined = room.clone();
                 self.inner.namespace.join(&self.inner.id, room);
                 self.hold_session_locked();
+                drop(phase);
+                #[cfg(feature = "admin")]
+                self.inner
+                    .server
+                    .inner()
+                    .notify(|admin| admin.room_joined(self, &joined));
             }
             Phase::Disconnected(_) => {}
         }
@@ -345,6 +354,12 @@ impl Socket {
             Phase::Connected => {
                 self.inner.namespace.leave(&self.inner.id, room);
                 self.hold_session_locked();
+                drop(phase);
+                #[cfg(feature = "admin")]
+                self.inner
+                    .server
+                    .inner()
+                    .notify(|admin| admin.room_left(self, room));
             }
             Phase::Disconnected(_) => {}
         }

@@ -1,0 +1,94 @@
+//! Development mode: the UI is told of each socket's arrival, rooms, events and departure as
+//! they happen (Node's verbose listeners).
+
+use serde_json::{Value, json};
+
+use super::serialize::socket_entry;
+use crate::args::Args;
+use crate::broadcast::Room;
+use crate::socket::{Socket, now_millis};
+use crate::{DisconnectReason, WeakServer};
+
+/// What tells the admin namespace of the server's sockets. Called with no lock of the socket
+/// held: what it emits may go to that very socket (an admin socket joining a room).
+#[derive(Debug)]
+pub(crate) struct Notifier {
+    pub(crate) namespace: String,
+    pub(crate) server: WeakServer,
+}
+
+/// Now, as JavaScript's JSON writes a `Date`.
+fn now() -> String {
+    sio_core::iso_date(i64::try_from(now_millis()).unwrap_or(i64::MAX))
+}
+
+impl Notifier {
+    fn emit<T: serde::Serialize>(&self, event: &str, args: T)
+    where
+        Args<T>: crate::EmitArgs,
+    {
+        if let Some(server) = self.server.upgrade() {
+            let _ = server.of(&self.namespace).emit(event, Args(args));
+        }
+    }
+
+    fn is_admin(&self, socket: &Socket) -> bool {
+        socket.namespace().as_str() == self.namespace
+    }
+
+    pub(crate) fn socket_connected(&self, socket: &Socket) {
+        let entry = socket_entry(&crate::broadcast::describe(socket, true));
+        self.emit("socket_connected", (entry, now()));
+    }
+
+    pub(crate) fn socket_disconnected(&self, socket: &Socket, reason: DisconnectReason) {
+        let nsp = socket.namespace().as_str();
+        self.emit(
+            "socket_disconnected",
+            (nsp, socket.id().as_str(), reason.as_str(), now()),
+        );
+    }
+
+    pub(crate) fn room_joined(&self, socket: &Socket, room: &Room) {
+        let nsp = socket.namespace().as_str();
+        self.emit(
+            "room_joined",
+            (nsp, room.as_str(), socket.id().as_str(), now()),
+        );
+    }
+
+    pub(crate) fn room_left(&self, socket: &Socket, room: &Room) {
+        let nsp = socket.namespace().as_str();
+        self.emit(
+            "room_left",
+            (nsp, room.as_str(), socket.id().as_str(), now()),
+        );
+    }
+
+    /// An event from a client of another namespace: its name and arguments (as JSON).
+    pub(crate) fn event_received(&self, socket: &Socket, event: &crate::IncomingEvent) {
+        if self.is_admin(socket) {
+            return;
+        }
+        let mut args = vec![Value::from(event.name())];
+        args.extend((0..event.len()).filter_map(|index| {
+            event
+                .raw(index)
+                .and_then(|raw| raw.to_json().deserialize::<Value>().ok())
+        }));
+        let nsp = socket.namespace().as_str();
+        self.emit("event_received", (nsp, socket.id().as_str(), args, now()));
+    }
+
+    /// The socket's connection went over to WebSocket.
+    pub(crate) fn upgraded(&self, socket: &Socket) {
+        self.emit(
+            "socket_updated",
+            (json!({
+                "id": socket.id().as_str(),
+                "nsp": socket.namespace().as_str(),
+                "transport": "websocket",
+            }),),
+        );
+    }
+}
