@@ -1,10 +1,11 @@
-//! The server side of the Socket.IO Admin UI, spoken by the official socket.io-client as the UI
-//! speaks it, against the chat example started with `--admin`.
+//! The server side of the Socket.IO Admin UI, against the chat example started with `--admin`:
+//! spoken by the official socket.io-client as the UI speaks it, and the real UI (the npm
+//! package's `ui/dist`) in headless Chromium.
 
 mod support;
 
 use serde_json::json;
-use support::{Server, node};
+use support::{Server, node, root};
 
 #[test]
 fn development_mode_shows_every_socket_and_takes_the_actions() {
@@ -30,6 +31,37 @@ fn development_mode_shows_every_socket_and_takes_the_actions() {
             "backWithSession": true,
         })
     );
+}
+
+#[test]
+fn the_real_admin_ui_logs_in_lists_the_chat_and_disconnects_a_client() {
+    // The UI the npm package ships, served by the chat example, in headless Chromium.
+    let ui = root().join("tests/clients/js/node_modules/@socket.io/admin-ui/ui/dist");
+    let ui = ui.to_str().expect("UTF-8 path");
+    let server = Server::start(
+        "chat",
+        &["--admin", "admin:changeit", "--admin-dev", "--admin-ui", ui],
+    );
+    let artifacts = root().join("tests/artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts folder");
+    let screenshot = artifacts.join("admin-ui.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let seen = node(
+        "admin_browser.mjs",
+        &[&server.url(), screenshot.to_str().expect("UTF-8 path")],
+    );
+    assert_eq!(
+        seen,
+        json!({
+            "wrongPasswordRefused": true,
+            "socketsListed": true,
+            "namespaceShown": true,
+            "lobbyShown": true,
+            "bobReason": "io server disconnect",
+            "aliceStillConnected": true,
+        })
+    );
+    assert!(screenshot.exists(), "the screenshot is kept");
 }
 
 #[test]
