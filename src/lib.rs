@@ -36,7 +36,7 @@ pub use sio_server::{
 /// served from a folder. See [`AdminUi`](admin::AdminUi).
 #[cfg(feature = "admin")]
 pub mod admin {
-    pub use sio_server::admin::{AdminAuth, AdminUi, UiFiles};
+    pub use sio_server::admin::{AdminAuth, AdminUi, InvalidHash, UiFiles};
 }
 
 /// Prometheus metrics of a server (feature `metrics`): connections, sockets and rooms, events

@@ -78,6 +78,31 @@ fn with_the_msgpack_parser_a_node_process_and_two_sio_processes_make_one_cluster
 }
 
 #[test]
+fn the_admin_ui_of_any_process_sees_the_sockets_and_servers_of_all() {
+    // Two sio processes and a Node one instrumented with @socket.io/admin-ui, on one Redis.
+    let redis = Redis::start();
+    let sio = |name| {
+        Server::start(
+            "cluster_node",
+            &["--redis", &redis.url(), "--name", name, "--admin"],
+        )
+    };
+    let (first, second) = (sio("sio0"), sio("sio1"));
+    let nodejs = Server::start_node(
+        "node_cluster_server.mjs",
+        &["--redis", &redis.url(), "--admin"],
+    );
+    redis.wait_for_subscribers(REQUESTS, 3);
+    redis.wait_for_subscribers(CHAT_REQUESTS, 3);
+    let views = node(
+        "admin_cluster_client.mjs",
+        &[&urls(&[&first, &second, &nodejs])],
+    );
+    let everyone = json!({"listed": [true, true, true], "servers": ["node", "sio0", "sio1"]});
+    assert_eq!(views, json!([everyone, everyone, everyone]));
+}
+
+#[test]
 fn the_node_redis_emitter_reaches_sio_sockets() {
     let redis = Redis::start();
     let first = sio(&redis, "sio0");

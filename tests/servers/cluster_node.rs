@@ -6,7 +6,8 @@
 //! `--addr HOST:PORT --redis URL --name NAME [--streams] [--recovery-ms N] [--msgpack]`: on the
 //! Redis Streams layer with `--streams`, with connection state recovery (that maximum
 //! disconnection duration) with `--recovery-ms`, speaking the MessagePack parser with
-//! `--msgpack`. A client's auth may carry
+//! `--msgpack`, and serving the Admin UI's namespace (no password, development mode, named after
+//! the process) with `--admin`. A client's auth may carry
 //! `rooms` to join; it is welcomed with `welcome` `{id, server}`. Events, each acked:
 //! `broadcast {to, except, exceptSelf, event, data, binary}`, `fetch {to}` (ids and rooms, or
 //! `{error}` when the layer cannot answer),
@@ -266,6 +267,7 @@ struct Options {
     /// Connection state recovery on, with this maximum disconnection duration.
     recovery_ms: Option<u64>,
     msgpack: bool,
+    admin: bool,
 }
 
 fn options() -> Option<Options> {
@@ -282,6 +284,7 @@ fn options() -> Option<Options> {
         streams: args.iter().any(|arg| arg == "--streams"),
         recovery_ms: value("--recovery-ms").and_then(|ms| ms.parse().ok()),
         msgpack: args.iter().any(|arg| arg == "--msgpack"),
+        admin: args.iter().any(|arg| arg == "--admin"),
     })
 }
 
@@ -337,6 +340,13 @@ async fn main() -> std::io::Result<()> {
                 .max_disconnection_duration(Duration::from_millis(ms)),
         ),
         None => builder,
+    };
+    #[cfg(feature = "admin")]
+    let builder = if options.admin {
+        let ui = sio::admin::AdminUi::new(sio::admin::AdminAuth::None);
+        builder.admin_ui(ui.server_id(options.name.clone()))
+    } else {
+        builder
     };
     let server = builder.build();
     let app = Router::new().route_service("/socket.io/", server.service());

@@ -15,7 +15,7 @@ mod ui_files;
 
 use std::sync::Arc;
 
-pub use auth::AdminAuth;
+pub use auth::{AdminAuth, InvalidHash};
 pub(crate) use consumer::AdminConsumer;
 pub(crate) use notify::Notifier;
 pub(crate) use serialize::{admin_data, with_admin};

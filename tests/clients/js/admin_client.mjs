@@ -52,6 +52,10 @@ const scenarios = {
     await until(() => seen.stats?.namespaces?.some((n) => n.name === "/chat" && n.socketsCount === 2), "server_stats");
     alice.emit("chat_message", { text: "hi admin" });
     await until(() => seen.events.some(([e]) => e === "event_received"), "event_received");
+    // emit(nsp, filter, event, ...args): to the lobby.
+    const fromAdmin = next(alice, "system_message");
+    socket.emit("emit", "/chat", "lobby", "system_message", { text: "from the admin" });
+    const [emitted] = await fromAdmin;
     socket.emit("join", "/chat", "vip", alice.id);
     await until(() => seen.events.some(([e, , room]) => e === "room_joined" && room === "vip"), "room_joined");
     const bobLeft = next(bob, "disconnect");
@@ -80,6 +84,7 @@ const scenarios = {
         data: entry.data,
       },
       event: [event[1], event[2] === alice.id, event[3]],
+      emitted,
       joined: [joined[1], joined[3] === alice.id],
       bobReason,
       disconnected: [disconnected[1], disconnected[2] === bobId, disconnected[3]],

@@ -1,12 +1,13 @@
 // The Node twin of tests/servers/cluster_node.rs: socket.io with the official Redis adapter
 // (default options), or with `--streams` the official Redis Streams adapter, answering the same
 // events, so a cluster can mix it with sio processes. `--recovery-ms N` turns connection state
-// recovery on with that maximum disconnection duration; `--msgpack` uses socket.io-msgpack-parser.
+// recovery on with that maximum disconnection duration; `--msgpack` uses socket.io-msgpack-parser;
+// `--admin` instruments it with @socket.io/admin-ui (no password, development mode, named NAME).
 // On SIGTERM it closes as a server that
 // is being replaced does (`io.close()`, which keeps its sockets' sessions), then exits.
 //
 //   node node_cluster_server.mjs --addr 127.0.0.1:0 --redis redis://127.0.0.1:PORT [--name NAME]
-//     [--streams] [--recovery-ms N] [--msgpack]
+//     [--streams] [--recovery-ms N] [--msgpack] [--admin]
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
@@ -36,6 +37,10 @@ if (args.includes("--recovery-ms")) {
 }
 const httpServer = createServer();
 const io = new Server(httpServer, options);
+if (args.includes("--admin")) {
+  const { instrument } = await import("@socket.io/admin-ui");
+  instrument(io, { auth: false, mode: "development", serverId: name });
+}
 
 process.on("SIGTERM", async () => {
   await io.close();
