@@ -1,13 +1,13 @@
 //! Prometheus metrics end to end: the chat example (built with the `metrics` feature) scraped at
 //! `/metrics` before and after a scenario of the official socket.io-client, every counter moved
-//! by exactly what the scenario did.
+//! by exactly what the scenario did; and on the Redis Streams layer, what the layer reports.
 
 mod support;
 
 use std::collections::HashMap;
 
 use serde_json::json;
-use support::{Server, Waiting, http};
+use support::{Redis, Server, Waiting, http};
 
 /// The samples of a scrape: `name{labels}` to value.
 fn scrape(server: &Server) -> HashMap<String, f64> {
@@ -80,4 +80,42 @@ fn a_chat_scenario_moves_each_counter_by_what_it_did() {
     ] {
         assert_eq!(moved(untouched), 0.0, "{untouched}");
     }
+}
+
+#[test]
+fn a_redis_layer_reports_its_queue_its_drops_and_its_reconnects() {
+    let mut redis = Redis::start();
+    let server = Server::start("chat", &["--redis-streams", &redis.url()]);
+    let layer = |scrape: &HashMap<String, f64>| {
+        [
+            "socketio_layer_queued_bytes",
+            "socketio_layer_dropped_total",
+            "socketio_layer_reconnects_total",
+        ]
+        .map(|name| scrape.get(name).copied())
+    };
+    let before = scrape(&server);
+    assert_eq!(layer(&before), [Some(0.0), Some(0.0), Some(0.0)]);
+    // The stream reader reads (nothing new): caught up.
+    let caught_up = wait_for(&server, |s| {
+        s.get("socketio_layer_lag_seconds") == Some(&0.0)
+    });
+    assert!(caught_up, "a lag of 0 once the reader has read");
+    // Redis goes away and comes back: the reader connects again.
+    redis.kill();
+    redis.restart();
+    let back = wait_for(&server, |s| s["socketio_layer_reconnects_total"] >= 1.0);
+    assert!(back, "a reconnect counted");
+}
+
+/// Scrapes `server` until `done` holds, for up to 10 s.
+fn wait_for(server: &Server, done: impl Fn(&HashMap<String, f64>) -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if done(&scrape(server)) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
 }

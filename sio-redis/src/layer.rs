@@ -1,7 +1,7 @@
 //! `RedisLayer`: the channel layer that spans processes through Redis.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -84,6 +84,7 @@ impl RedisLayer {
                 subscribed: AtomicBool::new(false),
                 pending: Arc::default(),
                 dropped: AtomicU64::new(0),
+                counts: crate::counts::LayerCounts::default(),
                 stop: watch::Sender::new(false),
             }),
         })
@@ -351,6 +352,11 @@ impl ChannelLayer for RedisLayer {
     fn shutdown(&self) {
         self.shared.stop.send_replace(true);
     }
+
+    fn stats(&self) -> Option<sio_server::broadcast::LayerStats> {
+        let queued = self.shared.queued_bytes.load(Ordering::Relaxed);
+        Some(self.shared.counts.stats(queued))
+    }
 }
 
 /// A request as JSON, naming its namespace when it goes through a pattern's channels.
@@ -372,7 +378,7 @@ fn stays_here<T>(
 ) -> Result<Vec<T>, LayerError> {
     let served =
         shared.channels(namespace.as_str()).is_some() || local.pattern_of(namespace).is_some();
-    if served && !shared.subscribed.load(std::sync::atomic::Ordering::Relaxed) {
+    if served && !shared.subscribed.load(Ordering::Relaxed) {
         return Err(LayerError::Unavailable(
             "not subscribed to Redis".to_owned(),
         ));
@@ -441,13 +447,7 @@ mod tests {
         };
         layer.shared.publish(message());
         layer.shared.publish(message());
-        assert_eq!(
-            layer
-                .shared
-                .dropped
-                .load(std::sync::atomic::Ordering::Relaxed),
-            1
-        );
+        assert_eq!(layer.shared.dropped.load(Ordering::Relaxed), 1);
         let first = receiver.try_recv().expect("the first fits");
         assert!(receiver.try_recv().is_err(), "the second was over budget");
         layer.shared.dequeued(&first);

@@ -16,6 +16,7 @@
 //! `sio::redis::RedisStreamsLayer`; see [`RedisLayer`] and [`RedisStreamsLayer`].
 
 mod channels;
+mod counts;
 mod incoming;
 mod layer;
 mod publisher;

@@ -31,6 +31,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>
     let mut stop = shared.stop.subscribe();
     let mut backoff = Backoff::new();
     let mut reported_down = false;
+    let mut connected_before = false;
     let config = connection_config();
     loop {
         let connected = tokio::select! {
@@ -52,6 +53,9 @@ pub(crate) async fn run(shared: Arc<Shared>, mut queue: mpsc::Receiver<Outgoing>
             }
         };
         shared.down.store(false, Ordering::Relaxed);
+        if std::mem::replace(&mut connected_before, true) {
+            shared.counts.reconnected();
+        }
         let dropped = shared.dropped.swap(0, Ordering::Relaxed);
         info!(dropped, "redis layer: publishing to Redis");
         reported_down = false;

@@ -75,6 +75,9 @@ pub(crate) struct Shared {
     pub(crate) pending: Arc<Pending<Value>>,
     /// Messages not published since the last report: Redis unreachable or the queue full.
     pub(crate) dropped: AtomicU64,
+    /// What the server's metrics read (`ChannelLayer::stats`): messages given up since the
+    /// start, and connections made again after one was lost.
+    pub(crate) counts: crate::counts::LayerCounts,
     pub(crate) stop: watch::Sender<bool>,
 }
 
@@ -102,6 +105,7 @@ impl Shared {
         } else {
             return;
         };
+        self.counts.dropped();
         if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
             warn!(reason, "redis layer: dropping messages to other processes");
         }

@@ -378,6 +378,14 @@ impl ChannelLayer for RedisStreamsLayer {
         self.shared.stop.send_replace(true);
     }
 
+    fn stats(&self) -> Option<sio_server::broadcast::LayerStats> {
+        let queued = self
+            .shared
+            .queued_bytes
+            .load(std::sync::atomic::Ordering::Relaxed);
+        Some(self.shared.counts.stats(queued))
+    }
+
     fn session_store(&self) -> Option<&dyn SessionStore> {
         Some(self)
     }

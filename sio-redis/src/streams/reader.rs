@@ -22,6 +22,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
     let mut stop = shared.stop.subscribe();
     let mut backoff = Backoff::new();
     let mut reported_down = false;
+    let mut connected_before = false;
     // Where the stream ended when this process started, then the last entry read.
     let mut last: Option<String> = None;
     let block = shared.options.block;
@@ -69,6 +70,9 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             shared.reading.send_replace(true);
         }
         info!("redis streams layer: reading the stream");
+        if std::mem::replace(&mut connected_before, true) {
+            shared.counts.reconnected();
+        }
         reported_down = false;
         backoff.reset();
         loop {
@@ -99,6 +103,13 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             let Some(local) = shared.local.get() else {
                 continue;
             };
+            // Behind by the age of the newest entry this read returned; caught up when none.
+            let newest = streams(&reply)
+                .iter()
+                .flat_map(|stream| stream.iter())
+                .filter_map(|(id, _)| id.split('-').next()?.parse::<u64>().ok())
+                .max();
+            shared.counts.read_entries_from(newest);
             for stream in streams(&reply) {
                 for (id, fields) in stream {
                     match Message::from_entry(&fields) {

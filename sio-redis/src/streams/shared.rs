@@ -116,6 +116,8 @@ pub(crate) struct Shared {
     pub(crate) session_writes_changed: Notify,
     /// Messages not sent since the last report.
     pub(crate) dropped: AtomicU64,
+    /// What the server's metrics read (`ChannelLayer::stats`), the reader's lag included.
+    pub(crate) counts: crate::counts::LayerCounts,
     pub(crate) stop: watch::Sender<bool>,
 }
 
@@ -139,6 +141,7 @@ impl Shared {
             session_writes: Mutex::default(),
             session_writes_changed: Notify::new(),
             dropped: AtomicU64::new(0),
+            counts: crate::counts::LayerCounts::default(),
             stop: watch::Sender::new(false),
         }
     }
@@ -201,6 +204,7 @@ impl Shared {
         let Err((reason, outgoing)) = refused else {
             return;
         };
+        self.counts.dropped();
         if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
             warn!(
                 reason,

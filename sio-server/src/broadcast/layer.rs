@@ -48,6 +48,32 @@ pub enum Operation {
     },
 }
 
+/// How a channel layer is doing (see [`ChannelLayer::stats`]), exported with the server's
+/// metrics as `socketio_layer_*`.
+///
+/// ```
+/// let stats = sio_server::broadcast::LayerStats {
+///     queued_bytes: 0,
+///     dropped_total: 0,
+///     reconnects_total: 1,
+///     lag: None,
+/// };
+/// assert_eq!(stats.reconnects_total, 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LayerStats {
+    /// Bytes waiting to go to the other processes now.
+    pub queued_bytes: usize,
+    /// Messages to the other processes given up since the start (their medium unreachable, or
+    /// the queue full).
+    pub dropped_total: u64,
+    /// Connections to the other processes' medium made again after one was lost.
+    pub reconnects_total: u64,
+    /// How far behind the reading of what the other processes sent is, where it can be told
+    /// (a log such as a Redis stream: the age of the last entry read).
+    pub lag: Option<Duration>,
+}
+
 /// Why a channel layer could not answer for every process.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -190,6 +216,12 @@ pub trait ChannelLayer: Send + Sync + 'static {
 
     /// Called by [`Server::shutdown`](crate::Server::shutdown): stop talking to other processes.
     fn shutdown(&self) {}
+
+    /// How the layer is doing, for the server's metrics: `None` (the default) for a layer with
+    /// nothing to tell, such as the in-memory one.
+    fn stats(&self) -> Option<LayerStats> {
+        None
+    }
 
     /// The store of a layer that keeps connection state recovery (its log's entry ids as the
     /// offsets, the sessions where every process finds them) in place of the server's memory;

@@ -17,7 +17,7 @@ mod sessions;
 mod target;
 
 pub use acks::{AckEvent, BroadcastAck, BroadcastAcks};
-pub use layer::{Broadcast, ChannelLayer, InMemoryLayer, LayerError, Operation};
+pub use layer::{Broadcast, ChannelLayer, InMemoryLayer, LayerError, LayerStats, Operation};
 #[cfg(feature = "admin")]
 pub(crate) use local_sockets::describe;
 pub use local_sockets::{LocalAcks, LocalSockets};

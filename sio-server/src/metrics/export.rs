@@ -42,7 +42,10 @@ use crate::engine::ResponseBody;
 /// its sockets queued), `broadcasts_total` and `broadcast_recipients_total` (local deliveries of
 /// each), `upgrades_total`, `disconnects_total{reason}`, `closed_not_reading_total` (clients
 /// closed because their queue was full), `volatile_dropped_total` and
-/// `ack_duration_seconds` (a histogram of the round trips of the acks the server waited for).
+/// `ack_duration_seconds` (a histogram of the round trips of the acks the server waited for);
+/// with a channel layer that tells them ([`LayerStats`](crate::broadcast::LayerStats), the
+/// Redis layers do), `layer_queued_bytes`, `layer_dropped_total`, `layer_reconnects_total` and,
+/// for a log, `layer_lag_seconds`.
 #[derive(Clone, Debug, Default)]
 pub struct Metrics {
     shared: Arc<Shared>,
@@ -175,6 +178,39 @@ impl Collector for Metrics {
                 .iter()
                 .map(|(name, _, rooms)| (name.as_str(), *rooms)),
         )?;
+        if let Some(layer) = server
+            .as_ref()
+            .and_then(|server| server.inner().layer.stats())
+        {
+            let queued = ConstGauge::new(i64::try_from(layer.queued_bytes).unwrap_or(i64::MAX));
+            queued.encode(encoder.encode_descriptor(
+                "socketio_layer_queued_bytes",
+                "Bytes waiting to go to the other processes.",
+                None,
+                queued.metric_type(),
+            )?)?;
+            counter(
+                &mut encoder,
+                "socketio_layer_dropped",
+                "Messages to the other processes given up.",
+                layer.dropped_total,
+            )?;
+            counter(
+                &mut encoder,
+                "socketio_layer_reconnects",
+                "Connections to the other processes' medium made again.",
+                layer.reconnects_total,
+            )?;
+            if let Some(lag) = layer.lag {
+                let lag = ConstGauge::new(lag.as_secs_f64());
+                lag.encode(encoder.encode_descriptor(
+                    "socketio_layer_lag_seconds",
+                    "Age of the last message read from the other processes' log.",
+                    None,
+                    lag.metric_type(),
+                )?)?;
+            }
+        }
         let counters = &self.shared.counters;
         for (name, help, value) in [
             (
