@@ -23,6 +23,8 @@ fn development_mode_shows_every_socket_and_takes_the_actions() {
             "entry": {"nsp": "/chat", "rooms": true, "clientId": true, "transport": "websocket",
                       "handshake": true, "data": {}},
             "event": ["/chat", true, ["chat_message", {"text": "hi admin"}]],
+            // The chat broadcasts it to the lobby (with its recovery offset as a last argument).
+            "sentTo": [["/chat", true, {"text": "hi admin"}], ["/chat", true, {"text": "hi admin"}]],
             "emitted": {"text": "from the admin"},
             "joined": ["/chat", true],
             // Disconnected from the UI: the client sees a server disconnect.

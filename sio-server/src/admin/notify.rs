@@ -80,6 +80,24 @@ impl Notifier {
         self.emit("event_received", (nsp, socket.id().as_str(), args, now()));
     }
 
+    /// An event went to a client of another namespace: its name and arguments (as JSON).
+    pub(crate) fn event_sent(&self, socket: &Socket, packet: &sio_core::EncodedPacket) {
+        if self.is_admin(socket) {
+            return;
+        }
+        let Some(event) = crate::socket::OutgoingEvent::from_packet(packet) else {
+            return;
+        };
+        let mut args = vec![Value::from(event.name())];
+        args.extend((0..event.len()).filter_map(|index| {
+            event
+                .raw(index)
+                .and_then(|raw| raw.to_json().deserialize::<Value>().ok())
+        }));
+        let nsp = socket.namespace().as_str();
+        self.emit("event_sent", (nsp, socket.id().as_str(), args, now()));
+    }
+
     /// The socket's connection went over to WebSocket.
     pub(crate) fn upgraded(&self, socket: &Socket) {
         self.emit(

@@ -355,11 +355,6 @@ fn addressed<'a>(
     }
 }
 
-/// Delivers `broadcast` with recovery on: in each namespace the event is kept with its offset
-/// (or, for `logged`, an entry of the layer's log, given its offset) and queued to its
-/// recipients in one step (their sockets are found after it is kept, so a socket restored
-/// meanwhile has it either among its missed events or live, never both); the recipients whose
-/// queue is full are closed, and the outgoing hooks run, once that is done.
 /// A broadcast reached `reached` sockets of this process: each an event sent.
 fn count_broadcast(server: &ServerInner, reached: usize) {
     server.count(|counters| {
@@ -370,6 +365,11 @@ fn count_broadcast(server: &ServerInner, reached: usize) {
     });
 }
 
+/// Delivers `broadcast` with recovery on: in each namespace the event is kept with its offset
+/// (or, for `logged`, an entry of the layer's log, given its offset) and queued to its
+/// recipients in one step (their sockets are found after it is kept, so a socket restored
+/// meanwhile has it either among its missed events or live, never both); the recipients whose
+/// queue is full are closed, and the outgoing hooks run, once that is done.
 fn deliver_recorded(
     server: &ServerInner,
     recovery: &Recovery,
@@ -379,6 +379,9 @@ fn deliver_recorded(
     let mut reached = 0;
     let mut full = Vec::new();
     let mut notices = Vec::new();
+    // What the Admin UI is told once the lock is released (what it emits is a broadcast too).
+    #[cfg(feature = "admin")]
+    let mut sent_to = Vec::new();
     {
         let mut sending = recovery.sending.lock();
         if let Some((_, position)) = logged {
@@ -393,7 +396,13 @@ fn deliver_recorded(
             let recipients = namespace.matching(&broadcast.target, None);
             for socket in recipients.iter() {
                 match socket.queue_recorded(&packet, number) {
-                    Ok(sent) => reached += usize::from(sent),
+                    Ok(sent) => {
+                        reached += usize::from(sent);
+                        #[cfg(feature = "admin")]
+                        if sent && server.notifier.is_some() {
+                            sent_to.push((socket.clone(), packet.clone()));
+                        }
+                    }
                     Err(EmitError::QueueFull) => full.push(socket.clone()),
                     Err(_) => {}
                 }
@@ -405,6 +414,10 @@ fn deliver_recorded(
     }
     for socket in full {
         socket.close_not_reading();
+    }
+    #[cfg(feature = "admin")]
+    for (socket, packet) in sent_to {
+        server.notify(|admin| admin.event_sent(&socket, &packet));
     }
     for ((hook, event), recipients) in notices {
         for socket in recipients.iter() {

@@ -157,6 +157,13 @@ impl Socket {
         if queued == Err(EmitError::QueueFull) {
             self.close_not_reading();
         }
+        #[cfg(feature = "admin")]
+        if queued.is_ok() {
+            self.inner
+                .server
+                .inner()
+                .notify(|admin| admin.event_sent(self, packet));
+        }
         queued
     }
 

@@ -146,6 +146,13 @@ impl Socket {
             socket.close_not_reading();
         }
         outgoing::notify(self, &packet);
+        #[cfg(feature = "admin")]
+        if sent.is_ok() {
+            self.inner
+                .server
+                .inner()
+                .notify(|admin| admin.event_sent(self, &packet));
+        }
         sent
     }
 

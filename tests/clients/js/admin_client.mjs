@@ -16,7 +16,7 @@ function admin(auth) {
   socket.on("session", (id) => (seen.session = id));
   socket.on("config", (config) => (seen.config = config));
   socket.on("all_sockets", (sockets) => (seen.allSockets = sockets));
-  for (const event of ["socket_connected", "socket_disconnected", "room_joined", "room_left", "event_received", "socket_updated"]) {
+  for (const event of ["socket_connected", "socket_disconnected", "room_joined", "room_left", "event_received", "event_sent", "socket_updated"]) {
     socket.on(event, (...args) => seen.events.push([event, ...args]));
   }
   socket.on("server_stats", (stats) => (seen.stats = stats));
@@ -47,11 +47,15 @@ const scenarios = {
     await until(() => seen.config && seen.allSockets, "config");
     const alice = await chatter();
     const bob = await chatter();
+    const ids = [alice.id, bob.id];
     const connected = () => seen.events.filter(([e, entry]) => e === "socket_connected" && entry.nsp === "/chat");
     await until(() => connected().length === 2, "socket_connected");
     await until(() => seen.stats?.namespaces?.some((n) => n.name === "/chat" && n.socketsCount === 2), "server_stats");
     alice.emit("chat_message", { text: "hi admin" });
     await until(() => seen.events.some(([e]) => e === "event_received"), "event_received");
+    // The broadcast of it to the lobby: an event sent to each of them.
+    const sent = () => seen.events.filter(([e, , , args]) => e === "event_sent" && args[0] === "chat_message");
+    await until(() => sent().length === 2, "event_sent");
     // emit(nsp, filter, event, ...args): to the lobby.
     const fromAdmin = next(alice, "system_message");
     socket.emit("emit", "/chat", "lobby", "system_message", { text: "from the admin" });
@@ -84,6 +88,7 @@ const scenarios = {
         data: entry.data,
       },
       event: [event[1], event[2] === alice.id, event[3]],
+      sentTo: sent().map(([, nsp, id, args]) => [nsp, ids.includes(id), args[1]]),
       emitted,
       joined: [joined[1], joined[3] === alice.id],
       bobReason,
