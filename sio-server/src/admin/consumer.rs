@@ -41,6 +41,10 @@ impl Consumer for AdminConsumer {
                 let password = auth.get("password").and_then(Value::as_str);
                 let verified = match (given, password) {
                     (Some(given), Some(password)) if given == username => {
+                        // bcrypt's work, two at a time: a flood of logins waits for nothing.
+                        let Ok(_turn) = self.admin.verifications.try_acquire() else {
+                            return Err(ConnectError::new("too many logins at once; retry"));
+                        };
                         auth::verify(password.to_owned(), hash.clone()).await
                     }
                     _ => false,
@@ -57,6 +61,9 @@ impl Consumer for AdminConsumer {
             json!({ "supportedFeatures": self.admin.config.features() }),
         )?;
         if self.admin.config.development {
+            // Sent with the acceptance, before any statistics: the UI shows the namespace of the
+            // first socket listed (what joins or leaves while the list is gathered across
+            // processes is not told to this socket, which is not in yet).
             socket.emit("all_sockets", all_sockets(socket).await)?;
         }
         Ok(())
@@ -123,7 +130,10 @@ async fn all_sockets(socket: &Socket) -> Vec<Value> {
         .iter()
         .map(|namespace| namespace.name.as_str().to_owned())
         .collect();
-    names.sort();
+    // The application's namespaces first, in order, the UI's own last: the UI shows the first
+    // one's sockets until told otherwise.
+    let admin = socket.namespace().as_str().to_owned();
+    names.sort_by_key(|name| (*name == admin, name.clone()));
     let mut all = Vec::new();
     for name in names {
         if let Ok(sockets) = server.of(&name).fetch_sockets().await {

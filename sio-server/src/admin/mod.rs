@@ -119,4 +119,6 @@ impl AdminUi {
 pub(crate) struct Admin {
     pub(crate) config: AdminUi,
     pub(crate) sessions: Arc<auth::Sessions>,
+    /// Password checks running now: at most two (bcrypt costs tens of milliseconds of CPU).
+    pub(crate) verifications: tokio::sync::Semaphore,
 }

@@ -38,7 +38,8 @@ impl UiFiles {
     }
 }
 
-/// The file `path` names inside `folder`, if it stays inside: no `..`, no backslash, no NUL.
+/// The file `path` names inside `folder`, if it stays inside: no `..`, no backslash, no NUL, no
+/// `:` (which names a drive on Windows).
 fn resolve(folder: &Path, path: &str) -> Option<PathBuf> {
     let relative = path.trim_start_matches('/');
     let relative = if relative.is_empty() || relative.ends_with('/') {
@@ -49,7 +50,7 @@ fn resolve(folder: &Path, path: &str) -> Option<PathBuf> {
     let safe = relative
         .split('/')
         .all(|part| !part.is_empty() && part != "." && part != "..")
-        && !relative.contains(['\\', '\0']);
+        && !relative.contains(['\\', '\0', ':']);
     safe.then(|| folder.join(relative))
 }
 
@@ -119,7 +120,14 @@ mod tests {
             resolve(folder, "/css/"),
             Some(folder.join("css/index.html"))
         );
-        for bad in ["/../etc/passwd", "/js/../../x", "/a//b", "/a\\b", "/./x"] {
+        for bad in [
+            "/../etc/passwd",
+            "/js/../../x",
+            "/a//b",
+            "/a\\b",
+            "/./x",
+            "/C:/win.ini",
+        ] {
             assert_eq!(resolve(folder, bad), None, "{bad}");
         }
     }

@@ -217,6 +217,7 @@ impl LocalSockets {
     ) -> LocalAcks {
         let waits = FuturesUnordered::new();
         let mut sent = Vec::new();
+        let mut written_count = 0;
         self.for_each_namespace(&broadcast.namespace, |namespace| {
             let packet = addressed(&broadcast.packet, &broadcast.namespace, namespace);
             let hook = outgoing_hook(namespace, &packet);
@@ -226,6 +227,7 @@ impl LocalSockets {
                 }
                 let reply = socket.expect_ack(ack_id);
                 let written = socket.send_packet(&packet);
+                written_count += usize::from(written.is_ok());
                 let socket = socket.clone();
                 sent.push(socket.id().clone());
                 waits.push(async move {
@@ -236,7 +238,7 @@ impl LocalSockets {
             }
         });
         if let Some(server) = self.server.upgrade() {
-            count_broadcast(server.inner(), sent.len());
+            count_broadcast(server.inner(), written_count);
         }
         LocalAcks {
             sent,

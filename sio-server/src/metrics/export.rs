@@ -37,7 +37,8 @@ use crate::engine::ResponseBody;
 /// `sockets{namespace}` and `rooms{namespace}` (rooms named by the application, now),
 /// `events_received_total` and `events_sent_total` (events from clients; events queued for
 /// clients, a broadcast counting once per recipient), `packets_received_total` and
-/// `packets_sent_total` (every Socket.IO packet, acks included), `bytes_received_total` and
+/// `packets_sent_total` (the Socket.IO messages received, an attachment counting as one; the
+/// events and acks sockets queued), `bytes_received_total` and
 /// `bytes_sent_total` (the Socket.IO messages, text and binary, that reached the server and that
 /// its sockets queued), `broadcasts_total` and `broadcast_recipients_total` (local deliveries of
 /// each), `upgrades_total`, `disconnects_total{reason}`, `closed_not_reading_total` (clients

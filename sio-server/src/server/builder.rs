@@ -525,6 +525,7 @@ impl ServerBuilder {
         let admin = Arc::new(crate::admin::Admin {
             config: ui,
             sessions: Arc::default(),
+            verifications: tokio::sync::Semaphore::new(2),
         });
         let shared = Arc::clone(&admin);
         let factory: Factory = Arc::new(move || {

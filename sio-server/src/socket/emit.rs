@@ -49,18 +49,20 @@ impl Socket {
                 .encode_event(self.namespace(), None, event, &data)?;
         if let Some(recovery) = self.inner.server.inner().recovery.as_ref() {
             if recovery.in_layer {
+                // A broadcast to the room of its id, counted as one.
                 return self.emit_through_layer(&packet);
             }
-            return self.emit_recorded(recovery, &packet);
+            self.emit_recorded(recovery, &packet)?;
+        } else {
+            outgoing::notify(self, &packet);
+            self.send_packet(&packet)?;
         }
-        outgoing::notify(self, &packet);
-        self.send_packet(&packet)?;
         self.count_event_sent();
         Ok(())
     }
 
     /// An event went to this socket's queue.
-    fn count_event_sent(&self) {
+    pub(crate) fn count_event_sent(&self) {
         self.inner
             .server
             .inner()
@@ -198,16 +200,18 @@ impl Socket {
     /// A full queue is the caller's to act on, once it holds no lock of this socket.
     pub(super) fn write(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
         let connection = &self.inner.connection;
-        self.inner.server.inner().count(|counters| {
-            add(&counters.bytes_sent, packet.byte_len() as u64);
-            add(&counters.packets_sent, 1);
-        });
         let queued = if packet.attachments.is_empty() {
             // By reference: a frame written straight to the socket is never copied.
             connection.send_frames(std::slice::from_ref(&packet.text))
         } else {
             connection.send_frames(&packet.frames().collect::<Vec<_>>())
         };
+        if queued.is_ok() {
+            self.inner.server.inner().count(|counters| {
+                add(&counters.bytes_sent, packet.byte_len() as u64);
+                add(&counters.packets_sent, 1);
+            });
+        }
         queued.map_err(|error| match error {
             SendError::Closed => EmitError::Disconnected,
             SendError::QueueFull => EmitError::QueueFull,

@@ -126,6 +126,12 @@ impl Socket {
             }
             _ => None,
         };
+        // The rooms the Admin UI is told it left, after its departure, as Node's `leaveAll`.
+        #[cfg(feature = "admin")]
+        let left: Vec<crate::Room> = rooms
+            .as_ref()
+            .map(|rooms| rooms.to_vec())
+            .unwrap_or_default();
         *phase = Phase::Disconnected(rooms);
         drop(phase);
         self.inner
@@ -133,10 +139,12 @@ impl Socket {
             .inner()
             .count(|counters| counters.disconnected(reason));
         #[cfg(feature = "admin")]
-        self.inner
-            .server
-            .inner()
-            .notify(|admin| admin.socket_disconnected(self, reason));
+        self.inner.server.inner().notify(|admin| {
+            admin.socket_disconnected(self, reason);
+            for room in &left {
+                admin.room_left(self, room);
+            }
+        });
         if tell_client {
             let packet = SocketPacket::Disconnect {
                 namespace: self.namespace().clone(),

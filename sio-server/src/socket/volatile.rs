@@ -26,7 +26,10 @@ impl Volatile<'_> {
                 .inner()
                 .encode_event(socket.namespace(), None, event, &data)?;
         outgoing::notify(socket, &packet);
-        socket.send_volatile(&packet).map(drop)
+        if socket.send_volatile(&packet)? {
+            socket.count_event_sent();
+        }
+        Ok(())
     }
 }
 
