@@ -17,6 +17,13 @@ pub(crate) struct Notifier {
     pub(crate) server: WeakServer,
 }
 
+/// An event's name and arguments, as the UI shows them: JSON values.
+fn as_json(name: &str, args: impl Iterator<Item = sio_core::RawArg>) -> Vec<Value> {
+    std::iter::once(Value::from(name))
+        .chain(args.filter_map(|raw| raw.to_json().deserialize().ok()))
+        .collect()
+}
+
 /// Now, as JavaScript's JSON writes a `Date`.
 fn now() -> String {
     sio_core::iso_date(i64::try_from(now_millis()).unwrap_or(i64::MAX))
@@ -70,12 +77,7 @@ impl Notifier {
         if self.is_admin(socket) {
             return;
         }
-        let mut args = vec![Value::from(event.name())];
-        args.extend((0..event.len()).filter_map(|index| {
-            event
-                .raw(index)
-                .and_then(|raw| raw.to_json().deserialize::<Value>().ok())
-        }));
+        let args = as_json(event.name(), (0..event.len()).filter_map(|i| event.raw(i)));
         let nsp = socket.namespace().as_str();
         self.emit("event_received", (nsp, socket.id().as_str(), args, now()));
     }
@@ -88,12 +90,7 @@ impl Notifier {
         let Some(event) = crate::socket::OutgoingEvent::from_packet(packet) else {
             return;
         };
-        let mut args = vec![Value::from(event.name())];
-        args.extend((0..event.len()).filter_map(|index| {
-            event
-                .raw(index)
-                .and_then(|raw| raw.to_json().deserialize::<Value>().ok())
-        }));
+        let args = as_json(event.name(), (0..event.len()).filter_map(|i| event.raw(i)));
         let nsp = socket.namespace().as_str();
         self.emit("event_sent", (nsp, socket.id().as_str(), args, now()));
     }
