@@ -1,7 +1,5 @@
 //! Socket.IO v5 packets: `<type>[<attachments>-][<namespace>,][<ack id>][JSON]`.
 
-use std::fmt::Write as _;
-
 use bytestring::ByteString;
 
 use crate::raw_json::array_elements;
@@ -217,15 +215,33 @@ pub(crate) fn write_header(
         packet_type,
         SocketPacketType::BinaryEvent | SocketPacketType::BinaryAck
     ) {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{attachments}-");
+        push_decimal(out, attachments as u64);
+        out.push('-');
     }
     if !namespace.is_root() {
         out.push_str(namespace.as_str());
         out.push(',');
     }
     if let Some(AckId(id)) = ack_id {
-        let _ = write!(out, "{id}");
+        push_decimal(out, id);
+    }
+}
+
+/// Appends `n` in decimal: every ack and binary packet's header has a number, and `write!`'s
+/// formatting machinery costs more than the digits.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
     }
 }
 
@@ -363,4 +379,18 @@ fn event_name(array: &ByteString, json: &str) -> Option<ByteString> {
     serde_json::from_str::<String>(json)
         .ok()
         .map(ByteString::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_decimal;
+
+    #[test]
+    fn decimals_are_written_as_display_writes_them() {
+        for n in [0, 7, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            let mut out = String::from("43");
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("43{n}"));
+        }
+    }
 }

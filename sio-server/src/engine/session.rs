@@ -336,8 +336,14 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
             }
             // Writers wake for output, and a stale socket's writer to close it.
             let wake = state.session.has_output() || state.websocket != websocket_before;
-            let dispatch = !state.dispatching && state.session.has_events();
-            if dispatch {
+            // The first event is taken under this lock: a lone event (the usual case) costs
+            // the dispatcher one more lock, to find none left.
+            let dispatch = if state.dispatching {
+                None
+            } else {
+                state.session.poll_event()
+            };
+            if dispatch.is_some() {
                 state.dispatching = true;
             }
             let get_pending = wake && state.session.has_pending_get();
@@ -350,8 +356,8 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         if wake {
             self.wake_output_for(websocket, get_pending);
         }
-        if dispatch {
-            self.dispatch();
+        if let Some(first) = dispatch {
+            self.dispatch(first);
         }
         result
     }
@@ -368,36 +374,30 @@ impl<D: Send + Sync + 'static> SessionShared<D> {
         }
     }
 
-    /// Hands events to the application until none is left; only one task does so at a time.
-    fn dispatch(self: &Arc<Self>) {
+    /// Hands `first`, then every event queued meanwhile, to the application, one at a time,
+    /// until none is left; only one task does so at a time.
+    fn dispatch(self: &Arc<Self>, first: SessionEvent) {
         let _span = self.span.enter();
         let connection = self.connection();
         let unwinding = Dispatching { session: self };
-        loop {
-            let events: Vec<SessionEvent> = {
-                let mut state = self.lock();
-                let events: Vec<_> = std::iter::from_fn(|| state.session.poll_event()).collect();
-                if events.is_empty() {
-                    state.dispatching = false;
-                }
-                events
-            };
-            if events.is_empty() {
-                // Released above; the guard must not release it again for a newer dispatcher.
-                std::mem::forget(unwinding);
-                return;
+        let mut next = Some(first);
+        while let Some(event) = next {
+            // A callback that panics must not take the events after it along (the close
+            // above all, or the session would never leave the registry).
+            let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.deliver(&connection, event);
+            }));
+            if delivered.is_err() {
+                tracing::error!("an engine callback panicked; the session goes on");
             }
-            for event in events {
-                // A callback that panics must not take the events after it along (the close
-                // above all, or the session would never leave the registry).
-                let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.deliver(&connection, event);
-                }));
-                if delivered.is_err() {
-                    tracing::error!("an engine callback panicked; the session goes on");
-                }
+            let mut state = self.lock();
+            next = state.session.poll_event();
+            if next.is_none() {
+                state.dispatching = false;
             }
         }
+        // Released above; the guard must not release it again for a newer dispatcher.
+        std::mem::forget(unwinding);
     }
 
     fn deliver(&self, connection: &Connection<D>, event: SessionEvent) {

@@ -147,6 +147,64 @@ impl SharedStream {
     }
 }
 
+/// Reads what the kernel holds for `tcp` into `into`.
+///
+/// A read that fills less than `into` drained the socket: on an edge-triggered poller (epoll,
+/// kqueue) its readiness is cleared then, as tokio's own `poll_read` does, so the next read
+/// waits for the poller instead of asking the kernel for nothing (`try_read` clears it only on
+/// `WouldBlock`: one more system call per message).
+#[cfg(any(
+    target_os = "android",
+    target_os = "dragonfly",
+    target_os = "freebsd",
+    target_os = "illumos",
+    target_os = "ios",
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "netbsd",
+    target_os = "openbsd",
+))]
+fn read_draining(tcp: &TcpStream, into: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+
+    use socket2::SockRef;
+    use tokio::io::Interest;
+
+    let capacity = into.len();
+    let mut read = 0;
+    let outcome = tcp.try_io(Interest::READABLE, || {
+        // Straight from the descriptor: tokio's own methods would touch the readiness inside
+        // `try_io`, which clears it when this returns `WouldBlock`.
+        read = (&*SockRef::from(tcp)).read(into)?;
+        if 0 < read && read < capacity {
+            Err(io::ErrorKind::WouldBlock.into())
+        } else {
+            Ok(read)
+        }
+    });
+    match outcome {
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock && read > 0 => Ok(read),
+        outcome => outcome,
+    }
+}
+
+/// Reads what the kernel holds for `tcp` into `into` (a level-triggered poller: readiness is
+/// cleared only when the kernel has nothing).
+#[cfg(not(any(
+    target_os = "android",
+    target_os = "dragonfly",
+    target_os = "freebsd",
+    target_os = "illumos",
+    target_os = "ios",
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "netbsd",
+    target_os = "openbsd",
+)))]
+fn read_draining(tcp: &TcpStream, into: &mut [u8]) -> io::Result<usize> {
+    tcp.try_read(into)
+}
+
 /// Frames up to this size are written from one buffer on the stack.
 const INLINE_FRAME: usize = 1024;
 
@@ -274,7 +332,7 @@ impl AsyncRead for RawIo {
                 }
                 loop {
                     ready!(stream.tcp.poll_read_ready(cx))?;
-                    match stream.tcp.try_read(buf.initialize_unfilled()) {
+                    match read_draining(&stream.tcp, buf.initialize_unfilled()) {
                         Ok(read) => {
                             buf.advance(read);
                             return Poll::Ready(Ok(()));
