@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::Range;
 
 use bytestring::ByteString;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Deserializer as _, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::PacketError;
@@ -120,17 +120,37 @@ pub(crate) fn array_elements(text: &str) -> Result<Option<Vec<Range<usize>>>, Pa
         check_json(text)?;
         return Ok(None);
     }
-    let elements: Vec<&RawValue> =
-        serde_json::from_str(text).map_err(|err| PacketError::InvalidJson(err.to_string()))?;
-    let base = text.as_ptr() as usize;
-    Ok(Some(
-        elements
-            .iter()
-            .map(|element| {
-                // Each borrowed element is a sub-slice of `text`.
-                let start = element.get().as_ptr() as usize - base;
-                start..start + element.get().len()
-            })
-            .collect(),
-    ))
+    let mut json = serde_json::Deserializer::from_str(text);
+    let elements = json
+        .deserialize_seq(ElementRanges {
+            base: text.as_ptr() as usize,
+        })
+        .and_then(|elements| json.end().map(|()| elements))
+        .map_err(|err| PacketError::InvalidJson(err.to_string()))?;
+    Ok(Some(elements))
+}
+
+/// Reads a JSON array into the byte ranges of its elements within the text at `base`, each
+/// checked as it is borrowed, with no list of borrowed values in between.
+struct ElementRanges {
+    base: usize,
+}
+
+impl<'de> Visitor<'de> for ElementRanges {
+    type Value = Vec<Range<usize>>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // An event has its name and, mostly, an argument or two.
+        let mut ranges = Vec::with_capacity(4);
+        while let Some(element) = seq.next_element::<&'de RawValue>()? {
+            // Each borrowed element is a sub-slice of the text.
+            let start = element.get().as_ptr() as usize - self.base;
+            ranges.push(start..start + element.get().len());
+        }
+        Ok(ranges)
+    }
 }
