@@ -88,10 +88,11 @@ impl State {
     }
 
     /// The WebSocket's task is running and will look for output before it waits again: whoever
-    /// queues some meanwhile need not wake it.
+    /// queues some meanwhile need not wake it. Whether frames may be written directly stays as
+    /// the task last said: a handler that answers while the task reads, with nothing in flight,
+    /// writes its answer to the socket there and then, as an echo server would.
     pub(crate) fn ws_task_running(&mut self) {
         self.ws_waker = None;
-        self.ws_idle = false;
     }
 
     /// The stream a frame may be written to directly, if that keeps frames in order: the

@@ -32,7 +32,7 @@ use crate::engine::http::{RequestError, ResponseBody, plain};
 use crate::engine::service::EngineInner;
 use crate::engine::session::SessionShared;
 use crate::engine::transport::deflate::Deflater;
-use crate::engine::transport::shared_stream::WsIo;
+use crate::engine::transport::shared_stream::{Direct, WsIo};
 
 type WsStream = WebSocketStream<WsIo>;
 
@@ -457,6 +457,13 @@ impl<D: Send + Sync + 'static> Link<D> {
     /// Hands what is queued to the socket and flushes it; `Ok(true)` if anything moved.
     fn write(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, ()>> {
         let mut moved = false;
+        if let Some(written) = self.write_lone_frame() {
+            if written {
+                return Poll::Ready(Ok(true));
+            }
+            // Part of it waits in the stream: the flush below hands it over.
+            moved = true;
+        }
         let mut ws = Pin::new(&mut self.ws);
         while !self.outgoing.is_empty() {
             match ws.as_mut().poll_ready(cx) {
@@ -486,6 +493,36 @@ impl<D: Send + Sync + 'static> Link<D> {
             }
         }
         Poll::Ready(Ok(moved))
+    }
+
+    /// Writes a lone queued frame straight to the stream, framed there, when nothing of
+    /// tungstenite's waits (a pong, a frame it buffered) and the client has not closed: what
+    /// an answer costs is then one `send`, not tungstenite's buffer and flush around it.
+    /// `Some(true)` if the kernel took all of it, `Some(false)` if part waits in the stream
+    /// (then flushed by tungstenite's flush, as its own bytes are), `None` if nothing was
+    /// written.
+    fn write_lone_frame(&mut self) -> Option<bool> {
+        if self.outgoing.len() != 1 || self.unflushed || !self.reading {
+            return None;
+        }
+        let stream = self.ws.get_ref().shared()?;
+        let frame = self.outgoing.front()?;
+        let compressed = self
+            .deflater
+            .as_deref()
+            .and_then(|deflater| deflater.compress(frame));
+        let written = match stream.write_frame(frame, compressed.as_ref()) {
+            Direct::Written => true,
+            Direct::Partly => false,
+            Direct::NotNow => return None,
+        };
+        self.outgoing.clear();
+        if written {
+            self.stalled_pings = 0;
+        } else {
+            self.unflushed = true;
+        }
+        Some(written)
     }
 
     /// One message from the client, or the end of its input.
