@@ -32,18 +32,21 @@ impl Socket {
                 RawJson::from_value(&data).ok()
             },
         };
-        let mut overflowed = self
-            .inner
-            .connection
-            .send_frame(reply.encode_as(self.parser()))
-            == Err(SendError::QueueFull);
-        // A restored socket is in its namespace and rooms already.
+        // In its namespace and rooms before the client hears it is: the answer may leave at
+        // once (written straight to an idle socket), and a client that acts on it must find the
+        // server as it says. A broadcast that reaches the socket meanwhile waits for the phase
+        // lock, so it never overtakes the answer. (A restored socket is in them already.)
         if !self.recovered() {
             self.inner.namespace.add(self);
         }
         for room in held.rooms {
             self.inner.namespace.join(&self.inner.id, room);
         }
+        let mut overflowed = self
+            .inner
+            .connection
+            .send_frame(reply.encode_as(self.parser()))
+            == Err(SendError::QueueFull);
         // Still under the lock, so nothing sent meanwhile overtakes what `connect` emitted.
         // Nothing after a packet that did not fit: a later one must not leave a gap.
         for packet in held.packets {
@@ -86,15 +89,8 @@ impl Socket {
                 error.payload()
             },
         };
-        if self
-            .inner
-            .connection
-            .send_frame(packet.encode_as(self.parser()))
-            == Err(SendError::QueueFull)
-        {
-            self.close_not_reading();
-        }
-        // A restored socket was in its namespace and rooms from the start.
+        // A restored socket was in its namespace and rooms from the start. Gone before the
+        // client hears of it, as in `close`.
         if self.recovered() {
             self.inner.namespace.remove(self);
         }
@@ -104,6 +100,14 @@ impl Socket {
             .server
             .inner()
             .detach_namespace(&self.inner.namespace);
+        if self
+            .inner
+            .connection
+            .send_frame(packet.encode_as(self.parser()))
+            == Err(SendError::QueueFull)
+        {
+            self.close_not_reading();
+        }
     }
 
     /// Ends the socket once: leaves every room (keeping their names for `disconnecting`), fails
@@ -145,15 +149,6 @@ impl Socket {
                 admin.room_left(self, room);
             }
         });
-        if tell_client {
-            let packet = SocketPacket::Disconnect {
-                namespace: self.namespace().clone(),
-            };
-            let _ = self
-                .inner
-                .connection
-                .send_frame(packet.encode_as(self.parser()));
-        }
         self.inner.namespace.remove(self);
         self.inner.server.inner().forget_socket(self);
         if let Some(rooms) = kept {
@@ -164,6 +159,17 @@ impl Socket {
             .server
             .inner()
             .detach_namespace(&self.inner.namespace);
+        // The client hears of it once the socket is gone from the server: the packet may leave
+        // at once, and a client that connects again must not find the old socket in its place.
+        if tell_client {
+            let packet = SocketPacket::Disconnect {
+                namespace: self.namespace().clone(),
+            };
+            let _ = self
+                .inner
+                .connection
+                .send_frame(packet.encode_as(self.parser()));
+        }
         self.inner.acks.lock().clear();
         debug!(socket = %self.inner.id, reason = reason.as_str(), "socket disconnected");
         Runner::end(self, reason);

@@ -182,8 +182,9 @@ fn read_draining(tcp: &TcpStream, into: &mut [u8]) -> io::Result<usize> {
             Ok(read)
         }
     });
+    // Bytes read are handed on whatever the readiness bookkeeping said after the read.
     match outcome {
-        Err(error) if error.kind() == io::ErrorKind::WouldBlock && read > 0 => Ok(read),
+        Err(_) if read > 0 => Ok(read),
         outcome => outcome,
     }
 }
