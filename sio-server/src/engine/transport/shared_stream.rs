@@ -147,13 +147,9 @@ impl SharedStream {
     }
 }
 
-/// Reads what the kernel holds for `tcp` into `into`.
-///
-/// A read that fills less than `into` drained the socket: on an edge-triggered poller (epoll,
-/// kqueue) its readiness is cleared then, as tokio's own `poll_read` does, so the next read
-/// waits for the poller instead of asking the kernel for nothing (`try_read` clears it only on
-/// `WouldBlock`: one more system call per message).
-#[cfg(any(
+/// Whether the poller under tokio is edge-triggered here (epoll, kqueue): then a read that
+/// leaves room in its buffer drained the socket.
+const EDGE_TRIGGERED: bool = cfg!(any(
     target_os = "android",
     target_os = "dragonfly",
     target_os = "freebsd",
@@ -163,13 +159,23 @@ impl SharedStream {
     target_os = "macos",
     target_os = "netbsd",
     target_os = "openbsd",
-))]
+));
+
+/// Reads what the kernel holds for `tcp` into `into`.
+///
+/// A read that fills less than `into` drained the socket: on an edge-triggered poller its
+/// readiness is cleared then, as tokio's own `poll_read` does, so the next read waits for the
+/// poller instead of asking the kernel for nothing (`try_read` clears it only on `WouldBlock`:
+/// one more system call per message).
 fn read_draining(tcp: &TcpStream, into: &mut [u8]) -> io::Result<usize> {
     use std::io::Read;
 
     use socket2::SockRef;
     use tokio::io::Interest;
 
+    if !EDGE_TRIGGERED {
+        return tcp.try_read(into);
+    }
     let capacity = into.len();
     let mut read = 0;
     let outcome = tcp.try_io(Interest::READABLE, || {
@@ -187,23 +193,6 @@ fn read_draining(tcp: &TcpStream, into: &mut [u8]) -> io::Result<usize> {
         Err(_) if read > 0 => Ok(read),
         outcome => outcome,
     }
-}
-
-/// Reads what the kernel holds for `tcp` into `into` (a level-triggered poller: readiness is
-/// cleared only when the kernel has nothing).
-#[cfg(not(any(
-    target_os = "android",
-    target_os = "dragonfly",
-    target_os = "freebsd",
-    target_os = "illumos",
-    target_os = "ios",
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "netbsd",
-    target_os = "openbsd",
-)))]
-fn read_draining(tcp: &TcpStream, into: &mut [u8]) -> io::Result<usize> {
-    tcp.try_read(into)
 }
 
 /// Frames up to this size are written from one buffer on the stack.
