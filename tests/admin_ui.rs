@@ -27,6 +27,8 @@ fn development_mode_shows_every_socket_and_takes_the_actions() {
             "sentTo": [["/chat", true, {"text": "hi admin"}], ["/chat", true, {"text": "hi admin"}]],
             "emitted": {"text": "from the admin"},
             "joined": ["/chat", true],
+            // The data `set_name` gave the socket, `_admin` left out.
+            "updated": ["/chat", true, {"name": "alice"}],
             // Disconnected from the UI: the client sees a server disconnect.
             "bobReason": "io server disconnect",
             "disconnected": ["/chat", true, "server namespace disconnect"],

@@ -22,7 +22,8 @@
 //! Namespace `/chat`: a client joins room `lobby` and is greeted with `system_message`;
 //! `chat_message` goes to everyone in the lobby (sender included) and is acked
 //! `{"status":"ok"}`; `share_file` (a name and the file's bytes) goes to the lobby as
-//! `file_shared`, acked the same. Connection state recovery is on (two minutes): a client whose connection
+//! `file_shared`, acked the same; `set_name` (`{"name": ..}`) keeps the name as the socket's
+//! data, acked the same. Connection state recovery is on (two minutes): a client whose connection
 //! drops comes back in the lobby with the messages it missed. The page at `/` loads the official
 //! Socket.IO browser client from its CDN.
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program reports
@@ -38,6 +39,13 @@ use sio::{Ack, ConnectError, ConnectionStateRecovery, Server, Socket, consumer};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ChatMessage {
     text: String,
+}
+
+/// What a client says its name is: kept as the socket's data, which other processes (and the
+/// Admin UI) see.
+#[derive(Debug, Serialize, Deserialize)]
+struct Name {
+    name: String,
 }
 
 /// A file shared with the lobby: its bytes travel as binary (an attachment, or a MessagePack
@@ -91,6 +99,12 @@ impl Chat {
             .of("/chat")
             .to("lobby")
             .emit("chat_message", &msg)?;
+        ack.send(Status::ok())
+    }
+
+    #[event("set_name")]
+    async fn set_name(&mut self, socket: &Socket, name: Name, ack: Ack<Status>) -> sio::Result<()> {
+        socket.set_data(&name)?;
         ack.send(Status::ok())
     }
 

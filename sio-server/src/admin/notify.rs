@@ -95,6 +95,27 @@ impl Notifier {
         self.emit("event_sent", (nsp, socket.id().as_str(), args, now()));
     }
 
+    /// The socket's data was set (Node's instrument proxies `socket.data` for this): the UI
+    /// shows it as it is now, without `_admin`.
+    pub(crate) fn data_updated(&self, socket: &Socket) {
+        let data = match socket.data().deserialize::<Value>() {
+            Ok(Value::Object(mut map)) => {
+                map.remove("_admin");
+                Value::Object(map)
+            }
+            Ok(other) => other,
+            Err(_) => return,
+        };
+        self.emit(
+            "socket_updated",
+            (json!({
+                "id": socket.id().as_str(),
+                "nsp": socket.namespace().as_str(),
+                "data": data,
+            }),),
+        );
+    }
+
     /// The socket's connection went over to WebSocket.
     pub(crate) fn upgraded(&self, socket: &Socket) {
         self.emit(

@@ -300,6 +300,15 @@ impl Socket {
     pub fn set_data(&self, data: &impl serde::Serialize) -> crate::Result<()> {
         self.insert(SharedData(RawJson::from_value(data)?));
         self.hold_session();
+        // The Admin UI hears of data set once the socket is admitted; what `connect` sets
+        // comes with the socket's arrival.
+        #[cfg(feature = "admin")]
+        if !self.is_connecting() && self.is_connected() {
+            self.inner
+                .server
+                .inner()
+                .notify(|admin| admin.data_updated(self));
+        }
         Ok(())
     }
 

@@ -61,6 +61,10 @@ const scenarios = {
     const fromAdmin = next(alice, "system_message");
     socket.emit("emit", "/chat", "lobby", "system_message", { text: "from the admin" });
     const [emitted] = await fromAdmin;
+    // Data set once connected: the UI is told, as Node's instrument does.
+    await alice.timeout(5000).emitWithAck("set_name", { name: "alice" });
+    const updated = () => seen.events.find(([e, change]) => e === "socket_updated" && change.data);
+    await until(updated, "socket_updated with data");
     socket.emit("join", "/chat", "vip", alice.id);
     await until(() => seen.events.some(([e, , room]) => e === "room_joined" && room === "vip"), "room_joined");
     const bobLeft = next(bob, "disconnect");
@@ -94,6 +98,7 @@ const scenarios = {
       sentTo: sent().map(([, nsp, id, args]) => [nsp, ids.includes(id), args[1]]),
       emitted,
       joined: [joined[1], joined[3] === alice.id],
+      updated: [updated()[1].nsp, updated()[1].id === alice.id, updated()[1].data],
       bobReason,
       disconnected: [disconnected[1], disconnected[2] === bobId, disconnected[3]],
       stats: {
