@@ -27,7 +27,7 @@ fn development_mode_shows_every_socket_and_takes_the_actions() {
             "sentTo": [["/chat", true, {"text": "hi admin"}], ["/chat", true, {"text": "hi admin"}]],
             "emitted": {"text": "from the admin"},
             "joined": ["/chat", true],
-            // The data `set_name` gave the socket, `_admin` left out.
+            // The data `set_name` gave the socket, as the UI shows it.
             "updated": ["/chat", true, {"name": "alice"}],
             // Disconnected from the UI: the client sees a server disconnect.
             "bobReason": "io server disconnect",

@@ -303,12 +303,11 @@ impl Socket {
         // The Admin UI hears of data set once the socket is admitted; what `connect` sets
         // comes with the socket's arrival.
         #[cfg(feature = "admin")]
-        if !self.is_connecting() && self.is_connected() {
-            self.inner
-                .server
-                .inner()
-                .notify(|admin| admin.data_updated(self));
-        }
+        self.inner.server.inner().notify(|admin| {
+            if matches!(*self.inner.phase.lock(), Phase::Connected) {
+                admin.data_updated(self);
+            }
+        });
         Ok(())
     }
 
