@@ -8,10 +8,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::{Request, Response, StatusCode};
 
 use crate::engine::ResponseBody;
+use crate::engine::{plain, typed};
 
 /// A tower service that answers GET requests with the files of one folder: `/` and a path that
 /// ends with `/` with its `index.html`; a path that leaves the folder, or names no file, with
@@ -68,15 +68,6 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn respond(status: StatusCode, kind: &'static str, body: Bytes) -> Response<ResponseBody> {
-    let mut response = Response::new(ResponseBody::new(body));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    response
-}
-
 impl<B> tower_service::Service<Request<B>> for UiFiles {
     type Response = Response<ResponseBody>;
     type Error = Infallible;
@@ -89,14 +80,14 @@ impl<B> tower_service::Service<Request<B>> for UiFiles {
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let file = resolve(&self.folder, request.uri().path());
         Box::pin(async move {
-            let not_found = || respond(StatusCode::NOT_FOUND, "text/plain", "Not Found".into());
+            let not_found = || plain(StatusCode::NOT_FOUND, "Not Found");
             let Some(file) = file else {
                 return Ok(not_found());
             };
             let kind = content_type(&file);
             let read = tokio::task::spawn_blocking(move || std::fs::read(file)).await;
             Ok(match read {
-                Ok(Ok(bytes)) => respond(StatusCode::OK, kind, bytes.into()),
+                Ok(Ok(bytes)) => typed(StatusCode::OK, kind, bytes),
                 _ => not_found(),
             })
         })

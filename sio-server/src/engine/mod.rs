@@ -48,6 +48,8 @@ mod serve;
 mod service;
 mod session;
 mod shutdown;
+#[cfg(feature = "admin")]
+pub(crate) use http::{plain, typed};
 pub(crate) use shutdown::deadline_after;
 pub(crate) mod sync;
 #[cfg(test)]
