@@ -87,32 +87,40 @@ impl<S: Clone> Members<S> {
         self.all.insert(id, socket);
     }
 
-    /// Puts an admitted socket in `room`; a socket not admitted joins nothing.
-    pub(crate) fn join(&mut self, id: &SocketId, room: Room) {
+    /// Puts an admitted socket in `room`; a socket not admitted joins nothing. Whether the
+    /// socket was not in it before (Node's adapter tells of a join only then).
+    pub(crate) fn join(&mut self, id: &SocketId, room: Room) -> bool {
         let Some(member) = self.sockets.get_mut(id) else {
-            return;
+            return false;
         };
         if is_own(id, &room) {
-            member.in_own_room = true;
-        } else if member.rooms.insert(room.clone())
-            && let Some(socket) = self.all.get(id)
-        {
+            return !std::mem::replace(&mut member.in_own_room, true);
+        }
+        if !member.rooms.insert(room.clone()) {
+            return false;
+        }
+        if let Some(socket) = self.all.get(id) {
             self.rooms
                 .entry(room)
                 .or_default()
                 .insert(id, socket.clone());
         }
+        true
     }
 
-    pub(crate) fn leave(&mut self, id: &SocketId, room: &Room) {
+    /// Takes a socket out of `room`; whether it was in it.
+    pub(crate) fn leave(&mut self, id: &SocketId, room: &Room) -> bool {
         let Some(member) = self.sockets.get_mut(id) else {
-            return;
+            return false;
         };
         if is_own(id, room) {
-            member.in_own_room = false;
-        } else if member.rooms.remove(room) {
-            self.leave_named(id, room);
+            return std::mem::replace(&mut member.in_own_room, false);
         }
+        if !member.rooms.remove(room) {
+            return false;
+        }
+        self.leave_named(id, room);
+        true
     }
 
     /// Takes `id` out of the stored room `room`; a room left empty is gone.
@@ -376,10 +384,16 @@ mod tests {
     #[test]
     fn joining_twice_and_leaving_a_room_never_joined_change_nothing() {
         let mut members = members();
-        members.join(&SocketId::from("a"), Room::from("lobby"));
-        members.leave(&SocketId::from("c"), &Room::from("lobby"));
+        assert!(!members.join(&SocketId::from("a"), Room::from("lobby")));
+        assert!(!members.leave(&SocketId::from("c"), &Room::from("lobby")));
         assert_eq!(select(&members, &["lobby"], &[]), ["a", "b"]);
-        members.leave(&SocketId::from("a"), &Room::from("lobby"));
+        assert!(members.leave(&SocketId::from("a"), &Room::from("lobby")));
         assert_eq!(select(&members, &["lobby"], &[]), ["b"]);
+        assert!(!members.leave(&SocketId::from("a"), &Room::from("lobby")));
+        assert!(members.join(&SocketId::from("a"), Room::from("lobby")));
+        // Its own room: in it from the start.
+        assert!(!members.join(&SocketId::from("a"), Room::from("a")));
+        assert!(members.leave(&SocketId::from("a"), &Room::from("a")));
+        assert!(members.join(&SocketId::from("a"), Room::from("a")));
     }
 }

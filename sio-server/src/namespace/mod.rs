@@ -116,12 +116,14 @@ impl NamespaceInner {
         self.admitted.load(Ordering::Acquire)
     }
 
-    pub(crate) fn join(&self, id: &SocketId, room: Room) {
-        self.members().join(id, room);
+    /// Puts socket `id` in `room`; whether it was not in it before.
+    pub(crate) fn join(&self, id: &SocketId, room: Room) -> bool {
+        self.members().join(id, room)
     }
 
-    pub(crate) fn leave(&self, id: &SocketId, room: &Room) {
-        self.members().leave(id, room);
+    /// Takes socket `id` out of `room`; whether it was in it.
+    pub(crate) fn leave(&self, id: &SocketId, room: &Room) -> bool {
+        self.members().leave(id, room)
     }
 
     /// Takes `socket` out, unless a socket restored with its id took its place meanwhile.

@@ -332,16 +332,24 @@ impl Socket {
             }
             Phase::Connecting(held) => held.rooms.push(room),
             Phase::Connected => {
+                // Kept for the Admin UI, if one is told, as Node's adapter tells: only of a
+                // socket that was not in the room.
                 #[cfg(feature = "admin")]
-                let joined = room.clone();
-                self.inner.namespace.join(&self.inner.id, room);
+                let told = self.inner.server.inner().notifier.is_some();
+                #[cfg(feature = "admin")]
+                let joined = told.then(|| room.clone());
+                let changed = self.inner.namespace.join(&self.inner.id, room);
                 self.hold_session_locked();
                 drop(phase);
                 #[cfg(feature = "admin")]
-                self.inner
-                    .server
-                    .inner()
-                    .notify(|admin| admin.room_joined(self, &joined));
+                if let (true, Some(joined)) = (changed, joined) {
+                    self.inner
+                        .server
+                        .inner()
+                        .notify(|admin| admin.room_joined(self, &joined));
+                }
+                #[cfg(not(feature = "admin"))]
+                let _ = changed;
             }
             Phase::Disconnected(_) => {}
         }
@@ -360,14 +368,18 @@ impl Socket {
             }
             Phase::Connecting(held) => held.rooms.retain(|r| r != room),
             Phase::Connected => {
-                self.inner.namespace.leave(&self.inner.id, room);
+                let changed = self.inner.namespace.leave(&self.inner.id, room);
                 self.hold_session_locked();
                 drop(phase);
                 #[cfg(feature = "admin")]
-                self.inner
-                    .server
-                    .inner()
-                    .notify(|admin| admin.room_left(self, room));
+                if changed {
+                    self.inner
+                        .server
+                        .inner()
+                        .notify(|admin| admin.room_left(self, room));
+                }
+                #[cfg(not(feature = "admin"))]
+                let _ = changed;
             }
             Phase::Disconnected(_) => {}
         }
