@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::serialize::socket_entry;
+use super::serialize::{socket_entry, without_admin};
 use crate::args::Args;
 use crate::broadcast::Room;
 use crate::socket::{Socket, now_millis};
@@ -17,10 +17,11 @@ pub(crate) struct Notifier {
     pub(crate) server: WeakServer,
 }
 
-/// An event's name and arguments, as the UI shows them: JSON values.
+/// An event's name and arguments, as the UI shows them: JSON values, each in its place (one
+/// that does not read as JSON shown as `null`).
 fn as_json(name: &str, args: impl Iterator<Item = sio_core::RawArg>) -> Vec<Value> {
     std::iter::once(Value::from(name))
-        .chain(args.filter_map(|raw| raw.to_json().deserialize().ok()))
+        .chain(args.map(|raw| raw.to_json().deserialize().unwrap_or(Value::Null)))
         .collect()
 }
 
@@ -98,14 +99,10 @@ impl Notifier {
     /// The socket's data was set (Node's instrument proxies `socket.data` for this): the UI
     /// shows it as it is now, without `_admin`.
     pub(crate) fn data_updated(&self, socket: &Socket) {
-        let data = match socket.data().deserialize::<Value>() {
-            Ok(Value::Object(mut map)) => {
-                map.remove("_admin");
-                Value::Object(map)
-            }
-            Ok(other) => other,
-            Err(_) => return,
+        let Ok(data) = socket.data().deserialize::<Value>() else {
+            return;
         };
+        let data = without_admin(data);
         self.emit(
             "socket_updated",
             (json!({

@@ -27,18 +27,23 @@ pub(crate) fn with_admin(data: Value, admin: Value) -> Value {
     }
 }
 
-/// A socket of any process as the UI lists it: `{id, clientId, transport, nsp, data,
-/// handshake, rooms}`, its data without `_admin`, its handshake without its auth.
-pub(crate) fn socket_entry(socket: &RemoteSocket) -> Value {
-    let data: Value = socket.data().deserialize().unwrap_or(Value::Null);
-    let admin = data.get("_admin").cloned().unwrap_or(Value::Null);
-    let data = match data {
+/// A socket's data as the UI shows it: without what development mode adds (`_admin`).
+pub(crate) fn without_admin(data: Value) -> Value {
+    match data {
         Value::Object(mut map) => {
             map.remove("_admin");
             Value::Object(map)
         }
         other => other,
-    };
+    }
+}
+
+/// A socket of any process as the UI lists it: `{id, clientId, transport, nsp, data,
+/// handshake, rooms}`, its data without `_admin`, its handshake without its auth.
+pub(crate) fn socket_entry(socket: &RemoteSocket) -> Value {
+    let data: Value = socket.data().deserialize().unwrap_or(Value::Null);
+    let admin = data.get("_admin").cloned().unwrap_or(Value::Null);
+    let data = without_admin(data);
     let handshake: Value = socket.handshake().deserialize().unwrap_or(Value::Null);
     let mut shown = Map::new();
     for key in [

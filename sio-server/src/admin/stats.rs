@@ -53,6 +53,7 @@ pub(crate) async fn report(
     counters: Arc<Counters>,
 ) {
     let started = Instant::now();
+    let hostname = hostname();
     let mut last = Totals::default();
     let mut ticks = tokio::time::interval(EVERY);
     loop {
@@ -87,7 +88,7 @@ pub(crate) async fn report(
         namespaces.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
         let report = json!({
             "serverId": server_id,
-            "hostname": hostname(),
+            "hostname": hostname,
             "pid": std::process::id(),
             "uptime": started.elapsed().as_secs_f64(),
             "clientsCount": stats.engine.open,

@@ -132,10 +132,10 @@ impl Socket {
         };
         // The rooms the Admin UI is told it left, after its departure, as Node's `leaveAll`.
         #[cfg(feature = "admin")]
-        let left: Vec<crate::Room> = rooms
-            .as_ref()
-            .map(|rooms| rooms.to_vec())
-            .unwrap_or_default();
+        let left: Vec<crate::Room> = match &rooms {
+            Some(rooms) if self.inner.server.inner().notifier.is_some() => rooms.to_vec(),
+            _ => Vec::new(),
+        };
         *phase = Phase::Disconnected(rooms);
         drop(phase);
         self.inner
