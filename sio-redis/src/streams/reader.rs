@@ -103,14 +103,15 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             let Some(local) = shared.local.get() else {
                 continue;
             };
+            let read = streams(&reply);
             // Behind by the age of the newest entry this read returned; caught up when none.
-            let newest = streams(&reply)
+            let newest = read
                 .iter()
                 .flat_map(|stream| stream.iter())
                 .filter_map(|(id, _)| id.split('-').next()?.parse::<u64>().ok())
                 .max();
             shared.counts.read_entries_from(newest);
-            for stream in streams(&reply) {
+            for stream in read {
                 for (id, fields) in stream {
                     match Message::from_entry(&fields) {
                         Ok(message)
